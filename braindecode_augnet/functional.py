@@ -1,0 +1,374 @@
+"""Pure, differentiable tensor operations behind the transforms.
+
+Every function takes a batch ``X`` of shape ``(batch, channels, times)`` and
+per-example parameters as tensors already on ``X``'s device. Nothing here draws
+random numbers: the transforms in :mod:`braindecode_augnet.transforms` sample
+the parameters (with a :class:`torch.Generator`) and pass them in, so that a
+draw can be replayed and every operation is differentiable with respect to its
+parameters and to ``X``.
+"""
+
+import math
+
+import torch
+
+__all__ = [
+    "amplitude_scale",
+    "channels_dropout",
+    "channels_permute",
+    "channels_shuffle",
+    "frequency_shift",
+    "ft_surrogate",
+    "gaussian_noise",
+    "hard_relaxed_bernoulli",
+    "make_rotation_matrices",
+    "masked_channel_permutation",
+    "sensors_rotation",
+    "sign_flip",
+    "smooth_time_mask",
+    "spherical_spline_inverse",
+    "time_reverse",
+]
+
+_EPS = 1e-6
+
+
+def _as_batch_column(values, X):
+    """Shape per-example values ``(batch,)`` to broadcast over ``X``."""
+    return values.to(dtype=X.dtype).reshape(-1, *([1] * (X.ndim - 1)))
+
+
+def hard_relaxed_bernoulli(probability, uniform, temperature):
+    """Straight-through relaxed Bernoulli sample.
+
+    The value is the hard draw ``uniform < probability`` (so exactly 0 or 1,
+    and exactly 0 everywhere when ``probability`` is 0), while the gradient is
+    that of the binary Concrete relaxation
+    ``sigmoid((logit(p) + logit(1 - u)) / temperature)`` (Maddison et al.
+    2017; Jang et al. 2017), which is non-zero for every draw.
+
+    Parameters
+    ----------
+    probability : torch.Tensor
+        Probability of drawing 1, broadcastable to ``uniform``.
+    uniform : torch.Tensor
+        Uniform draws in [0, 1).
+    temperature : float
+        Temperature of the relaxation (smaller is closer to the hard draw).
+
+    Returns
+    -------
+    torch.Tensor
+        Tensor shaped like ``uniform`` holding 0/1 values.
+    """
+    p = probability.clamp(_EPS, 1 - _EPS)
+    u = uniform.clamp(_EPS, 1 - _EPS)
+    logistic = torch.log1p(-u) - torch.log(u)  # logit(1 - u), same law as logit(u)
+    soft = torch.sigmoid((torch.log(p) - torch.log1p(-p) + logistic) / temperature)
+    hard = (uniform < probability).to(soft.dtype)
+    return hard + soft - soft.detach()
+
+
+def time_reverse(X):
+    """Reverse every signal in time."""
+    return torch.flip(X, dims=[-1])
+
+
+def sign_flip(X):
+    """Flip the sign of every signal."""
+    return -X
+
+
+def channels_permute(X, permutation):
+    """Reorder channels with a fixed permutation (a list of indices)."""
+    return X[:, permutation, :]
+
+
+def gaussian_noise(X, std, noise):
+    """Add white Gaussian noise: ``X + std * noise``.
+
+    Parameters
+    ----------
+    X : torch.Tensor
+        Batch ``(batch, channels, times)``.
+    std : torch.Tensor
+        Scalar or per-example standard deviation.
+    noise : torch.Tensor
+        Standard normal draws shaped like ``X``.
+    """
+    std = std.to(X.dtype)
+    if std.ndim == 1:
+        std = _as_batch_column(std, X)
+    return X + std * noise.to(X.dtype)
+
+
+def _nextpow2(n):
+    return 1 << (int(n) - 1).bit_length()
+
+
+def frequency_shift(X, delta_freq, sfreq):
+    """Shift the spectrum of every signal by ``delta_freq`` Hz.
+
+    Same single-sideband modulation of the analytic signal as braindecode's
+    ``frequency_shift`` (zero-padding to the next power of two), vectorised
+    over the batch and differentiable with respect to ``delta_freq``.
+
+    Parameters
+    ----------
+    X : torch.Tensor
+        Batch ``(batch, channels, times)``.
+    delta_freq : torch.Tensor
+        Per-example shift in Hz, shape ``(batch,)``.
+    sfreq : float
+        Sampling frequency in Hz.
+    """
+    n_times = X.shape[-1]
+    n_fft = _nextpow2(n_times)
+    spectrum = torch.fft.fft(X, n=n_fft, dim=-1)
+    h = torch.zeros(n_fft, dtype=X.dtype, device=X.device)
+    h[0] = 1
+    h[1 : n_fft // 2] = 2
+    h[n_fft // 2] = 1
+    analytic = torch.fft.ifft(spectrum * h, dim=-1)[..., :n_times]
+    t = torch.arange(n_times, dtype=X.dtype, device=X.device) / sfreq
+    phase = 2 * math.pi * _as_batch_column(delta_freq, X) * t
+    return analytic.real * torch.cos(phase) - analytic.imag * torch.sin(phase)
+
+
+def ft_surrogate(X, phase_noise, uniform):
+    """Fourier-transform surrogate: add random phases to the spectrum.
+
+    Phases are ``2 * pi * phase_noise * uniform`` for every positive frequency
+    (the DC term and, for even lengths, the Nyquist term keep their phase), as
+    in braindecode's ``ft_surrogate``.
+
+    Parameters
+    ----------
+    X : torch.Tensor
+        Batch ``(batch, channels, times)``.
+    phase_noise : torch.Tensor
+        Scalar phase-noise magnitude in [0, 1].
+    uniform : torch.Tensor
+        Uniform draws shaped ``(batch, 1 or channels, n_freqs)`` with
+        ``n_freqs = times // 2 + 1``.
+    """
+    n_times = X.shape[-1]
+    spectrum = torch.fft.rfft(X, dim=-1)
+    phases = 2 * math.pi * phase_noise.to(X.dtype) * uniform.to(X.dtype)
+    keep = torch.ones(spectrum.shape[-1], dtype=X.dtype, device=X.device)
+    keep[0] = 0
+    if n_times % 2 == 0:
+        keep[-1] = 0
+    phases = phases * keep
+    rotated = spectrum * torch.polar(torch.ones_like(phases), phases)
+    return torch.fft.irfft(rotated, n=n_times, dim=-1)
+
+
+def smooth_time_mask(X, mask_start, mask_len):
+    """Smoothly zero a window of every signal (braindecode's sigmoid edges).
+
+    Parameters
+    ----------
+    X : torch.Tensor
+        Batch ``(batch, channels, times)``.
+    mask_start : torch.Tensor
+        Per-example start sample, shape ``(batch,)`` (may be fractional).
+    mask_len : torch.Tensor
+        Scalar or per-example mask length in samples (may be fractional).
+    """
+    n_times = X.shape[-1]
+    t = torch.arange(n_times, dtype=X.dtype, device=X.device)
+    start = _as_batch_column(mask_start, X)
+    length = mask_len.to(X.dtype)
+    if length.ndim == 1:
+        length = _as_batch_column(length, X)
+    steep = 1000.0 / n_times
+    mask = torch.sigmoid(-steep * (t - start)) + torch.sigmoid(
+        steep * (t - start - length)
+    )
+    return X * mask
+
+
+def channels_dropout(X, drop):
+    """Zero the channels where ``drop`` is 1: ``X * (1 - drop)``.
+
+    Parameters
+    ----------
+    X : torch.Tensor
+        Batch ``(batch, channels, times)``.
+    drop : torch.Tensor
+        ``(batch, channels)`` drop indicators (0/1, possibly carrying a
+        straight-through gradient).
+    """
+    return X * (1 - drop.to(X.dtype)).unsqueeze(-1)
+
+
+def masked_channel_permutation(selected, keys):
+    """Per-example permutation shuffling only the selected channels.
+
+    Vectorised (no Python loop over examples): selected channels are sorted by
+    their random ``keys`` and written back to the selected positions.
+
+    Parameters
+    ----------
+    selected : torch.Tensor
+        Boolean ``(batch, channels)`` mask of channels to shuffle.
+    keys : torch.Tensor
+        Uniform draws ``(batch, channels)`` that define the random order.
+
+    Returns
+    -------
+    torch.Tensor
+        ``(batch, channels)`` long tensor: output channel ``i`` of example
+        ``b`` is input channel ``perm[b, i]``.
+    """
+    n_channels = selected.shape[1]
+    index = torch.arange(n_channels, device=selected.device).expand_as(selected)
+    positions = torch.argsort(torch.where(selected, index, index + n_channels), dim=1)
+    sources = torch.argsort(
+        torch.where(selected, keys, 2.0 + index.to(keys.dtype)), dim=1
+    )
+    return torch.empty_like(positions).scatter_(1, positions, sources)
+
+
+def channels_shuffle(X, shuffle, permutation, partners):
+    """Shuffle channels with a straight-through estimator of the proportion.
+
+    The value is ``X[b, permutation[b, c]]``. The gradient with respect to
+    the shuffle indicators is that of ``X_c + s_c (X_partner(c) - X_c)``,
+    where ``partner`` is the permuted channel for shuffled channels and a
+    random other channel for the others, so that every channel carries a
+    gradient.
+
+    Parameters
+    ----------
+    X : torch.Tensor
+        Batch ``(batch, channels, times)``.
+    shuffle : torch.Tensor
+        ``(batch, channels)`` 0/1 shuffle indicators with a straight-through
+        gradient (see :func:`hard_relaxed_bernoulli`).
+    permutation : torch.Tensor
+        ``(batch, channels)`` permutation from :func:`masked_channel_permutation`.
+    partners : torch.Tensor
+        ``(batch, channels)`` channel each channel would be swapped with.
+    """
+    n_times = X.shape[-1]
+    hard = shuffle.detach() > 0.5
+    source = torch.where(hard, permutation, partners)
+    moved = torch.gather(X, 1, source.unsqueeze(-1).expand(-1, -1, n_times))
+    weight = shuffle.to(X.dtype).unsqueeze(-1)
+    return X + weight * (moved - X)
+
+
+def amplitude_scale(X, log2_scale):
+    """Scale each channel by ``2 ** log2_scale``.
+
+    Parameters
+    ----------
+    X : torch.Tensor
+        Batch ``(batch, channels, times)``.
+    log2_scale : torch.Tensor
+        ``(batch, channels)`` base-2 logarithms of the scale factors.
+    """
+    return X * torch.exp2(log2_scale.to(X.dtype)).unsqueeze(-1)
+
+
+def make_rotation_matrices(axis, angles_deg):
+    """Batch of 3-D rotation matrices around ``axis`` (differentiable).
+
+    Parameters
+    ----------
+    axis : {'x', 'y', 'z'}
+        Rotation axis.
+    angles_deg : torch.Tensor
+        ``(batch,)`` angles in degrees.
+
+    Returns
+    -------
+    torch.Tensor
+        ``(batch, 3, 3)`` rotation matrices.
+    """
+    theta = angles_deg * (math.pi / 180)
+    c, s = torch.cos(theta), torch.sin(theta)
+    one, zero = torch.ones_like(theta), torch.zeros_like(theta)
+    if axis == "x":
+        rows = [[one, zero, zero], [zero, c, -s], [zero, s, c]]
+    elif axis == "y":
+        rows = [[c, zero, s], [zero, one, zero], [-s, zero, c]]
+    elif axis == "z":
+        rows = [[c, -s, zero], [s, c, zero], [zero, zero, one]]
+    else:
+        raise ValueError(f"axis must be 'x', 'y' or 'z', got {axis!r}.")
+    return torch.stack([torch.stack(row, dim=-1) for row in rows], dim=-2)
+
+
+def _legendre_g(cosang, stiffness=4, n_legendre_terms=50):
+    """Spherical-spline g function (Perrin et al. 1989), as in MNE."""
+    value = torch.zeros_like(cosang)
+    p_prev, p_curr = torch.ones_like(cosang), cosang
+    for n in range(1, n_legendre_terms + 1):
+        factor = (2 * n + 1) / (n**stiffness * (n + 1) ** stiffness * 4 * math.pi)
+        value = value + factor * p_curr
+        p_prev, p_curr = p_curr, ((2 * n + 1) * cosang * p_curr - n * p_prev) / (n + 1)
+    return value
+
+
+def spherical_spline_inverse(positions, alpha=1e-5):
+    """Precompute what spherical-spline interpolation needs from the sensors.
+
+    Parameters
+    ----------
+    positions : torch.Tensor
+        ``(channels, 3)`` sensor positions.
+    alpha : float
+        Tikhonov regularisation of the spline system (MNE's default).
+
+    Returns
+    -------
+    unit_positions : torch.Tensor
+        ``(channels, 3)`` positions projected on the unit sphere.
+    g_from : torch.Tensor
+        ``(channels, channels)`` g matrix between the original sensors.
+    weights : torch.Tensor
+        ``(channels, channels)`` block of the inverse spline system that maps
+        g values to interpolation weights.
+    """
+    unit = positions / positions.norm(dim=1, keepdim=True).clamp_min(1e-12)
+    n = unit.shape[0]
+    g_from = _legendre_g(unit @ unit.T)
+    system = torch.zeros(n + 1, n + 1, dtype=unit.dtype, device=unit.device)
+    system[:n, :n] = g_from + alpha * torch.eye(n, dtype=unit.dtype, device=unit.device)
+    system[:n, n] = 1
+    system[n, :n] = 1
+    inverse = torch.linalg.pinv(system)
+    return unit, g_from, inverse[:n, :n]
+
+
+def sensors_rotation(X, rotations, unit_positions, g_from, weights):
+    """Interpolate signals on sensors rotated by per-example rotations.
+
+    Spherical-spline interpolation (as in MNE and braindecode), vectorised over
+    the batch: the spline system depends only on the original sensors and is
+    inverted once (:func:`spherical_spline_inverse`); only the g matrix between
+    rotated and original sensors is computed per example. The interpolation is
+    written as ``I + (G(rotated, original) - G(original, original)) W`` so
+    that a rotation of 0 degrees is exactly the identity (braindecode's
+    regularised interpolation is not).
+
+    Parameters
+    ----------
+    X : torch.Tensor
+        Batch ``(batch, channels, times)``.
+    rotations : torch.Tensor
+        ``(batch, 3, 3)`` rotation matrices.
+    unit_positions, g_from, weights : torch.Tensor
+        Output of :func:`spherical_spline_inverse`.
+    """
+    # The (batch, channels, channels) interpolation matrices are small: build
+    # them in float64 (the difference of g matrices cancels to ~1e-16 at 0
+    # degrees), then apply them in X's dtype.
+    unit = unit_positions.to(torch.float64)
+    rotated = unit @ rotations.to(torch.float64).transpose(1, 2)
+    g_to_from = _legendre_g(rotated @ unit.T)
+    interp = (g_to_from - g_from.to(torch.float64)) @ weights.to(torch.float64)
+    return X + interp.to(X.dtype) @ X
