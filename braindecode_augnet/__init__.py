@@ -6,5 +6,28 @@ network (Rommel, Moreau & Gramfort, NeurIPS 2022).
 
 from ._version import __version__
 from .base import DifferentiableTransform
+from .callbacks import PolicyLogger
+from .classifier import AugNetClassifier
+from .invariance import invariance, invariance_scores
+from .layers import AugmentationLayer, AugmentationModule
+from .model import AugNet
+from .policy import fixed_transforms, policy_table
+from .presets import eeg_augmentation, sinusoid_augmentation
+from .regularization import augmentation_regularizer
 
-__all__ = ["DifferentiableTransform", "__version__"]
+__all__ = [
+    "AugNet",
+    "AugNetClassifier",
+    "AugmentationLayer",
+    "AugmentationModule",
+    "DifferentiableTransform",
+    "PolicyLogger",
+    "__version__",
+    "augmentation_regularizer",
+    "eeg_augmentation",
+    "fixed_transforms",
+    "invariance",
+    "invariance_scores",
+    "policy_table",
+    "sinusoid_augmentation",
+]

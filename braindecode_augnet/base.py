@@ -21,13 +21,14 @@ the same output, and the output is differentiable with respect to the
 parameters through the draw (reparametrisation).
 """
 
-from numbers import Integral, Real
+from numbers import Real
 
 import numpy as np
 import torch
 from braindecode.augmentation import Transform
 from torch import nn
 
+from ._random import DeviceGenerators
 from .functional import hard_relaxed_bernoulli
 
 __all__ = ["DifferentiableTransform", "check_eeg_batch", "unit_interval"]
@@ -173,13 +174,13 @@ class DifferentiableTransform(Transform):
         probability = _check_unit(probability, "probability")
         super().__init__(probability=probability, random_state=None)
         self.random_state = random_state
+        self._rng = DeviceGenerators(random_state)
         if relaxation_temperature <= 0:
             raise ValueError(
                 "relaxation_temperature must be positive, got "
                 f"{relaxation_temperature!r}."
             )
         self.relaxation_temperature = float(relaxation_temperature)
-        self._generators = {}
         if self.has_magnitude:
             magnitude = _check_unit(magnitude, "magnitude")
             self.mag_range = _check_mag_range(mag_range)
@@ -236,47 +237,13 @@ class DifferentiableTransform(Transform):
         return text
 
     # ----------------------------------------------------------------- random
-    def __getstate__(self):
-        state = super().__getstate__()
-        state = dict(state)
-        state["_generators"] = {}
-        return state
-
-    def _generator(self, device):
-        seed = self.random_state
-        if seed is None:
-            return None
-        if isinstance(seed, torch.Generator):
-            return seed
-        device = torch.device(device)
-        key = str(device)
-        generator = self._generators.get(key)
-        if generator is None:
-            if isinstance(seed, Integral):
-                seed = int(seed)
-            elif isinstance(seed, np.random.RandomState):
-                seed = int(seed.randint(0, 2**31 - 1))
-            else:
-                raise TypeError(
-                    "random_state must be None, an int, a numpy RandomState or a "
-                    f"torch.Generator, got {type(seed).__name__}."
-                )
-            generator = torch.Generator(device=device)
-            generator.manual_seed(seed)
-            self._generators[key] = generator
-        return generator
-
     def _uniform(self, shape, X):
         """Uniform draws in [0, 1) on ``X``'s device and dtype."""
-        return torch.rand(
-            shape, generator=self._generator(X.device), device=X.device, dtype=X.dtype
-        )
+        return self._rng.uniform(shape, X)
 
     def _normal(self, shape, X):
         """Standard normal draws on ``X``'s device and dtype."""
-        return torch.randn(
-            shape, generator=self._generator(X.device), device=X.device, dtype=X.dtype
-        )
+        return self._rng.normal(shape, X)
 
     # ----------------------------------------------------------------- params
     def sample_params(self, X):

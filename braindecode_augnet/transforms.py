@@ -399,8 +399,11 @@ class ChannelsShuffle(DifferentiableTransform):
         offset = torch.floor(self._uniform((n_batch, 1), X) * (n_channels - 1)) + 1
         index = torch.arange(n_channels, device=X.device)
         partners = (index + offset.long()) % max(n_channels, 1)
-        return {"u": self._uniform((n_batch, n_channels), X), "keys": keys,
-                "partners": partners}  # fmt: skip
+        return {
+            "u": self._uniform((n_batch, n_channels), X),
+            "keys": keys,
+            "partners": partners,
+        }
 
     def _transform(self, X, params):
         shuffle = F.hard_relaxed_bernoulli(

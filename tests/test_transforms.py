@@ -206,8 +206,9 @@ def test_channels_symmetry_matches_braindecode():
     torch.testing.assert_close(ours(X), theirs(X))
 
 
-@pytest.mark.parametrize(("name", "bd"), [("TimeReverse", "time_reverse"),
-                                          ("SignFlip", "sign_flip")])  # fmt: skip
+@pytest.mark.parametrize(
+    ("name", "bd"), [("TimeReverse", "time_reverse"), ("SignFlip", "sign_flip")]
+)
 def test_flip_ops_match_braindecode(name, bd):
     X = batch()
     expected, _ = getattr(BF, bd)(X, None)
@@ -248,10 +249,13 @@ def test_ft_surrogate_preserves_spectrum_like_braindecode():
     assert abs(d_ours - d_theirs) / d_theirs < 0.1
 
 
-@pytest.mark.parametrize(("name", "bd_cls", "bd_kwargs"), [
-    ("ChannelsDropout", "ChannelsDropout", {"p_drop": 0.3}),
-    ("ChannelsShuffle", "ChannelsShuffle", {"p_shuffle": 0.3}),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    ("name", "bd_cls", "bd_kwargs"),
+    [
+        ("ChannelsDropout", "ChannelsDropout", {"p_drop": 0.3}),
+        ("ChannelsShuffle", "ChannelsShuffle", {"p_shuffle": 0.3}),
+    ],
+)
 def test_channel_ops_match_braindecode_in_distribution(name, bd_cls, bd_kwargs):
     import braindecode.augmentation as A
 
@@ -300,8 +304,10 @@ def test_pickle_and_deepcopy_keep_parameters():
     tr(batch())  # creates a generator
     for clone in (pickle.loads(pickle.dumps(tr)), copy.deepcopy(tr)):
         assert clone.magnitude.item() == pytest.approx(0.3)
-        torch.testing.assert_close(clone(batch()), make(
-            "GaussianNoise", magnitude=0.3, random_state=0)(batch()))  # fmt: skip
+        torch.testing.assert_close(
+            clone(batch()),
+            make("GaussianNoise", magnitude=0.3, random_state=0)(batch()),
+        )
 
 
 # ---------------------------------------------------------------- bad input

@@ -1,0 +1,73 @@
+"""Per-device torch random generators seeded from a ``random_state``."""
+
+from numbers import Integral
+
+import numpy as np
+import torch
+
+
+class DeviceGenerators:
+    """Lazily create one :class:`torch.Generator` per device.
+
+    Parameters
+    ----------
+    random_state : int | numpy.random.RandomState | torch.Generator | None
+        ``None`` uses torch's global generator (so :func:`torch.manual_seed`
+        controls the draws); an int or a RandomState seeds a generator per
+        device; a :class:`torch.Generator` is used as is (on its own device).
+
+    Notes
+    -----
+    Generators are not pickled: a pickled or deep-copied object starts again
+    from ``random_state``.
+    """
+
+    def __init__(self, random_state=None):
+        if random_state is not None and not isinstance(
+            random_state, (Integral, np.random.RandomState, torch.Generator)
+        ):
+            raise TypeError(
+                "random_state must be None, an int, a numpy RandomState or a "
+                f"torch.Generator, got {type(random_state).__name__}."
+            )
+        self.random_state = random_state
+        self._generators = {}
+
+    def __getstate__(self):
+        return {"random_state": self.random_state, "_generators": {}}
+
+    def get(self, device):
+        """Return the generator for ``device`` (``None`` for torch's global)."""
+        seed = self.random_state
+        if seed is None or isinstance(seed, torch.Generator):
+            return seed
+        key = str(torch.device(device))
+        generator = self._generators.get(key)
+        if generator is None:
+            if isinstance(seed, np.random.RandomState):
+                seed = int(seed.randint(0, 2**31 - 1))
+            generator = torch.Generator(device=key)
+            generator.manual_seed(int(seed))
+            self._generators[key] = generator
+        return generator
+
+    def uniform(self, shape, like):
+        """Uniform draws in [0, 1) on ``like``'s device and dtype."""
+        return torch.rand(
+            shape, generator=self.get(like.device), device=like.device, dtype=like.dtype
+        )
+
+    def normal(self, shape, like):
+        """Standard normal draws on ``like``'s device and dtype."""
+        return torch.randn(
+            shape, generator=self.get(like.device), device=like.device, dtype=like.dtype
+        )
+
+    def categorical(self, probs, n):
+        """``n`` independent draws from the categorical ``probs``."""
+        return torch.multinomial(
+            probs.detach().float(),
+            n,
+            replacement=True,
+            generator=self.get(probs.device),
+        )

@@ -1,0 +1,258 @@
+"""AugNetClassifier: AugNet as a braindecode/skorch estimator."""
+
+import copy
+
+import numpy as np
+import torch
+from braindecode import EEGClassifier
+from skorch.callbacks import PrintLog
+
+from .callbacks import PolicyLogger
+from .layers import SAMPLING_MODES, AugmentationModule
+from .model import AugNet
+from .policy import policy_table
+from .presets import eeg_augmentation
+from .regularization import augmentation_regularizer
+
+__all__ = ["AugNetClassifier"]
+
+_POLICY_KEYS = ["aug_weights", "aug_strengths"]
+
+
+def _exp(log_probs):
+    return torch.exp(log_probs)
+
+
+class AugNetClassifier(EEGClassifier):
+    """AugNet (Rommel, Moreau & Gramfort, NeurIPS 2022) as an EEGClassifier.
+
+    The trunk (``module``) is wrapped in an :class:`~.AugNet`: augmentation
+    layers with learned weights and magnitudes feed it augmented copies of
+    each input, and predictions average the copies' probabilities. The loss
+    is ``NLL - reg * R`` with ``R`` from :func:`~.augmentation_regularizer`.
+
+    Parameters
+    ----------
+    module : str | type | torch.nn.Module
+        The trunk, as for :class:`braindecode.EEGClassifier`: a model name, a
+        class (signal parameters inferred from the data) or an instance.
+    augmentation : 'eeg' | AugmentationModule | list of list of transforms
+        The augmentation layers: ``'eeg'`` builds the paper's EEG preset
+        (:func:`~.eeg_augmentation`) from the data's ``sfreq`` and channel
+        names; a list holds, per layer, its candidate
+        :mod:`braindecode_augnet.transforms`. It is deep-copied at
+        initialisation, never modified.
+    reg : float
+        Weight of the invariance-promoting regulariser (>= 0).
+    n_copies : int
+        Augmented copies averaged at inference.
+    n_copies_train : int
+        Augmented copies averaged in training.
+    copies_per_chunk : int | None
+        At most this many copies go through the trunk at once at inference.
+    temperature : float
+        Softmax temperature of the layers' weights (layers built from lists
+        or the preset).
+    sampling : {'mixture', 'sampled'}
+        Training mode of the layers: the paper's convex mixture of all
+        candidates, or one candidate per example drawn from the weights.
+    init_magnitude : float
+        Initial magnitude of the transforms of the ``'eeg'`` preset.
+    aug_lr : float | None
+        Learning rate of the augmentation parameters (weights, magnitudes,
+        probabilities). ``None``: 10 times the trunk's learning rate, so the
+        policy moves within a few epochs.
+    aug_weight_decay : float
+        Weight decay of the augmentation parameters. Default 0: decay would
+        pull magnitudes and weights towards 0 regardless of the data.
+    random_state : int | None
+        Seed of the augmentation draws.
+    criterion : torch.nn.Module class
+        Defaults to :class:`torch.nn.NLLLoss` (AugNet returns
+        log-probabilities).
+    **kwargs
+        Passed to :class:`braindecode.EEGClassifier` (``max_epochs``, ``lr``,
+        ``batch_size``, ``train_split``, ``callbacks``, ``device``, ...).
+
+    Attributes
+    ----------
+    module_ : AugNet
+        The trunk with its augmentation layers.
+    policy_ : pandas.DataFrame
+        The learned policy (see :func:`~.policy_table`).
+    history_ : skorch.History
+        Holds, per epoch, ``aug_reg``, ``aug_weights`` and ``aug_strengths``.
+    """
+
+    def __init__(
+        self,
+        module,
+        *args,
+        augmentation="eeg",
+        reg=0.5,
+        n_copies=20,
+        n_copies_train=1,
+        copies_per_chunk=None,
+        temperature=0.05,
+        sampling="mixture",
+        init_magnitude=0.1,
+        aug_lr=None,
+        aug_weight_decay=0.0,
+        random_state=None,
+        criterion=torch.nn.NLLLoss,
+        **kwargs,
+    ):
+        self.augmentation = augmentation
+        self.reg = reg
+        self.n_copies = n_copies
+        self.n_copies_train = n_copies_train
+        self.copies_per_chunk = copies_per_chunk
+        self.temperature = temperature
+        self.sampling = sampling
+        self.init_magnitude = init_magnitude
+        self.aug_lr = aug_lr
+        self.aug_weight_decay = aug_weight_decay
+        self.random_state = random_state
+        super().__init__(module, *args, criterion=criterion, **kwargs)
+
+    # ---------------------------------------------------------- validation
+    def _check_augnet_params(self):
+        if not isinstance(self.reg, (int, float)) or not self.reg >= 0:
+            raise ValueError(f"reg must be a number >= 0, got {self.reg!r}.")
+        if self.sampling not in SAMPLING_MODES:
+            raise ValueError(
+                f"sampling must be one of {SAMPLING_MODES}, got {self.sampling!r}."
+            )
+        if not self.temperature > 0:
+            raise ValueError(f"temperature must be > 0, got {self.temperature!r}.")
+        if self.aug_lr is not None and not self.aug_lr > 0:
+            raise ValueError(f"aug_lr must be None or > 0, got {self.aug_lr!r}.")
+
+    def check_data(self, X, y=None):
+        """Check ``X`` and ``y`` before fitting (lengths, number of classes)."""
+        super().check_data(X, y)
+        if y is None or isinstance(X, torch.utils.data.Dataset):
+            return
+        try:
+            n_x, n_y = len(X), len(y)
+        except TypeError:
+            return
+        if n_x != n_y:
+            raise ValueError(
+                f"X and y have different lengths: {n_x} examples and {n_y} targets."
+            )
+        if len(np.unique(np.asarray(y))) < 2:
+            raise ValueError(
+                "y holds fewer than 2 classes: a classifier needs at least two."
+            )
+
+    # ------------------------------------------------------------- modules
+    def _build_augmentation(self):
+        aug = self.augmentation
+        if isinstance(aug, str):
+            if aug != "eeg":
+                raise ValueError(
+                    f"Unknown augmentation preset {aug!r}; the preset is 'eeg'."
+                )
+            kwargs = self.get_params_for("module")
+            chs_info = kwargs.get("chs_info")
+            ch_names = [ch["ch_name"] for ch in chs_info] if chs_info else None
+            return eeg_augmentation(
+                kwargs.get("sfreq"),
+                ch_names=ch_names,
+                n_chans=kwargs.get("n_chans"),
+                magnitude=self.init_magnitude,
+                temperature=self.temperature,
+                sampling=self.sampling,
+                random_state=self.random_state,
+            )
+        if isinstance(aug, AugmentationModule):
+            return copy.deepcopy(aug)
+        if isinstance(aug, (list, tuple)) and aug:
+            layers = copy.deepcopy(list(aug))
+            return AugmentationModule(
+                layers, self.temperature, self.sampling, self.random_state
+            )
+        raise TypeError(
+            "augmentation must be 'eeg', an AugmentationModule or a list of "
+            f"layers (lists of transforms), got {type(aug).__name__}."
+        )
+
+    def initialize_module(self):
+        """Build the trunk (as EEGClassifier does) and wrap it in AugNet."""
+        self._check_augnet_params()
+        super().initialize_module()
+        trunk = self.module_
+        if isinstance(trunk, AugNet):  # an AugNet instance given as module
+            return self
+        self.module_ = AugNet(
+            trunk,
+            self._build_augmentation(),
+            n_copies=self.n_copies,
+            n_copies_train=self.n_copies_train,
+            copies_per_chunk=self.copies_per_chunk,
+        )
+        return self
+
+    def infer(self, x, **fit_params):
+        """Forward pass, with the current copy settings of the estimator."""
+        self.module_.n_copies = self.n_copies
+        self.module_.n_copies_train = self.n_copies_train
+        self.module_.copies_per_chunk = self.copies_per_chunk
+        return super().infer(x, **fit_params)
+
+    def get_params_for_optimizer(self, prefix, named_parameters):
+        """Give augmentation parameters their own learning rate, no decay."""
+        named = list(named_parameters)
+        aug = [p for name, p in named if name.startswith("augmentation.")]
+        rest = [(name, p) for name, p in named if not name.startswith("augmentation.")]
+        args, kwargs = super().get_params_for_optimizer(prefix, rest)
+        if aug:
+            base_lr = kwargs.get("lr", self.lr)
+            args[0].append(
+                {
+                    "params": aug,
+                    "lr": self.aug_lr if self.aug_lr is not None else 10 * base_lr,
+                    "weight_decay": self.aug_weight_decay,
+                }
+            )
+        return args, kwargs
+
+    def get_default_callbacks(self):
+        """EEGClassifier's callbacks plus :class:`~.PolicyLogger`."""
+        callbacks = []
+        for name, cb in super().get_default_callbacks():
+            if name == "print_log":
+                callbacks.append(("augnet_policy", PolicyLogger()))
+                cb = PrintLog(keys_ignored=_POLICY_KEYS)
+            callbacks.append((name, cb))
+        return callbacks
+
+    # ---------------------------------------------------------------- loss
+    def get_loss(self, y_pred, y_true, X=None, training=False):
+        """NLL of the averaged model, minus ``reg * R`` in training."""
+        loss = super().get_loss(y_pred, y_true, X=X, training=training)
+        if training:
+            penalty = augmentation_regularizer(self.module_)
+            self.history.record_batch("aug_reg", penalty.item())
+            if self.reg:
+                loss = loss - self.reg * penalty
+        return loss
+
+    def _get_predict_nonlinearity(self):
+        if self.predict_nonlinearity == "auto":
+            return _exp  # AugNet returns log-probabilities
+        return super()._get_predict_nonlinearity()
+
+    # --------------------------------------------------------------- state
+    @property
+    def policy_(self):
+        """The learned policy as a :class:`pandas.DataFrame`."""
+        self.check_is_fitted()
+        return policy_table(self.module_)
+
+    def get_dataset(self, X, y=None):
+        """As EEGClassifier, with a float32 default for numpy inputs."""
+        if isinstance(X, np.ndarray) and X.dtype == np.float64:
+            X = X.astype(np.float32)
+        return super().get_dataset(X, y)

@@ -1,0 +1,159 @@
+"""Augmentation layers: learned mixtures of candidate transforms."""
+
+import torch
+from braindecode.augmentation import Transform
+from torch import nn
+
+from ._random import DeviceGenerators
+from .base import DifferentiableTransform, check_eeg_batch
+
+__all__ = ["AugmentationLayer", "AugmentationModule"]
+
+SAMPLING_MODES = ("mixture", "sampled")
+
+
+def _check_transforms(transforms):
+    transforms = list(transforms) if not isinstance(transforms, nn.Module) else None
+    if not transforms:
+        raise ValueError("An augmentation layer needs a non-empty list of transforms.")
+    for tr in transforms:
+        if isinstance(tr, DifferentiableTransform):
+            continue
+        name = type(tr).__name__
+        if isinstance(tr, Transform):
+            raise TypeError(
+                f"{type(tr).__module__}.{name} is not differentiable: its magnitude "
+                "cannot be learned. Use the transform of the same name from "
+                "braindecode_augnet.transforms (or write a DifferentiableTransform)."
+            )
+        raise TypeError(
+            "Augmentation layers hold braindecode_augnet transforms "
+            f"(DifferentiableTransform instances), got {name}."
+        )
+    return transforms
+
+
+class AugmentationLayer(nn.Module):
+    """K candidate transforms mixed with learned weights.
+
+    The weights are ``softmax(alpha / temperature)``, ``alpha`` starting
+    equal. In training the layer outputs the convex mixture
+    ``sum_k w_k T_k(x)`` (``sampling='mixture'``, the paper's layer) or, with
+    ``sampling='sampled'``, applies one transform per example drawn from the
+    weights, each transform computed only on its own examples, with a
+    straight-through gradient to the weights. In evaluation one transform is
+    drawn from the weights independently for every example.
+
+    Parameters
+    ----------
+    transforms : list of DifferentiableTransform
+        Candidate transforms (registered as submodules).
+    temperature : float
+        Softmax temperature of the weights. Small values make the weights
+        nearly one-hot (and their gradients vanish) after small changes of
+        ``alpha``.
+    sampling : {'mixture', 'sampled'}
+        Training mode (see above).
+    random_state : int | numpy.random.RandomState | torch.Generator | None
+        Seeds the draws of transforms per example.
+    """
+
+    def __init__(
+        self, transforms, temperature=0.05, sampling="mixture", random_state=None
+    ):
+        super().__init__()
+        if not temperature > 0:
+            raise ValueError(f"temperature must be positive, got {temperature!r}.")
+        if sampling not in SAMPLING_MODES:
+            raise ValueError(
+                f"sampling must be one of {SAMPLING_MODES}, got {sampling!r}."
+            )
+        self.transforms = nn.ModuleList(_check_transforms(transforms))
+        self.alpha = nn.Parameter(torch.zeros(len(self.transforms)))
+        self.temperature = float(temperature)
+        self.sampling = sampling
+        self._rng = DeviceGenerators(random_state)
+
+    @property
+    def weights(self):
+        """Weights of the candidates, ``softmax(alpha / temperature)``."""
+        return torch.softmax(self.alpha / self.temperature, dim=0)
+
+    def strengths(self):
+        """Learned magnitudes (or probabilities without one), as a tensor."""
+        return torch.stack([tr.strength.reshape(()) for tr in self.transforms])
+
+    def forward(self, X):
+        """Augment a batch ``(batch, channels, times)``."""
+        return self.augment(check_eeg_batch(X))
+
+    def augment(self, X):
+        """Augment an already validated batch (no input checks)."""
+        weights = self.weights.to(X.dtype)
+        if self.training and self.sampling == "mixture":
+            out = 0
+            for weight, tr in zip(weights, self.transforms):
+                out = out + weight * tr.apply(X, tr.sample_params(X))
+            return out
+        return self._augment_sampled(X, weights)
+
+    def _augment_sampled(self, X, weights):
+        n_batch = X.shape[0]
+        choice = self._rng.categorical(weights, n_batch)
+        order = torch.argsort(choice, stable=True)
+        counts = torch.bincount(choice, minlength=len(self.transforms)).tolist()
+        pieces = []
+        for k, (tr, part) in enumerate(
+            zip(self.transforms, torch.split(X[order], counts))
+        ):
+            if counts[k] == 0:
+                continue
+            augmented = tr.apply(part, tr.sample_params(part))
+            if self.training:
+                # straight-through: value 1, gradient of the chosen weight
+                gate = 1 + weights[k] - weights[k].detach()
+                augmented = part + gate * (augmented - part)
+            pieces.append(augmented)
+        return torch.cat(pieces)[torch.argsort(order)]
+
+    def extra_repr(self):
+        return f"temperature={self.temperature:g}, sampling={self.sampling!r}"
+
+
+class AugmentationModule(nn.Module):
+    """Augmentation layers applied in sequence.
+
+    Parameters
+    ----------
+    layers : list of AugmentationLayer | list of list of DifferentiableTransform
+        The layers, or for each layer its list of candidate transforms.
+    temperature : float
+        Temperature of the layers built from lists of transforms.
+    sampling : {'mixture', 'sampled'}
+        Training mode of the layers built from lists of transforms.
+    random_state : int | None
+        Seed of the layers built from lists of transforms (layer ``i`` gets
+        ``random_state + i``).
+    """
+
+    def __init__(self, layers, temperature=0.05, sampling="mixture", random_state=None):
+        super().__init__()
+        built = []
+        for i, layer in enumerate(layers):
+            if not isinstance(layer, AugmentationLayer):
+                seed = None if random_state is None else random_state + i
+                layer = AugmentationLayer(layer, temperature, sampling, seed)
+            built.append(layer)
+        if not built:
+            raise ValueError("AugmentationModule needs at least one layer.")
+        self.layers = nn.ModuleList(built)
+
+    def forward(self, X):
+        """Augment a batch ``(batch, channels, times)``."""
+        return self.augment(check_eeg_batch(X))
+
+    def augment(self, X):
+        """Augment an already validated batch (no input checks)."""
+        for layer in self.layers:
+            X = layer.augment(X)
+        return X

@@ -1,0 +1,91 @@
+"""The averaged model: a trunk fed with augmented copies of each input."""
+
+import math
+
+import torch
+from torch import nn
+
+from .base import check_eeg_batch
+from .layers import AugmentationModule
+
+__all__ = ["AugNet"]
+
+
+class AugNet(nn.Module):
+    """Trunk averaged over augmented copies of each input (AugNet).
+
+    Each batch is tiled into ``C`` copies in one super-batch, augmented, and
+    passed through the trunk; the output is the log of the mean of the
+    copies' softmax probabilities, for every ``C`` (``C = 1`` included), so
+    it goes with :class:`torch.nn.NLLLoss`.
+
+    Parameters
+    ----------
+    trunk : torch.nn.Module
+        Network mapping ``(batch, channels, times)`` to class logits
+        ``(batch, n_classes)``.
+    augmentation : AugmentationModule | list
+        The augmentation layers (or what :class:`AugmentationModule` takes).
+    n_copies : int
+        Copies averaged in evaluation mode.
+    n_copies_train : int
+        Copies averaged in training mode.
+    copies_per_chunk : int | None
+        At most this many copies go through the trunk at once (bounds the
+        memory of inference with many copies). ``None``: all at once.
+    """
+
+    def __init__(
+        self, trunk, augmentation, n_copies=20, n_copies_train=1, copies_per_chunk=None
+    ):
+        super().__init__()
+        for name, value in (("n_copies", n_copies), ("n_copies_train", n_copies_train)):
+            if int(value) != value or value < 1:
+                raise ValueError(f"{name} must be an integer >= 1, got {value!r}.")
+        if copies_per_chunk is not None and (
+            int(copies_per_chunk) != copies_per_chunk or copies_per_chunk < 1
+        ):
+            raise ValueError(
+                f"copies_per_chunk must be None or an integer >= 1, got "
+                f"{copies_per_chunk!r}."
+            )
+        self.trunk = trunk
+        if not isinstance(augmentation, AugmentationModule):
+            augmentation = AugmentationModule(augmentation)
+        self.augmentation = augmentation
+        self.n_copies = int(n_copies)
+        self.n_copies_train = int(n_copies_train)
+        self.copies_per_chunk = copies_per_chunk
+
+    @property
+    def current_n_copies(self):
+        """Number of copies averaged in the current mode."""
+        return self.n_copies_train if self.training else self.n_copies
+
+    def forward(self, X):
+        """Log of the copies' mean class probabilities, ``(batch, n_classes)``."""
+        X = check_eeg_batch(X)
+        n_batch = X.shape[0]
+        n_copies = self.current_n_copies
+        chunk = self.copies_per_chunk or n_copies
+        log_total = None
+        for start in range(0, n_copies, chunk):
+            n = min(chunk, n_copies - start)
+            tiled = X.repeat(n, 1, 1)  # copy-major: row i * batch + b
+            logits = self.trunk(self.augmentation.augment(tiled))
+            if logits.ndim != 2:
+                raise ValueError(
+                    "AugNet expects the trunk to return (batch, n_classes) logits, "
+                    f"got shape {tuple(logits.shape)}. Cropped decoding is not "
+                    "supported."
+                )
+            log_probs = torch.log_softmax(logits, dim=-1).reshape(n, n_batch, -1)
+            part = torch.logsumexp(log_probs, dim=0)
+            log_total = part if log_total is None else torch.logaddexp(log_total, part)
+        return log_total - math.log(n_copies)
+
+    def extra_repr(self):
+        return (
+            f"n_copies={self.n_copies}, n_copies_train={self.n_copies_train}, "
+            f"copies_per_chunk={self.copies_per_chunk}"
+        )

@@ -1,0 +1,128 @@
+"""Ready-made augmentation layers."""
+
+from . import transforms as T
+from .layers import AugmentationModule
+
+__all__ = ["eeg_augmentation", "sinusoid_augmentation"]
+
+
+def _time_frequency_layer(sfreq, magnitude, seed):
+    return [
+        T.TimeReverse(probability=magnitude, random_state=seed),
+        T.GaussianNoise(magnitude=magnitude, random_state=seed),
+        T.SmoothTimeMask(magnitude=magnitude, random_state=seed),
+        T.FTSurrogate(magnitude=magnitude, random_state=seed),
+        T.FrequencyShift(sfreq=sfreq, magnitude=magnitude, random_state=seed),
+    ]
+
+
+def eeg_augmentation(
+    sfreq,
+    ch_names=None,
+    n_chans=None,
+    magnitude=0.1,
+    temperature=0.05,
+    sampling="mixture",
+    random_state=None,
+):
+    """The paper's EEG preset: a spatial layer then two time-frequency layers.
+
+    Spatial layer: ``SignFlip``, ``ChannelsSymmetry`` (only when the channel
+    names have left/right pairs), ``ChannelsDropout`` and ``ChannelsShuffle``
+    (only with several channels). Time-frequency layers: ``TimeReverse``,
+    ``GaussianNoise``, ``SmoothTimeMask``, ``FTSurrogate``,
+    ``FrequencyShift``.
+
+    Parameters
+    ----------
+    sfreq : float
+        Sampling frequency of the data in Hz.
+    ch_names : list of str | None
+        Channel names in the order of the data (10-20 names enable
+        ``ChannelsSymmetry``).
+    n_chans : int | None
+        Number of channels, when ``ch_names`` is not known.
+    magnitude : float
+        Initial magnitude of every transform (initial probability of those
+        without a magnitude).
+    temperature : float
+        Softmax temperature of the layers' weights.
+    sampling : {'mixture', 'sampled'}
+        Training mode of the layers (see :class:`~.AugmentationLayer`).
+    random_state : int | None
+        Seed of the transforms' draws.
+
+    Returns
+    -------
+    AugmentationModule
+    """
+    if sfreq is None:
+        raise ValueError(
+            "The 'eeg' augmentation preset needs the sampling frequency: pass "
+            "module__sfreq=... (or fit on mne.Epochs / a windows dataset)."
+        )
+    if ch_names is not None:
+        n_chans = len(ch_names)
+    spatial = [T.SignFlip(probability=magnitude, random_state=random_state)]
+    if ch_names is not None:
+        symmetry = T.ChannelsSymmetry(
+            probability=magnitude,
+            ordered_ch_names=list(ch_names),
+            on_missing="ignore",
+            random_state=random_state,
+        )
+        if symmetry.permutation != list(range(len(ch_names))):
+            spatial.append(symmetry)
+    if n_chans is None or n_chans > 1:
+        spatial.append(
+            T.ChannelsDropout(magnitude=magnitude, random_state=random_state)
+        )
+        spatial.append(
+            T.ChannelsShuffle(magnitude=magnitude, random_state=random_state)
+        )
+    layers = [spatial] + [
+        _time_frequency_layer(sfreq, magnitude, random_state) for _ in range(2)
+    ]
+    return AugmentationModule(layers, temperature, sampling, random_state)
+
+
+def sinusoid_augmentation(
+    sfreq=100.0, magnitude=0.1, temperature=0.05, sampling="mixture", random_state=None
+):
+    """The single layer of the paper's sinusoid experiment.
+
+    ``FrequencyShift`` (max shift 0-2 Hz), ``FTSurrogate`` (phase noise
+    0-0.1) and ``GaussianNoise`` (std 0-0.1).
+
+    Parameters
+    ----------
+    sfreq : float
+        Sampling frequency in Hz.
+    magnitude : float
+        Initial magnitude of the three transforms.
+    temperature : float
+        Softmax temperature of the layer's weights.
+    sampling : {'mixture', 'sampled'}
+        Training mode of the layer.
+    random_state : int | None
+        Seed of the transforms' draws.
+
+    Returns
+    -------
+    AugmentationModule
+    """
+    layer = [
+        T.FrequencyShift(
+            sfreq=sfreq,
+            magnitude=magnitude,
+            mag_range=(0.0, 2.0),
+            random_state=random_state,
+        ),
+        T.FTSurrogate(
+            magnitude=magnitude, mag_range=(0.0, 0.1), random_state=random_state
+        ),
+        T.GaussianNoise(
+            magnitude=magnitude, mag_range=(0.0, 0.1), random_state=random_state
+        ),
+    ]
+    return AugmentationModule([layer], temperature, sampling, random_state)

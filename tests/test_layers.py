@@ -1,0 +1,116 @@
+"""Tests of AugmentationLayer and AugmentationModule."""
+
+import pytest
+import torch
+from braindecode.augmentation import GaussianNoise as BDGaussianNoise
+
+from braindecode_augnet import AugmentationLayer, AugmentationModule
+from braindecode_augnet import transforms as T
+
+
+def candidates(seed=0):
+    return [
+        T.SignFlip(probability=0.9, random_state=seed),
+        T.GaussianNoise(magnitude=0.5, random_state=seed),
+        T.FrequencyShift(sfreq=100, magnitude=0.5, random_state=seed),
+    ]
+
+
+def test_weights_start_equal_and_transforms_are_registered():
+    layer = AugmentationLayer(candidates())
+    torch.testing.assert_close(layer.weights, torch.full((3,), 1 / 3))
+    names = {name for name, _ in layer.named_parameters()}
+    assert names == {
+        "alpha",
+        "transforms.0.raw_probability",
+        "transforms.1.raw_magnitude",
+        "transforms.2.raw_magnitude",
+    }
+
+
+def test_training_output_is_the_weighted_mixture():
+    layer = AugmentationLayer(candidates(), temperature=1.0).train()
+    with torch.no_grad():
+        layer.alpha.copy_(torch.tensor([0.5, -1.0, 2.0]))
+    X = torch.randn(8, 2, 200)
+    out = layer(X)
+    reference = candidates()  # same seeds, same draws
+    expected = sum(w * tr(X) for w, tr in zip(layer.weights, reference))
+    torch.testing.assert_close(out, expected)
+
+
+def test_training_mixture_gradients_reach_every_parameter():
+    layer = AugmentationLayer(candidates(), temperature=1.0).train()
+    layer(torch.randn(8, 2, 200)).pow(2).mean().backward()
+    for name, param in layer.named_parameters():
+        assert param.grad is not None and param.grad.abs().sum() > 0, name
+
+
+def test_eval_draws_one_transform_per_example():
+    """Not one op for the whole batch: examples get different transforms."""
+    tr_flip = T.SignFlip(probability=1.0)
+    tr_zero = T.ChannelsDropout(magnitude=1.0)  # drops every channel
+    layer = AugmentationLayer([tr_flip, tr_zero], random_state=0).eval()
+    X = torch.rand(200, 2, 50) + 1  # positive
+    out = layer(X)
+    flipped = (out < 0).flatten(1).all(1)
+    zeroed = (out == 0).flatten(1).all(1)
+    assert (flipped ^ zeroed).all()
+    assert 70 < flipped.sum() < 130  # ~ Binomial(200, 1/2)
+
+
+def test_eval_follows_the_weights():
+    layer = AugmentationLayer(
+        [T.SignFlip(probability=1.0), T.ChannelsDropout(magnitude=1.0)],
+        temperature=1.0,
+        random_state=0,
+    ).eval()
+    with torch.no_grad():
+        layer.alpha.copy_(torch.tensor([torch.log(torch.tensor(9.0)), 0.0]))
+    out = layer(torch.rand(1000, 1, 10) + 1)
+    assert 0.85 < (out < 0).flatten(1).all(1).float().mean() < 0.95
+
+
+def test_sampled_training_mode_passes_gradient_to_weights():
+    layer = AugmentationLayer(
+        candidates(), temperature=1.0, sampling="sampled", random_state=0
+    ).train()
+    X = torch.randn(32, 2, 200)
+    out = layer(X)
+    assert out.shape == X.shape
+    (out - 1).pow(2).mean().backward()
+    assert layer.alpha.grad.abs().sum() > 0
+
+
+def test_layer_seeded_draws_are_reproducible():
+    X = torch.randn(16, 2, 100)
+    a = AugmentationLayer(candidates(1), random_state=3).eval()(X)
+    b = AugmentationLayer(candidates(1), random_state=3).eval()(X)
+    torch.testing.assert_close(a, b)
+
+
+def test_non_differentiable_transform_is_rejected_with_a_clear_error():
+    with pytest.raises(TypeError, match="not differentiable"):
+        AugmentationLayer([BDGaussianNoise(probability=1.0)])
+    with pytest.raises(TypeError, match="DifferentiableTransform"):
+        AugmentationLayer([torch.nn.Identity()])
+    with pytest.raises(ValueError, match="non-empty"):
+        AugmentationLayer([])
+    with pytest.raises(ValueError, match="temperature"):
+        AugmentationLayer(candidates(), temperature=0)
+    with pytest.raises(ValueError, match="sampling"):
+        AugmentationLayer(candidates(), sampling="nope")
+
+
+def test_module_applies_layers_in_sequence():
+    first = AugmentationLayer([T.SignFlip(probability=1.0)])
+    second = AugmentationLayer([T.TimeReverse(probability=1.0)])
+    module = AugmentationModule([first, second])
+    X = torch.randn(4, 2, 30)
+    torch.testing.assert_close(module(X), -X.flip(-1))
+    built = AugmentationModule([candidates(), candidates()], temperature=0.2)
+    assert len(built.layers) == 2 and built.layers[1].temperature == 0.2
+    with pytest.raises(ValueError, match="batch, channels, times"):
+        module(torch.randn(30))
+    with pytest.raises(ValueError, match="at least one layer"):
+        AugmentationModule([])

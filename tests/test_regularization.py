@@ -1,0 +1,39 @@
+"""Tests of the invariance-promoting regulariser."""
+
+import pytest
+import torch
+
+from braindecode_augnet import AugmentationModule, augmentation_regularizer
+from braindecode_augnet import transforms as T
+from braindecode_augnet.regularization import augmentation_layers
+
+
+def test_value_is_the_norm_of_weighted_strengths():
+    module = AugmentationModule(
+        [
+            [T.GaussianNoise(magnitude=0.2), T.SignFlip(probability=0.6)],
+            [T.FrequencyShift(sfreq=100, magnitude=0.4)],
+        ]
+    )
+    expected = torch.tensor([0.5 * 0.2, 0.5 * 0.6, 1.0 * 0.4]).norm()
+    torch.testing.assert_close(augmentation_regularizer(module), expected)
+
+
+def test_gradient_pushes_selected_magnitudes_up():
+    module = AugmentationModule(
+        [[T.GaussianNoise(magnitude=0.2), T.FTSurrogate(magnitude=0.7)]],
+        temperature=1.0,
+    )
+    (-augmentation_regularizer(module)).backward()
+    layer = module.layers[0]
+    for tr in layer.transforms:
+        assert tr.raw_magnitude.grad < 0  # descent increases the magnitude
+    # the weight of the stronger transform increases
+    assert layer.alpha.grad[1] < 0 < layer.alpha.grad[0]
+
+
+def test_layers_lookup():
+    module = AugmentationModule([[T.GaussianNoise()]])
+    assert augmentation_layers(module) == list(module.layers)
+    with pytest.raises(TypeError, match="no augmentation layers"):
+        augmentation_layers(torch.nn.Linear(2, 2))
