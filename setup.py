@@ -39,7 +39,13 @@ setup(
         "matplotlib>=3.7",
     ],
     extras_require={
-        "test": ["pytest>=7", "hypothesis>=6", "ruff>=0.5"],
+        "test": [
+            "pytest>=7",
+            "hypothesis>=6",
+            "ruff>=0.5",
+            "edfio>=0.4",
+            "moabb>=1.1",
+        ],
         "moabb": ["moabb>=1.1"],
         "docs": [
             "sphinx>=7",

@@ -6,11 +6,13 @@ network (Rommel, Moreau & Gramfort, NeurIPS 2022).
 
 from ._version import __version__
 from .base import DifferentiableTransform
+from .baselines import RandomPolicy, augerino_augmentation
 from .callbacks import PolicyLogger
 from .classifier import AugNetClassifier
 from .invariance import invariance, invariance_scores
 from .layers import AugmentationLayer, AugmentationModule
 from .model import AugNet
+from .plotting import plot_policy
 from .policy import fixed_transforms, policy_table
 from .presets import eeg_augmentation, sinusoid_augmentation
 from .regularization import augmentation_regularizer
@@ -22,12 +24,15 @@ __all__ = [
     "AugmentationModule",
     "DifferentiableTransform",
     "PolicyLogger",
+    "RandomPolicy",
     "__version__",
+    "augerino_augmentation",
     "augmentation_regularizer",
     "eeg_augmentation",
     "fixed_transforms",
     "invariance",
     "invariance_scores",
+    "plot_policy",
     "policy_table",
     "sinusoid_augmentation",
 ]

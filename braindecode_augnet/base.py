@@ -215,6 +215,22 @@ class DifferentiableTransform(Transform):
         low, high = self.mag_range
         return low + (high - low) * self.magnitude
 
+    def _op(self, X, params, n_trailing=0):
+        """Op parameter in ``X``'s dtype for one application.
+
+        A scalar from the learned magnitude or, when ``params`` holds
+        per-example ``"magnitude"`` values (e.g. drawn by a random policy),
+        a ``(batch, 1, ...)`` tensor with ``n_trailing`` singleton axes.
+        """
+        magnitude = params.get("magnitude")
+        if magnitude is None:
+            magnitude = self.magnitude
+        low, high = self.mag_range
+        value = (low + (high - low) * magnitude).to(X.dtype)
+        if value.ndim:
+            value = value.reshape(-1, *([1] * n_trailing))
+        return value
+
     def freeze(self):
         """Stop learning: parameters no longer require gradients.
 
@@ -260,7 +276,8 @@ class DifferentiableTransform(Transform):
             Always holds ``"apply"``: per-example uniform draws deciding which
             examples are augmented, plus the op's own draws. None depends on
             the learnable parameters, so the dict can be replayed with
-            :meth:`apply`.
+            :meth:`apply`. Adding a ``"magnitude"`` entry of shape
+            ``(batch,)`` replaces the learned magnitude by per-example values.
         """
         params = {"apply": self._uniform((X.shape[0],), X)}
         params.update(self._sample_op_params(X))

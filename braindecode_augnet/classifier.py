@@ -7,6 +7,7 @@ import torch
 from braindecode import EEGClassifier
 from skorch.callbacks import PrintLog
 
+from .baselines import RandomPolicy, augerino_augmentation, candidate_transforms
 from .callbacks import PolicyLogger
 from .layers import SAMPLING_MODES, AugmentationModule
 from .model import AugNet
@@ -17,6 +18,7 @@ from .regularization import augmentation_regularizer
 __all__ = ["AugNetClassifier"]
 
 _POLICY_KEYS = ["aug_weights", "aug_strengths"]
+METHODS = ("augnet", "augerino", "random")
 
 
 def _exp(log_probs):
@@ -42,6 +44,13 @@ class AugNetClassifier(EEGClassifier):
         names; a list holds, per layer, its candidate
         :mod:`braindecode_augnet.transforms`. It is deep-copied at
         initialisation, never modified.
+    method : {'augnet', 'augerino', 'random'}
+        ``'augnet'``: the layers as given. ``'augerino'``: every candidate
+        with a magnitude applied jointly with a learned range, regularised by
+        the norm of the ranges (Benton et al. 2020), see
+        :func:`~.augerino_augmentation`. ``'random'``: the TrivialAugment-style
+        :class:`~.RandomPolicy` over the candidates (nothing learned, no
+        averaging at inference).
     reg : float
         Weight of the invariance-promoting regulariser (>= 0).
     n_copies : int
@@ -89,6 +98,7 @@ class AugNetClassifier(EEGClassifier):
         module,
         *args,
         augmentation="eeg",
+        method="augnet",
         reg=0.5,
         n_copies=20,
         n_copies_train=1,
@@ -103,6 +113,7 @@ class AugNetClassifier(EEGClassifier):
         **kwargs,
     ):
         self.augmentation = augmentation
+        self.method = method
         self.reg = reg
         self.n_copies = n_copies
         self.n_copies_train = n_copies_train
@@ -125,6 +136,8 @@ class AugNetClassifier(EEGClassifier):
             )
         if not self.temperature > 0:
             raise ValueError(f"temperature must be > 0, got {self.temperature!r}.")
+        if self.method not in METHODS:
+            raise ValueError(f"method must be one of {METHODS}, got {self.method!r}.")
         if self.aug_lr is not None and not self.aug_lr > 0:
             raise ValueError(f"aug_lr must be None or > 0, got {self.aug_lr!r}.")
 
@@ -185,9 +198,16 @@ class AugNetClassifier(EEGClassifier):
         trunk = self.module_
         if isinstance(trunk, AugNet):  # an AugNet instance given as module
             return self
+        augmentation = self._build_augmentation()
+        if self.method == "augerino":
+            augmentation = augerino_augmentation(augmentation, self.random_state)
+        elif self.method == "random":
+            augmentation = RandomPolicy(
+                candidate_transforms(augmentation), self.random_state
+            )
         self.module_ = AugNet(
             trunk,
-            self._build_augmentation(),
+            augmentation,
             n_copies=self.n_copies,
             n_copies_train=self.n_copies_train,
             copies_per_chunk=self.copies_per_chunk,
@@ -196,7 +216,8 @@ class AugNetClassifier(EEGClassifier):
 
     def infer(self, x, **fit_params):
         """Forward pass, with the current copy settings of the estimator."""
-        self.module_.n_copies = self.n_copies
+        # a random policy is plain data augmentation: no copies at inference
+        self.module_.n_copies = 1 if self.method == "random" else self.n_copies
         self.module_.n_copies_train = self.n_copies_train
         self.module_.copies_per_chunk = self.copies_per_chunk
         return super().infer(x, **fit_params)

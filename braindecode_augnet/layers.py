@@ -7,7 +7,7 @@ from torch import nn
 from ._random import DeviceGenerators
 from .base import DifferentiableTransform, check_eeg_batch
 
-__all__ = ["AugmentationLayer", "AugmentationModule"]
+__all__ = ["AugmentationLayer", "AugmentationModule", "apply_grouped"]
 
 SAMPLING_MODES = ("mixture", "sampled")
 
@@ -31,6 +31,39 @@ def _check_transforms(transforms):
             f"(DifferentiableTransform instances), got {name}."
         )
     return transforms
+
+
+def apply_grouped(X, choice, n_groups, fn):
+    """Apply ``fn(k, X[index], index)`` to the examples of each group ``k``.
+
+    Each function runs once per non-empty group on its own examples only;
+    the outputs are put back in the original order (differentiably).
+
+    Parameters
+    ----------
+    X : torch.Tensor
+        Batch ``(batch, channels, times)``.
+    choice : torch.Tensor
+        ``(batch,)`` group of each example, in ``range(n_groups)``.
+    n_groups : int
+        Number of groups.
+    fn : callable
+        ``fn(k, part, index) -> augmented part``.
+
+    Returns
+    -------
+    torch.Tensor
+        The reassembled batch.
+    """
+    order = torch.argsort(choice, stable=True)
+    counts = torch.bincount(choice, minlength=n_groups).tolist()
+    pieces = []
+    for k, (index, part) in enumerate(
+        zip(torch.split(order, counts), torch.split(X[order], counts))
+    ):
+        if counts[k]:
+            pieces.append(fn(k, part, index))
+    return torch.cat(pieces)[torch.argsort(order)]
 
 
 class AugmentationLayer(nn.Module):
@@ -98,23 +131,18 @@ class AugmentationLayer(nn.Module):
         return self._augment_sampled(X, weights)
 
     def _augment_sampled(self, X, weights):
-        n_batch = X.shape[0]
-        choice = self._rng.categorical(weights, n_batch)
-        order = torch.argsort(choice, stable=True)
-        counts = torch.bincount(choice, minlength=len(self.transforms)).tolist()
-        pieces = []
-        for k, (tr, part) in enumerate(
-            zip(self.transforms, torch.split(X[order], counts))
-        ):
-            if counts[k] == 0:
-                continue
+        choice = self._rng.categorical(weights, X.shape[0])
+
+        def apply(k, part, index):
+            tr = self.transforms[k]
             augmented = tr.apply(part, tr.sample_params(part))
             if self.training:
                 # straight-through: value 1, gradient of the chosen weight
                 gate = 1 + weights[k] - weights[k].detach()
                 augmented = part + gate * (augmented - part)
-            pieces.append(augmented)
-        return torch.cat(pieces)[torch.argsort(order)]
+            return augmented
+
+        return apply_grouped(X, choice, len(self.transforms), apply)
 
     def extra_repr(self):
         return f"temperature={self.temperature:g}, sampling={self.sampling!r}"

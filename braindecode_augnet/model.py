@@ -24,8 +24,9 @@ class AugNet(nn.Module):
     trunk : torch.nn.Module
         Network mapping ``(batch, channels, times)`` to class logits
         ``(batch, n_classes)``.
-    augmentation : AugmentationModule | list
-        The augmentation layers (or what :class:`AugmentationModule` takes).
+    augmentation : AugmentationModule | list | RandomPolicy
+        The augmentation layers (or what :class:`AugmentationModule` takes),
+        or any module with an ``augment(X)`` method.
     n_copies : int
         Copies averaged in evaluation mode.
     n_copies_train : int
@@ -50,8 +51,13 @@ class AugNet(nn.Module):
                 f"{copies_per_chunk!r}."
             )
         self.trunk = trunk
-        if not isinstance(augmentation, AugmentationModule):
+        if isinstance(augmentation, (list, tuple)):
             augmentation = AugmentationModule(augmentation)
+        if not hasattr(augmentation, "augment"):
+            raise TypeError(
+                "augmentation must be an AugmentationModule (or a list of layers), "
+                f"or a module with an augment method, got {type(augmentation)}."
+            )
         self.augmentation = augmentation
         self.n_copies = int(n_copies)
         self.n_copies_train = int(n_copies_train)

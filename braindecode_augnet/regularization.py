@@ -25,6 +25,8 @@ def augmentation_layers(obj):
         return [obj]
     if isinstance(obj, AugmentationModule):
         return list(obj.layers)
+    if callable(getattr(obj, "augmentation_layers", None)):  # e.g. RandomPolicy
+        return list(obj.augmentation_layers())
     if isinstance(obj, nn.Module) and hasattr(obj, "augmentation"):
         return augmentation_layers(obj.augmentation)
     if isinstance(obj, (list, tuple, nn.ModuleList)):
@@ -53,4 +55,6 @@ def augmentation_regularizer(obj):
         layer weights.
     """
     layers = augmentation_layers(obj)
+    if not layers:
+        return torch.zeros(())
     return torch.cat([layer.weights * layer.strengths() for layer in layers]).norm()

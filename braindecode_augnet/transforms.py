@@ -154,7 +154,7 @@ class GaussianNoise(DifferentiableTransform):
         return {"noise": self._normal(X.shape, X)}
 
     def _transform(self, X, params):
-        return F.gaussian_noise(X, self.op_value, params["noise"])
+        return F.gaussian_noise(X, self._op(X, params), params["noise"])
 
 
 class SmoothTimeMask(DifferentiableTransform):
@@ -184,7 +184,7 @@ class SmoothTimeMask(DifferentiableTransform):
         return {"start": self._uniform((X.shape[0],), X)}
 
     def _transform(self, X, params):
-        length = self.op_value.to(X.dtype).clamp(max=X.shape[-1])
+        length = self._op(X, params).clamp(max=X.shape[-1])
         start = params["start"] * (X.shape[-1] - length)
         return F.smooth_time_mask(X, start, length)
 
@@ -228,7 +228,7 @@ class FrequencyShift(DifferentiableTransform):
         return {"u": self._uniform((X.shape[0],), X)}
 
     def _transform(self, X, params):
-        delta = (2 * params["u"] - 1) * self.op_value.to(X.dtype)
+        delta = (2 * params["u"] - 1) * self._op(X, params)
         return F.frequency_shift(X, delta, self.sfreq)
 
 
@@ -270,7 +270,7 @@ class FTSurrogate(DifferentiableTransform):
         return {"u": self._uniform(shape, X)}
 
     def _transform(self, X, params):
-        return F.ft_surrogate(X, self.op_value, params["u"])
+        return F.ft_surrogate(X, self._op(X, params, 2), params["u"])
 
 
 class AmplitudeScale(DifferentiableTransform):
@@ -303,7 +303,7 @@ class AmplitudeScale(DifferentiableTransform):
         return {"u": self._uniform(X.shape[:2], X)}
 
     def _transform(self, X, params):
-        return F.amplitude_scale(X, (2 * params["u"] - 1) * self.op_value.to(X.dtype))
+        return F.amplitude_scale(X, (2 * params["u"] - 1) * self._op(X, params, 1))
 
 
 # ------------------------------------------------------------------- spatial
@@ -350,7 +350,7 @@ class ChannelsDropout(DifferentiableTransform):
 
     def _transform(self, X, params):
         drop = F.hard_relaxed_bernoulli(
-            self.op_value.to(X.dtype), params["u"], self.relaxation_temperature
+            self._op(X, params, 1), params["u"], self.relaxation_temperature
         )
         return F.channels_dropout(X, drop)
 
@@ -407,7 +407,7 @@ class ChannelsShuffle(DifferentiableTransform):
 
     def _transform(self, X, params):
         shuffle = F.hard_relaxed_bernoulli(
-            self.op_value.to(X.dtype), params["u"], self.relaxation_temperature
+            self._op(X, params, 1), params["u"], self.relaxation_temperature
         )
         permutation = F.masked_channel_permutation(
             shuffle.detach() > 0.5, params["keys"]
@@ -646,7 +646,7 @@ class SensorsRotation(DifferentiableTransform):
 
     def _transform(self, X, params):
         _check_n_channels(X, self.unit_positions.shape[0], type(self).__name__)
-        angles = (2 * params["u"] - 1) * self.op_value.to(X.dtype)
+        angles = (2 * params["u"] - 1) * self._op(X, params)
         rotations = F.make_rotation_matrices(self.axis, angles)
         return F.sensors_rotation(
             X, rotations, self.unit_positions, self.g_from, self.spline_weights

@@ -405,3 +405,15 @@ def test_property_magnitude_parametrisation(raw, direction):
         assert p.grad.item() == direction
     else:
         assert p.grad.item() == 0.0
+
+
+@pytest.mark.parametrize("name", MAGNITUDE)
+def test_per_example_magnitude_override(name):
+    """A draw may carry per-example magnitudes (used by the random policy)."""
+    tr = make(name, magnitude=0.5, random_state=0)
+    X = batch(n=4)
+    params = tr.sample_params(X)
+    params["magnitude"] = torch.tensor([0.0, 0.0, 1.0, 1.0])
+    out = tr.apply(X, params)
+    torch.testing.assert_close(out[:2], X[:2], atol=1e-5, rtol=1e-5)
+    assert (out[2:] - X[2:]).abs().max() > 1e-3

@@ -1,0 +1,491 @@
+"""Helpers shared by the benchmark scripts.
+
+Command-line options, device and thread set-up, timing (warm-up runs, then the
+median of repeated :func:`time.perf_counter` measurements, with device
+synchronisation), memory measurements, machine and version information,
+tables and JSON output into ``benchmarks/results/`` (git-ignored).
+"""
+
+import argparse
+import datetime
+import gc
+import json
+import os
+import platform
+import statistics
+import sys
+import time
+import warnings
+from contextlib import contextmanager
+from pathlib import Path
+
+import torch
+
+BENCH_DIR = Path(__file__).resolve().parent
+RESULTS_DIR = BENCH_DIR / "results"
+
+#: 20 channels of the 10-20 system, with left/right pairs (spatial benchmarks).
+TEN_TWENTY_20 = [
+    "Fp1",
+    "Fp2",
+    "F7",
+    "F3",
+    "Fz",
+    "F4",
+    "F8",
+    "T7",
+    "C3",
+    "Cz",
+    "C4",
+    "T8",
+    "P7",
+    "P3",
+    "Pz",
+    "P4",
+    "P8",
+    "O1",
+    "Oz",
+    "O2",
+]
+
+#: The two Sleep Physionet channels.
+SLEEP_CHANNELS = ["Fpz-Cz", "Pz-Oz"]
+
+
+def quiet_warnings():
+    """Silence warnings that do not concern the measurements (MNE montages)."""
+    warnings.filterwarnings("ignore", message="Montage name 'standard_1020'")
+    warnings.filterwarnings("ignore", category=FutureWarning)
+    warnings.filterwarnings("ignore", category=UserWarning, module="braindecode")
+
+
+# ----------------------------------------------------------------- arguments
+def base_parser(description):
+    """An argument parser with the options shared by every benchmark.
+
+    Parameters
+    ----------
+    description : str
+        Description shown by ``--help``.
+
+    Returns
+    -------
+    argparse.ArgumentParser
+    """
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument(
+        "--quick", action="store_true", help="fewer repeats and sizes (minutes)"
+    )
+    parser.add_argument(
+        "--smoke",
+        action="store_true",
+        help="tiny sizes and one repeat, to check that the script runs (tests)",
+    )
+    parser.add_argument(
+        "--device", default="cpu", help="torch device, e.g. cpu (default) or cuda"
+    )
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=None,
+        help="torch intra-op threads (default: all CPU cores, or 1 when the "
+        "machine is already busy: load average above half the cores)",
+    )
+    parser.add_argument(
+        "--repeats", type=int, default=None, help="timed repeats (median reported)"
+    )
+    parser.add_argument(
+        "--warmup", type=int, default=None, help="untimed warm-up runs"
+    )
+    parser.add_argument("--seed", type=int, default=0, help="random seed")
+    parser.add_argument(
+        "--out-dir",
+        type=Path,
+        default=RESULTS_DIR,
+        help=f"folder of the JSON results (default: {RESULTS_DIR})",
+    )
+    return parser
+
+
+def mode_name(args):
+    """``'smoke'``, ``'quick'`` or ``'full'``."""
+    if args.smoke:
+        return "smoke"
+    return "quick" if args.quick else "full"
+
+
+def pick(args, full, quick, smoke):
+    """The value of a setting for the run's mode."""
+    return {"full": full, "quick": quick, "smoke": smoke}[mode_name(args)]
+
+
+def repeats_and_warmup(args, full=(10, 2), quick=(3, 1), smoke=(1, 0)):
+    """Numbers of timed repeats and warm-up runs (command line wins)."""
+    repeats, warmup = pick(args, full, quick, smoke)
+    if args.repeats is not None:
+        repeats = args.repeats
+    if args.warmup is not None:
+        warmup = args.warmup
+    return max(1, repeats), max(0, warmup)
+
+
+def setup(args):
+    """Seed, set the CPU threads and return the :class:`torch.device`.
+
+    Raises
+    ------
+    SystemExit
+        If a CUDA device is asked for and none is available.
+    """
+    quiet_warnings()
+    device = torch.device(args.device)
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise SystemExit("--device cuda asked for, but CUDA is not available.")
+    threads, reason = choose_threads(args.threads)
+    torch.set_num_threads(threads)
+    args.threads_reason = reason
+    torch.manual_seed(args.seed)
+    if device.type == "cuda":
+        torch.backends.cudnn.benchmark = False
+    return device
+
+
+def choose_threads(requested=None):
+    """Number of torch threads and why.
+
+    All the cores when the machine is idle. On a machine already busy (1-min
+    load average above half the cores), threads of one op wait for each other
+    while the OS runs other processes, which makes timings slow and erratic:
+    one thread is then used. ``requested`` wins.
+    """
+    cores = os.cpu_count() or 1
+    if requested:
+        return int(requested), "--threads"
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else 0.0
+    if cores > 1 and load > cores / 2:
+        return 1, f"busy machine (load {load:.1f} on {cores} cores): 1 thread"
+    return cores, f"all {cores} cores (load {load:.1f})"
+
+
+# ------------------------------------------------------------------- timing
+def synchronize(device):
+    """Wait for the device's pending work (no-op on CPU)."""
+    device = torch.device(device)
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+    elif device.type == "mps":
+        torch.mps.synchronize()
+
+
+def time_once(fn, device):
+    """Seconds taken by one call of ``fn`` (synchronised)."""
+    synchronize(device)
+    start = time.perf_counter()
+    fn()
+    synchronize(device)
+    return time.perf_counter() - start
+
+
+def time_interleaved(fns, device, repeats, warmup, slow_s=None, slow_repeats=3):
+    """Time several functions, alternating them within each round.
+
+    Alternating makes the functions share the load changes of a busy machine,
+    so that their ratios are steadier than with one block per function.
+
+    Parameters
+    ----------
+    fns : dict of str -> callable
+        Functions without arguments.
+    device : torch.device
+        Device to synchronise.
+    repeats, warmup : int
+        Timed rounds and untimed warm-up rounds.
+    slow_s : float | None
+        When the slowest warm-up call takes longer than this, at most
+        ``slow_repeats`` rounds are timed (keeps slow baselines affordable).
+    slow_repeats : int
+        See ``slow_s``.
+
+    Returns
+    -------
+    dict of str -> list of float
+        Seconds of every timed call.
+    """
+    slowest = 0.0
+    for _ in range(warmup):
+        for fn in fns.values():
+            slowest = max(slowest, time_once(fn, device))
+    if slow_s is not None and slowest > slow_s:
+        repeats = min(repeats, slow_repeats)
+    times = {name: [] for name in fns}
+    for _ in range(repeats):
+        for name, fn in fns.items():
+            times[name].append(time_once(fn, device))
+    return times
+
+
+def summarize(times):
+    """Median, minimum, maximum and count of a list of seconds."""
+    return {
+        "median_s": statistics.median(times),
+        "min_s": min(times),
+        "max_s": max(times),
+        "n": len(times),
+    }
+
+
+def ratio(a, b):
+    """``a / b``, or ``None`` when either is missing."""
+    if a is None or b is None or b == 0:
+        return None
+    return a / b
+
+
+def linear_fit(xs, ys):
+    """Least-squares line and log-log slope of ``ys`` against ``xs``.
+
+    Returns
+    -------
+    dict
+        ``slope`` (seconds per unit), ``intercept``, ``r2`` of the line, and
+        ``loglog_slope``: the exponent ``k`` of ``y ~ x**k`` (1 is linear).
+    """
+    import numpy as np
+
+    x, y = np.asarray(xs, dtype=float), np.asarray(ys, dtype=float)
+    if len(x) < 2:
+        return {"slope": None, "intercept": None, "r2": None, "loglog_slope": None}
+    slope, intercept = np.polyfit(x, y, 1)
+    residual = y - (slope * x + intercept)
+    total = ((y - y.mean()) ** 2).sum()
+    r2 = 1 - (residual**2).sum() / total if total > 0 else 1.0
+    loglog = np.polyfit(np.log(x), np.log(y), 1)[0] if (y > 0).all() else None
+    return {
+        "slope": float(slope),
+        "intercept": float(intercept),
+        "r2": float(r2),
+        "loglog_slope": None if loglog is None else float(loglog),
+    }
+
+
+# ------------------------------------------------------------------- memory
+def _storage_key(tensor):
+    try:
+        storage = tensor.untyped_storage()
+        return storage.data_ptr(), storage.nbytes()
+    except (RuntimeError, NotImplementedError):  # sparse or exotic tensors
+        return id(tensor), tensor.numel() * tensor.element_size()
+
+
+@contextmanager
+def saved_tensors_meter(exclude=()):
+    """Measure the bytes that autograd saves for the backward pass.
+
+    Counts each distinct storage once, leaving out those of ``exclude``
+    (inputs and parameters, which exist anyway). This is the memory a
+    forward pass holds until its backward on any device, and the part of the
+    peak that grows with the batch; it is the CPU stand-in for
+    :func:`torch.cuda.max_memory_allocated`.
+
+    Yields
+    ------
+    dict
+        ``{"bytes": int}``, filled in while the block runs.
+    """
+    excluded = {_storage_key(t)[0] for t in exclude}
+    seen = set()
+    meter = {"bytes": 0}
+
+    def pack(tensor):
+        ptr, nbytes = _storage_key(tensor)
+        if ptr not in excluded and ptr not in seen:
+            seen.add(ptr)
+            meter["bytes"] += nbytes
+        return tensor
+
+    with torch.autograd.graph.saved_tensors_hooks(pack, lambda tensor: tensor):
+        yield meter
+
+
+def cuda_peak_bytes(fn, device):
+    """Peak CUDA memory allocated by ``fn`` above what was allocated before."""
+    gc.collect()
+    synchronize(device)
+    torch.cuda.reset_peak_memory_stats(device)
+    before = torch.cuda.memory_allocated(device)
+    fn()
+    synchronize(device)
+    return torch.cuda.max_memory_allocated(device) - before
+
+
+def max_rss_bytes():
+    """Peak resident set size of this process so far (``ru_maxrss``)."""
+    import resource
+
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak if sys.platform == "darwin" else peak * 1024  # Linux: KiB
+
+
+# ---------------------------------------------------------------- machine
+def _package_version(name):
+    try:
+        from importlib.metadata import version
+
+        return version(name)
+    except Exception:  # noqa: BLE001 - not installed or no metadata
+        return None
+
+
+def versions():
+    """Versions of python, torch, braindecode, braindecode_augnet and more."""
+    import braindecode
+
+    import braindecode_augnet
+
+    return {
+        "python": platform.python_version(),
+        "torch": torch.__version__,
+        "braindecode": getattr(braindecode, "__version__", None),
+        "braindecode_augnet": getattr(braindecode_augnet, "__version__", None),
+        "numpy": _package_version("numpy"),
+        "mne": _package_version("mne"),
+        "skorch": _package_version("skorch"),
+    }
+
+
+def _cpu_model():
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or None
+
+
+def machine_info(device):
+    """Platform, CPU, threads, load and (on CUDA) GPU of this run."""
+    device = torch.device(device)
+    info = {
+        "platform": platform.platform(),
+        "machine": platform.machine(),
+        "cpu": _cpu_model(),
+        "cpu_count": os.cpu_count(),
+        "torch_threads": torch.get_num_threads(),
+        "torch_interop_threads": torch.get_num_interop_threads(),
+        "mkldnn": torch.backends.mkldnn.is_available(),
+        "device": str(device),
+        "cuda_available": torch.cuda.is_available(),
+    }
+    if hasattr(os, "getloadavg"):
+        info["load_average_1_5_15min"] = list(os.getloadavg())
+    if device.type == "cuda":
+        props = torch.cuda.get_device_properties(device)
+        info["gpu"] = props.name
+        info["gpu_memory_bytes"] = props.total_memory
+        info["cuda_version"] = torch.version.cuda
+    return info
+
+
+# ------------------------------------------------------------------ output
+def fmt_time(seconds):
+    """Seconds as a short string in s or ms."""
+    if seconds is None:
+        return "n/a"
+    if seconds >= 1:
+        return f"{seconds:.2f} s"
+    return f"{seconds * 1e3:.1f} ms"
+
+
+def fmt_bytes(nbytes):
+    """Bytes as a short string in MiB (``n/a`` when unknown)."""
+    if nbytes is None:
+        return "n/a"
+    return f"{nbytes / 2**20:.1f} MiB"
+
+
+def fmt_ratio(value):
+    """A ratio as ``1.23x`` (``n/a`` when unknown)."""
+    return "n/a" if value is None else f"{value:.2f}x"
+
+
+def format_table(headers, rows):
+    """A plain-text table with aligned columns."""
+    cells = [[str(h) for h in headers]] + [[str(c) for c in row] for row in rows]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
+    lines = []
+    for k, row in enumerate(cells):
+        lines.append("  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip())
+        if k == 0:
+            lines.append("  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def target(name, value, threshold, comparison="<="):
+    """A target record: ``value <= threshold`` (or ``>=``)."""
+    if value is None:
+        met = None
+    elif comparison == "<=":
+        met = value <= threshold
+    else:
+        met = value >= threshold
+    return {
+        "name": name,
+        "value": value,
+        "threshold": threshold,
+        "comparison": comparison,
+        "met": met,
+    }
+
+
+def format_targets(targets):
+    """The targets as a table with MET / MISSED."""
+    rows = []
+    for t in targets:
+        status = {True: "MET", False: "MISSED", None: "n/a"}[t["met"]]
+        value = "n/a" if t["value"] is None else f"{t['value']:.3g}"
+        rows.append([t["name"], value, f"{t['comparison']} {t['threshold']:g}", status])
+    return format_table(["target", "value", "threshold", "status"], rows)
+
+
+def write_results(name, args, device, settings, results, targets=()):
+    """Write a benchmark's JSON file and return its path.
+
+    The file is ``<out_dir>/<name>.json`` for full runs and
+    ``<name>_quick.json`` / ``<name>_smoke.json`` otherwise.
+    """
+    mode = mode_name(args)
+    payload = {
+        "benchmark": name,
+        "mode": mode,
+        "timestamp": datetime.datetime.now(datetime.timezone.utc).isoformat(),
+        "command": [Path(sys.argv[0]).name, *sys.argv[1:]],
+        "args": {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()},
+        "seed": args.seed,
+        "machine": machine_info(device),
+        "versions": versions(),
+        "settings": settings,
+        "results": results,
+        "targets": list(targets),
+    }
+    out_dir = Path(args.out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    suffix = "" if mode == "full" else f"_{mode}"
+    path = out_dir / f"{name}{suffix}.json"
+    path.write_text(json.dumps(payload, indent=2, default=str) + "\n")
+    print(f"\nwrote {path}")
+    return path
+
+
+def print_header(title, args, device):
+    """Print the benchmark's title, mode, device and threads."""
+    print(f"== {title} ==")
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    print(
+        f"mode={mode_name(args)} device={device} torch_threads="
+        f"{torch.get_num_threads()} seed={args.seed} load(1 min)={load:.2f}"
+    )
+    reason = getattr(args, "threads_reason", None)
+    if reason:
+        print(f"threads: {reason}")

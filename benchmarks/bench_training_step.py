@@ -1,0 +1,479 @@
+"""Cost of AugNet over its bare trunk: training steps and inference.
+
+Training: one optimisation step (zero_grad, forward, loss, backward, Adam
+step) of AugNet with the paper's 3-layer EEG preset
+(``eeg_augmentation(sfreq=100, ch_names=['Fpz-Cz', 'Pz-Oz'])``) around
+``SleepStagerChambon2018`` on a batch of 64 windows of 2 x 3000 samples, with
+the loss ``NLL - 0.5 * augmentation_regularizer``, against the same step of
+the bare trunk with cross-entropy. Both sampling modes of the layers are
+timed: ``'mixture'`` (target <= 2x the trunk) and ``'sampled'`` (target
+<= 1.3x). The augmentation alone (forward + backward) is timed too, and the
+bytes autograd saves for each step's backward are reported.
+
+Inference: ``AugNet(trunk, aug, n_copies=20)`` in evaluation mode on 64
+windows against the bare trunk on the same 64 x 20 = 1280 rows (target
+<= 1.2x), in windows per second, and the peak memory of AugNet unchunked
+against ``copies_per_chunk=4``. On CUDA the peak is
+:func:`torch.cuda.max_memory_allocated`; on CPU it is the growth of the peak
+resident set size (``VmHWM``, reset through ``/proc/self/clear_refs`` where
+Linux allows it, else ``ru_maxrss``) of a fresh subprocess per
+configuration, measured after a warm-up on one window.
+
+Usage::
+
+    python benchmarks/bench_training_step.py [--quick] [--device cuda] [--profile]
+"""
+
+import copy
+import gc
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import _common as C  # noqa: E402
+
+NAME = "bench_training_step"
+SFREQ = 100.0
+N_CLASSES = 5
+REG = 0.5
+MEMORY_CONFIGS = ("trunk", "augnet_unchunked", "augnet_chunked")
+
+
+def build_trunk(n_chans, n_times, seed):
+    """``SleepStagerChambon2018`` with a fixed initialisation."""
+    from braindecode.models import SleepStagerChambon2018
+
+    torch.manual_seed(seed)
+    return SleepStagerChambon2018(
+        n_chans=n_chans, sfreq=SFREQ, n_outputs=N_CLASSES, n_times=n_times
+    )
+
+
+def build_augnet(trunk, sampling, seed, ch_names=None, n_chans=None, **kwargs):
+    """AugNet with the EEG preset around a copy of ``trunk``."""
+    from braindecode_augnet import AugNet, eeg_augmentation
+
+    aug = eeg_augmentation(
+        sfreq=SFREQ,
+        ch_names=ch_names,
+        n_chans=n_chans,
+        sampling=sampling,
+        random_state=seed,
+    )
+    return AugNet(copy.deepcopy(trunk), aug, **kwargs)
+
+
+def make_data(batch, n_chans, n_times, seed, device):
+    """A random batch and labels."""
+    generator = torch.Generator().manual_seed(seed)
+    X = torch.randn(batch, n_chans, n_times, generator=generator)
+    y = torch.randint(0, N_CLASSES, (batch,), generator=generator)
+    return X.to(device), y.to(device)
+
+
+def augnet_step(net, X, y, reg=REG):
+    """A training-step closure for AugNet (``NLL - reg * R``)."""
+    from braindecode_augnet import augmentation_regularizer
+
+    net.train()
+    optimizer = torch.optim.Adam(net.parameters(), lr=1e-3)
+
+    def step():
+        optimizer.zero_grad(set_to_none=True)
+        loss = F.nll_loss(net(X), y) - reg * augmentation_regularizer(net)
+        loss.backward()
+        optimizer.step()
+
+    return step
+
+
+def trunk_step(trunk, X, y):
+    """A training-step closure for the bare trunk (cross-entropy)."""
+    trunk.train()
+    optimizer = torch.optim.Adam(trunk.parameters(), lr=1e-3)
+
+    def step():
+        optimizer.zero_grad(set_to_none=True)
+        F.cross_entropy(trunk(X), y).backward()
+        optimizer.step()
+
+    return step
+
+
+def augmentation_only(net, X):
+    """Forward + backward of the augmentation layers alone (train mode)."""
+    aug = net.augmentation.train()
+    params = [p for p in aug.parameters() if p.requires_grad]
+    X = X.clone().requires_grad_(True)
+
+    def run():
+        out = aug.augment(X)
+        torch.autograd.grad(out.sum(), [X, *params], allow_unused=True)
+
+    return run
+
+
+def saved_bytes(fn_forward, exclude):
+    """Bytes autograd saves during ``fn_forward`` (see saved_tensors_meter)."""
+    with C.saved_tensors_meter(exclude=exclude) as meter:
+        out = fn_forward()
+    del out
+    return meter["bytes"]
+
+
+# ------------------------------------------------------------------ memory
+def _current_rss():
+    try:
+        with open("/proc/self/statm") as f:
+            return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError):
+        return None
+
+
+def _reset_peak_rss():
+    """Reset the kernel's peak-RSS mark (Linux); True when it worked."""
+    try:
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")
+        return True
+    except OSError:
+        return False
+
+
+def _vm_hwm():
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError):
+        pass
+    return None
+
+
+def memory_worker(config, args):
+    """Peak memory of one inference configuration, in this fresh process.
+
+    Prints one JSON line with the peak growth in bytes and the method.
+    """
+    device = C.setup(args)
+    X, _ = make_data(args.batch, 2, args.n_times, args.seed, device)
+    trunk = build_trunk(2, args.n_times, args.seed).to(device).eval()
+    if config == "trunk":
+        rows = X.repeat(args.n_copies, 1, 1)
+        model, inputs = trunk, rows
+    else:
+        chunk = args.chunk if config == "augnet_chunked" else None
+        model = build_augnet(
+            trunk,
+            "mixture",
+            args.seed,
+            ch_names=C.SLEEP_CHANNELS,
+            n_copies=args.n_copies,
+            copies_per_chunk=chunk,
+        )
+        model = model.to(device).eval()
+        inputs = X
+    with torch.inference_mode():
+        model(inputs[:1])  # warm-up: kernels, thread pools, allocator
+    gc.collect()
+    if device.type == "cuda":
+        with torch.inference_mode():
+            peak = C.cuda_peak_bytes(lambda: model(inputs), device)
+        method = "torch.cuda.max_memory_allocated"
+    else:
+        reset = _reset_peak_rss() and _vm_hwm() is not None
+        before = _current_rss() if reset else C.max_rss_bytes()
+        with torch.inference_mode():
+            model(inputs)
+        after = _vm_hwm() if reset else C.max_rss_bytes()
+        peak = after - before
+        method = (
+            "peak RSS growth (VmHWM reset via /proc/self/clear_refs)"
+            if reset
+            else "ru_maxrss growth (resource.getrusage)"
+        )
+    print(json.dumps({"config": config, "peak_bytes": peak, "method": method}))
+
+
+def measure_memory(args, device):
+    """Peak memory of the inference configurations (one subprocess each)."""
+    results = {}
+    for config in MEMORY_CONFIGS:
+        command = [
+            sys.executable,
+            str(Path(__file__).resolve()),
+            "--_memory-worker",
+            config,
+            "--device",
+            str(device),
+            "--threads",
+            str(torch.get_num_threads()),
+            "--seed",
+            str(args.seed),
+            "--batch",
+            str(args.batch),
+            "--n-times",
+            str(args.n_times),
+            "--n-copies",
+            str(args.n_copies),
+            "--chunk",
+            str(args.chunk),
+        ]
+        proc = subprocess.run(command, capture_output=True, text=True, check=False)
+        lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("{")]
+        if proc.returncode != 0 or not lines:
+            results[config] = {
+                "peak_bytes": None,
+                "error": (proc.stderr or proc.stdout).strip()[-500:],
+            }
+        else:
+            results[config] = json.loads(lines[-1])
+    return results
+
+
+# ------------------------------------------------------------------ profile
+def profile_steps(steps, device, row_limit=12):
+    """Top operators by self time of one call of each step (torch.profiler)."""
+    from torch.profiler import ProfilerActivity, profile
+
+    activities = [ProfilerActivity.CPU]
+    if device.type == "cuda":
+        activities.append(ProfilerActivity.CUDA)
+    sort_key = "self_cuda_time_total" if device.type == "cuda" else "self_cpu_time_total"
+    tables = {}
+    for name, step in steps.items():
+        step()
+        with profile(activities=activities) as prof:
+            step()
+            C.synchronize(device)
+        averages = prof.key_averages()
+        print(f"\n-- profile: {name} --")
+        print(averages.table(sort_by=sort_key, row_limit=row_limit))
+        total = sum(e.self_cpu_time_total for e in averages) or 1
+        top = sorted(averages, key=lambda e: e.self_cpu_time_total, reverse=True)
+        tables[name] = [
+            {
+                "op": e.key,
+                "self_cpu_ms": e.self_cpu_time_total / 1e3,
+                "share": e.self_cpu_time_total / total,
+                "calls": e.count,
+            }
+            for e in top[:row_limit]
+        ]
+    return tables
+
+
+# -------------------------------------------------------------------- main
+def main(argv=None):
+    """Run the benchmark; return the JSON payload's path."""
+    parser = C.base_parser(__doc__.splitlines()[0])
+    parser.add_argument("--batch", type=int, default=None, help="batch size (64)")
+    parser.add_argument(
+        "--n-times", type=int, default=None, help="window length in samples (3000)"
+    )
+    parser.add_argument(
+        "--n-copies", type=int, default=None, help="copies at inference (20)"
+    )
+    parser.add_argument(
+        "--chunk", type=int, default=None, help="copies_per_chunk compared (4)"
+    )
+    parser.add_argument(
+        "--no-memory", action="store_true", help="skip the inference memory runs"
+    )
+    parser.add_argument(
+        "--profile", action="store_true", help="print torch.profiler tables"
+    )
+    parser.add_argument("--_memory-worker", dest="memory_worker", default=None)
+    args = parser.parse_args(argv)
+    args.batch = args.batch or C.pick(args, 64, 64, 4)
+    args.n_times = args.n_times or C.pick(args, 3000, 3000, 600)
+    args.n_copies = args.n_copies or C.pick(args, 20, 20, 4)
+    args.chunk = args.chunk or C.pick(args, 4, 4, 2)
+    if args.memory_worker:
+        return memory_worker(args.memory_worker, args)
+
+    device = C.setup(args)
+    repeats, warmup = C.repeats_and_warmup(args)
+    C.print_header("AugNet training step and inference vs bare trunk", args, device)
+    print(
+        f"repeats={repeats} warmup={warmup} batch={args.batch} "
+        f"n_times={args.n_times} n_copies={args.n_copies} chunk={args.chunk}"
+    )
+    X, y = make_data(args.batch, 2, args.n_times, args.seed, device)
+    trunk = build_trunk(2, args.n_times, args.seed).to(device)
+    nets = {
+        mode: build_augnet(
+            trunk, mode, args.seed, ch_names=C.SLEEP_CHANNELS, n_copies=args.n_copies
+        ).to(device)
+        for mode in ("mixture", "sampled")
+    }
+    bare = copy.deepcopy(trunk)
+
+    # ---------------------------------------------------------- training
+    steps = {"trunk": trunk_step(bare, X, y)}
+    steps.update({f"augnet_{m}": augnet_step(net, X, y) for m, net in nets.items()})
+    fns = dict(steps)
+    fns.update({f"aug_only_{m}": augmentation_only(n, X) for m, n in nets.items()})
+    times = C.time_interleaved(fns, device, repeats, warmup)
+    train = {name: C.summarize(t) for name, t in times.items()}
+    saved = {
+        "trunk": saved_bytes(lambda: bare.train()(X), exclude=list(bare.parameters()))
+    }
+    for mode, net in nets.items():
+        saved[f"augnet_{mode}"] = saved_bytes(
+            lambda net=net: net.train()(X), exclude=list(net.parameters())
+        )
+    base = train["trunk"]["median_s"]
+    rows = []
+    for name in fns:
+        rows.append(
+            [
+                name,
+                C.fmt_time(train[name]["median_s"]),
+                C.fmt_time(train[name]["min_s"]),
+                C.fmt_ratio(C.ratio(train[name]["median_s"], base)),
+                C.fmt_bytes(saved.get(name)) if name in saved else "-",
+            ]
+        )
+    print("\nTraining step (batch of {} x 2 x {}):".format(args.batch, args.n_times))
+    print(
+        C.format_table(
+            ["step", "median", "min", "/ trunk step", "autograd-saved"], rows
+        )
+    )
+    print("(aug_only_*: the augmentation layers' forward + backward alone)")
+
+    # --------------------------------------------------------- inference
+    n_rows = args.batch * args.n_copies
+    rows_X = X.repeat(args.n_copies, 1, 1)
+    eval_trunk = copy.deepcopy(trunk).eval()
+    infer_net = nets["mixture"].eval()
+    chunked_net = copy.deepcopy(infer_net)
+    chunked_net.copies_per_chunk = args.chunk
+
+    def no_grad(fn, *inputs):
+        def run():
+            with torch.inference_mode():
+                fn(*inputs)
+
+        return run
+
+    infer_fns = {
+        "trunk": no_grad(eval_trunk, rows_X),
+        "augnet": no_grad(infer_net, X),
+        "augnet_chunked": no_grad(chunked_net, X),
+    }
+    times = C.time_interleaved(infer_fns, device, repeats, warmup)
+    infer = {name: C.summarize(t) for name, t in times.items()}
+    for name, stats in infer.items():
+        stats["rows_per_s"] = n_rows / stats["median_s"]
+        stats["windows_per_s"] = args.batch / stats["median_s"]
+
+    memory = {"skipped": True}
+    if not (args.no_memory or args.smoke):
+        memory = measure_memory(args, device)
+    base = infer["trunk"]["median_s"]
+    rows = []
+    labels = {
+        "trunk": f"bare trunk on {n_rows} rows",
+        "augnet": f"AugNet n_copies={args.n_copies}",
+        "augnet_chunked": f"AugNet copies_per_chunk={args.chunk}",
+    }
+    mem_key = {
+        "trunk": "trunk",
+        "augnet": "augnet_unchunked",
+        "augnet_chunked": "augnet_chunked",
+    }
+    for name, stats in infer.items():
+        peak = memory.get(mem_key[name], {}).get("peak_bytes")
+        rows.append(
+            [
+                labels[name],
+                C.fmt_time(stats["median_s"]),
+                f"{stats['rows_per_s']:.0f}",
+                f"{stats['windows_per_s']:.1f}",
+                C.fmt_ratio(C.ratio(stats["median_s"], base)),
+                C.fmt_bytes(peak) if not memory.get("skipped") else "skipped",
+            ]
+        )
+    print(f"\nInference ({args.batch} windows x {args.n_copies} copies):")
+    print(
+        C.format_table(
+            ["model", "median", "rows/s", "windows/s", "/ trunk", "peak memory"],
+            rows,
+        )
+    )
+    if not memory.get("skipped"):
+        methods = {m.get("method") for m in memory.values() if m.get("method")}
+        print(f"(peak memory: {'; '.join(sorted(methods)) or 'failed'})")
+        for config, m in memory.items():
+            if m.get("error"):
+                print(f"memory run {config} failed: {m['error']}")
+
+    profiles = None
+    if args.profile:
+        profiles = profile_steps(
+            {
+                "augnet_mixture": steps["augnet_mixture"],
+                "augnet_sampled": steps["augnet_sampled"],
+                "aug_only_mixture": fns["aug_only_mixture"],
+            },
+            device,
+        )
+
+    trunk_t = train["trunk"]["median_s"]
+    targets = [
+        C.target(
+            "training step mixture / trunk",
+            C.ratio(train["augnet_mixture"]["median_s"], trunk_t),
+            2.0,
+        ),
+        C.target(
+            "training step sampled / trunk",
+            C.ratio(train["augnet_sampled"]["median_s"], trunk_t),
+            1.3,
+        ),
+        C.target(
+            f"inference n_copies={args.n_copies} / trunk on same rows",
+            C.ratio(infer["augnet"]["median_s"], infer["trunk"]["median_s"]),
+            1.2,
+        ),
+    ]
+    print()
+    print(C.format_targets(targets))
+    settings = {
+        "batch": args.batch,
+        "n_times": args.n_times,
+        "n_chans": 2,
+        "ch_names": C.SLEEP_CHANNELS,
+        "sfreq": SFREQ,
+        "trunk": "SleepStagerChambon2018",
+        "augmentation": "eeg_augmentation (3 layers)",
+        "loss": f"NLL - {REG} * augmentation_regularizer; trunk: cross-entropy",
+        "optimizer": "Adam(lr=1e-3)",
+        "n_copies": args.n_copies,
+        "copies_per_chunk": args.chunk,
+        "repeats": repeats,
+        "warmup": warmup,
+        "timing": "median of interleaved repeats (time.perf_counter)",
+    }
+    results = {
+        "training": train,
+        "training_autograd_saved_bytes": saved,
+        "inference": infer,
+        "inference_memory": memory,
+        "profiles": profiles,
+    }
+    return C.write_results(NAME, args, device, settings, results, targets)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,45 @@
+"""Datasets for AugNet sleep-staging experiments.
+
+Loaders (all return a :class:`braindecode.datasets.BaseConcatDataset` of
+:class:`braindecode.datasets.RawDataset` with signals in volts, Sleep-EDF style
+hypnogram annotations and a ``description`` with ``subject`` and
+``recording``):
+
+* :func:`load_sleep_physionet` -- Sleep-EDF Expanded (downloaded by mne);
+* :func:`load_mass` -- a local copy of MASS;
+* :func:`make_synthetic_sleep` -- a synthetic, physiologically-inspired
+  generator for offline tests and demos;
+* :func:`load_moabb` -- any MOABB dataset (optional dependency).
+
+Shared pipeline: :func:`preprocess_sleep`, :func:`create_sleep_windows`,
+:func:`split_by_subject`, :func:`windows_to_arrays`.
+"""
+
+from .mass import load_mass
+from .moabb import load_moabb
+from .sleep import (
+    IGNORED_SLEEP_DESCRIPTIONS,
+    SLEEP_STAGE_MAPPING,
+    SLEEP_STAGE_NAMES,
+    create_sleep_windows,
+    preprocess_sleep,
+    split_by_subject,
+    windows_to_arrays,
+)
+from .sleep_physionet import load_sleep_physionet
+from .synthetic import make_synthetic_sleep, simulate_hypnogram
+
+__all__ = [
+    "IGNORED_SLEEP_DESCRIPTIONS",
+    "SLEEP_STAGE_MAPPING",
+    "SLEEP_STAGE_NAMES",
+    "create_sleep_windows",
+    "load_mass",
+    "load_moabb",
+    "load_sleep_physionet",
+    "make_synthetic_sleep",
+    "preprocess_sleep",
+    "simulate_hypnogram",
+    "split_by_subject",
+    "windows_to_arrays",
+]

@@ -1,0 +1,230 @@
+"""Loader for a local copy of the Montreal Archive of Sleep Studies (MASS).
+
+MASS cannot be downloaded automatically (access is granted on request by
+the CEAMS). This module reads the EDF files laid out as MASS distributes
+them, e.g. for subset SS3::
+
+    <data_path>/01-03-0001 PSG.edf    # biosignals
+    <data_path>/01-03-0001 Base.edf   # EDF+ sleep-stage annotations
+    ...
+
+(PSG and ``Base`` files may also sit in sub-folders such as
+``SS3 biosignals/`` and ``SS3 annotations/``). The result has the type and
+``description`` of :func:`load_sleep_physionet`, so :func:`preprocess_sleep`
+and :func:`create_sleep_windows` apply unchanged.
+"""
+
+from __future__ import annotations
+
+import re
+import warnings
+from numbers import Integral
+from pathlib import Path
+
+import mne
+import numpy as np
+import pandas as pd
+from braindecode.datasets import BaseConcatDataset, RawDataset
+
+from .sleep import SLEEP_STAGE_MAPPING
+
+__all__ = ["load_mass"]
+
+_PSG_RE = re.compile(r"^(\d{2})-(\d{2})-(\d{4}) PSG\.edf$", re.IGNORECASE)
+_SLEEP_STAGES = tuple(k for k, v in SLEEP_STAGE_MAPPING.items() if v != 0)
+
+
+def _find_recordings(data_path):
+    data_path = Path(data_path).expanduser()
+    if not data_path.is_dir():
+        raise FileNotFoundError(
+            f"MASS folder {str(data_path)!r} does not exist or is not a folder. "
+            "MASS is not downloadable automatically: request it from the CEAMS "
+            "(http://ceams-carsm.ca/mass) and point data_path to a subset "
+            "folder holding files like '01-03-0001 PSG.edf' and "
+            "'01-03-0001 Base.edf'."
+        )
+    psgs, bases = {}, {}
+    for path in sorted(data_path.rglob("*.[eE][dD][fF]")):
+        match = _PSG_RE.match(path.name)
+        if match:
+            psgs[match.groups()] = path
+        elif path.name.lower().endswith(" base.edf"):
+            bases.setdefault(path.name[: -len(" base.edf")], []).append(path)
+    if not psgs:
+        raise FileNotFoundError(
+            f"No MASS PSG file ('CC-SS-NNNN PSG.edf', e.g. '01-03-0001 PSG.edf') "
+            f"under {str(data_path)!r}."
+        )
+    subsets = sorted({(c, s) for c, s, _ in psgs})
+    if len(subsets) > 1:
+        raise ValueError(
+            f"{str(data_path)!r} mixes several MASS subsets "
+            f"{['-'.join(s) for s in subsets]}; subject numbers restart in each "
+            "subset, so load one subset folder at a time."
+        )
+    return data_path, psgs, bases
+
+
+def _find_annotation(data_path, psg_path, record_id, bases):
+    name = f"{record_id} Base.edf"
+    # prefer the annotation file next to the PSG
+    candidates = sorted(
+        bases.get(record_id, []), key=lambda p: p.parent != psg_path.parent
+    )
+    if candidates:
+        return candidates[0]
+    raise FileNotFoundError(
+        f"MASS PSG file {str(psg_path)!r} has no annotation file {name!r} (looked "
+        f"next to it and under {str(data_path)!r})."
+    )
+
+
+def _resolve_channels(channels, available, psg_path):
+    resolved, rename = [], {}
+    for entry in channels:
+        options = (entry,) if isinstance(entry, str) else tuple(entry)
+        found = next((c for c in options if c in available), None)
+        if found is None:
+            raise ValueError(
+                f"Channel {options[0] if len(options) == 1 else list(options)!r} "
+                f"not found in {str(psg_path)!r}; its channels are {available}."
+            )
+        resolved.append(found)
+        if found != options[0]:
+            rename[found] = options[0]
+    return resolved, rename
+
+
+def _crop_wake(raw, crop_wake_mins):
+    """Keep ``crop_wake_mins`` of wake around the sleep period (as braindecode)."""
+    annots = raw.annotations
+    sleep = np.flatnonzero(np.isin(annots.description, _SLEEP_STAGES))
+    if len(sleep) == 0:
+        return raw
+    first, last = annots[sleep[0]], annots[sleep[-1]]
+    offset = raw.first_samp / raw.info["sfreq"]
+    tmin = first["onset"] - offset - crop_wake_mins * 60
+    tmax = last["onset"] - offset + last["duration"] + crop_wake_mins * 60
+    return raw.crop(
+        tmin=max(tmin, raw.times[0]),
+        tmax=min(tmax, raw.times[-1] + 1 / raw.info["sfreq"]),
+        include_tmax=False,
+    )
+
+
+def load_mass(
+    data_path,
+    subject_ids=None,
+    channels=("EEG C3-CLE", "EEG C4-CLE"),
+    preload=True,
+    crop_wake_mins=30,
+):
+    """Load MASS polysomnographies and their sleep-stage annotations.
+
+    Parameters
+    ----------
+    data_path : str | pathlib.Path
+        Folder of one MASS subset (searched recursively) holding
+        ``CC-SS-NNNN PSG.edf`` and ``CC-SS-NNNN Base.edf`` files.
+    subject_ids : int | list of int | None
+        Subject numbers (``NNNN`` of the file names, e.g. 1 for
+        ``01-03-0001``); ``None`` loads all.
+    channels : sequence of str | sequence of tuple of str
+        Channels to read, named as in the EDF files. An entry may be a tuple
+        of alternatives (e.g. ``("EEG C3-CLE", "EEG C3-LER")`` since some SS3
+        subjects are referenced to linked ears); the first one found is read
+        and renamed to the first alternative, so all recordings share channel
+        names. The channels are typed ``eeg``.
+    preload : bool
+        Load the signals into memory.
+    crop_wake_mins : float | None
+        Minutes of wake kept before the first and after the last sleep epoch
+        (as in Sleep-EDF); 0 or ``None`` keeps everything.
+
+    Returns
+    -------
+    dataset : braindecode.datasets.BaseConcatDataset
+        One :class:`braindecode.datasets.RawDataset` per recording, signals
+        in volts, annotations such as ``"Sleep stage W"``, ``"Sleep stage 2"``,
+        ``"Sleep stage R"``, ``"Sleep stage ?"`` and a ``description`` with
+        ``subject``, ``recording`` (always 1) and ``subset`` (e.g. ``"SS3"``).
+
+    Raises
+    ------
+    FileNotFoundError
+        If the folder, a requested subject, or a PSG's ``Base.edf`` is missing.
+    ValueError
+        If a file cannot be read, has no sleep-stage annotation, lacks a
+        requested channel, or the folder mixes subsets.
+
+    Notes
+    -----
+    Subsets SS1 and SS3 are scored in 30-s epochs; SS2, SS4 and SS5 in 20-s
+    epochs (use ``create_sleep_windows(..., window_size_s=20)``). MASS EEG is
+    sampled at 256 Hz: ``preprocess_sleep(..., sfreq=100)`` matches Sleep-EDF.
+    """
+    data_path, psgs, bases = _find_recordings(data_path)
+    if subject_ids is not None:
+        if isinstance(subject_ids, Integral):
+            subject_ids = [subject_ids]
+        wanted = {int(s) for s in subject_ids}
+        available = {int(k[2]) for k in psgs}
+        missing = sorted(wanted - available)
+        if missing:
+            raise FileNotFoundError(
+                f"No MASS PSG file for subjects {missing} under {str(data_path)!r} "
+                f"(available: {sorted(available)})."
+            )
+        psgs = {k: v for k, v in psgs.items() if int(k[2]) in wanted}
+    if isinstance(channels, str):
+        channels = [channels]
+    datasets = []
+    for (cohort, subset, subject), psg_path in psgs.items():
+        record_id = f"{cohort}-{subset}-{subject}"
+        ann_path = _find_annotation(data_path, psg_path, record_id, bases)
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)
+                header = mne.io.read_raw_edf(psg_path, preload=False, verbose="error")
+        except Exception as err:
+            raise ValueError(
+                f"Could not read MASS PSG file {str(psg_path)!r} as EDF: {err}"
+            ) from err
+        picks, rename = _resolve_channels(channels, header.ch_names, psg_path)
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)
+                raw = mne.io.read_raw_edf(
+                    psg_path, include=picks, preload=False, verbose="error"
+                )
+        except Exception as err:
+            raise ValueError(
+                f"Could not read channels {picks} of {str(psg_path)!r}: {err}"
+            ) from err
+        raw.pick(picks)  # keep the requested order
+        try:
+            annots = mne.read_annotations(ann_path)
+        except Exception as err:
+            raise ValueError(
+                f"Could not read MASS annotation file {str(ann_path)!r}: {err}"
+            ) from err
+        if not set(annots.description) & set(SLEEP_STAGE_MAPPING):
+            raise ValueError(
+                f"MASS annotation file {str(ann_path)!r} has no sleep-stage "
+                f"annotation ({sorted(SLEEP_STAGE_MAPPING)}); found "
+                f"{sorted(set(annots.description))[:10]}."
+            )
+        raw.set_annotations(annots, emit_warning=False)
+        if rename:
+            raw.rename_channels(rename)
+        raw.set_channel_types({ch: "eeg" for ch in raw.ch_names})
+        if crop_wake_mins:
+            _crop_wake(raw, crop_wake_mins)
+        if preload:
+            raw.load_data(verbose="error")
+        description = pd.Series(
+            {"subject": int(subject), "recording": 1, "subset": f"SS{int(subset)}"}
+        )
+        datasets.append(RawDataset(raw, description))
+    return BaseConcatDataset(datasets)

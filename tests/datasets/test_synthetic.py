@@ -1,0 +1,244 @@
+"""Synthetic sleep generator: type, physiology, nuisances, speed."""
+
+import time
+
+import mne
+import numpy as np
+import pytest
+from braindecode.datasets import BaseConcatDataset, RawDataset
+from scipy.signal import welch
+from scipy.stats import skew
+
+from braindecode_augnet.datasets import (
+    SLEEP_STAGE_MAPPING,
+    create_sleep_windows,
+    make_synthetic_sleep,
+    preprocess_sleep,
+    simulate_hypnogram,
+    windows_to_arrays,
+)
+
+W, N1, N2, N3, REM = range(5)
+SFREQ = 100.0
+
+
+@pytest.fixture(scope="module")
+def night():
+    """4 subjects x 2 h through the standard pipeline, with band powers."""
+    ds = make_synthetic_sleep(n_subjects=4, n_hours=2, random_state=0)
+    description = ds.description
+    preprocess_sleep(ds)
+    windows = create_sleep_windows(ds)
+    X, y, subjects = windows_to_arrays(windows)
+    freqs, psd = welch(X, fs=SFREQ, nperseg=400, axis=-1)
+    total = psd[..., (freqs >= 0.5) & (freqs <= 30)].sum(-1)
+
+    def rel(lo, hi):  # relative band power, averaged over channels
+        return (psd[..., (freqs >= lo) & (freqs < hi)].sum(-1) / total).mean(-1)
+
+    return dict(
+        description=description,
+        X=X,
+        y=y,
+        subjects=subjects,
+        freqs=freqs,
+        psd=psd,
+        delta=rel(0.5, 2),
+        theta=rel(4, 7),
+        alpha=rel(8, 12),
+        sigma=rel(12, 15),
+    )
+
+
+def test_same_type_as_real_loaders():
+    ds = make_synthetic_sleep(n_subjects=2, n_hours=0.5, random_state=1)
+    assert isinstance(ds, BaseConcatDataset)
+    assert all(isinstance(d, RawDataset) for d in ds.datasets)
+    raw = ds.datasets[0].raw
+    assert isinstance(raw, mne.io.BaseRaw)
+    assert raw.ch_names == ["Fpz-Cz", "Pz-Oz"]
+    assert raw.get_channel_types() == ["eeg", "eeg"]
+    assert raw.info["sfreq"] == SFREQ and raw.n_times == 3600 * 0.5 * SFREQ
+    assert 1e-6 < raw.get_data().std() < 1e-4  # volts
+    assert set(raw.annotations.description) <= set(SLEEP_STAGE_MAPPING)
+    assert np.all(raw.annotations.duration % 30 == 0)
+    desc = ds.description
+    assert desc["subject"].tolist() == [0, 1]
+    assert desc["recording"].tolist() == [1, 1]
+    for col in (
+        "alpha_peak_hz",
+        "channels_swapped",
+        "polarity_flipped",
+        "amplitude_scale",
+    ):
+        assert col in desc
+
+
+def test_window_counts(night):
+    assert len(night["y"]) == 4 * 2 * 120
+    assert night["X"].shape[1:] == (2, 3000)
+    np.testing.assert_array_equal(np.bincount(night["subjects"]), [240] * 4)
+    assert set(np.unique(night["y"])) == {W, N1, N2, N3, REM}
+
+
+def _stage_means(values, y):
+    return np.array([values[y == k].mean() for k in range(5)])
+
+
+def test_spectral_signatures(night):
+    y = night["y"]
+    assert _stage_means(night["alpha"], y).argmax() == W
+    assert _stage_means(night["delta"], y).argmax() == N3
+    assert _stage_means(night["sigma"], y).argmax() == N2
+    theta = _stage_means(night["theta"], y)
+    assert theta.argmax() == N1 and theta[REM] > theta[[W, N3]].max()
+    # REM is low amplitude, N3 high amplitude
+    rms = _stage_means(night["X"].std(axis=(1, 2)), y)
+    assert rms.argmax() == N3 and rms[REM] < rms[N2]
+
+
+def test_alpha_peak_and_channel_swap_nuisances(night):
+    freqs, psd, y, subjects = (
+        night["freqs"],
+        night["psd"],
+        night["y"],
+        night["subjects"],
+    )
+    band = (freqs >= 7) & (freqs <= 13)
+    alpha = (freqs >= 8) & (freqs < 12)
+    desc = night["description"]
+    assert desc["channels_swapped"].nunique() == 2  # both cases are covered
+    for _, sub in desc.iterrows():
+        wake = psd[(subjects == sub["subject"]) & (y == W)].mean(0)
+        peak = freqs[band][wake[:, band].sum(0).argmax()]
+        assert abs(peak - sub["alpha_peak_hz"]) <= 0.5
+        # alpha is posterior: largest on the last channel unless swapped
+        posterior = 0 if sub["channels_swapped"] else 1
+        assert wake[posterior, alpha].sum() > 3 * wake[1 - posterior, alpha].sum()
+
+
+def test_polarity_shows_in_k_complexes(night):
+    X, y, subjects = night["X"], night["y"], night["subjects"]
+    desc = night["description"]
+    assert desc["polarity_flipped"].nunique() == 2
+    for _, sub in desc.iterrows():
+        frontal = 1 if sub["channels_swapped"] else 0
+        n2 = X[(subjects == sub["subject"]) & (y == N2), frontal].ravel()
+        # K-complexes start with a large negative wave: the skew shows the sign
+        assert (skew(n2) > 0) == sub["polarity_flipped"]
+
+
+def test_nuisances_are_exact_transforms():
+    kwargs = dict(n_subjects=4, n_hours=1, random_state=0)
+    with_nuisances = make_synthetic_sleep(**kwargs)
+    canonical = make_synthetic_sleep(subject_nuisances=False, **kwargs)
+    desc = with_nuisances.description
+    assert desc["channels_swapped"].nunique() == desc["polarity_flipped"].nunique() == 2
+    n_checked = 0
+    for ds, ref in zip(with_nuisances.datasets, canonical.datasets):
+        sub = ds.description
+        ann = ref.raw.annotations
+        np.testing.assert_array_equal(ann.onset, ds.raw.annotations.onset)
+        # away from stage changes, N3 has no alpha: only the nuisances differ
+        for onset, duration, desc in zip(ann.onset, ann.duration, ann.description):
+            if desc in ("Sleep stage 3", "Sleep stage 4") and duration >= 90:
+                start, stop = (
+                    int((onset + 30) * SFREQ),
+                    int((onset + duration - 30) * SFREQ),
+                )
+                expected = ref.raw.get_data()[:, start:stop]
+                if sub["channels_swapped"]:
+                    expected = expected[::-1]
+                expected = expected * sub["amplitude_scale"]
+                if sub["polarity_flipped"]:
+                    expected = -expected
+                np.testing.assert_allclose(
+                    ds.raw.get_data()[:, start:stop], expected, rtol=1e-3, atol=1e-9
+                )
+                n_checked += 1
+    assert n_checked >= 2
+
+
+def test_no_nuisances():
+    desc = make_synthetic_sleep(
+        n_subjects=3, n_hours=0.25, subject_nuisances=False
+    ).description
+    assert desc["alpha_peak_hz"].tolist() == [10.0] * 3
+    assert not desc["channels_swapped"].any() and not desc["polarity_flipped"].any()
+    assert desc["amplitude_scale"].tolist() == [1.0] * 3
+
+
+def test_reproducibility():
+    def data(**kwargs):
+        ds = make_synthetic_sleep(n_hours=0.25, **kwargs)
+        return [d.raw.get_data() for d in ds.datasets], ds.description
+
+    a, desc_a = data(n_subjects=3, random_state=42)
+    b, desc_b = data(n_subjects=3, random_state=42)
+    c, _ = data(n_subjects=3, random_state=43)
+    d, _ = data(n_subjects=1, random_state=42)
+    for x, x2 in zip(a, b):
+        np.testing.assert_array_equal(x, x2)
+    assert desc_a.equals(desc_b)
+    assert not np.allclose(a[0], c[0])
+    np.testing.assert_array_equal(a[0], d[0])  # subject 0 independent of n
+
+
+def test_several_recordings_and_channels():
+    ds = make_synthetic_sleep(
+        n_subjects=2,
+        n_hours=0.25,
+        n_recordings=2,
+        sfreq=128,
+        ch_names=("F3", "C3", "O1"),
+        subject_nuisances=False,
+    )
+    assert ds.description[["subject", "recording"]].values.tolist() == [
+        [0, 1],
+        [0, 2],
+        [1, 1],
+        [1, 2],
+    ]
+    raw = ds.datasets[0].raw
+    assert raw.ch_names == ["F3", "C3", "O1"] and raw.info["sfreq"] == 128
+    assert not np.allclose(raw.get_data(), ds.datasets[1].raw.get_data())
+    windows = create_sleep_windows(preprocess_sleep(ds))
+    assert len(windows) == 4 * 30 and windows[0][0].shape == (3, 3840)
+
+
+def test_markov_chain_hypnograms():
+    nights = [simulate_hypnogram(960, seed) for seed in range(10)]  # 8 h
+    for stages in nights:
+        assert stages[0] == W and stages[-1] == W
+        counts = np.bincount(stages, minlength=5)
+        assert np.all(counts > 0), counts
+        assert counts.argmax() == N2
+    stages = np.stack(nights)
+    first, second = stages[:, :480], stages[:, 480:]
+    # deep sleep early in the night, REM late
+    assert (first == N3).mean() > 2 * (second == N3).mean()
+    assert (second == REM).mean() > (first == REM).mean()
+    fractions = np.bincount(stages.ravel(), minlength=5) / stages.size
+    assert 0.4 < fractions[N2] < 0.65 and 0.1 < fractions[REM] < 0.3
+    # sleep cycles: several separate REM periods per night
+    rem_onsets = [np.sum(np.diff((s == REM).astype(int)) == 1) for s in nights]
+    assert np.median(rem_onsets) >= 3
+
+
+def test_input_validation():
+    with pytest.raises(ValueError, match="too short"):
+        make_synthetic_sleep(n_hours=0.01)
+    with pytest.raises(ValueError, match="sfreq"):
+        make_synthetic_sleep(sfreq=100.01)
+    with pytest.raises(ValueError, match="n_subjects"):
+        make_synthetic_sleep(n_subjects=0)
+    with pytest.raises(ValueError, match="n_epochs"):
+        simulate_hypnogram(5)
+
+
+def test_default_generation_is_fast():
+    start = time.perf_counter()
+    ds = make_synthetic_sleep()  # 8 subjects x 2 h at 100 Hz
+    elapsed = time.perf_counter() - start
+    assert len(ds.datasets) == 8
+    assert elapsed < 30, f"took {elapsed:.1f} s"

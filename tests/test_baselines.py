@@ -1,0 +1,79 @@
+"""Tests of the baselines: random policy and Augerino-style layers."""
+
+import numpy as np
+import pytest
+import torch
+
+from braindecode_augnet import (
+    AugmentationModule,
+    RandomPolicy,
+    augerino_augmentation,
+    augmentation_regularizer,
+)
+from braindecode_augnet import transforms as T
+
+from .test_classifier import make_clf, toy_data
+
+
+def candidates():
+    return [
+        T.SignFlip(),
+        T.ChannelsDropout(magnitude=0.1),
+        T.GaussianNoise(magnitude=0.1),
+    ]
+
+
+def test_random_policy_one_candidate_per_example_at_random_magnitude():
+    policy = RandomPolicy(candidates(), random_state=0).train()
+    X = torch.rand(600, 4, 30) + 1
+    out = policy(X)
+    flipped = (out < 0).flatten(1).all(1)
+    dropped_frac = (out == 0).all(-1).float().mean(1)  # fraction of zeroed channels
+    noisy = ~flipped & (dropped_frac == 0) & ((out - X).abs().amax((1, 2)) > 0)
+    assert 150 < flipped.sum() < 250  # ~1/3 of the examples
+    # dropout magnitudes are uniform in [0, 1]: all proportions occur
+    assert len(set(dropped_frac[dropped_frac > 0].tolist())) >= 3
+    assert noisy.sum() > 100
+    assert not any(p.requires_grad for p in policy.parameters())
+
+
+def test_random_policy_is_identity_in_eval_and_reproducible():
+    X = torch.randn(32, 4, 30)
+    torch.testing.assert_close(RandomPolicy(candidates()).eval()(X), X)
+    a = RandomPolicy(candidates(seed=2), random_state=1)(X)
+    b = RandomPolicy(candidates(seed=2), random_state=1)(X)
+    torch.testing.assert_close(a, b)
+    assert augmentation_regularizer(RandomPolicy(candidates())) == 0
+
+
+def test_augerino_applies_every_magnitude_transform_jointly():
+    aug = augerino_augmentation([candidates(), [T.FrequencyShift(sfreq=10)]])
+    assert isinstance(aug, AugmentationModule)
+    names = [type(layer.transforms[0]).__name__ for layer in aug.layers]
+    assert names == ["ChannelsDropout", "GaussianNoise", "FrequencyShift"]
+    assert all(len(layer.transforms) == 1 for layer in aug.layers)
+    # the regulariser is the norm of the widths
+    torch.testing.assert_close(
+        augmentation_regularizer(aug), torch.tensor([0.1, 0.1, 0.1]).norm()
+    )
+    with pytest.raises(ValueError, match="magnitude"):
+        augerino_augmentation([[T.SignFlip()]])
+
+
+@pytest.mark.parametrize("method", ["augerino", "random"])
+def test_classifier_methods(method):
+    X, y = toy_data()
+    clf = make_clf(method=method, max_epochs=2).fit(X, y)
+    proba = clf.predict_proba(X)
+    np.testing.assert_allclose(proba.sum(1), 1.0, rtol=1e-5)
+    if method == "augerino":
+        assert clf.policy_["weight"].eq(1.0).all()
+        assert clf.history[-1, "aug_reg"] > 0
+    else:
+        assert clf.module_.n_copies == 1 and clf.policy_.empty
+
+
+def test_unknown_method():
+    X, y = toy_data()
+    with pytest.raises(ValueError, match="method"):
+        make_clf(method="autoaugment").fit(X, y)
