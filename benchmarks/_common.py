@@ -94,9 +94,7 @@ def base_parser(description):
     parser.add_argument(
         "--repeats", type=int, default=None, help="timed repeats (median reported)"
     )
-    parser.add_argument(
-        "--warmup", type=int, default=None, help="untimed warm-up runs"
-    )
+    parser.add_argument("--warmup", type=int, default=None, help="untimed warm-up runs")
     parser.add_argument("--seed", type=int, default=0, help="random seed")
     parser.add_argument(
         "--out-dir",
@@ -459,9 +457,11 @@ def write_results(name, args, device, settings, results, targets=()):
     payload = {
         "benchmark": name,
         "mode": mode,
-        "timestamp": datetime.datetime.now(datetime.timezone.utc).isoformat(),
+        "timestamp": datetime.datetime.now(datetime.UTC).isoformat(),
         "command": [Path(sys.argv[0]).name, *sys.argv[1:]],
-        "args": {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()},
+        "args": {
+            k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()
+        },
         "seed": args.seed,
         "machine": machine_info(device),
         "versions": versions(),

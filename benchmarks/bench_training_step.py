@@ -247,7 +247,9 @@ def profile_steps(steps, device, row_limit=12):
     activities = [ProfilerActivity.CPU]
     if device.type == "cuda":
         activities.append(ProfilerActivity.CUDA)
-    sort_key = "self_cuda_time_total" if device.type == "cuda" else "self_cpu_time_total"
+    sort_key = (
+        "self_cuda_time_total" if device.type == "cuda" else "self_cpu_time_total"
+    )
     tables = {}
     for name, step in steps.items():
         step()
@@ -343,7 +345,7 @@ def main(argv=None):
                 C.fmt_bytes(saved.get(name)) if name in saved else "-",
             ]
         )
-    print("\nTraining step (batch of {} x 2 x {}):".format(args.batch, args.n_times))
+    print(f"\nTraining step (batch of {args.batch} x 2 x {args.n_times}):")
     print(
         C.format_table(
             ["step", "median", "min", "/ trunk step", "autograd-saved"], rows
@@ -373,7 +375,7 @@ def main(argv=None):
     }
     times = C.time_interleaved(infer_fns, device, repeats, warmup)
     infer = {name: C.summarize(t) for name, t in times.items()}
-    for name, stats in infer.items():
+    for stats in infer.values():
         stats["rows_per_s"] = n_rows / stats["median_s"]
         stats["windows_per_s"] = args.batch / stats["median_s"]
 

@@ -87,9 +87,7 @@ def specs(ch_names):
             "FTSurrogate",
             False,
             lambda m, s: T.FTSurrogate(magnitude=m, random_state=s),
-            lambda v, p, s: A.FTSurrogate(
-                p, phase_noise_magnitude=v, random_state=s
-            ),
+            lambda v, p, s: A.FTSurrogate(p, phase_noise_magnitude=v, random_state=s),
         ),
         Spec(
             "GaussianNoise",

@@ -12,7 +12,7 @@ import warnings
 from datetime import date
 
 # Import the package from this checkout even without an editable install.
-sys.path.insert(0, os.path.abspath(".."))
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 # Third-party warnings printed at import or example time are not ours to fix.
 warnings.filterwarnings("ignore", message="Montage name 'standard_1020'")

@@ -15,11 +15,11 @@ from braindecode_augnet import transforms as T
 from .test_classifier import make_clf, toy_data
 
 
-def candidates():
+def candidates(seed=None):
     return [
-        T.SignFlip(),
-        T.ChannelsDropout(magnitude=0.1),
-        T.GaussianNoise(magnitude=0.1),
+        T.SignFlip(random_state=seed),
+        T.ChannelsDropout(magnitude=0.1, random_state=seed),
+        T.GaussianNoise(magnitude=0.1, random_state=seed),
     ]
 
 
