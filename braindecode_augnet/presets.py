@@ -20,7 +20,7 @@ def eeg_augmentation(
     sfreq,
     ch_names=None,
     n_chans=None,
-    magnitude=0.1,
+    magnitude=0.5,
     temperature=0.05,
     sampling="mixture",
     random_state=None,
@@ -87,7 +87,7 @@ def eeg_augmentation(
 
 
 def sinusoid_augmentation(
-    sfreq=100.0, magnitude=0.1, temperature=0.05, sampling="mixture", random_state=None
+    sfreq=100.0, magnitude=0.5, temperature=0.05, sampling="mixture", random_state=None
 ):
     """The single layer of the paper's sinusoid experiment.
 

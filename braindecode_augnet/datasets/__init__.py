@@ -9,7 +9,8 @@ hypnogram annotations and a ``description`` with ``subject`` and
 * :func:`load_mass` -- a local copy of MASS;
 * :func:`make_synthetic_sleep` -- a synthetic, physiologically-inspired
   generator for offline tests and demos;
-* :func:`load_moabb` -- any MOABB dataset (optional dependency).
+* :func:`load_moabb` -- any MOABB dataset (optional dependency);
+* :func:`make_sinusoids` -- the sinusoid toy problem of the AugNet paper.
 
 Shared pipeline: :func:`preprocess_sleep`, :func:`create_sleep_windows`,
 :func:`split_by_subject`, :func:`windows_to_arrays`.
@@ -17,6 +18,7 @@ Shared pipeline: :func:`preprocess_sleep`, :func:`create_sleep_windows`,
 
 from .mass import load_mass
 from .moabb import load_moabb
+from .sinusoids import make_sinusoids
 from .sleep import (
     IGNORED_SLEEP_DESCRIPTIONS,
     SLEEP_STAGE_MAPPING,
@@ -37,6 +39,7 @@ __all__ = [
     "load_mass",
     "load_moabb",
     "load_sleep_physionet",
+    "make_sinusoids",
     "make_synthetic_sleep",
     "preprocess_sleep",
     "simulate_hypnogram",

@@ -1,0 +1,82 @@
+"""The sinusoid experiment of Rommel et al. (NeurIPS 2022) as a test.
+
+Signals sin(2 pi (f + delta) t + phi) + 0.5 noise, class f in {2, 4, 6, 8} Hz,
+delta ~ U[-0.5, 0.5] Hz, 10 s at 100 Hz. One augmentation layer
+{FrequencyShift (0-2 Hz), FTSurrogate (0-0.1), GaussianNoise (0-0.1)}: AugNet
+must select FrequencyShift with a range near +-0.5 Hz and be invariant to
+such shifts whatever the trunk's size, unlike the same trunk trained plainly.
+"""
+
+import pytest
+import torch
+from braindecode import EEGClassifier
+from torch import nn
+
+from braindecode_augnet import AugNetClassifier, invariance, sinusoid_augmentation
+from braindecode_augnet.datasets import make_sinusoids
+from braindecode_augnet.transforms import FrequencyShift
+
+
+class MLP(nn.Module):
+    """Fully connected trunk on the raw 1000 samples."""
+
+    def __init__(self, hidden=32, depth=1, n_times=1000, n_outputs=4, **kwargs):
+        super().__init__()
+        layers, width = [nn.Flatten()], n_times
+        for _ in range(depth):
+            layers += [nn.Linear(width, hidden), nn.ReLU()]
+            width = hidden
+        self.net = nn.Sequential(*layers, nn.Linear(width, n_outputs))
+
+    def forward(self, x):
+        return self.net(x)
+
+
+TRAINING = dict(
+    max_epochs=30,
+    lr=3e-3,
+    batch_size=64,
+    train_split=None,
+    optimizer=torch.optim.Adam,
+    iterator_train__drop_last=False,
+    verbose=0,
+)
+
+
+@pytest.fixture(scope="module")
+def data():
+    return make_sinusoids(random_state=0), make_sinusoids(random_state=1)
+
+
+@pytest.mark.parametrize(
+    ("hidden", "depth"), [(32, 1), (256, 2)], ids=["tiny-trunk", "larger-trunk"]
+)
+def test_augnet_learns_the_frequency_shift_invariance(data, hidden, depth):
+    (X, y), (X_test, y_test) = data
+    shift = FrequencyShift(sfreq=100, magnitude=0.25, mag_range=(0, 2)).freeze()
+    trunk_kwargs = {"module__hidden": hidden, "module__depth": depth}
+
+    torch.manual_seed(0)
+    baseline = EEGClassifier(MLP, **trunk_kwargs, **TRAINING).fit(X, y)
+    torch.manual_seed(0)
+    augnet = AugNetClassifier(
+        MLP,
+        **trunk_kwargs,
+        augmentation=sinusoid_augmentation(100.0),
+        reg=0.5,
+        n_copies=20,
+        random_state=0,
+        **TRAINING,
+    ).fit(X, y)
+
+    policy = augnet.policy_.set_index("transform")
+    assert policy["weight"].idxmax() == "FrequencyShift"
+    assert policy.loc["FrequencyShift", "weight"] > 0.9
+    # learned shift range near +-0.5 Hz (the jitter of the data)
+    assert 0.3 <= policy.loc["FrequencyShift", "op_value"] <= 0.8
+    assert (augnet.predict(X_test) == y_test).mean() > 0.95
+
+    inv_augnet = invariance(augnet, X_test, shift, random_state=0)
+    inv_baseline = invariance(baseline, X_test, shift, random_state=0)
+    assert inv_augnet >= 0.9
+    assert inv_augnet - inv_baseline >= 0.05
