@@ -118,13 +118,25 @@ def pick(args, full, quick, smoke):
 
 
 def repeats_and_warmup(args, full=(10, 2), quick=(3, 1), smoke=(1, 0)):
-    """Numbers of timed repeats and warm-up runs (command line wins)."""
+    """Numbers of timed repeats and warm-up runs (command line wins).
+
+    These are minimum numbers of rounds: see :func:`adaptive` for the extra
+    rounds given to cheap functions.
+    """
     repeats, warmup = pick(args, full, quick, smoke)
     if args.repeats is not None:
         repeats = args.repeats
     if args.warmup is not None:
         warmup = args.warmup
     return max(1, repeats), max(0, warmup)
+
+
+def adaptive(args):
+    """Keyword arguments of :func:`time_interleaved` adding rounds to cheap
+    functions: up to 1 s (full) or 0.3 s (quick) of timed calls each."""
+    if args.repeats is not None or args.smoke:
+        return {}
+    return {"min_total_s": pick(args, 1.0, 0.3, 0.0), "max_repeats": None}
 
 
 def setup(args):
@@ -184,7 +196,16 @@ def time_once(fn, device):
     return time.perf_counter() - start
 
 
-def time_interleaved(fns, device, repeats, warmup, slow_s=None, slow_repeats=3):
+def time_interleaved(
+    fns,
+    device,
+    repeats,
+    warmup,
+    slow_s=None,
+    slow_repeats=3,
+    min_total_s=0.0,
+    max_repeats=None,
+):
     """Time several functions, alternating them within each round.
 
     Alternating makes the functions share the load changes of a busy machine,
@@ -203,6 +224,12 @@ def time_interleaved(fns, device, repeats, warmup, slow_s=None, slow_repeats=3):
         ``slow_repeats`` rounds are timed (keeps slow baselines affordable).
     slow_repeats : int
         See ``slow_s``.
+    min_total_s : float
+        After ``repeats`` rounds, keep going until every function has run for
+        at least this many seconds in total (cheap functions get more
+        repeats, hence steadier medians), up to ``max_repeats`` rounds.
+    max_repeats : int | None
+        Cap on the rounds added by ``min_total_s`` (default ``5 * repeats``).
 
     Returns
     -------
@@ -215,10 +242,15 @@ def time_interleaved(fns, device, repeats, warmup, slow_s=None, slow_repeats=3):
             slowest = max(slowest, time_once(fn, device))
     if slow_s is not None and slowest > slow_s:
         repeats = min(repeats, slow_repeats)
+    max_repeats = max(repeats, max_repeats or 5 * repeats)
     times = {name: [] for name in fns}
-    for _ in range(repeats):
+    rounds = 0
+    while rounds < repeats or (
+        rounds < max_repeats and min(sum(t) for t in times.values()) < min_total_s
+    ):
         for name, fn in fns.items():
             times[name].append(time_once(fn, device))
+        rounds += 1
     return times
 
 

@@ -53,7 +53,7 @@ def bench_point(config, args, device, repeats, warmup):
     bare = copy.deepcopy(trunk)
     X_rows, y_rows = X.repeat(n_copies, 1, 1), y.repeat(n_copies)
     fns = {"augnet": augnet_step(net, X, y), "trunk": trunk_step(bare, X_rows, y_rows)}
-    times = C.time_interleaved(fns, device, repeats, warmup)
+    times = C.time_interleaved(fns, device, repeats, warmup, **C.adaptive(args))
     stats = {name: C.summarize(t) for name, t in times.items()}
     if device.type == "cuda":
         memory = {

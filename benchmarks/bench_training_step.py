@@ -303,10 +303,13 @@ def main(argv=None):
         return memory_worker(args.memory_worker, args)
 
     device = C.setup(args)
-    repeats, warmup = C.repeats_and_warmup(args)
+    # training steps are cheap next to inference with 20 copies: more repeats
+    repeats, warmup = C.repeats_and_warmup(args, quick=(5, 1))
+    infer_repeats = repeats if args.repeats else C.pick(args, repeats, 3, 1)
     C.print_header("AugNet training step and inference vs bare trunk", args, device)
     print(
-        f"repeats={repeats} warmup={warmup} batch={args.batch} "
+        f"repeats={repeats} (inference {infer_repeats}) warmup={warmup} "
+        f"batch={args.batch} "
         f"n_times={args.n_times} n_copies={args.n_copies} chunk={args.chunk}"
     )
     X, y = make_data(args.batch, 2, args.n_times, args.seed, device)
@@ -324,7 +327,7 @@ def main(argv=None):
     steps.update({f"augnet_{m}": augnet_step(net, X, y) for m, net in nets.items()})
     fns = dict(steps)
     fns.update({f"aug_only_{m}": augmentation_only(n, X) for m, n in nets.items()})
-    times = C.time_interleaved(fns, device, repeats, warmup)
+    times = C.time_interleaved(fns, device, repeats, warmup, **C.adaptive(args))
     train = {name: C.summarize(t) for name, t in times.items()}
     saved = {
         "trunk": saved_bytes(lambda: bare.train()(X), exclude=list(bare.parameters()))
@@ -373,7 +376,7 @@ def main(argv=None):
         "augnet": no_grad(infer_net, X),
         "augnet_chunked": no_grad(chunked_net, X),
     }
-    times = C.time_interleaved(infer_fns, device, repeats, warmup)
+    times = C.time_interleaved(infer_fns, device, infer_repeats, warmup)
     infer = {name: C.summarize(t) for name, t in times.items()}
     for stats in infer.values():
         stats["rows_per_s"] = n_rows / stats["median_s"]
@@ -427,6 +430,7 @@ def main(argv=None):
                 "augnet_mixture": steps["augnet_mixture"],
                 "augnet_sampled": steps["augnet_sampled"],
                 "aug_only_mixture": fns["aug_only_mixture"],
+                "augnet_inference": infer_fns["augnet"],
             },
             device,
         )
@@ -464,6 +468,7 @@ def main(argv=None):
         "n_copies": args.n_copies,
         "copies_per_chunk": args.chunk,
         "repeats": repeats,
+        "inference_repeats": infer_repeats,
         "warmup": warmup,
         "timing": "median of interleaved repeats (time.perf_counter)",
     }

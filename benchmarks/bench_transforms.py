@@ -206,7 +206,9 @@ def bench_one(spec, args, device, shape, repeats, warmup):
     }
     if theirs_backward == "ok":
         fns["theirs_fb"] = theirs_fb
-    times = C.time_interleaved(fns, device, repeats, warmup, slow_s=1.0)
+    times = C.time_interleaved(
+        fns, device, repeats, warmup, slow_s=1.0, **C.adaptive(args)
+    )
     stats = {key: C.summarize(val) for key, val in times.items()}
 
     memory = {}
@@ -304,6 +306,7 @@ def main(argv=None):
                 C.fmt_time(t["ours_f"]["median_s"]),
                 C.fmt_time(t["theirs_f"]["median_s"]),
                 C.fmt_ratio(res["ratio_ours_over_theirs"]),
+                C.fmt_ratio(res["layer_path_ratio"]),
                 "fwd+bwd" if res["compared"] != "forward" else "fwd",
                 C.fmt_bytes(res["memory"]["ours_bytes"]),
                 C.fmt_bytes(res["memory"]["theirs_bytes"]),
@@ -323,6 +326,7 @@ def main(argv=None):
                 "ours fwd",
                 "bd fwd",
                 "ours/bd",
+                "layer/bd",
                 "compared",
                 f"ours {mem}",
                 f"bd {mem}",
@@ -370,7 +374,10 @@ def main(argv=None):
         "magnitude": args.magnitude,
         "repeats": repeats,
         "warmup": warmup,
-        "timing": "median of interleaved repeats (time.perf_counter)",
+        "timing": "median of interleaved repeats (time.perf_counter); cheap "
+        "transforms get extra rounds (see _common.adaptive)",
+        "compared": "ours: forward(X) (public, with input checks) and "
+        "sample_params + apply (AugmentationLayer path); braindecode: forward(X)",
     }
     return C.write_results(NAME, args, device, settings, results, targets)
 

@@ -58,7 +58,8 @@ class AugNetClassifier(EEGClassifier):
     n_copies_train : int
         Augmented copies averaged in training.
     copies_per_chunk : int | None
-        At most this many copies go through the trunk at once at inference.
+        At most this many copies go through the trunk at once at inference
+        (bounds memory). ``None``: all at once.
     temperature : float
         Softmax temperature of the layers' weights (layers built from lists
         or the preset).
@@ -106,7 +107,7 @@ class AugNetClassifier(EEGClassifier):
         reg=0.5,
         n_copies=20,
         n_copies_train=1,
-        copies_per_chunk=None,
+        copies_per_chunk=4,
         temperature=0.05,
         sampling="mixture",
         init_magnitude=0.5,

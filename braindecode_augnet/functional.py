@@ -124,15 +124,18 @@ def frequency_shift(X, delta_freq, sfreq):
     """
     n_times = X.shape[-1]
     n_fft = _nextpow2(n_times)
-    spectrum = torch.fft.fft(X, n=n_fft, dim=-1)
-    h = torch.zeros(n_fft, dtype=X.dtype, device=X.device)
-    h[0] = 1
-    h[1 : n_fft // 2] = 2
-    h[n_fft // 2] = 1
-    analytic = torch.fft.ifft(spectrum * h, dim=-1)[..., :n_times]
+    # The analytic signal is X + i H(X): its real part is X itself, and the
+    # Hilbert transform H(X) multiplies positive frequencies by -i (real FFTs).
+    spectrum = torch.fft.rfft(X, n=n_fft, dim=-1)
+    rotate = torch.full(
+        (spectrum.shape[-1],), -1j, dtype=spectrum.dtype, device=X.device
+    )
+    rotate[0] = 0
+    rotate[-1] = 0
+    hilbert = torch.fft.irfft(spectrum * rotate, n=n_fft, dim=-1)[..., :n_times]
     t = torch.arange(n_times, dtype=X.dtype, device=X.device) / sfreq
     phase = 2 * math.pi * _as_batch_column(delta_freq, X) * t
-    return analytic.real * torch.cos(phase) - analytic.imag * torch.sin(phase)
+    return X * torch.cos(phase) - hilbert * torch.sin(phase)
 
 
 def ft_surrogate(X, phase_noise, uniform):

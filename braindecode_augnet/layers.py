@@ -59,11 +59,11 @@ def apply_grouped(X, choice, n_groups, fn):
     counts = torch.bincount(choice, minlength=n_groups).tolist()
     pieces = []
     for k, (index, part) in enumerate(
-        zip(torch.split(order, counts), torch.split(X[order], counts))
+        zip(torch.split(order, counts), torch.split(X.index_select(0, order), counts))
     ):
         if counts[k]:
             pieces.append(fn(k, part, index))
-    return torch.cat(pieces)[torch.argsort(order)]
+    return torch.cat(pieces).index_select(0, torch.argsort(order))
 
 
 class AugmentationLayer(nn.Module):
@@ -74,7 +74,9 @@ class AugmentationLayer(nn.Module):
     ``sum_k w_k T_k(x)`` (``sampling='mixture'``, the paper's layer) or, with
     ``sampling='sampled'``, applies one transform per example drawn from the
     weights, each transform computed only on its own examples, with a
-    straight-through gradient to the weights. In evaluation one transform is
+    straight-through gate whose gradient is that of ``log w_k``: in
+    expectation over the draws, the weights and magnitudes get the gradients
+    of the mixture, at a fraction of its cost. In evaluation one transform is
     drawn from the weights independently for every example.
 
     Parameters
@@ -137,8 +139,11 @@ class AugmentationLayer(nn.Module):
             tr = self.transforms[k]
             augmented = tr.apply(part, tr.sample_params(part))
             if self.training:
-                # straight-through: value 1, gradient of the chosen weight
-                gate = 1 + weights[k] - weights[k].detach()
+                # Straight-through gate of value 1 whose gradient is that of
+                # log w_k: k is drawn with probability w_k, so in expectation
+                # the weights get the gradient of the mixture.
+                w = weights[k]
+                gate = 1 + (w - w.detach()) / w.detach().clamp_min(1e-3)
                 augmented = part + gate * (augmented - part)
             return augmented
 

@@ -1,0 +1,312 @@
+"""
+Sleep staging on Sleep-EDF with AugNet
+======================================
+
+This example trains the sleep stager of Chambon et al. (2018) on the
+Sleep-EDF Expanded recordings, once with
+:class:`~braindecode_augnet.AugNetClassifier`, which learns *which* EEG
+augmentations to use and *how strong* they may be while it fits the data
+(Rommel, Moreau & Gramfort, NeurIPS 2022), and once as a plain
+:class:`braindecode.EEGClassifier` without any augmentation.
+
+Sleep-EDF is downloaded by MNE the first time it is used. When the recordings
+are neither on disk nor downloadable (this documentation is built offline),
+the example says how to get them and falls back on the *synthetic* sleep data
+of :func:`~braindecode_augnet.datasets.make_synthetic_sleep`: the same
+pipeline runs, end to end, in a couple of minutes on a laptop, but its scores
+say nothing about real sleep staging.
+"""
+
+# Authors: braindecode-augnet developers
+#
+# License: BSD (3-clause)
+
+# %%
+# Loading the recordings
+# ----------------------
+#
+# :func:`~braindecode_augnet.datasets.load_sleep_physionet` reads the Sleep
+# Cassette nights of the requested subjects (the two EEG channels ``Fpz-Cz``
+# and ``Pz-Oz`` at 100 Hz, with their hypnograms, keeping 30 minutes of wake
+# before and after the night). Unlike braindecode's ``SleepPhysionet`` it does
+# not retry a failed download: without access to physionet.org it raises at
+# once a :class:`ConnectionError` whose message lists the files to fetch and
+# the folder to copy them into.
+
+import numpy as np
+import torch
+
+from braindecode_augnet.datasets import (
+    SLEEP_STAGE_NAMES,
+    create_sleep_windows,
+    load_sleep_physionet,
+    make_synthetic_sleep,
+    preprocess_sleep,
+    split_by_subject,
+    windows_to_arrays,
+)
+
+SUBJECT_IDS = [0, 1, 2, 3, 4, 5]  # Sleep-EDF subjects (0-82), first night each
+SEED = 0
+
+try:
+    raw_ds = load_sleep_physionet(SUBJECT_IDS, recording_ids=[1])
+    data_name = "Sleep-EDF"
+except ConnectionError as err:
+    print(f"Sleep-EDF is not available here:\n{err}\n")
+    print("Falling back on the SYNTHETIC sleep data (no real EEG).")
+    raw_ds = make_synthetic_sleep(
+        n_subjects=len(SUBJECT_IDS), n_hours=1.5, random_state=SEED
+    )
+    data_name = "synthetic"
+
+print(raw_ds.description.to_string())
+
+# %%
+# The synthetic nights mimic the physiology of each stage (alpha in wake,
+# spindles and K-complexes in N2, delta in N3, eye movements in REM) and
+# differ between subjects by nuisances that augmentations can undo: the
+# alpha peak frequency, a mirrored montage, a flipped polarity and an
+# amplitude scale (the last columns of the description above).
+#
+# Preprocessing and windowing
+# ---------------------------
+#
+# Both sources come as the same braindecode ``BaseConcatDataset`` with
+# Sleep-EDF style annotations, so the preprocessing is the same: keep the EEG
+# channels, convert volts to microvolts and low-pass filter at 30 Hz (the
+# recordings are already at 100 Hz; ``sfreq=100`` would resample others).
+# The scored 30-s epochs then become labelled windows, with the stages
+# W, N1, N2, N3 (R&K stages 3 and 4 merged) and REM as targets 0 to 4.
+
+preprocess_sleep(raw_ds, h_freq=30.0, sfreq=100.0)
+windows = create_sleep_windows(raw_ds)
+sfreq = windows.datasets[0].raw.info["sfreq"]
+ch_names = windows.datasets[0].raw.ch_names
+print(f"{len(windows)} windows of {ch_names} at {sfreq:g} Hz")
+
+# %%
+# Splitting by subject
+# --------------------
+#
+# All the windows of a subject go to the same split, so the test scores
+# measure how the models generalise to new people. With six subjects, one is
+# kept for validation and one for testing. The signals are scaled by the
+# standard deviation of the training windows.
+
+train_set, valid_set, test_set = split_by_subject(
+    windows, test_size=0.2, valid_size=0.2, random_state=SEED
+)
+X_train, y_train, _ = windows_to_arrays(train_set)
+X_valid, y_valid, _ = windows_to_arrays(valid_set)
+X_test, y_test, subjects_test = windows_to_arrays(test_set)
+scale = X_train.std()
+X_train, X_valid, X_test = X_train / scale, X_valid / scale, X_test / scale
+print(
+    f"train {X_train.shape}, valid {X_valid.shape}, test {X_test.shape}; "
+    f"training stages: {dict(zip(SLEEP_STAGE_NAMES, np.bincount(y_train).tolist()))}"
+)
+
+# %%
+# Two classifiers
+# ---------------
+#
+# Sleep stages are imbalanced (N2 dominates, N1 is rare), so both models use a
+# class-weighted loss. They share every training setting; the only
+# difference is the AugNet wrapper:
+#
+# * ``augmentation="eeg"`` is the paper's EEG preset, three augmentation
+#   layers in front of the network: a spatial layer (sign flip, channel
+#   dropout and shuffle; channel symmetry when the montage has left/right
+#   pairs), then twice a time-frequency layer (time reversal, Gaussian noise,
+#   smooth time mask, Fourier-transform surrogate, frequency shift). Each
+#   layer mixes its candidates with learned weights, and each candidate has a
+#   learned magnitude;
+# * ``reg`` weighs the regulariser that rewards strong augmentations, against
+#   the classification loss that penalises the harmful ones;
+# * ``n_copies`` augmented copies of each window are averaged at inference.
+#
+# The augmentations are drawn from torch's global generator, so
+# :func:`torch.manual_seed` makes the run reproducible. Only a few epochs are
+# run here to keep the example short; use more (and more subjects) for real
+# results.
+
+from braindecode import EEGClassifier
+from braindecode.models import SleepStagerChambon2018
+from sklearn.utils.class_weight import compute_class_weight
+from skorch.callbacks import EpochScoring
+from skorch.helper import predefined_split
+
+from braindecode_augnet import AugNetClassifier
+
+classes = np.arange(len(SLEEP_STAGE_NAMES))
+present = np.unique(y_train)
+class_weights = np.ones(len(classes), dtype=np.float32)
+class_weights[present] = compute_class_weight("balanced", classes=present, y=y_train)
+
+common = dict(
+    module=SleepStagerChambon2018,
+    module__n_chans=X_train.shape[1],
+    module__n_times=X_train.shape[2],
+    module__n_outputs=len(classes),
+    module__sfreq=sfreq,
+    criterion__weight=torch.as_tensor(class_weights),
+    optimizer=torch.optim.Adam,
+    lr=1e-3,
+    batch_size=64,
+    max_epochs=5,
+    train_split=predefined_split(
+        torch.utils.data.TensorDataset(
+            torch.as_tensor(X_valid), torch.as_tensor(y_valid)
+        )
+    ),
+    callbacks=[
+        (
+            "valid_bacc",
+            EpochScoring("balanced_accuracy", lower_is_better=False, name="valid_bacc"),
+        )
+    ],
+    classes=classes,
+    device="cuda" if torch.cuda.is_available() else "cpu",
+)
+
+torch.manual_seed(SEED)  # seeds the initialisation and the augmentations
+augnet = AugNetClassifier(augmentation="eeg", reg=0.5, n_copies=10, **common)
+augnet.fit(X_train, y_train)
+
+# %%
+# The plain network, trained from the same initialisation:
+
+torch.manual_seed(SEED)
+plain = EEGClassifier(**common)
+plain.fit(X_train, y_train)
+
+# %%
+# Test scores
+# -----------
+#
+# Balanced accuracy and macro-F1 weigh the five stages equally; Cohen's kappa
+# is the agreement with the expert corrected for chance, the usual figure for
+# inter-scorer agreement.
+
+import pandas as pd
+
+from braindecode_augnet.pipeline import sleep_scores
+
+predictions = {
+    "AugNet": augnet.predict(X_test),
+    "no augmentation": plain.predict(X_test),
+}
+scores = pd.DataFrame(
+    {name: sleep_scores(y_test, y_pred) for name, y_pred in predictions.items()}
+).T
+print(f"Test scores on {data_name} data:")
+print(scores.round(3))
+
+# %%
+# Confusion matrices
+# ------------------
+#
+# Rows are the expert's stages, normalised to sum to one: the diagonal is the
+# recall of each stage.
+
+import matplotlib.pyplot as plt
+from sklearn.metrics import ConfusionMatrixDisplay
+
+fig, axes = plt.subplots(1, 2, figsize=(9, 4))
+for ax, (name, y_pred) in zip(axes, predictions.items()):
+    ConfusionMatrixDisplay.from_predictions(
+        y_test,
+        y_pred,
+        labels=classes,
+        display_labels=SLEEP_STAGE_NAMES,
+        normalize="true",
+        values_format=".2f",
+        cmap="Blues",
+        colorbar=False,
+        ax=ax,
+    )
+    ax.set_title(name)
+    ax.set_xlabel("predicted stage")
+    ax.set_ylabel("expert stage")
+fig.suptitle(f"Normalised confusion matrices ({data_name} test subject)")
+fig.tight_layout()
+
+# %%
+# Hypnogram
+# ---------
+#
+# The night of the test subject as scored by the expert and by AugNet, with
+# the stages ordered as on a clinical hypnogram.
+
+order = [0, 4, 1, 2, 3]  # W, REM, N1, N2, N3 from top to bottom
+level = np.empty(len(order), dtype=int)
+level[order] = -np.arange(len(order))
+mask = subjects_test == subjects_test[0]
+hours = np.arange(mask.sum()) * 30 / 3600
+
+fig, ax = plt.subplots(figsize=(10, 3.2))
+ax.step(hours, level[y_test[mask]], where="post", lw=1.5, label="expert")
+ax.step(
+    hours,
+    level[predictions["AugNet"][mask]] - 0.1,
+    where="post",
+    lw=1.0,
+    alpha=0.8,
+    label="AugNet",
+)
+ax.set_yticks(level[order], [SLEEP_STAGE_NAMES[s] for s in order])
+ax.set_xlabel("time (h)")
+ax.set_title(f"Hypnogram of test subject {subjects_test[0]} ({data_name})")
+ax.legend(loc="lower right")
+fig.tight_layout()
+
+# %%
+# The learned augmentation policy
+# -------------------------------
+#
+# ``policy_`` holds one row per candidate transform: its weight in its layer,
+# its magnitude (or, for transforms without one, its probability) and the
+# magnitude in the operation's own unit (``op_value``: e.g. the maximal
+# frequency shift in Hz).
+
+print(augnet.policy_.round(3).to_string(index=False))
+
+# %%
+# :func:`~braindecode_augnet.plot_policy` draws the final weights and
+# magnitudes of each layer (top row) and how they moved during training
+# (bottom rows).
+
+from braindecode_augnet import plot_policy
+
+fig = plot_policy(augnet)
+plt.show()
+
+# %%
+# The low softmax temperature of the layers (``temperature=0.05``) makes each
+# layer settle on one or two candidates within a few epochs, while the
+# regulariser keeps pushing the magnitude of the selected ones up as long as
+# the classification loss allows it. With a single test subject and five
+# epochs, the scores above are noisy: do not read a ranking of the two models
+# into them. See
+# :ref:`sphx_glr_auto_examples_plot_policy_and_invariance.py` for how to read
+# the policy and measure the invariances it gives the network,
+# :ref:`sphx_glr_auto_examples_plot_fixed_transforms.py` to reuse it as
+# ordinary data augmentation, and
+# :ref:`sphx_glr_auto_examples_mass_sleep_staging.py` for full-size settings on
+# the MASS data set.
+#
+# References
+# ----------
+#
+# - Chambon, S., Galtier, M., Arnal, P., Wainrib, G. and Gramfort, A. (2018).
+#   A deep learning architecture for temporal sleep stage classification using
+#   multivariate and multimodal time series. IEEE Transactions on Neural
+#   Systems and Rehabilitation Engineering, 26(4).
+# - Kemp, B., Zwinderman, A. H., Tuk, B., Kamphuisen, H. A. C. and Oberye,
+#   J. J. L. (2000). Analysis of a sleep-dependent neuronal feedback loop: the
+#   slow-wave microcontinuity of the EEG. IEEE Transactions on Biomedical
+#   Engineering, 47(9).
+# - Rommel, C., Moreau, T. and Gramfort, A. (2022). Deep invariant networks
+#   with differentiable augmentation layers. Advances in Neural Information
+#   Processing Systems (NeurIPS).
