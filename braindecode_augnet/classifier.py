@@ -73,9 +73,12 @@ class AugNetClassifier(EEGClassifier):
         paper's value, the weights settle before the magnitudes have moved
         (see the closing notes of the sinusoid experiment in the docs).
     aug_lr : float | None
-        Learning rate of the augmentation parameters (weights, magnitudes,
-        probabilities). ``None``: 10 times the trunk's learning rate, so the
-        policy moves within a few epochs.
+        Learning rate of the layers' weights (``alpha``). ``None``: 10 times
+        the trunk's learning rate, so that the policy moves within a few
+        epochs.
+    magnitude_lr : float | None
+        Learning rate of the magnitudes and probabilities. ``None``: the
+        same as ``aug_lr``.
     aug_weight_decay : float
         Weight decay of the augmentation parameters. Default 0: decay would
         pull magnitudes and weights towards 0 regardless of the data.
@@ -112,6 +115,7 @@ class AugNetClassifier(EEGClassifier):
         sampling="mixture",
         init_magnitude=0.5,
         aug_lr=None,
+        magnitude_lr=None,
         aug_weight_decay=0.0,
         random_state=None,
         criterion=torch.nn.NLLLoss,
@@ -127,6 +131,7 @@ class AugNetClassifier(EEGClassifier):
         self.sampling = sampling
         self.init_magnitude = init_magnitude
         self.aug_lr = aug_lr
+        self.magnitude_lr = magnitude_lr
         self.aug_weight_decay = aug_weight_decay
         self.random_state = random_state
         super().__init__(module, *args, criterion=criterion, **kwargs)
@@ -143,8 +148,10 @@ class AugNetClassifier(EEGClassifier):
             raise ValueError(f"temperature must be > 0, got {self.temperature!r}.")
         if self.method not in METHODS:
             raise ValueError(f"method must be one of {METHODS}, got {self.method!r}.")
-        if self.aug_lr is not None and not self.aug_lr > 0:
-            raise ValueError(f"aug_lr must be None or > 0, got {self.aug_lr!r}.")
+        for name in ("aug_lr", "magnitude_lr"):
+            value = getattr(self, name)
+            if value is not None and not value > 0:
+                raise ValueError(f"{name} must be None or > 0, got {value!r}.")
 
     def check_data(self, X, y=None):
         """Check ``X`` and ``y`` before fitting (lengths, number of classes)."""
@@ -228,20 +235,33 @@ class AugNetClassifier(EEGClassifier):
         return super().infer(x, **fit_params)
 
     def get_params_for_optimizer(self, prefix, named_parameters):
-        """Give augmentation parameters their own learning rate, no decay."""
+        """Give augmentation parameters their own learning rates, no decay.
+
+        Two groups are added after the trunk's: the layers' weights
+        (``alpha``, learning rate ``aug_lr``) and the magnitudes and
+        probabilities (learning rate ``magnitude_lr``).
+        """
         named = list(named_parameters)
-        aug = [p for name, p in named if name.startswith("augmentation.")]
         rest = [(name, p) for name, p in named if not name.startswith("augmentation.")]
         args, kwargs = super().get_params_for_optimizer(prefix, rest)
-        if aug:
-            base_lr = kwargs.get("lr", self.lr)
-            args[0].append(
-                {
-                    "params": aug,
-                    "lr": self.aug_lr if self.aug_lr is not None else 10 * base_lr,
-                    "weight_decay": self.aug_weight_decay,
-                }
-            )
+        base_lr = kwargs.get("lr", self.lr)
+        aug_lr = self.aug_lr if self.aug_lr is not None else 10 * base_lr
+        magnitude_lr = self.magnitude_lr if self.magnitude_lr is not None else aug_lr
+        weights = [
+            p
+            for name, p in named
+            if name.startswith("augmentation.") and name.endswith("alpha")
+        ]
+        strengths = [
+            p
+            for name, p in named
+            if name.startswith("augmentation.") and not name.endswith("alpha")
+        ]
+        for params, lr in ((weights, aug_lr), (strengths, magnitude_lr)):
+            if params:
+                args[0].append(
+                    {"params": params, "lr": lr, "weight_decay": self.aug_weight_decay}
+                )
         return args, kwargs
 
     def get_default_callbacks(self):

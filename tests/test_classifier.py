@@ -135,20 +135,21 @@ def test_eeg_preset_needs_sfreq():
         make_clf(augmentation="eeg").fit(X, y)
 
 
-def test_augmentation_learning_rate_group():
+def test_augmentation_learning_rate_groups():
     X, y = toy_data()
-    clf = make_clf(max_epochs=1, aug_lr=0.5).fit(X, y)
+    clf = make_clf(max_epochs=1, aug_lr=0.5, magnitude_lr=0.2).fit(X, y)
     groups = clf.optimizer_.param_groups
-    assert [g["lr"] for g in groups] == [1e-2, 0.5]
-    assert groups[1]["weight_decay"] == 0.0
-    n_aug = sum(
-        1
-        for name, _ in clf.module_.named_parameters()
-        if name.startswith("augmentation.")
-    )
-    assert len(groups[1]["params"]) == n_aug
+    assert [g["lr"] for g in groups] == [1e-2, 0.5, 0.2]
+    assert groups[1]["weight_decay"] == groups[2]["weight_decay"] == 0.0
+    names = [n for n, _ in clf.module_.named_parameters() if n.startswith("aug")]
+    assert len(groups[1]["params"]) == sum(n.endswith("alpha") for n in names) == 2
+    assert len(groups[1]["params"]) + len(groups[2]["params"]) == len(names)
     clf = make_clf(max_epochs=1).fit(X, y)
-    assert clf.optimizer_.param_groups[1]["lr"] == pytest.approx(0.1)
+    assert [g["lr"] for g in clf.optimizer_.param_groups] == pytest.approx(
+        [1e-2, 0.1, 0.1]
+    )
+    with pytest.raises(ValueError, match="magnitude_lr"):
+        make_clf(magnitude_lr=-1.0).fit(X, y)
 
 
 def test_reg_zero_leaves_magnitudes_to_the_data_term():
