@@ -141,7 +141,7 @@ class DifferentiableTransform(Transform):
     """Base class of transforms with a learnable magnitude or probability.
 
     Subclasses set ``has_magnitude`` and implement :meth:`sample_params` and
-    :meth:`_transform`.
+    ``_transform``.
 
     Parameters
     ----------

@@ -16,8 +16,11 @@ def _history_arrays(history, key):
 
 
 def plot_policy(estimator, axes=None, show_trajectory=True):
-    """Draw a learned policy: weights and magnitudes per layer, and their
-    trajectories over epochs.
+    """Draw a learned policy and its trajectories over epochs.
+
+    The top row shows, per layer, the weights and magnitudes (probabilities
+    for transforms without a magnitude) of the candidates; with a fitted
+    classifier, the next rows show their values at the end of each epoch.
 
     Parameters
     ----------
@@ -77,7 +80,7 @@ def plot_policy(estimator, axes=None, show_trajectory=True):
                 ax.set_xlabel("epoch")
                 ax.set_ylabel(label)
                 ax.set_ylim(-0.02, 1.02)
-                if i == 0 and row == 1:
+                if row == 1:
                     ax.legend(fontsize=7)
     fig.tight_layout()
     return fig

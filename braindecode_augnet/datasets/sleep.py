@@ -146,7 +146,8 @@ def create_sleep_windows(
         SS3; 20 s for the MASS subsets scored in 20-s epochs).
     mapping : dict | None
         Annotation description -> target. Defaults to
-        :data:`SLEEP_STAGE_MAPPING` (W 0, N1 1, N2 2, N3 3, REM 4).
+        :data:`~braindecode_augnet.datasets.sleep.SLEEP_STAGE_MAPPING`
+        (W 0, N1 1, N2 2, N3 3, REM 4).
         Descriptions outside the mapping give no window.
     preload : bool
         Passed to ``create_windows_from_events``.
