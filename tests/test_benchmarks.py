@@ -141,3 +141,45 @@ def test_run_all_forwards_only_known_options(bench, tmp_path):
     assert "--threads" in shared and "--out-dir" in shared
     own = module._forwarded_args(args, "parser.add_argument('--quick')", 2)
     assert own == ["--quick"]
+
+
+def test_bench_accuracy(bench, tmp_path):
+    module = bench("bench_accuracy")
+    path = module.main(_smoke_args(tmp_path))
+    payload = _load(path)
+    results = payload["results"]
+    methods = ["none", "fixed", "random", "augerino", "augnet"]
+    assert [r["method"] for r in results["per_seed"]] == methods
+    assert list(results["summary"]) == methods
+    for row in results["per_seed"]:
+        assert 0 <= row["balanced_accuracy"] <= 1
+        assert -1 <= row["kappa"] <= 1 and 0 <= row["macro_f1"] <= 1
+        assert row["train_time_s"] > 0 and row["seed"] == payload["seed"]
+    for stats in results["summary"].values():
+        assert stats["balanced_accuracy"]["n"] == 1
+        assert stats["train_time_s"]["std"] == 0.0
+    policy = results["policies"]["augnet"][str(payload["seed"])]
+    assert {"layer", "transform", "weight", "magnitude"} <= set(policy[0])
+    assert "augerino" in results["policies"]
+    assert len(results["fixed_transforms"]) == 5
+    assert Path(results["plot"]).is_file()
+    assert Path(results["plot"]).parent == tmp_path
+    names = [t["name"] for t in payload["targets"]]
+    assert "AugNet - none balanced accuracy" in names
+
+
+def test_bench_accuracy_fixed_transforms_augment_batches(bench):
+    """The fixed baseline's braindecode transforms run in AugmentedDataLoader."""
+    module = bench("bench_accuracy")
+    from braindecode.augmentation import AugmentedDataLoader
+
+    X = torch.randn(8, 2, 300)
+    y = torch.randint(0, 5, (8,))
+    transforms = module.fixed_transforms(100.0, 0)
+    for tr in transforms:
+        tr.probability = 1.0
+    dataset = torch.utils.data.TensorDataset(X, y)
+    loader = AugmentedDataLoader(dataset, transforms=transforms, batch_size=8)
+    Xb, yb = next(iter(loader))
+    assert Xb.shape == X.shape and torch.equal(yb, y)
+    assert not torch.allclose(Xb, X)

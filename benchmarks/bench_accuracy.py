@@ -1,0 +1,545 @@
+"""Sleep-staging accuracy of AugNet against augmentation baselines.
+
+Trains ``SleepStagerChambon2018`` on the synthetic sleep default (or on
+Sleep-EDF / MASS with ``--dataset sleep-physionet|mass --data-path DIR``)
+with five kinds of augmentation, under the common settings of
+:func:`braindecode_augnet.pipeline.train_sleep_models` (per-subject split,
+Adam, balanced class weights, best validation balanced accuracy kept):
+
+* ``none``: no augmentation (plain ``EEGClassifier``);
+* ``fixed``: braindecode's own transforms at fixed moderate magnitudes, each
+  applied with probability 0.5, through
+  :class:`braindecode.augmentation.AugmentedDataLoader` in a plain
+  ``EEGClassifier`` (see :func:`fixed_transforms`);
+* ``random``: TrivialAugment-style random policy over AugNet's candidates;
+* ``augerino``: Augerino-style learned ranges (Benton et al. 2020);
+* ``augnet``: AugNet (Rommel, Moreau & Gramfort, NeurIPS 2022).
+
+Every method is trained with several seeds (each seed draws its own subject
+split, initialisation and augmentations). The script reports balanced
+accuracy, Cohen's kappa, macro-F1 and wall-clock training time per method as
+mean +- std over seeds, writes the per-seed scores and the learned AugNet (and
+Augerino) policies into the JSON, and plots balanced accuracy against
+training time (as Figure 6 of the paper) into a PNG next to it.
+
+Usage::
+
+    python benchmarks/bench_accuracy.py [--quick] [--dataset mass --data-path DIR]
+"""
+
+import math
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import _common as C  # noqa: E402
+
+NAME = "bench_accuracy"
+
+#: Methods in reporting order.
+METHODS = ("none", "fixed", "random", "augerino", "augnet")
+
+#: Methods with a learned policy worth saving.
+LEARNED = ("augerino", "augnet")
+
+METRICS = ("balanced_accuracy", "kappa", "macro_f1", "train_time_s")
+
+#: Marker and colour of each method in the plot.
+STYLE = {
+    "none": ("o", "tab:gray"),
+    "fixed": ("s", "tab:blue"),
+    "random": ("^", "tab:orange"),
+    "augerino": ("D", "tab:green"),
+    "augnet": ("*", "tab:red"),
+}
+
+
+# --------------------------------------------------------------- fixed policy
+def fixed_transforms(sfreq, seed):
+    """braindecode transforms of the ``fixed`` baseline.
+
+    Moderate fixed magnitudes, each transform applied independently with
+    probability 0.5 (composed by ``AugmentedDataLoader``). Every transform
+    gets its own seed so that their draws are not correlated.
+    """
+    from braindecode.augmentation import (
+        ChannelsDropout,
+        FrequencyShift,
+        FTSurrogate,
+        SignFlip,
+        SmoothTimeMask,
+    )
+
+    p = 0.5
+    return [
+        FrequencyShift(p, sfreq=sfreq, max_delta_freq=2.0, random_state=seed),
+        FTSurrogate(p, phase_noise_magnitude=0.5, random_state=seed + 1),
+        SmoothTimeMask(
+            p, mask_len_samples=int(round(2 * sfreq)), random_state=seed + 2
+        ),
+        SignFlip(p, random_state=seed + 3),
+        ChannelsDropout(p, p_drop=0.2, random_state=seed + 4),
+    ]
+
+
+def _describe(transform):
+    """Name and main settings of a braindecode transform."""
+    keys = ("probability", "max_delta_freq", "phase_noise_magnitude")
+    keys += ("mask_len_samples", "p_drop")
+    settings = {k: getattr(transform, k) for k in keys if hasattr(transform, k)}
+    return {"transform": type(transform).__name__, **settings}
+
+
+def train_fixed(
+    windows, seed, max_epochs, batch_size=64, lr=1e-3, device="cpu", verbose=False
+):
+    """Train the ``fixed`` baseline as ``train_sleep_models`` trains ``none``.
+
+    Same split, scaling, class weights, model, optimiser and checkpointing as
+    :func:`braindecode_augnet.pipeline.train_sleep_models` (kept in step with
+    it by hand), plus ``iterator_train=AugmentedDataLoader`` with
+    :func:`fixed_transforms`.
+
+    Returns
+    -------
+    row : dict
+        ``method``, ``seed``, scores and ``train_time_s``.
+    clf : braindecode.EEGClassifier
+        The fitted estimator.
+    y_test : numpy.ndarray
+        Test targets (to check that the split matches the other methods').
+    """
+    import torch
+    from braindecode import EEGClassifier
+    from braindecode.augmentation import AugmentedDataLoader
+    from braindecode.models import SleepStagerChambon2018
+    from sklearn.utils.class_weight import compute_class_weight
+    from skorch.callbacks import Checkpoint, EpochScoring
+    from skorch.helper import predefined_split
+
+    from braindecode_augnet.datasets import (
+        SLEEP_STAGE_NAMES,
+        split_by_subject,
+        windows_to_arrays,
+    )
+    from braindecode_augnet.pipeline import sleep_scores
+
+    train, valid, test = split_by_subject(
+        windows, test_size=0.2, valid_size=0.2, random_state=seed
+    )
+    X_train, y_train, _ = windows_to_arrays(train)
+    scale = float(np.std(X_train)) or 1.0
+    X_train = X_train / scale
+    X_valid, y_valid, _ = windows_to_arrays(valid)
+    X_test, y_test, _ = windows_to_arrays(test)
+    X_valid, X_test = X_valid / scale, X_test / scale
+    sfreq = float(windows.datasets[0].raw.info["sfreq"])
+    classes = np.arange(len(SLEEP_STAGE_NAMES))
+    present = np.unique(y_train)
+    weights = np.ones(len(classes), dtype=np.float32)
+    weights[present] = compute_class_weight("balanced", classes=present, y=y_train)
+    valid_set = torch.utils.data.TensorDataset(
+        torch.as_tensor(X_valid), torch.as_tensor(y_valid)
+    )
+    torch.manual_seed(seed)
+    with tempfile.TemporaryDirectory(prefix="augnet-bench-ckpt-") as ckpt_dir:
+        clf = EEGClassifier(
+            module=SleepStagerChambon2018,
+            module__n_chans=X_train.shape[1],
+            module__n_times=X_train.shape[2],
+            module__n_outputs=len(classes),
+            module__sfreq=sfreq,
+            criterion__weight=torch.as_tensor(weights),
+            optimizer=torch.optim.Adam,
+            lr=lr,
+            batch_size=batch_size,
+            max_epochs=max_epochs,
+            train_split=predefined_split(valid_set),
+            iterator_train=AugmentedDataLoader,
+            iterator_train__transforms=fixed_transforms(sfreq, seed),
+            iterator_train__drop_last=False,
+            device=device,
+            classes=classes,
+            verbose=int(verbose),
+            callbacks=[
+                (
+                    "valid_bacc",
+                    EpochScoring(
+                        "balanced_accuracy", lower_is_better=False, name="valid_bacc"
+                    ),
+                ),
+                (
+                    "best",
+                    Checkpoint(
+                        monitor="valid_bacc_best",
+                        load_best=True,
+                        dirname=ckpt_dir,
+                        f_optimizer=None,
+                        f_criterion=None,
+                        f_history=None,
+                    ),
+                ),
+            ],
+        )
+        start = time.perf_counter()
+        clf.fit(X_train, y_train)
+        train_time = time.perf_counter() - start
+    scores = sleep_scores(y_test, clf.predict(X_test))
+    row = {"method": "fixed", "seed": seed, **scores, "train_time_s": train_time}
+    return row, clf, y_test
+
+
+# ------------------------------------------------------------------ helpers
+def warm_up(n_chans, n_times, sfreq, batch_size, device, steps=3):
+    """A few untimed trunk steps, so that the first method timed does not
+    pay the one-off costs (kernel selection, allocator growth)."""
+    import torch
+    from braindecode.models import SleepStagerChambon2018
+
+    model = SleepStagerChambon2018(
+        n_chans=n_chans, n_times=n_times, n_outputs=5, sfreq=sfreq
+    ).to(device)
+    optimizer = torch.optim.Adam(model.parameters())
+    X = torch.randn(batch_size, n_chans, n_times, device=device)
+    y = torch.randint(0, 5, (batch_size,), device=device)
+    for _ in range(steps):
+        optimizer.zero_grad()
+        torch.nn.functional.cross_entropy(model(X), y).backward()
+        optimizer.step()
+    with torch.no_grad():
+        model.eval()(X)
+
+
+def _checkpoint_dirs(clf):
+    """Folders of the estimator's skorch ``Checkpoint`` callbacks."""
+    from skorch.callbacks import Checkpoint
+
+    return [
+        Path(cb.dirname)
+        for _, cb in getattr(clf, "callbacks_", [])
+        if isinstance(cb, Checkpoint) and cb.dirname
+    ]
+
+
+def _best_epoch(clf):
+    """Epoch (1-based) and value of the best validation balanced accuracy."""
+    values = clf.history[:, "valid_bacc"]
+    best = int(np.argmax(values))
+    return best + 1, float(values[best])
+
+
+def _records(frame):
+    """A DataFrame as JSON-safe records (NaN -> None)."""
+    records = frame.to_dict(orient="records")
+    return [
+        {
+            k: None if isinstance(v, float) and math.isnan(v) else v
+            for k, v in rec.items()
+        }
+        for rec in records
+    ]
+
+
+def summarize_rows(rows, methods):
+    """Mean, std (0 with one seed) and count of each metric per method."""
+    summary = {}
+    for method in methods:
+        mine = [r for r in rows if r["method"] == method]
+        if not mine:
+            continue
+        summary[method] = {}
+        for metric in METRICS:
+            values = [r[metric] for r in mine]
+            summary[method][metric] = {
+                "mean": statistics.fmean(values),
+                "std": statistics.stdev(values) if len(values) > 1 else 0.0,
+                "n": len(values),
+            }
+    return summary
+
+
+def _pm(stats, digits=3):
+    return f"{stats['mean']:.{digits}f} ± {stats['std']:.{digits}f}"
+
+
+def format_summary(summary):
+    """Table of mean ± std over seeds, with the gain over no augmentation."""
+    base = summary.get("none", {}).get("balanced_accuracy", {}).get("mean")
+    rows = []
+    for method, stats in summary.items():
+        bacc = stats["balanced_accuracy"]["mean"]
+        gain = "-" if base is None or method == "none" else f"{bacc - base:+.3f}"
+        rows.append(
+            [
+                method,
+                _pm(stats["balanced_accuracy"]),
+                gain,
+                _pm(stats["kappa"]),
+                _pm(stats["macro_f1"]),
+                _pm(stats["train_time_s"], 1),
+                stats["balanced_accuracy"]["n"],
+            ]
+        )
+    headers = ["method", "balanced acc.", "vs none", "kappa", "macro-F1"]
+    return C.format_table(headers + ["train time (s)", "seeds"], rows)
+
+
+def plot_accuracy_vs_time(summary, rows, path, title):
+    """Balanced accuracy against training time (mean, error bars over seeds)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6.0, 4.2))
+    for method, stats in summary.items():
+        marker, color = STYLE.get(method, ("o", None))
+        seeds = [r for r in rows if r["method"] == method]
+        ax.scatter(
+            [r["train_time_s"] for r in seeds],
+            [r["balanced_accuracy"] for r in seeds],
+            marker=marker,
+            color=color,
+            alpha=0.3,
+            s=20,
+        )
+        ax.errorbar(
+            stats["train_time_s"]["mean"],
+            stats["balanced_accuracy"]["mean"],
+            xerr=stats["train_time_s"]["std"],
+            yerr=stats["balanced_accuracy"]["std"],
+            marker=marker,
+            color=color,
+            markersize=11 if marker == "*" else 8,
+            capsize=3,
+            linestyle="none",
+            label=method,
+        )
+    ax.set_xlabel("training time (s)")
+    ax.set_ylabel("test balanced accuracy")
+    ax.set_title(title, fontsize=10)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8, loc="best")
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path
+
+
+def _targets(summary, mode, wall_s):
+    targets = []
+    augnet = summary.get("augnet", {}).get("balanced_accuracy", {}).get("mean")
+    for other in ("none", "fixed"):
+        base = summary.get(other, {}).get("balanced_accuracy", {}).get("mean")
+        if augnet is not None and base is not None:
+            targets.append(
+                C.target(
+                    f"AugNet - {other} balanced accuracy", augnet - base, 0.0, ">="
+                )
+            )
+    if mode == "quick":
+        targets.append(C.target("quick run wall time (s)", wall_s, 480.0))
+    return targets
+
+
+# --------------------------------------------------------------------- main
+def main(argv=None):
+    """Run the benchmark; return the JSON payload's path."""
+    parser = C.base_parser(__doc__.splitlines()[0])
+    parser.add_argument(
+        "--dataset",
+        default="synthetic",
+        choices=("synthetic", "sleep-physionet", "mass"),
+        help="sleep data set (default: the embedded synthetic one)",
+    )
+    parser.add_argument(
+        "--data-path", default=None, help="folder of MASS / Sleep-EDF recordings"
+    )
+    parser.add_argument(
+        "--methods",
+        nargs="*",
+        default=list(METHODS),
+        choices=METHODS,
+        help=f"methods to compare (default: {list(METHODS)})",
+    )
+    parser.add_argument("--n-subjects", type=int, default=None, help="subjects")
+    parser.add_argument(
+        "--n-hours", type=float, default=None, help="hours per synthetic recording"
+    )
+    parser.add_argument(
+        "--n-seeds", type=int, default=None, help="seeds: --seed, --seed + 1, ..."
+    )
+    parser.add_argument("--epochs", type=int, default=None, help="max epochs")
+    parser.add_argument("--batch-size", type=int, default=64, help="batch size")
+    parser.add_argument("--lr", type=float, default=1e-3, help="learning rate")
+    parser.add_argument(
+        "--n-copies", type=int, default=None, help="copies averaged by AugNet"
+    )
+    parser.add_argument(
+        "--verbose", action="store_true", help="print skorch's per-epoch logs"
+    )
+    args = parser.parse_args(argv)
+    device = C.setup(args)
+    mode = C.mode_name(args)
+    n_subjects = args.n_subjects or C.pick(args, 10, 6, 3)
+    n_hours = args.n_hours or C.pick(args, 2.0, 1.5, 0.5)
+    n_seeds = args.n_seeds or C.pick(args, 3, 2, 1)
+    max_epochs = args.epochs or C.pick(args, 15, 4, 1)
+    n_copies = args.n_copies or C.pick(args, 20, 20, 4)
+    seeds = [args.seed + k for k in range(n_seeds)]
+    methods = [m for m in METHODS if m in args.methods]
+    settings = {
+        "dataset": args.dataset,
+        "data_path": args.data_path,
+        "n_subjects": n_subjects,
+        "n_hours": n_hours if args.dataset == "synthetic" else None,
+        "seeds": seeds,
+        "max_epochs": max_epochs,
+        "batch_size": args.batch_size,
+        "lr": args.lr,
+        "n_copies": n_copies,
+        "methods": methods,
+        "model": "SleepStagerChambon2018",
+        "split": "per subject, 20% test, 20% valid (seeded)",
+    }
+    C.print_header("Sleep-staging accuracy: AugNet vs baselines", args, device)
+    print(
+        f"dataset={args.dataset} subjects={n_subjects} hours={n_hours} "
+        f"seeds={seeds} epochs={max_epochs} n_copies={n_copies}",
+        flush=True,
+    )
+
+    from braindecode_augnet.pipeline import load_sleep_windows, train_sleep_models
+
+    started = time.perf_counter()
+    windows = load_sleep_windows(
+        args.dataset,
+        data_path=args.data_path,
+        n_subjects=n_subjects,
+        n_hours=n_hours,
+        random_state=args.seed,
+        verbose=args.verbose,
+    )
+    load_s = time.perf_counter() - started
+    n_windows = len(windows)
+    sfreq = float(windows.datasets[0].raw.info["sfreq"])
+    print(f"{n_windows} windows loaded in {load_s:.0f} s", flush=True)
+    n_chans, n_times = windows[0][0].shape
+    warm_up(n_chans, n_times, sfreq, args.batch_size, device)
+
+    rows, policies = [], {m: {} for m in LEARNED}
+    for seed in seeds:
+        y_test_ref = None
+        for method in methods:
+            if method == "fixed":
+                row, clf, y_test = train_fixed(
+                    windows,
+                    seed,
+                    max_epochs,
+                    batch_size=args.batch_size,
+                    lr=args.lr,
+                    device=str(device),
+                    verbose=args.verbose,
+                )
+            else:
+                out = train_sleep_models(
+                    windows,
+                    methods=(method,),
+                    seed=seed,
+                    max_epochs=max_epochs,
+                    batch_size=args.batch_size,
+                    lr=args.lr,
+                    n_copies=n_copies,
+                    device=str(device),
+                    verbose=args.verbose,
+                )
+                row = out["results"].to_dict(orient="records")[0]
+                clf, y_test = out["models"][method], out["test"][1]
+            if y_test_ref is None:
+                y_test_ref = y_test
+            elif not np.array_equal(y_test, y_test_ref):
+                raise RuntimeError(
+                    f"seed {seed}: the test set of {method!r} differs from the "
+                    "other methods' (train_fixed is out of step with "
+                    "train_sleep_models)."
+                )
+            row = {k: v.item() if hasattr(v, "item") else v for k, v in row.items()}
+            epoch, valid_bacc = _best_epoch(clf)
+            row.update(best_epoch=epoch, valid_bacc_best=valid_bacc)
+            rows.append(row)
+            if method in LEARNED:
+                policies[method][str(seed)] = _records(clf.policy_)
+            for folder in _checkpoint_dirs(clf):  # the pipeline leaves them
+                if folder.name.startswith("augnet-ckpt-"):
+                    shutil.rmtree(folder, ignore_errors=True)
+            print(
+                f"  seed {seed} {method:<8} bacc {row['balanced_accuracy']:.3f} "
+                f"kappa {row['kappa']:.3f} F1 {row['macro_f1']:.3f} "
+                f"train {row['train_time_s']:.1f} s (best epoch {epoch})",
+                flush=True,
+            )
+            del clf
+    wall_s = time.perf_counter() - started
+
+    summary = summarize_rows(rows, methods)
+    print(f"\nTest scores, mean ± std over {n_seeds} seed(s) ({args.dataset}):")
+    print(format_summary(summary))
+    for method in LEARNED:
+        if policies[method]:
+            last = policies[method][str(seeds[-1])]
+            print(f"\nLearned {method} policy (seed {seeds[-1]}):")
+            print(
+                C.format_table(
+                    ["layer", "transform", "weight", "magnitude", "prob.", "op"],
+                    [
+                        [
+                            r["layer"],
+                            r["transform"],
+                            f"{r['weight']:.3f}",
+                            "-" if r["magnitude"] is None else f"{r['magnitude']:.3f}",
+                            f"{r['probability']:.3f}",
+                            "-" if r["op_value"] is None else f"{r['op_value']:.3g}",
+                        ]
+                        for r in last
+                    ],
+                )
+            )
+    suffix = "" if mode == "full" else f"_{mode}"
+    plot_path = Path(args.out_dir) / f"{NAME}{suffix}.png"
+    plot_accuracy_vs_time(
+        summary,
+        rows,
+        plot_path,
+        f"{args.dataset}: {n_subjects} subjects, {max_epochs} epochs, "
+        f"{n_seeds} seed(s)",
+    )
+    print(f"\nwrote {plot_path}")
+    print(f"total wall time {wall_s:.0f} s (data loading {load_s:.0f} s)")
+    targets = _targets(summary, mode, wall_s)
+    if targets:
+        print()
+        print(C.format_targets(targets))
+    results = {
+        "per_seed": rows,
+        "summary": summary,
+        "policies": {m: p for m, p in policies.items() if p},
+        "fixed_transforms": [_describe(t) for t in fixed_transforms(sfreq, 0)],
+        "n_windows": n_windows,
+        "sfreq": sfreq,
+        "load_s": load_s,
+        "wall_s": wall_s,
+        "plot": str(plot_path),
+    }
+    return C.write_results(NAME, args, device, settings, results, targets)
+
+
+if __name__ == "__main__":
+    main()
