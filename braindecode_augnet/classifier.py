@@ -53,6 +53,11 @@ class AugNetClassifier(EEGClassifier):
         averaging at inference).
     reg : float
         Weight of the invariance-promoting regulariser (>= 0).
+    reg_warmup : int
+        Epochs over which the regulariser's weight grows linearly from 0 to
+        ``reg`` (0: full weight from the start). Until the trunk has learned
+        something, the data term cannot tell harmful augmentations from
+        harmless ones, and the regulariser alone drives every magnitude up.
     n_copies : int
         Augmented copies averaged at inference.
     n_copies_train : int
@@ -108,6 +113,7 @@ class AugNetClassifier(EEGClassifier):
         augmentation="eeg",
         method="augnet",
         reg=0.5,
+        reg_warmup=0,
         n_copies=20,
         n_copies_train=1,
         copies_per_chunk=4,
@@ -124,6 +130,7 @@ class AugNetClassifier(EEGClassifier):
         self.augmentation = augmentation
         self.method = method
         self.reg = reg
+        self.reg_warmup = reg_warmup
         self.n_copies = n_copies
         self.n_copies_train = n_copies_train
         self.copies_per_chunk = copies_per_chunk
@@ -140,6 +147,10 @@ class AugNetClassifier(EEGClassifier):
     def _check_augnet_params(self):
         if not isinstance(self.reg, (int, float)) or not self.reg >= 0:
             raise ValueError(f"reg must be a number >= 0, got {self.reg!r}.")
+        if int(self.reg_warmup) != self.reg_warmup or self.reg_warmup < 0:
+            raise ValueError(
+                f"reg_warmup must be an integer >= 0, got {self.reg_warmup!r}."
+            )
         if self.sampling not in SAMPLING_MODES:
             raise ValueError(
                 f"sampling must be one of {SAMPLING_MODES}, got {self.sampling!r}."
@@ -281,9 +292,17 @@ class AugNetClassifier(EEGClassifier):
         if training:
             penalty = augmentation_regularizer(self.module_)
             self.history.record_batch("aug_reg", penalty.item())
-            if self.reg:
-                loss = loss - self.reg * penalty
+            reg = self.current_reg()
+            if reg:
+                loss = loss - reg * penalty
         return loss
+
+    def current_reg(self):
+        """Weight of the regulariser at the current epoch (see reg_warmup)."""
+        if not self.reg_warmup:
+            return self.reg
+        epoch = len(self.history)  # the epoch being trained, from 1
+        return self.reg * min(1.0, max(epoch - 1, 0) / self.reg_warmup)
 
     def _get_predict_nonlinearity(self):
         if self.predict_nonlinearity == "auto":

@@ -123,6 +123,7 @@ def train_sleep_models(
     n_copies=20,
     device="cpu",
     verbose=True,
+    augnet_kwargs=None,
 ):
     """Train SleepStagerChambon2018 with and without AugNet, per-subject split.
 
@@ -145,6 +146,9 @@ def train_sleep_models(
         Torch device.
     verbose : bool
         Print progress and per-epoch logs.
+    augnet_kwargs : dict | None
+        Extra parameters of :class:`~.AugNetClassifier` (e.g. ``reg``,
+        ``reg_warmup``, ``init_magnitude``).
 
     Returns
     -------
@@ -167,17 +171,10 @@ def train_sleep_models(
     X_train = X_train / scale
     X_valid, y_valid, _ = _arrays(valid, scale)
     X_test, y_test, s_test = _arrays(test, scale)
-    info = (
-        train.datasets[0].windows.info
-        if hasattr(train.datasets[0], "windows")
-        else None
-    )
-    sfreq = (
-        float(windows.datasets[0].raw.info["sfreq"])
-        if info is None
-        else float(info["sfreq"])
-    )
-    chs_info = info["chs"] if info is not None else None
+    first = train.datasets[0]
+    info = first.windows.info if hasattr(first, "windows") else first.raw.info
+    sfreq = float(info["sfreq"])
+    chs_info = info["chs"]
     _log(
         f"split by subject: {len(y_train)} train, {len(y_valid)} valid, "
         f"{len(y_test)} test windows; seed {seed}",
@@ -210,6 +207,7 @@ def train_sleep_models(
     rows, models = [], {}
     for method in methods:
         torch.manual_seed(seed)
+        checkpoint_dir = tempfile.TemporaryDirectory(prefix="augnet-ckpt-")
         callbacks = [
             (
                 "valid_bacc",
@@ -222,7 +220,7 @@ def train_sleep_models(
                 Checkpoint(
                     monitor="valid_bacc_best",
                     load_best=True,
-                    dirname=tempfile.mkdtemp(prefix="augnet-ckpt-"),
+                    dirname=checkpoint_dir.name,
                     f_optimizer=None,
                     f_criterion=None,
                     f_history=None,
@@ -232,19 +230,20 @@ def train_sleep_models(
         if method == "none":
             clf = EEGClassifier(callbacks=callbacks, **common)
         else:
+            kwargs = dict(augmentation="eeg", reg=0.5, n_copies=n_copies)
+            kwargs.update(augnet_kwargs or {})
             clf = AugNetClassifier(
-                augmentation="eeg",
                 method=method,
-                reg=0.5,
-                n_copies=n_copies,
                 module__chs_info=chs_info,
                 random_state=seed,
                 callbacks=callbacks,
+                **kwargs,
                 **common,
             )
         _log(f"training {method!r} ({max_epochs} epochs max)", verbose)
         start = time.perf_counter()
-        clf.fit(X_train, y_train)
+        with checkpoint_dir:
+            clf.fit(X_train, y_train)  # the best epoch is reloaded at the end
         train_time = time.perf_counter() - start
         y_pred = clf.predict(X_test)
         scores = sleep_scores(y_test, y_pred)

@@ -1,18 +1,35 @@
 """Ready-made augmentation layers."""
 
+import numpy as np
+
 from . import transforms as T
 from .layers import AugmentationModule
 
 __all__ = ["eeg_augmentation", "sinusoid_augmentation"]
 
 
-def _time_frequency_layer(sfreq, magnitude, seed):
+def _seed_stream(random_state):
+    """Independent integer seeds derived from ``random_state`` (or Nones).
+
+    Every transform needs its own stream of draws: transforms sharing a seed
+    would draw the same numbers (e.g. two ``TimeReverse`` reversing the same
+    examples twice, which undoes them).
+    """
+    if random_state is None:
+        while True:
+            yield None
+    sequence = np.random.SeedSequence(random_state)
+    while True:
+        yield int(sequence.spawn(1)[0].generate_state(1)[0])
+
+
+def _time_frequency_layer(sfreq, magnitude, seeds):
     return [
-        T.TimeReverse(probability=magnitude, random_state=seed),
-        T.GaussianNoise(magnitude=magnitude, random_state=seed),
-        T.SmoothTimeMask(magnitude=magnitude, random_state=seed),
-        T.FTSurrogate(magnitude=magnitude, random_state=seed),
-        T.FrequencyShift(sfreq=sfreq, magnitude=magnitude, random_state=seed),
+        T.TimeReverse(probability=magnitude, random_state=next(seeds)),
+        T.GaussianNoise(magnitude=magnitude, random_state=next(seeds)),
+        T.SmoothTimeMask(magnitude=magnitude, random_state=next(seeds)),
+        T.FTSurrogate(magnitude=magnitude, random_state=next(seeds)),
+        T.FrequencyShift(sfreq=sfreq, magnitude=magnitude, random_state=next(seeds)),
     ]
 
 
@@ -63,27 +80,24 @@ def eeg_augmentation(
         )
     if ch_names is not None:
         n_chans = len(ch_names)
-    spatial = [T.SignFlip(probability=magnitude, random_state=random_state)]
+    seeds = _seed_stream(random_state)
+    spatial = [T.SignFlip(probability=magnitude, random_state=next(seeds))]
     if ch_names is not None:
         symmetry = T.ChannelsSymmetry(
             probability=magnitude,
             ordered_ch_names=list(ch_names),
             on_missing="ignore",
-            random_state=random_state,
+            random_state=next(seeds),
         )
         if symmetry.permutation != list(range(len(ch_names))):
             spatial.append(symmetry)
     if n_chans is None or n_chans > 1:
-        spatial.append(
-            T.ChannelsDropout(magnitude=magnitude, random_state=random_state)
-        )
-        spatial.append(
-            T.ChannelsShuffle(magnitude=magnitude, random_state=random_state)
-        )
+        spatial.append(T.ChannelsDropout(magnitude=magnitude, random_state=next(seeds)))
+        spatial.append(T.ChannelsShuffle(magnitude=magnitude, random_state=next(seeds)))
     layers = [spatial] + [
-        _time_frequency_layer(sfreq, magnitude, random_state) for _ in range(2)
+        _time_frequency_layer(sfreq, magnitude, seeds) for _ in range(2)
     ]
-    return AugmentationModule(layers, temperature, sampling, random_state)
+    return AugmentationModule(layers, temperature, sampling, next(seeds))
 
 
 def sinusoid_augmentation(
@@ -111,18 +125,19 @@ def sinusoid_augmentation(
     -------
     AugmentationModule
     """
+    seeds = _seed_stream(random_state)
     layer = [
         T.FrequencyShift(
             sfreq=sfreq,
             magnitude=magnitude,
             mag_range=(0.0, 2.0),
-            random_state=random_state,
+            random_state=next(seeds),
         ),
         T.FTSurrogate(
-            magnitude=magnitude, mag_range=(0.0, 0.1), random_state=random_state
+            magnitude=magnitude, mag_range=(0.0, 0.1), random_state=next(seeds)
         ),
         T.GaussianNoise(
-            magnitude=magnitude, mag_range=(0.0, 0.1), random_state=random_state
+            magnitude=magnitude, mag_range=(0.0, 0.1), random_state=next(seeds)
         ),
     ]
-    return AugmentationModule([layer], temperature, sampling, random_state)
+    return AugmentationModule([layer], temperature, sampling, next(seeds))

@@ -176,8 +176,7 @@ def test_bench_accuracy_fixed_transforms_augment_batches(bench):
     X = torch.randn(8, 2, 300)
     y = torch.randint(0, 5, (8,))
     transforms = module.fixed_transforms(100.0, 0)
-    for tr in transforms:
-        tr.probability = 1.0
+    assert all(tr.probability == 0.5 for tr in transforms)
     dataset = torch.utils.data.TensorDataset(X, y)
     loader = AugmentedDataLoader(dataset, transforms=transforms, batch_size=8)
     Xb, yb = next(iter(loader))
