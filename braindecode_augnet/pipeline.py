@@ -29,6 +29,9 @@ from .datasets import (
 
 __all__ = [
     "DATASETS",
+    "best_epoch_callbacks",
+    "prepare_sleep_split",
+    "sleep_training_kwargs",
     "load_sleep_windows",
     "sleep_scores",
     "train_sleep_models",
@@ -113,6 +116,140 @@ def _arrays(windows, scale):
     return X / scale, y, subjects
 
 
+def prepare_sleep_split(windows, seed=0, test_size=0.2, valid_size=0.2):
+    """Split sleep windows by subject into scaled arrays.
+
+    Parameters
+    ----------
+    windows : braindecode.datasets.BaseConcatDataset
+        Output of :func:`load_sleep_windows`.
+    seed : int
+        Seed of the split.
+    test_size, valid_size : float
+        Fractions of the subjects held out for testing and validation.
+
+    Returns
+    -------
+    dict
+        ``X_train``, ``y_train``, ``X_valid``, ``y_valid``, ``X_test``,
+        ``y_test``, ``subjects_test`` (arrays; signals divided by the
+        training set's standard deviation, ``scale``), ``sfreq``,
+        ``chs_info`` and ``class_weights`` (balanced over the training set).
+    """
+    train, valid, test = split_by_subject(
+        windows, test_size=test_size, valid_size=valid_size, random_state=seed
+    )
+    X_train, y_train, _ = windows_to_arrays(train)
+    scale = float(np.std(X_train)) or 1.0
+    X_valid, y_valid, _ = _arrays(valid, scale)
+    X_test, y_test, subjects_test = _arrays(test, scale)
+    first = train.datasets[0]
+    info = first.windows.info if hasattr(first, "windows") else first.raw.info
+    present = np.unique(y_train)
+    weights = np.ones(len(SLEEP_STAGE_NAMES), dtype=np.float32)
+    weights[present] = compute_class_weight("balanced", classes=present, y=y_train)
+    return dict(
+        X_train=X_train / scale,
+        y_train=y_train,
+        X_valid=X_valid,
+        y_valid=y_valid,
+        X_test=X_test,
+        y_test=y_test,
+        subjects_test=subjects_test,
+        scale=scale,
+        sfreq=float(info["sfreq"]),
+        chs_info=info["chs"],
+        class_weights=weights,
+    )
+
+
+def sleep_training_kwargs(
+    split, max_epochs=15, batch_size=64, lr=1e-3, device="cpu", verbose=True
+):
+    """Estimator parameters shared by every method of the sleep benchmark.
+
+    ``SleepStagerChambon2018`` sized from the data, Adam, class-weighted
+    loss, validation on the held-out subjects with the balanced accuracy
+    recorded as ``valid_bacc``.
+
+    Parameters
+    ----------
+    split : dict
+        Output of :func:`prepare_sleep_split`.
+    max_epochs, batch_size, lr : int, int, float
+        Training settings.
+    device : str
+        Torch device.
+    verbose : bool
+        Per-epoch logs.
+
+    Returns
+    -------
+    dict
+        Keyword arguments for :class:`braindecode.EEGClassifier` and
+        :class:`~.AugNetClassifier` (without ``callbacks``: see
+        :func:`best_epoch_callbacks`).
+    """
+    from braindecode.models import SleepStagerChambon2018
+    from skorch.helper import predefined_split
+
+    valid_set = torch.utils.data.TensorDataset(
+        torch.as_tensor(split["X_valid"]), torch.as_tensor(split["y_valid"])
+    )
+    X_train = split["X_train"]
+    return dict(
+        module=SleepStagerChambon2018,
+        module__n_chans=X_train.shape[1],
+        module__n_times=X_train.shape[2],
+        module__n_outputs=len(SLEEP_STAGE_NAMES),
+        module__sfreq=split["sfreq"],
+        criterion__weight=torch.as_tensor(split["class_weights"]),
+        optimizer=torch.optim.Adam,
+        lr=lr,
+        batch_size=batch_size,
+        max_epochs=max_epochs,
+        train_split=predefined_split(valid_set),
+        iterator_train__drop_last=False,
+        device=device,
+        classes=np.arange(len(SLEEP_STAGE_NAMES)),
+        verbose=int(verbose),
+    )
+
+
+def best_epoch_callbacks(dirname):
+    """Callbacks scoring ``valid_bacc`` and reloading its best epoch.
+
+    Parameters
+    ----------
+    dirname : str
+        Folder of the checkpoint (e.g. a temporary directory).
+
+    Returns
+    -------
+    list of tuple
+        skorch ``(name, callback)`` pairs.
+    """
+    from skorch.callbacks import Checkpoint, EpochScoring
+
+    return [
+        (
+            "valid_bacc",
+            EpochScoring("balanced_accuracy", lower_is_better=False, name="valid_bacc"),
+        ),
+        (
+            "best",
+            Checkpoint(
+                monitor="valid_bacc_best",
+                load_best=True,
+                dirname=dirname,
+                f_optimizer=None,
+                f_criterion=None,
+                f_history=None,
+            ),
+        ),
+    ]
+
+
 def train_sleep_models(
     windows,
     methods=("none", "augnet"),
@@ -157,76 +294,24 @@ def train_sleep_models(
         "test": (X, y, subjects)}``.
     """
     from braindecode import EEGClassifier
-    from braindecode.models import SleepStagerChambon2018
-    from skorch.callbacks import Checkpoint, EpochScoring
-    from skorch.helper import predefined_split
 
     from .classifier import AugNetClassifier
 
-    train, valid, test = split_by_subject(
-        windows, test_size=0.2, valid_size=0.2, random_state=seed
-    )
-    X_train, y_train, _ = windows_to_arrays(train)
-    scale = float(np.std(X_train)) or 1.0
-    X_train = X_train / scale
-    X_valid, y_valid, _ = _arrays(valid, scale)
-    X_test, y_test, s_test = _arrays(test, scale)
-    first = train.datasets[0]
-    info = first.windows.info if hasattr(first, "windows") else first.raw.info
-    sfreq = float(info["sfreq"])
-    chs_info = info["chs"]
+    split = prepare_sleep_split(windows, seed=seed)
     _log(
-        f"split by subject: {len(y_train)} train, {len(y_valid)} valid, "
-        f"{len(y_test)} test windows; seed {seed}",
+        f"split by subject: {len(split['y_train'])} train, "
+        f"{len(split['y_valid'])} valid, {len(split['y_test'])} test windows; "
+        f"seed {seed}",
         verbose,
     )
-    classes = np.arange(len(SLEEP_STAGE_NAMES))
-    present = np.unique(y_train)
-    weights = np.ones(len(classes), dtype=np.float32)
-    weights[present] = compute_class_weight("balanced", classes=present, y=y_train)
-    valid_set = torch.utils.data.TensorDataset(
-        torch.as_tensor(X_valid), torch.as_tensor(y_valid)
-    )
-    common = dict(
-        module=SleepStagerChambon2018,
-        module__n_chans=X_train.shape[1],
-        module__n_times=X_train.shape[2],
-        module__n_outputs=len(classes),
-        module__sfreq=sfreq,
-        criterion__weight=torch.as_tensor(weights),
-        optimizer=torch.optim.Adam,
-        lr=lr,
-        batch_size=batch_size,
-        max_epochs=max_epochs,
-        train_split=predefined_split(valid_set),
-        iterator_train__drop_last=False,
-        device=device,
-        classes=classes,
-        verbose=int(verbose),
-    )
+    common = sleep_training_kwargs(split, max_epochs, batch_size, lr, device, verbose)
+    X_train, y_train = split["X_train"], split["y_train"]
+    X_test, y_test = split["X_test"], split["y_test"]
     rows, models = [], {}
     for method in methods:
         torch.manual_seed(seed)
         checkpoint_dir = tempfile.TemporaryDirectory(prefix="augnet-ckpt-")
-        callbacks = [
-            (
-                "valid_bacc",
-                EpochScoring(
-                    "balanced_accuracy", lower_is_better=False, name="valid_bacc"
-                ),
-            ),
-            (
-                "best",
-                Checkpoint(
-                    monitor="valid_bacc_best",
-                    load_best=True,
-                    dirname=checkpoint_dir.name,
-                    f_optimizer=None,
-                    f_criterion=None,
-                    f_history=None,
-                ),
-            ),
-        ]
+        callbacks = best_epoch_callbacks(checkpoint_dir.name)
         if method == "none":
             clf = EEGClassifier(callbacks=callbacks, **common)
         else:
@@ -234,7 +319,7 @@ def train_sleep_models(
             kwargs.update(augnet_kwargs or {})
             clf = AugNetClassifier(
                 method=method,
-                module__chs_info=chs_info,
+                module__chs_info=split["chs_info"],
                 random_state=seed,
                 callbacks=callbacks,
                 **kwargs,
@@ -260,7 +345,7 @@ def train_sleep_models(
     return {
         "results": pd.DataFrame(rows),
         "models": models,
-        "test": (X_test, y_test, s_test),
+        "test": (X_test, y_test, split["subjects_test"]),
     }
 
 

@@ -71,7 +71,26 @@ def _check_n_channels(X, n_channels, name):
 
 
 # --------------------------------------------------------------- time domain
-class TimeReverse(DifferentiableTransform):
+class _FixedOperation(DifferentiableTransform):
+    """A parameter-free operation applied with a learned probability.
+
+    Subclasses set ``operation`` (``X -> X'``) and a docstring.
+    """
+
+    has_magnitude = False
+
+    def __init__(self, probability=0.5, random_state=None, relaxation_temperature=0.5):
+        super().__init__(
+            probability=probability,
+            random_state=random_state,
+            relaxation_temperature=relaxation_temperature,
+        )
+
+    def _transform(self, X, params):
+        return self.operation(X)
+
+
+class TimeReverse(_FixedOperation):
     """Reverse each signal in time, with a learned probability.
 
     Parameters
@@ -85,21 +104,10 @@ class TimeReverse(DifferentiableTransform):
         Temperature of the relaxed Bernoulli gradient estimator.
     """
 
-    has_magnitude = False
     operation = staticmethod(F.time_reverse)
 
-    def __init__(self, probability=0.5, random_state=None, relaxation_temperature=0.5):
-        super().__init__(
-            probability=probability,
-            random_state=random_state,
-            relaxation_temperature=relaxation_temperature,
-        )
 
-    def _transform(self, X, params):
-        return F.time_reverse(X)
-
-
-class SignFlip(DifferentiableTransform):
+class SignFlip(_FixedOperation):
     """Flip the sign of each signal, with a learned probability.
 
     Parameters
@@ -113,18 +121,7 @@ class SignFlip(DifferentiableTransform):
         Temperature of the relaxed Bernoulli gradient estimator.
     """
 
-    has_magnitude = False
     operation = staticmethod(F.sign_flip)
-
-    def __init__(self, probability=0.5, random_state=None, relaxation_temperature=0.5):
-        super().__init__(
-            probability=probability,
-            random_state=random_state,
-            relaxation_temperature=relaxation_temperature,
-        )
-
-    def _transform(self, X, params):
-        return F.sign_flip(X)
 
 
 class GaussianNoise(DifferentiableTransform):
