@@ -272,3 +272,29 @@ def test_policy_before_fit_raises():
 
     with pytest.raises(NotInitializedError):
         _ = make_clf().policy_
+
+
+def test_fit_on_a_braindecode_windows_dataset():
+    from braindecode_augnet.datasets import (
+        create_sleep_windows,
+        make_synthetic_sleep,
+        preprocess_sleep,
+    )
+
+    raw = make_synthetic_sleep(n_subjects=2, n_hours=0.25, random_state=0)
+    preprocess_sleep(raw)
+    windows = create_sleep_windows(raw)
+    clf = make_clf(
+        module=Trunk,
+        module__n_outputs=5,
+        module__n_times=3000,
+        augmentation="eeg",
+        module__sfreq=100.0,
+        max_epochs=1,
+        batch_size=8,
+        classes=list(range(5)),
+    )
+    clf.fit(windows, y=None)
+    proba = clf.predict_proba(windows)
+    assert proba.shape == (len(windows), 5)
+    np.testing.assert_allclose(proba.sum(1), 1.0, rtol=1e-5)
