@@ -45,14 +45,14 @@ def build_parser():
     parser.add_argument(
         "--n-hours",
         type=float,
-        default=2.0,
-        help="hours per synthetic recording (default: 2)",
+        default=1.5,
+        help="hours per synthetic recording (default: 1.5)",
     )
     parser.add_argument(
         "--epochs",
         type=int,
-        default=15,
-        help="maximum training epochs per model (default: 15)",
+        default=10,
+        help="maximum training epochs per model (default: 10)",
     )
     parser.add_argument(
         "--seeds",
