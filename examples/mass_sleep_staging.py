@@ -51,6 +51,9 @@ PATIENCE = 20
 BATCH_SIZE = 128
 LR = 1e-3
 N_COPIES = 20  # augmented copies averaged by AugNet at inference
+# Epochs over which AugNet's regulariser grows from 0 to full weight, so that
+# the network learns something before the augmentations are pushed up.
+REG_WARMUP = 5
 SEED = 0
 N_JOBS = 4  # recordings preprocessed and windowed in parallel
 DEVICE = "cuda" if torch.cuda.is_available() else "cpu"
@@ -119,7 +122,9 @@ print(f"train {X_train.shape}, valid {X_valid.shape}, test {X_test.shape}")
 # ---------------
 #
 # Both share the network, a class-weighted loss, Adam, early stopping on the
-# validation balanced accuracy and the reloading of the best epoch. Passing
+# validation balanced accuracy and the reloading of the best epoch (with
+# ``PATIENCE`` larger than ``REG_WARMUP``, so that AugNet is not stopped while
+# its regulariser is still growing). Passing
 # the channel descriptions (``module__chs_info``) lets the ``"eeg"``
 # augmentation preset add ``ChannelsSymmetry`` (F3 <-> F4, C3 <-> C4,
 # O1 <-> O2) to its spatial layer, next to the sign flip, channel dropout and
@@ -199,6 +204,7 @@ def make_classifier(method):
         augmentation="eeg",
         method=method,
         reg=0.5,
+        reg_warmup=REG_WARMUP,
         n_copies=N_COPIES,
         copies_per_chunk=5,  # bounds the memory of inference with 20 copies
         **common,
