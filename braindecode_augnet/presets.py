@@ -46,9 +46,12 @@ def eeg_augmentation(
 
     Spatial layer: ``SignFlip``, ``ChannelsSymmetry`` (only when the channel
     names have left/right pairs), ``ChannelsDropout`` and ``ChannelsShuffle``
-    (only with several channels). Time-frequency layers: ``TimeReverse``,
-    ``GaussianNoise``, ``SmoothTimeMask``, ``FTSurrogate``,
-    ``FrequencyShift``.
+    (only with several channels). ``ChannelsDropout`` drops at most half the
+    channels here (``mag_range=(0, 0.5)``): at proportion 1 every input is
+    zero, the data term sees nothing and cannot pull the magnitude back, and
+    the policy collapses (observed on synthetic sleep data).
+    Time-frequency layers: ``TimeReverse``, ``GaussianNoise``,
+    ``SmoothTimeMask``, ``FTSurrogate``, ``FrequencyShift``.
 
     Parameters
     ----------
@@ -92,7 +95,11 @@ def eeg_augmentation(
         if symmetry.permutation != list(range(len(ch_names))):
             spatial.append(symmetry)
     if n_chans is None or n_chans > 1:
-        spatial.append(T.ChannelsDropout(magnitude=magnitude, random_state=next(seeds)))
+        spatial.append(
+            T.ChannelsDropout(
+                magnitude=magnitude, mag_range=(0.0, 0.5), random_state=next(seeds)
+            )
+        )
         spatial.append(T.ChannelsShuffle(magnitude=magnitude, random_state=next(seeds)))
     layers = [spatial] + [
         _time_frequency_layer(sfreq, magnitude, seeds) for _ in range(2)

@@ -13,9 +13,9 @@ def augmentation_layers(obj):
 
     Parameters
     ----------
-    obj : AugNet | AugmentationModule | AugmentationLayer | list
+    obj : AugNetClassifier | AugNet | AugmentationModule | AugmentationLayer | list
         Anything holding augmentation layers (an :class:`~.AugNet` through its
-        ``augmentation`` attribute).
+        ``augmentation`` attribute, a fitted classifier through ``module_``).
 
     Returns
     -------
@@ -29,6 +29,9 @@ def augmentation_layers(obj):
         return list(obj.augmentation_layers())
     if isinstance(obj, nn.Module) and hasattr(obj, "augmentation"):
         return augmentation_layers(obj.augmentation)
+    module = getattr(obj, "module_", None)  # a fitted AugNetClassifier
+    if isinstance(module, nn.Module):
+        return augmentation_layers(module)
     if isinstance(obj, (list, tuple, nn.ModuleList)):
         return [layer for item in obj for layer in augmentation_layers(item)]
     raise TypeError(f"{type(obj).__name__} holds no augmentation layers.")

@@ -77,3 +77,15 @@ def test_unknown_method():
     X, y = toy_data()
     with pytest.raises(ValueError, match="method"):
         make_clf(method="autoaugment").fit(X, y)
+
+
+def test_policy_helpers_accept_a_fitted_classifier():
+    from braindecode_augnet import fixed_transforms, policy_table
+
+    X, y = toy_data()
+    clf = make_clf(max_epochs=1).fit(X, y)
+    assert policy_table(clf).equals(clf.policy_)
+    frozen = fixed_transforms(clf)
+    assert len(frozen) == 2 and not any(
+        p.requires_grad for tr in frozen for p in tr.parameters()
+    )
