@@ -304,7 +304,24 @@ class AmplitudeScale(DifferentiableTransform):
 
 
 # ------------------------------------------------------------------- spatial
-class ChannelsDropout(DifferentiableTransform):
+class _ChannelProportion(DifferentiableTransform):
+    """A transform whose op parameter is a proportion of channels."""
+
+    def __init__(
+        self,
+        probability=1.0,
+        magnitude=0.1,
+        mag_range=(0.0, 1.0),
+        random_state=None,
+        relaxation_temperature=0.5,
+    ):
+        _check_probability_range(mag_range)
+        super().__init__(
+            probability, magnitude, mag_range, random_state, relaxation_temperature
+        )
+
+
+class ChannelsDropout(_ChannelProportion):
     """Zero each channel with a learned probability ``p_drop``.
 
     Channel masks are straight-through relaxed Bernoulli draws: the forward
@@ -329,19 +346,6 @@ class ChannelsDropout(DifferentiableTransform):
 
     operation = staticmethod(F.channels_dropout)
 
-    def __init__(
-        self,
-        probability=1.0,
-        magnitude=0.1,
-        mag_range=(0.0, 1.0),
-        random_state=None,
-        relaxation_temperature=0.5,
-    ):
-        _check_probability_range(mag_range)
-        super().__init__(
-            probability, magnitude, mag_range, random_state, relaxation_temperature
-        )
-
     def _sample_op_params(self, X):
         return {"u": self._uniform(X.shape[:2], X)}
 
@@ -352,7 +356,7 @@ class ChannelsDropout(DifferentiableTransform):
         return F.channels_dropout(X, drop)
 
 
-class ChannelsShuffle(DifferentiableTransform):
+class ChannelsShuffle(_ChannelProportion):
     """Shuffle a learned proportion of the channels of each example.
 
     Each channel is selected with probability ``p_shuffle`` and the selected
@@ -376,19 +380,6 @@ class ChannelsShuffle(DifferentiableTransform):
     """
 
     operation = staticmethod(F.channels_shuffle)
-
-    def __init__(
-        self,
-        probability=1.0,
-        magnitude=0.1,
-        mag_range=(0.0, 1.0),
-        random_state=None,
-        relaxation_temperature=0.5,
-    ):
-        _check_probability_range(mag_range)
-        super().__init__(
-            probability, magnitude, mag_range, random_state, relaxation_temperature
-        )
 
     def _sample_op_params(self, X):
         n_batch, n_channels = X.shape[:2]
