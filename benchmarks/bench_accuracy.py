@@ -102,10 +102,11 @@ def train_fixed(
 ):
     """Train the ``fixed`` baseline as ``train_sleep_models`` trains ``none``.
 
-    Same split, scaling, class weights, model, optimiser and checkpointing as
-    :func:`braindecode_augnet.pipeline.train_sleep_models` (kept in step with
-    it by hand), plus ``iterator_train=AugmentedDataLoader`` with
-    :func:`fixed_transforms`.
+    The same split, scaling, class weights, model, optimiser and best-epoch
+    checkpoint (the pipeline's :func:`~braindecode_augnet.pipeline.
+    prepare_sleep_split`, ``sleep_training_kwargs`` and
+    ``best_epoch_callbacks``), plus ``iterator_train=AugmentedDataLoader``
+    with :func:`fixed_transforms`.
 
     Returns
     -------
@@ -119,81 +120,30 @@ def train_fixed(
     import torch
     from braindecode import EEGClassifier
     from braindecode.augmentation import AugmentedDataLoader
-    from braindecode.models import SleepStagerChambon2018
-    from sklearn.utils.class_weight import compute_class_weight
-    from skorch.callbacks import Checkpoint, EpochScoring
-    from skorch.helper import predefined_split
 
-    from braindecode_augnet.datasets import (
-        SLEEP_STAGE_NAMES,
-        split_by_subject,
-        windows_to_arrays,
+    from braindecode_augnet.pipeline import (
+        best_epoch_callbacks,
+        prepare_sleep_split,
+        sleep_scores,
+        sleep_training_kwargs,
     )
-    from braindecode_augnet.pipeline import sleep_scores
 
-    train, valid, test = split_by_subject(
-        windows, test_size=0.2, valid_size=0.2, random_state=seed
-    )
-    X_train, y_train, _ = windows_to_arrays(train)
-    scale = float(np.std(X_train)) or 1.0
-    X_train = X_train / scale
-    X_valid, y_valid, _ = windows_to_arrays(valid)
-    X_test, y_test, _ = windows_to_arrays(test)
-    X_valid, X_test = X_valid / scale, X_test / scale
-    sfreq = float(windows.datasets[0].raw.info["sfreq"])
-    classes = np.arange(len(SLEEP_STAGE_NAMES))
-    present = np.unique(y_train)
-    weights = np.ones(len(classes), dtype=np.float32)
-    weights[present] = compute_class_weight("balanced", classes=present, y=y_train)
-    valid_set = torch.utils.data.TensorDataset(
-        torch.as_tensor(X_valid), torch.as_tensor(y_valid)
-    )
+    split = prepare_sleep_split(windows, seed=seed)
+    common = sleep_training_kwargs(split, max_epochs, batch_size, lr, device, verbose)
     torch.manual_seed(seed)
     with tempfile.TemporaryDirectory(prefix="augnet-bench-ckpt-") as ckpt_dir:
         clf = EEGClassifier(
-            module=SleepStagerChambon2018,
-            module__n_chans=X_train.shape[1],
-            module__n_times=X_train.shape[2],
-            module__n_outputs=len(classes),
-            module__sfreq=sfreq,
-            criterion__weight=torch.as_tensor(weights),
-            optimizer=torch.optim.Adam,
-            lr=lr,
-            batch_size=batch_size,
-            max_epochs=max_epochs,
-            train_split=predefined_split(valid_set),
             iterator_train=AugmentedDataLoader,
-            iterator_train__transforms=fixed_transforms(sfreq, seed),
-            iterator_train__drop_last=False,
-            device=device,
-            classes=classes,
-            verbose=int(verbose),
-            callbacks=[
-                (
-                    "valid_bacc",
-                    EpochScoring(
-                        "balanced_accuracy", lower_is_better=False, name="valid_bacc"
-                    ),
-                ),
-                (
-                    "best",
-                    Checkpoint(
-                        monitor="valid_bacc_best",
-                        load_best=True,
-                        dirname=ckpt_dir,
-                        f_optimizer=None,
-                        f_criterion=None,
-                        f_history=None,
-                    ),
-                ),
-            ],
+            iterator_train__transforms=fixed_transforms(split["sfreq"], seed),
+            callbacks=best_epoch_callbacks(ckpt_dir),
+            **common,
         )
         start = time.perf_counter()
-        clf.fit(X_train, y_train)
+        clf.fit(split["X_train"], split["y_train"])
         train_time = time.perf_counter() - start
-    scores = sleep_scores(y_test, clf.predict(X_test))
+    scores = sleep_scores(split["y_test"], clf.predict(split["X_test"]))
     row = {"method": "fixed", "seed": seed, **scores, "train_time_s": train_time}
-    return row, clf, y_test
+    return row, clf, split["y_test"]
 
 
 # ------------------------------------------------------------------ helpers
