@@ -298,3 +298,16 @@ def test_fit_on_a_braindecode_windows_dataset():
     proba = clf.predict_proba(windows)
     assert proba.shape == (len(windows), 5)
     np.testing.assert_allclose(proba.sum(1), 1.0, rtol=1e-5)
+
+
+def test_regulariser_warm_up_schedule():
+    clf = make_clf(reg=0.6, reg_warmup=2).initialize()
+    weights = []
+    for _ in range(4):
+        clf.history.new_epoch()  # as fit does at the start of each epoch
+        weights.append(clf.current_reg())
+    assert weights == pytest.approx([0.0, 0.3, 0.6, 0.6])
+    assert make_clf(reg=0.6).initialize().current_reg() == 0.6
+    X, y = toy_data()
+    with pytest.raises(ValueError, match="reg_warmup"):
+        make_clf(reg_warmup=-1).fit(X, y)
