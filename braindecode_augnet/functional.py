@@ -305,15 +305,41 @@ def make_rotation_matrices(axis, angles_deg):
     return torch.stack([torch.stack(row, dim=-1) for row in rows], dim=-2)
 
 
-def _legendre_g(cosang, stiffness=4, n_legendre_terms=50):
-    """Spherical-spline g function (Perrin et al. 1989), as in MNE."""
+def _legendre_series(cosang, stiffness=4, n_legendre_terms=50):
+    """Spherical-spline g function (Perrin et al. 1989, as in MNE) and its
+    derivative, summed together without autograd."""
     value = torch.zeros_like(cosang)
+    deriv = torch.zeros_like(cosang)
     p_prev, p_curr = torch.ones_like(cosang), cosang
+    d_prev, d_curr = torch.zeros_like(cosang), torch.ones_like(cosang)
     for n in range(1, n_legendre_terms + 1):
         factor = (2 * n + 1) / (n**stiffness * (n + 1) ** stiffness * 4 * math.pi)
         value = value + factor * p_curr
+        deriv = deriv + factor * d_curr
+        # P'_{n+1} = P'_{n-1} + (2n + 1) P_n, then Bonnet's recursion
+        d_prev, d_curr = d_curr, d_prev + (2 * n + 1) * p_curr
         p_prev, p_curr = p_curr, ((2 * n + 1) * cosang * p_curr - n * p_prev) / (n + 1)
-    return value
+    return value, deriv
+
+
+class _LegendreG(torch.autograd.Function):
+    """g(cosang) with a closed-form derivative: one saved tensor instead of
+    the ~150 small ops of the series in the autograd graph."""
+
+    @staticmethod
+    def forward(ctx, cosang):
+        value, deriv = _legendre_series(cosang)
+        ctx.save_for_backward(deriv)
+        return value
+
+    @staticmethod
+    def backward(ctx, grad):
+        (deriv,) = ctx.saved_tensors
+        return grad * deriv
+
+
+def _legendre_g(cosang):
+    return _LegendreG.apply(cosang)
 
 
 def spherical_spline_inverse(positions, alpha=1e-5):
@@ -374,4 +400,4 @@ def sensors_rotation(X, rotations, unit_positions, g_from, weights):
     rotated = unit @ rotations.to(torch.float64).transpose(1, 2)
     g_to_from = _legendre_g(rotated @ unit.T)
     interp = (g_to_from - g_from.to(torch.float64)) @ weights.to(torch.float64)
-    return X + interp.to(X.dtype) @ X
+    return torch.baddbmm(X, interp.to(X.dtype), X)
