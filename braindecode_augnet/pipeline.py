@@ -482,9 +482,8 @@ def write_report(out_dir, results, models, test, verbose=True):
             "",
             "Learned policy:",
             "",
-            policy.to_markdown(index=False, floatfmt=".3f")
-            if _has_tabulate()
-            else policy.to_string(index=False),
+            # tabulate, which to_markdown needs, comes with skorch
+            policy.to_markdown(index=False, floatfmt=".3f"),
             "",
             "![policy](policy.png)",
             "",
@@ -492,11 +491,3 @@ def write_report(out_dir, results, models, test, verbose=True):
     (out / "report.md").write_text("\n".join(lines))
     _log(f"report written to {out.resolve()}", verbose)
     return out
-
-
-def _has_tabulate():
-    try:
-        import tabulate  # noqa: F401
-    except ImportError:
-        return False
-    return True
