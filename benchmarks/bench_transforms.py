@@ -49,11 +49,11 @@ class Spec:
 
 
 def _op_value(transform, magnitude):
-    """Our magnitude mapped onto the op parameter (``None`` without one)."""
-    if not transform.has_magnitude:
+    """Our magnitude mapped onto the op parameter (``None`` for involutions,
+    whose magnitude is a probability)."""
+    if transform.learns_probability:
         return None
-    low, high = transform.mag_range
-    return low + (high - low) * magnitude
+    return float(transform.magnitude_to_op(magnitude))
 
 
 def specs(ch_names):
@@ -114,13 +114,13 @@ def specs(ch_names):
         Spec(
             "TimeReverse",
             False,
-            lambda m, s: T.TimeReverse(probability=m, random_state=s),
+            lambda m, s: T.TimeReverse(probability=m / 2, random_state=s),
             lambda v, p, s: A.TimeReverse(p, random_state=s),
         ),
         Spec(
             "SignFlip",
             False,
-            lambda m, s: T.SignFlip(probability=m, random_state=s),
+            lambda m, s: T.SignFlip(probability=m / 2, random_state=s),
             lambda v, p, s: A.SignFlip(p, random_state=s),
         ),
         Spec(
@@ -139,7 +139,7 @@ def specs(ch_names):
             "ChannelsSymmetry",
             True,
             lambda m, s: T.ChannelsSymmetry(
-                probability=m, ordered_ch_names=ch_names, random_state=s
+                probability=m / 2, ordered_ch_names=ch_names, random_state=s
             ),
             lambda v, p, s: A.ChannelsSymmetry(p, ch_names, random_state=s),
         ),
@@ -158,10 +158,10 @@ def bench_one(spec, args, device, shape, repeats, warmup):
     """Time and measure one transform, ours against braindecode's."""
     ours = spec.ours(args.magnitude, args.seed).to(device)
     value = _op_value(ours, args.magnitude)
-    # transforms with a magnitude are applied to every example (their
-    # probability is fixed, 1 in AugNet); the others learn their probability,
-    # which plays the part of the magnitude.
-    probability = 1.0 if ours.has_magnitude else args.magnitude
+    # transforms with a magnitude range are applied to every example (their
+    # probability is fixed, 1 in AugNet); involutions learn their probability,
+    # magnitude / 2.
+    probability = float(ours.probability) if ours.learns_probability else 1.0
     theirs = spec.theirs(value, probability, args.seed).to(device)
     params = [p for p in ours.parameters() if p.requires_grad]
 
@@ -176,7 +176,7 @@ def bench_one(spec, args, device, shape, repeats, warmup):
 
     def ours_layer_fb():
         # the path used inside AugmentationLayer: no input checks
-        out = ours.apply(X, ours.sample_params(X))
+        out = ours.augment(X)
         torch.autograd.grad(out, [X, *params], grad_out)
 
     def theirs_fb():

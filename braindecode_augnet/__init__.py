@@ -5,15 +5,15 @@ network (Rommel, Moreau & Gramfort, NeurIPS 2022).
 """
 
 from ._version import __version__
-from .base import DifferentiableTransform
+from .base import DifferentiableTransform, Involution
 from .baselines import RandomPolicy, augerino_augmentation
 from .callbacks import PolicyLogger
 from .classifier import AugNetClassifier
 from .invariance import invariance, invariance_scores
-from .layers import AugmentationLayer, AugmentationModule
+from .layers import AugmentationLayer, AugmentationModule, augmentation_layers
 from .model import AugNet
 from .plotting import plot_policy
-from .policy import fixed_transforms, policy_table
+from .policy import capped_transforms, fixed_transforms, policy_table
 from .presets import eeg_augmentation, sinusoid_augmentation
 from .regularization import augmentation_regularizer
 
@@ -23,11 +23,14 @@ __all__ = [
     "AugmentationLayer",
     "AugmentationModule",
     "DifferentiableTransform",
+    "Involution",
     "PolicyLogger",
     "RandomPolicy",
     "__version__",
     "augerino_augmentation",
+    "augmentation_layers",
     "augmentation_regularizer",
+    "capped_transforms",
     "eeg_augmentation",
     "fixed_transforms",
     "invariance",

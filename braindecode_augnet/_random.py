@@ -6,6 +6,39 @@ import numpy as np
 import torch
 
 
+def seed_stream(random_state):
+    """Independent seeds derived from ``random_state``, one per ``next()``.
+
+    Every transform and layer needs its own stream of draws: two sharing a
+    seed would draw the same numbers (e.g. two ``TimeReverse`` reversing the
+    same examples twice, which undoes them). An int or a RandomState gives
+    ints spawned from a :class:`numpy.random.SeedSequence`; ``None`` gives
+    ``None`` (torch's global generator); a :class:`torch.Generator` is shared
+    as is (its successive draws already differ).
+    """
+    check_random_state(random_state)
+    if random_state is None or isinstance(random_state, torch.Generator):
+        while True:
+            yield random_state
+    if isinstance(random_state, np.random.RandomState):
+        random_state = int(random_state.randint(0, 2**31 - 1))
+    sequence = np.random.SeedSequence(int(random_state))
+    while True:
+        yield int(sequence.spawn(1)[0].generate_state(1)[0])
+
+
+def check_random_state(random_state):
+    """Raise a TypeError unless ``random_state`` is a supported seed."""
+    if random_state is not None and not isinstance(
+        random_state, (Integral, np.random.RandomState, torch.Generator)
+    ):
+        raise TypeError(
+            "random_state must be None, an int, a numpy RandomState or a "
+            f"torch.Generator, got {type(random_state).__name__}."
+        )
+    return random_state
+
+
 class DeviceGenerators:
     """Lazily create one :class:`torch.Generator` per device.
 
@@ -23,18 +56,15 @@ class DeviceGenerators:
     """
 
     def __init__(self, random_state=None):
-        if random_state is not None and not isinstance(
-            random_state, (Integral, np.random.RandomState, torch.Generator)
-        ):
-            raise TypeError(
-                "random_state must be None, an int, a numpy RandomState or a "
-                f"torch.Generator, got {type(random_state).__name__}."
-            )
-        self.random_state = random_state
+        self.random_state = check_random_state(random_state)
         self._generators = {}
 
     def __getstate__(self):
         return {"random_state": self.random_state, "_generators": {}}
+
+    def reset(self):
+        """Restart every generator from ``random_state`` at its next use."""
+        self._generators = {}
 
     def get(self, device):
         """Return the generator for ``device`` (``None`` for torch's global)."""

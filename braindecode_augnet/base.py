@@ -1,24 +1,32 @@
 """The contract of differentiable transforms.
 
 :class:`DifferentiableTransform` is a :class:`braindecode.augmentation.Transform`
-(so also a :class:`torch.nn.Module`) whose strength is learnable:
+(so also a :class:`torch.nn.Module`) whose strength is learnable. Every
+transform holds one unconstrained parameter, ``raw_magnitude``; the
+*magnitude* used is its projection on [0, 1] with a straight-through
+gradient (:func:`unit_interval`), never a hard clamp that kills the gradient.
+The magnitude maps linearly onto the op's parameter range ``mag_range``
+(:meth:`DifferentiableTransform.magnitude_to_op`): a maximal frequency shift
+in Hz, a noise standard deviation, a proportion of channels...
 
-- transforms with a *magnitude* hold an unconstrained parameter
-  ``raw_magnitude``; the magnitude used is its projection on [0, 1] with a
-  straight-through gradient (:func:`unit_interval`), never a hard clamp that
-  kills the gradient. The magnitude maps linearly onto the op's parameter
-  range ``mag_range``. Their ``probability`` is a fixed hyper-parameter (not
-  learned);
-- transforms without a magnitude (``TimeReverse``, ``SignFlip``,
-  ``ChannelsSymmetry``) learn their ``probability`` instead, through a
-  straight-through relaxed Bernoulli draw.
+Involutions (operations that undo themselves: ``TimeReverse``, ``SignFlip``,
+``ChannelsSymmetry``) have no op parameter: what they learn is the
+probability of being applied, and that probability is ``magnitude / 2``
+(:class:`Involution`). Invariance to an involution is largest when an example
+and its transformed version are equally likely, at probability 0.5;
+probabilities ``p`` and ``1 - p`` give the same invariance, and probability 1
+gives none (every example, at training and test time, is transformed). With
+the magnitude on [0, 0.5] the regulariser, which pushes magnitudes up, is
+largest exactly where invariance is.
 
 Sampling and applying are separate, as in kornia: :meth:`sample_params` draws
 every random quantity that does not depend on the learnable parameters, with a
-:class:`torch.Generator` on the input's device, and :meth:`apply` turns a draw
-into the augmented batch with the current parameters. Replaying a draw gives
-the same output, and the output is differentiable with respect to the
-parameters through the draw (reparametrisation).
+:class:`torch.Generator` on the input's device, :meth:`apply_transform` is the
+operation itself on every example of a batch, and :meth:`augment` (the
+template method) applies it to the examples drawn with the transform's
+probability. Replaying a draw (``forward(X, params=params)``) gives the same
+output, and the output is differentiable with respect to the parameters
+through the draw (reparametrisation).
 """
 
 from numbers import Real
@@ -29,9 +37,17 @@ from braindecode.augmentation import Transform
 from torch import nn
 
 from ._random import DeviceGenerators
+from ._validation import check_positive, check_unit
 from .functional import hard_relaxed_bernoulli
 
-__all__ = ["DifferentiableTransform", "check_eeg_batch", "unit_interval"]
+__all__ = [
+    "DifferentiableTransform",
+    "Involution",
+    "check_eeg_batch",
+    "unit_interval",
+]
+
+_LOW_PRECISION = (torch.float16, torch.bfloat16)
 
 
 class _UnitIntervalStraightThrough(torch.autograd.Function):
@@ -69,6 +85,12 @@ def unit_interval(raw):
     -------
     torch.Tensor
         The parameter projected on [0, 1].
+
+    Examples
+    --------
+    >>> import torch
+    >>> unit_interval(torch.tensor([-0.5, 0.3, 1.7]))
+    tensor([0.0000, 0.3000, 1.0000])
     """
     return _UnitIntervalStraightThrough.apply(raw)
 
@@ -111,14 +133,6 @@ def check_eeg_batch(X):
     return X
 
 
-def _check_unit(value, name):
-    if isinstance(value, torch.Tensor):
-        value = value.item()
-    if not isinstance(value, Real) or not 0.0 <= float(value) <= 1.0:
-        raise ValueError(f"{name} must be a number in [0, 1], got {value!r}.")
-    return float(value)
-
-
 def _check_mag_range(mag_range):
     try:
         low, high = (float(v) for v in mag_range)
@@ -138,21 +152,20 @@ def _check_mag_range(mag_range):
 
 
 class DifferentiableTransform(Transform):
-    """Base class of transforms with a learnable magnitude or probability.
+    """Base class of transforms with a learnable magnitude.
 
-    Subclasses set ``has_magnitude`` and implement :meth:`sample_params` and
-    ``_transform``.
+    Subclasses only wire parameters to an op: they implement
+    :meth:`apply_transform` (the op on every example of a batch) and, when the
+    op draws random quantities, ``_sample_op_params``. The template method
+    :meth:`augment` draws which examples are augmented and mixes.
 
     Parameters
     ----------
     probability : float
-        Probability of augmenting each example. For transforms with a
-        magnitude it is fixed (not learned); for transforms without one
-        (``has_magnitude = False``) it is the initial value of the learned
-        probability.
-    magnitude : float | None
-        Initial magnitude in [0, 1]; ``None`` for transforms without one.
-    mag_range : tuple of float | None
+        Probability of augmenting each example (fixed, not learned).
+    magnitude : float
+        Initial magnitude in [0, 1].
+    mag_range : tuple of float
         ``(low, high)`` op-parameter values that magnitudes 0 and 1 map onto.
     random_state : int | numpy.random.RandomState | torch.Generator | None
         Seeds the :class:`torch.Generator` used to draw per-example
@@ -160,62 +173,78 @@ class DifferentiableTransform(Transform):
         generator, so that :func:`torch.manual_seed` controls it.
     relaxation_temperature : float
         Temperature of the relaxed Bernoulli draws (gradient estimator of
-        probabilities and channel masks).
+        learned probabilities and channel masks).
+
+    Notes
+    -----
+    Half-precision inputs (float16, bfloat16) are augmented in float32 and
+    cast back: FFTs and the spline interpolation are not available, or not
+    accurate, in half precision.
     """
 
-    has_magnitude = True
+    #: whether the magnitude is the probability of applying an involution
+    learns_probability = False
 
     def __init__(
         self,
         probability=1.0,
-        magnitude=None,
-        mag_range=None,
+        magnitude=0.5,
+        mag_range=(0.0, 1.0),
         random_state=None,
         relaxation_temperature=0.5,
     ):
-        probability = _check_unit(probability, "probability")
+        probability = check_unit(probability, "probability")
+        magnitude = check_unit(magnitude, "magnitude")
         super().__init__(probability=probability, random_state=None)
         self.random_state = random_state
         self._rng = DeviceGenerators(random_state)
-        if relaxation_temperature <= 0:
-            raise ValueError(
-                "relaxation_temperature must be positive, got "
-                f"{relaxation_temperature!r}."
-            )
-        self.relaxation_temperature = float(relaxation_temperature)
-        if self.has_magnitude:
-            magnitude = _check_unit(magnitude, "magnitude")
-            self.mag_range = _check_mag_range(mag_range)
-            self.raw_magnitude = nn.Parameter(torch.tensor(magnitude))
-        else:
-            self.mag_range = None
-            self.raw_probability = nn.Parameter(torch.tensor(probability))
+        self.relaxation_temperature = check_positive(
+            relaxation_temperature, "relaxation_temperature"
+        )
+        self.mag_range = _check_mag_range(mag_range)
+        self.raw_magnitude = nn.Parameter(torch.tensor(magnitude))
 
     # ------------------------------------------------------------------ state
     @property
     def magnitude(self):
-        """Magnitude in [0, 1] (a tensor), or ``None`` without one."""
-        if not self.has_magnitude:
-            return None
+        """Magnitude in [0, 1] (a tensor, differentiable)."""
         return unit_interval(self.raw_magnitude)
 
     @property
     def probability(self):
-        """Probability of augmenting an example (a tensor when learned)."""
-        if self.has_magnitude:
-            return self._probability
-        return unit_interval(self.raw_probability)
+        """Probability of augmenting an example."""
+        return self._probability
 
-    @property
-    def strength(self):
-        """The learned quantity: the magnitude, or the probability without."""
-        return self.magnitude if self.has_magnitude else self.probability
+    @probability.setter
+    def probability(self, value):
+        self._probability = check_unit(value, "probability")
+
+    def magnitude_to_op(self, magnitude):
+        """Map magnitudes in [0, 1] onto the op's parameter range.
+
+        The one place where ``mag_range`` is read: :attr:`op_value`,
+        the op itself and the per-example magnitudes of a random policy all
+        go through it.
+        """
+        low, high = self.mag_range
+        return low + (high - low) * magnitude
 
     @property
     def op_value(self):
-        """The magnitude mapped onto ``mag_range`` (the op's parameter)."""
-        low, high = self.mag_range
-        return low + (high - low) * self.magnitude
+        """The learned magnitude in the op's unit (e.g. Hz); ``None`` without
+        a magnitude range."""
+        if self.mag_range is None:
+            return None
+        return self.magnitude_to_op(self.magnitude)
+
+    @property
+    def at_cap(self):
+        """Whether the magnitude sits at the top of its range (within 1%).
+
+        A magnitude at its cap reports the range, not a learned value: widen
+        ``mag_range`` to learn how far the invariance goes.
+        """
+        return bool(self.magnitude.detach() >= 0.99)
 
     def _op(self, X, params, n_trailing=0):
         """Op parameter in ``X``'s dtype for one application.
@@ -227,8 +256,7 @@ class DifferentiableTransform(Transform):
         magnitude = params.get("magnitude")
         if magnitude is None:
             magnitude = self.magnitude
-        low, high = self.mag_range
-        value = (low + (high - low) * magnitude).to(X.dtype)
+        value = self.magnitude_to_op(magnitude).to(X.dtype)
         if value.ndim:
             value = value.reshape(-1, *([1] * n_trailing))
         return value
@@ -245,14 +273,10 @@ class DifferentiableTransform(Transform):
         return self.eval()
 
     def extra_repr(self):
-        if self.has_magnitude:
-            text = (
-                f"probability={self._probability:g}, "
-                f"magnitude={self.magnitude.item():.3f}, mag_range={self.mag_range}"
-            )
-        else:
-            text = f"probability={self.probability.item():.3f}"
-        return text
+        return (
+            f"probability={float(self.probability):.3g}, "
+            f"magnitude={self.magnitude.item():.3f}, mag_range={self.mag_range}"
+        )
 
     # ----------------------------------------------------------------- random
     def _uniform(self, shape, X):
@@ -262,6 +286,10 @@ class DifferentiableTransform(Transform):
     def _normal(self, shape, X):
         """Standard normal draws on ``X``'s device and dtype."""
         return self._rng.normal(shape, X)
+
+    def reset_random_state(self):
+        """Restart the draws from ``random_state`` (no effect when None)."""
+        self._rng.reset()
 
     # ----------------------------------------------------------------- params
     def sample_params(self, X):
@@ -278,8 +306,9 @@ class DifferentiableTransform(Transform):
             Always holds ``"apply"``: per-example uniform draws deciding which
             examples are augmented, plus the op's own draws. None depends on
             the learnable parameters, so the dict can be replayed with
-            :meth:`apply`. Adding a ``"magnitude"`` entry of shape
-            ``(batch,)`` replaces the learned magnitude by per-example values.
+            ``forward(X, params=params)`` or :meth:`augment`. Adding a
+            ``"magnitude"`` entry of shape ``(batch,)`` replaces the learned
+            magnitude by per-example values.
         """
         params = {"apply": self._uniform((X.shape[0],), X)}
         params.update(self._sample_op_params(X))
@@ -288,8 +317,12 @@ class DifferentiableTransform(Transform):
     def _sample_op_params(self, X):
         return {}
 
-    def apply(self, X, params):
-        """Augment ``X`` with a draw from :meth:`sample_params`.
+    def apply_transform(self, X, params):
+        """The operation applied to every example of ``X``.
+
+        Subclasses implement it; :meth:`augment` decides which examples get
+        it. Public so that policies can apply a transform unconditionally
+        (e.g. :class:`~braindecode_augnet.RandomPolicy`).
 
         Parameters
         ----------
@@ -301,40 +334,127 @@ class DifferentiableTransform(Transform):
         Returns
         -------
         torch.Tensor
-            The augmented batch, differentiable with respect to ``X`` and to
-            the learnable magnitude (or probability).
         """
-        transformed = self._transform(X, params)
-        if self.has_magnitude:
-            if self._probability >= 1.0:
-                return transformed
-            mask = (params["apply"] < self._probability).reshape(-1, 1, 1)
-            return torch.where(mask, transformed, X)
-        gate = hard_relaxed_bernoulli(
-            self.probability.to(X.dtype), params["apply"], self.relaxation_temperature
-        ).reshape(-1, 1, 1)
-        return X + gate * (transformed - X)
-
-    def _transform(self, X, params):
         raise NotImplementedError
 
-    def forward(self, X, y=None):
+    def _gate(self, X, transformed, params):
+        """Keep the transformed version of the examples drawn to augment."""
+        probability = self.probability
+        if probability >= 1.0:
+            return transformed
+        mask = (params["apply"] < probability).reshape(-1, 1, 1)
+        return torch.where(mask, transformed, X)
+
+    def augment(self, X, params=None):
+        """Augment a validated batch (the template method, no input checks).
+
+        Parameters
+        ----------
+        X : torch.Tensor
+            Batch ``(batch, channels, times)``.
+        params : dict | None
+            A draw of :meth:`sample_params` to replay; ``None`` draws anew.
+
+        Returns
+        -------
+        torch.Tensor
+            The augmented batch, differentiable with respect to ``X`` and to
+            the learnable magnitude.
+        """
+        if X.shape[0] == 0:
+            return X
+        if X.dtype in _LOW_PRECISION:
+            return self.augment(X.float(), params).to(X.dtype)
+        if params is None:
+            params = self.sample_params(X)
+        return self._gate(X, self.apply_transform(X, params), params)
+
+    def forward(self, X, y=None, params=None):
         """Augment a batch.
 
         Parameters
         ----------
         X : torch.Tensor
-            Batch ``(batch, channels, times)``, float32 or float64.
+            Batch ``(batch, channels, times)``.
         y : torch.Tensor | None
             Targets, returned unchanged.
+        params : dict | None
+            A draw of :meth:`sample_params` to replay.
 
         Returns
         -------
         torch.Tensor | tuple of torch.Tensor
             The augmented ``X``, or ``(X, y)`` when ``y`` is given.
         """
-        X = check_eeg_batch(X)
-        out = self.apply(X, self.sample_params(X))
+        out = self.augment(check_eeg_batch(X), params)
         if y is None:
             return out
         return out, y
+
+
+class Involution(DifferentiableTransform):
+    """An operation that undoes itself, applied with a learned probability.
+
+    The learned magnitude ``m`` is the probability of applying it, on
+    [0, 0.5]: ``probability = m / 2``. Invariance to an involution ``T`` is
+    largest when ``x`` and ``T(x)`` are equally likely (probability 0.5); a
+    probability ``p`` gives the same invariance as ``1 - p``, and 1 gives
+    none at all, since every example is then transformed at training and at
+    test time alike. The regulariser, which pushes magnitudes up, therefore
+    peaks where invariance does. The gradient to the probability goes
+    through a straight-through relaxed Bernoulli draw per example.
+
+    Parameters
+    ----------
+    probability : float
+        Initial probability of applying the operation, in [0, 0.5].
+    random_state : int | numpy.random.RandomState | torch.Generator | None
+        Seed of the per-device :class:`torch.Generator`.
+    relaxation_temperature : float
+        Temperature of the relaxed Bernoulli gradient estimator.
+    """
+
+    learns_probability = True
+
+    def __init__(self, probability=0.25, random_state=None, relaxation_temperature=0.5):
+        if isinstance(probability, Real) and 0.5 < float(probability) <= 1.0:
+            raise ValueError(
+                f"{type(self).__name__} learns a probability in [0, 0.5], got "
+                f"probability={probability!r}: applying an involution with "
+                "probability p or 1 - p gives the same invariance, and 1 gives "
+                "none. Use probability=0.5 for the largest invariance."
+            )
+        probability = check_unit(probability, "probability", high=0.5)
+        super().__init__(
+            probability=1.0,
+            magnitude=2 * probability,
+            mag_range=(0.0, 0.5),
+            random_state=random_state,
+            relaxation_temperature=relaxation_temperature,
+        )
+
+    @property
+    def probability(self):
+        """Learned probability of applying the operation (a tensor)."""
+        return self.magnitude_to_op(self.magnitude)
+
+    @probability.setter
+    def probability(self, value):
+        probability = check_unit(value, "probability", high=0.5)
+        with torch.no_grad():
+            self.raw_magnitude.fill_(2 * probability)
+
+    @property
+    def at_cap(self):
+        """Always False: probability 0.5 is the largest invariance, not a cap."""
+        return False
+
+    def _gate(self, X, transformed, params):
+        probability = self._op(X, params)
+        gate = hard_relaxed_bernoulli(
+            probability, params["apply"], self.relaxation_temperature
+        ).reshape(-1, 1, 1)
+        return X + gate * (transformed - X)
+
+    def extra_repr(self):
+        return f"probability={self.probability.item():.3f}"

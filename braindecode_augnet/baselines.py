@@ -15,8 +15,12 @@ from torch import nn
 
 from ._random import DeviceGenerators
 from .base import check_eeg_batch
-from .layers import AugmentationModule, _check_transforms, apply_grouped
-from .regularization import augmentation_layers
+from .layers import (
+    AugmentationModule,
+    apply_grouped,
+    augmentation_layers,
+    validate_transforms,
+)
 
 __all__ = ["RandomPolicy", "augerino_augmentation", "candidate_transforms"]
 
@@ -44,8 +48,8 @@ class RandomPolicy(nn.Module):
     """TrivialAugment-style random augmentation over a candidate set.
 
     In training, each example gets one candidate drawn uniformly, at a
-    magnitude drawn uniformly in [0, 1] (transforms without a magnitude are
-    applied with probability 1). Nothing is learned. In evaluation the
+    magnitude drawn uniformly in [0, 1]; the drawn candidate is always
+    applied (involutions too). Nothing is learned. In evaluation the
     examples pass unchanged, as with ordinary data augmentation.
 
     Parameters
@@ -58,7 +62,7 @@ class RandomPolicy(nn.Module):
 
     def __init__(self, transforms, random_state=None):
         super().__init__()
-        self.transforms = nn.ModuleList(_check_transforms(transforms))
+        self.transforms = nn.ModuleList(validate_transforms(transforms))
         for param in self.transforms.parameters():
             param.requires_grad_(False)
         self._rng = DeviceGenerators(random_state)
@@ -83,11 +87,8 @@ class RandomPolicy(nn.Module):
         def apply(k, part, index):
             tr = self.transforms[k]
             params = tr.sample_params(part)
-            if not tr.has_magnitude:
-                return tr._transform(part, params)
             params["magnitude"] = magnitudes[index]
-            params["apply"] = torch.zeros_like(params["apply"])  # always apply
-            return tr.apply(part, params)
+            return tr.apply_transform(part, params)  # always applied
 
         return apply_grouped(X, choice, n_candidates, apply)
 
@@ -95,10 +96,11 @@ class RandomPolicy(nn.Module):
 def augerino_augmentation(augmentation, random_state=None):
     """Augerino-style layers from a candidate set.
 
-    Every candidate with a magnitude becomes a layer of its own (so all are
-    applied jointly, each with its learned range); candidates without one
-    are dropped. With one transform per layer the AugNet regulariser is the
-    norm of the learned widths, Augerino's regulariser.
+    Every candidate with a magnitude range becomes a layer of its own (so
+    all are applied jointly, each with its learned range); involutions,
+    whose magnitude is a probability, are dropped. With one transform per
+    layer the AugNet regulariser is the norm of the learned widths,
+    Augerino's regulariser.
 
     Parameters
     ----------
@@ -114,10 +116,13 @@ def augerino_augmentation(augmentation, random_state=None):
     candidates = [
         copy.deepcopy(tr)
         for tr in candidate_transforms(augmentation)
-        if tr.has_magnitude
+        if not tr.learns_probability
     ]
     if not candidates:
-        raise ValueError("Augerino needs at least one transform with a magnitude.")
+        raise ValueError(
+            "Augerino needs at least one transform with a magnitude range (not "
+            "only involutions such as SignFlip)."
+        )
     for tr in candidates:
-        tr._probability = 1.0
+        tr.probability = 1.0
     return AugmentationModule([[tr] for tr in candidates], random_state=random_state)

@@ -4,7 +4,7 @@ import numpy as np
 import torch
 from skorch.callbacks import Callback
 
-from .regularization import augmentation_layers
+from .layers import augmentation_layers
 
 __all__ = ["PolicyLogger"]
 
@@ -13,9 +13,9 @@ class PolicyLogger(Callback):
     """Write the augmentation policy to ``net.history`` at each epoch end.
 
     Keys written: ``aug_reg`` (mean regulariser value over the epoch's
-    training batches), ``aug_weights`` and ``aug_strengths`` (one list per
-    layer: the weights of the candidates, and their magnitudes or, without a
-    magnitude, probabilities).
+    training batches), ``aug_weights`` and ``aug_magnitudes`` (one list per
+    layer: the weights of the candidates and their magnitudes; for
+    involutions the magnitude is twice the learned probability).
     """
 
     def on_epoch_end(self, net, **kwargs):
@@ -30,5 +30,5 @@ class PolicyLogger(Callback):
             layers = augmentation_layers(net.module_)
             net.history.record("aug_weights", [lay.weights.tolist() for lay in layers])
             net.history.record(
-                "aug_strengths", [lay.strengths().tolist() for lay in layers]
+                "aug_magnitudes", [lay.magnitudes().tolist() for lay in layers]
             )

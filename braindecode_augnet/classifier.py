@@ -17,7 +17,7 @@ from .regularization import augmentation_regularizer
 
 __all__ = ["AugNetClassifier"]
 
-_POLICY_KEYS = ["aug_weights", "aug_strengths"]
+_POLICY_KEYS = ["aug_weights", "aug_magnitudes"]
 METHODS = ("augnet", "augerino", "random")
 
 
@@ -103,7 +103,7 @@ class AugNetClassifier(EEGClassifier):
     policy_ : pandas.DataFrame
         The learned policy (see :func:`~.policy_table`).
     history_ : skorch.History
-        Holds, per epoch, ``aug_reg``, ``aug_weights`` and ``aug_strengths``.
+        Holds, per epoch, ``aug_reg``, ``aug_weights`` and ``aug_magnitudes``.
     """
 
     def __init__(

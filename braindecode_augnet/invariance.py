@@ -4,14 +4,15 @@ import numpy as np
 import torch
 from torch import nn
 
-from .base import check_eeg_batch
+from .base import DifferentiableTransform, check_eeg_batch
+from .layers import unwrap_module
 
 __all__ = ["invariance", "invariance_scores"]
 
 
 def _as_function(model):
     """A callable tensor -> tensor, and the device it expects."""
-    module = getattr(model, "module_", model)  # a fitted skorch net
+    module = unwrap_module(model)
     if isinstance(module, nn.Module):
         try:
             device = next(module.parameters()).device
@@ -24,6 +25,19 @@ def _as_function(model):
         f"model must be a torch module, a fitted net or a callable, "
         f"got {type(model).__name__}."
     )
+
+
+def _transformed(transform, X):
+    """``T(X)``: the operation itself, applied to every example.
+
+    A :class:`~.DifferentiableTransform` is applied through
+    :meth:`~.DifferentiableTransform.apply_transform`, whatever its
+    probability: invariance is measured to the operation (at the transform's
+    magnitude), not to the mixture of it and the identity.
+    """
+    if isinstance(transform, DifferentiableTransform):
+        return transform.apply_transform(X, transform.sample_params(X))
+    return transform(X)
 
 
 def _cosine_distance(a, b):
@@ -83,7 +97,7 @@ def invariance_scores(
             for start in range(0, n, batch_size):
                 xb = X[start : start + batch_size].to(device)
                 outputs.append(f(xb).flatten(1))
-                outputs_t.append(f(transform(xb)).flatten(1))
+                outputs_t.append(f(_transformed(transform, xb)).flatten(1))
     finally:
         for m, mode in zip(modules, modes):
             m.train(mode)

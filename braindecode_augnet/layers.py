@@ -4,19 +4,60 @@ import torch
 from braindecode.augmentation import Transform
 from torch import nn
 
-from ._random import DeviceGenerators
+from ._random import DeviceGenerators, seed_stream
+from ._validation import check_positive
 from .base import DifferentiableTransform, check_eeg_batch
 
-__all__ = ["AugmentationLayer", "AugmentationModule", "apply_grouped"]
+__all__ = [
+    "AugmentationLayer",
+    "AugmentationModule",
+    "apply_grouped",
+    "augmentation_layers",
+    "unwrap_module",
+    "validate_transforms",
+]
 
 SAMPLING_MODES = ("mixture", "sampled")
 
 
-def _check_transforms(transforms):
-    transforms = list(transforms) if not isinstance(transforms, nn.Module) else None
+def validate_transforms(transforms):
+    """Check a list of candidate transforms and return it as a list.
+
+    Parameters
+    ----------
+    transforms : list of DifferentiableTransform
+        The candidates of one layer (or of a policy).
+
+    Returns
+    -------
+    list of DifferentiableTransform
+
+    Raises
+    ------
+    ValueError
+        If the list is empty or nested (a list of layers given where one
+        layer is expected).
+    TypeError
+        If an item is not a :class:`~.DifferentiableTransform` (the message
+        names the braindecode class and its replacement).
+    """
+    if isinstance(transforms, nn.Module) or not isinstance(transforms, (list, tuple)):
+        raise TypeError(
+            "An augmentation layer takes a list of transforms, got "
+            f"{type(transforms).__name__}."
+        )
+    transforms = list(transforms)
     if not transforms:
-        raise ValueError("An augmentation layer needs a non-empty list of transforms.")
+        raise ValueError(
+            "An augmentation layer needs at least one transform, got an empty list."
+        )
     for tr in transforms:
+        if isinstance(tr, (list, tuple)):
+            raise TypeError(
+                "An augmentation layer takes a flat list of transforms, got a "
+                "nested list: pass the list of layers to AugmentationModule (or "
+                "AugNetClassifier's augmentation), one list of transforms per layer."
+            )
         if isinstance(tr, DifferentiableTransform):
             continue
         name = type(tr).__name__
@@ -97,15 +138,14 @@ class AugmentationLayer(nn.Module):
         self, transforms, temperature=0.05, sampling="mixture", random_state=None
     ):
         super().__init__()
-        if not temperature > 0:
-            raise ValueError(f"temperature must be positive, got {temperature!r}.")
+        temperature = check_positive(temperature, "temperature")
         if sampling not in SAMPLING_MODES:
             raise ValueError(
                 f"sampling must be one of {SAMPLING_MODES}, got {sampling!r}."
             )
-        self.transforms = nn.ModuleList(_check_transforms(transforms))
+        self.transforms = nn.ModuleList(validate_transforms(transforms))
         self.alpha = nn.Parameter(torch.zeros(len(self.transforms)))
-        self.temperature = float(temperature)
+        self.temperature = temperature
         self.sampling = sampling
         self._rng = DeviceGenerators(random_state)
 
@@ -114,9 +154,13 @@ class AugmentationLayer(nn.Module):
         """Weights of the candidates, ``softmax(alpha / temperature)``."""
         return torch.softmax(self.alpha / self.temperature, dim=0)
 
-    def strengths(self):
-        """Learned magnitudes (or probabilities without one), as a tensor."""
-        return torch.stack([tr.strength.reshape(()) for tr in self.transforms])
+    def magnitudes(self):
+        """Learned magnitudes of the candidates, as a tensor.
+
+        For involutions the magnitude is twice the learned probability (see
+        :class:`~.Involution`), so 1 means the largest invariance everywhere.
+        """
+        return torch.stack([tr.magnitude.reshape(()) for tr in self.transforms])
 
     def forward(self, X):
         """Augment a batch ``(batch, channels, times)``."""
@@ -128,7 +172,7 @@ class AugmentationLayer(nn.Module):
         if self.training and self.sampling == "mixture":
             out = 0
             for weight, tr in zip(weights, self.transforms):
-                out = out + weight * tr.apply(X, tr.sample_params(X))
+                out = out + weight * tr.augment(X)
             return out
         return self._augment_sampled(X, weights)
 
@@ -137,7 +181,7 @@ class AugmentationLayer(nn.Module):
 
         def apply(k, part, index):
             tr = self.transforms[k]
-            augmented = tr.apply(part, tr.sample_params(part))
+            augmented = tr.augment(part)
             if self.training:
                 # Straight-through gate of value 1 whose gradient is that of
                 # log w_k: k is drawn with probability w_k, so in expectation
@@ -148,6 +192,10 @@ class AugmentationLayer(nn.Module):
             return augmented
 
         return apply_grouped(X, choice, len(self.transforms), apply)
+
+    def reset_random_state(self):
+        """Restart the draws of candidates from ``random_state``."""
+        self._rng.reset()
 
     def extra_repr(self):
         return f"temperature={self.temperature:g}, sampling={self.sampling!r}"
@@ -164,21 +212,34 @@ class AugmentationModule(nn.Module):
         Temperature of the layers built from lists of transforms.
     sampling : {'mixture', 'sampled'}
         Training mode of the layers built from lists of transforms.
-    random_state : int | None
-        Seed of the layers built from lists of transforms (layer ``i`` gets
-        ``random_state + i``).
+    random_state : int | numpy.random.RandomState | torch.Generator | None
+        Seed of the layers built from lists of transforms (each layer gets its
+        own seed spawned from it).
     """
 
     def __init__(self, layers, temperature=0.05, sampling="mixture", random_state=None):
         super().__init__()
+        if isinstance(layers, nn.Module) or not isinstance(layers, (list, tuple)):
+            raise TypeError(
+                "AugmentationModule takes a list of layers (AugmentationLayer, or "
+                f"one list of transforms per layer), got {type(layers).__name__}."
+            )
+        if not layers:
+            raise ValueError(
+                "AugmentationModule needs at least one layer, got an empty list."
+            )
+        if not isinstance(layers[0], (AugmentationLayer, list, tuple)):
+            raise TypeError(
+                "AugmentationModule takes a list of layers, each a list of "
+                f"transforms: got a flat list starting with {type(layers[0]).__name__}"
+                f". Wrap it as [[{type(layers[0]).__name__}(...), ...]] for one layer."
+            )
+        seeds = seed_stream(random_state)
         built = []
-        for i, layer in enumerate(layers):
+        for layer in layers:
             if not isinstance(layer, AugmentationLayer):
-                seed = None if random_state is None else random_state + i
-                layer = AugmentationLayer(layer, temperature, sampling, seed)
+                layer = AugmentationLayer(layer, temperature, sampling, next(seeds))
             built.append(layer)
-        if not built:
-            raise ValueError("AugmentationModule needs at least one layer.")
         self.layers = nn.ModuleList(built)
 
     def forward(self, X):
@@ -190,3 +251,49 @@ class AugmentationModule(nn.Module):
         for layer in self.layers:
             X = layer.augment(X)
         return X
+
+
+def unwrap_module(obj):
+    """The torch module behind ``obj`` (a fitted estimator's ``module_``).
+
+    Parameters
+    ----------
+    obj : object
+        A fitted :class:`~.AugNetClassifier` (or any skorch net) or a module.
+
+    Returns
+    -------
+    object
+        ``obj.module_`` when ``obj`` has one, else ``obj``.
+    """
+    module = getattr(obj, "module_", None)
+    return module if isinstance(module, nn.Module) else obj
+
+
+def augmentation_layers(obj):
+    """The augmentation layers held by ``obj``.
+
+    Parameters
+    ----------
+    obj : AugNetClassifier | AugNet | AugmentationModule | AugmentationLayer | list
+        Anything holding augmentation layers (an :class:`~.AugNet` through its
+        ``augmentation`` attribute, a fitted classifier through ``module_``).
+        A module with an ``augmentation_layers()`` method (e.g.
+        :class:`~.RandomPolicy`, which has none) answers for itself.
+
+    Returns
+    -------
+    list of AugmentationLayer
+    """
+    obj = unwrap_module(obj)
+    if isinstance(obj, AugmentationLayer):
+        return [obj]
+    if isinstance(obj, AugmentationModule):
+        return list(obj.layers)
+    if callable(getattr(obj, "augmentation_layers", None)):
+        return list(obj.augmentation_layers())
+    if isinstance(obj, nn.Module) and hasattr(obj, "augmentation"):
+        return augmentation_layers(obj.augmentation)
+    if isinstance(obj, (list, tuple, nn.ModuleList)):
+        return [layer for item in obj for layer in augmentation_layers(item)]
+    raise TypeError(f"{type(obj).__name__} holds no augmentation layers.")

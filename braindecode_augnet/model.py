@@ -5,6 +5,7 @@ import math
 import torch
 from torch import nn
 
+from ._validation import check_int
 from .base import check_eeg_batch
 from .layers import AugmentationModule
 
@@ -42,16 +43,10 @@ class AugNet(nn.Module):
         self, trunk, augmentation, n_copies=20, n_copies_train=1, copies_per_chunk=4
     ):
         super().__init__()
-        for name, value in (("n_copies", n_copies), ("n_copies_train", n_copies_train)):
-            if int(value) != value or value < 1:
-                raise ValueError(f"{name} must be an integer >= 1, got {value!r}.")
-        if copies_per_chunk is not None and (
-            int(copies_per_chunk) != copies_per_chunk or copies_per_chunk < 1
-        ):
-            raise ValueError(
-                f"copies_per_chunk must be None or an integer >= 1, got "
-                f"{copies_per_chunk!r}."
-            )
+        n_copies = check_int(n_copies, "n_copies", low=1)
+        n_copies_train = check_int(n_copies_train, "n_copies_train", low=1)
+        if copies_per_chunk is not None:
+            copies_per_chunk = check_int(copies_per_chunk, "copies_per_chunk", low=1)
         self.trunk = trunk
         if isinstance(augmentation, (list, tuple)):
             augmentation = AugmentationModule(augmentation)
@@ -61,8 +56,8 @@ class AugNet(nn.Module):
                 f"or a module with an augment method, got {type(augmentation)}."
             )
         self.augmentation = augmentation
-        self.n_copies = int(n_copies)
-        self.n_copies_train = int(n_copies_train)
+        self.n_copies = n_copies
+        self.n_copies_train = n_copies_train
         self.copies_per_chunk = copies_per_chunk
 
     @property
@@ -91,6 +86,18 @@ class AugNet(nn.Module):
             part = torch.logsumexp(log_probs, dim=0)
             log_total = part if log_total is None else torch.logaddexp(log_total, part)
         return log_total - math.log(n_copies)
+
+    def reset_random_state(self):
+        """Restart every augmentation draw from its ``random_state``.
+
+        Called before each prediction by :class:`~.AugNetClassifier`, so that
+        the same model and data give the same output (before and after
+        pickling) when the seeds are integers.
+        """
+        for module in self.augmentation.modules():
+            reset = getattr(module, "reset_random_state", None)
+            if callable(reset):
+                reset()
 
     def extra_repr(self):
         return (

@@ -2,6 +2,7 @@
 
 import numpy as np
 
+from .layers import unwrap_module
 from .policy import policy_table
 
 __all__ = ["plot_policy"]
@@ -18,8 +19,9 @@ def _history_arrays(history, key):
 def plot_policy(estimator, axes=None, show_trajectory=True):
     """Draw a learned policy and its trajectories over epochs.
 
-    The top row shows, per layer, the weights and magnitudes (probabilities
-    for transforms without a magnitude) of the candidates; with a fitted
+    The top row shows, per layer, the weights and magnitudes of the
+    candidates (twice the probability for involutions; "cap" marks a
+    magnitude at the top of its range); with a fitted
     classifier, the next rows show their values at the end of each epoch.
 
     Parameters
@@ -41,11 +43,10 @@ def plot_policy(estimator, axes=None, show_trajectory=True):
     """
     import matplotlib.pyplot as plt
 
-    module = getattr(estimator, "module_", estimator)
-    table = policy_table(module)
+    table = policy_table(unwrap_module(estimator))
     history = getattr(estimator, "history", None)
     weights_traj = _history_arrays(history, "aug_weights") if history else []
-    strengths_traj = _history_arrays(history, "aug_strengths") if history else []
+    magnitudes_traj = _history_arrays(history, "aug_magnitudes") if history else []
     with_traj = show_trajectory and bool(weights_traj)
     n_layers = int(table["layer"].max()) + 1
     n_rows = 3 if with_traj else 1
@@ -59,11 +60,12 @@ def plot_policy(estimator, axes=None, show_trajectory=True):
     for i in range(n_layers):
         rows = table[table["layer"] == i]
         names = rows["transform"].tolist()
-        strength = rows["magnitude"].fillna(rows["probability"]).to_numpy()
         x = np.arange(len(names))
         ax = axes[0, i]
         ax.bar(x - 0.2, rows["weight"], width=0.4, label="weight")
-        ax.bar(x + 0.2, strength, width=0.4, label="magnitude (or probability)")
+        ax.bar(x + 0.2, rows["magnitude"], width=0.4, label="magnitude")
+        for k in np.flatnonzero(rows["at_cap"].to_numpy()):
+            ax.annotate("cap", (x[k] + 0.2, 1.0), ha="center", va="bottom", fontsize=8)
         ax.set_xticks(x, names, rotation=40, ha="right", fontsize=8)
         ax.set_ylim(0, 1.05)
         ax.set_title(f"Layer {i}: learned policy")
@@ -71,7 +73,7 @@ def plot_policy(estimator, axes=None, show_trajectory=True):
             ax.legend(fontsize=7, loc="upper left")
         if with_traj:
             for row, (traj, label) in enumerate(
-                [(weights_traj[i], "weight"), (strengths_traj[i], "magnitude")], 1
+                [(weights_traj[i], "weight"), (magnitudes_traj[i], "magnitude")], 1
             ):
                 ax = axes[row, i]
                 epochs = np.arange(1, len(traj) + 1)

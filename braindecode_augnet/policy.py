@@ -5,9 +5,9 @@ import copy
 import pandas as pd
 import torch
 
-from .regularization import augmentation_layers
+from .layers import augmentation_layers
 
-__all__ = ["fixed_transforms", "policy_table"]
+__all__ = ["capped_transforms", "fixed_transforms", "policy_table"]
 
 
 def policy_table(obj):
@@ -15,37 +15,78 @@ def policy_table(obj):
 
     Parameters
     ----------
-    obj : AugNet | AugmentationModule | AugmentationLayer
-        What holds the augmentation layers.
+    obj : AugNetClassifier | AugNet | AugmentationModule | AugmentationLayer
+        What holds the augmentation layers (a fitted classifier too).
 
     Returns
     -------
     pandas.DataFrame
         One row per candidate transform: ``layer``, ``transform``, ``weight``,
-        ``magnitude`` (NaN without one), ``probability`` and ``op_value`` (the
-        magnitude mapped onto the op's range, e.g. the maximal frequency shift
-        in Hz; NaN without a magnitude).
+        ``magnitude`` (in [0, 1]), ``probability`` (of augmenting an example;
+        learned for involutions, where it is ``magnitude / 2``), ``op_value``
+        (the magnitude in the unit of the operation, e.g. the maximal
+        frequency shift in Hz), ``mag_range`` and ``at_cap`` (True when the
+        magnitude sits at the top of its range: the value reported is then
+        the range's limit, not a learned value; widen ``mag_range`` to learn
+        it).
+
+    Examples
+    --------
+    >>> from braindecode_augnet import sinusoid_augmentation
+    >>> table = policy_table(sinusoid_augmentation(random_state=0))
+    >>> table[["transform", "weight", "magnitude"]].round(3)
+            transform  weight  magnitude
+    0  FrequencyShift   0.333        0.5
+    1     FTSurrogate   0.333        0.5
+    2   GaussianNoise   0.333        0.5
     """
     rows = []
     with torch.no_grad():
         for i, layer in enumerate(augmentation_layers(obj)):
             for weight, tr in zip(layer.weights.tolist(), layer.transforms):
-                probability = tr.probability
+                op_value = tr.op_value
                 rows.append(
                     {
                         "layer": i,
                         "transform": type(tr).__name__,
                         "weight": weight,
-                        "magnitude": (
-                            tr.magnitude.item() if tr.has_magnitude else float("nan")
-                        ),
-                        "probability": float(probability),
-                        "op_value": (
-                            tr.op_value.item() if tr.has_magnitude else float("nan")
-                        ),
+                        "magnitude": tr.magnitude.item(),
+                        "probability": float(tr.probability),
+                        "op_value": float("nan")
+                        if op_value is None
+                        else float(op_value),
+                        "mag_range": tr.mag_range,
+                        "at_cap": tr.at_cap,
                     }
                 )
     return pd.DataFrame(rows)
+
+
+def capped_transforms(table, min_weight=0.1):
+    """Human-readable notes on the selected transforms that sit at their cap.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        Output of :func:`policy_table`.
+    min_weight : float
+        Only transforms with at least this weight are reported.
+
+    Returns
+    -------
+    list of str
+        One sentence per capped transform, suggesting a wider ``mag_range``.
+    """
+    notes = []
+    capped = table[table["at_cap"] & (table["weight"] >= min_weight)]
+    for row in capped.itertuples():
+        low, high = row.mag_range
+        notes.append(
+            f"layer {row.layer}, {row.transform}: magnitude at the top of "
+            f"mag_range=({low:g}, {high:g}); {high:g} is the range's limit, not a "
+            "learned value: widen mag_range to learn how far the invariance goes."
+        )
+    return notes
 
 
 def fixed_transforms(obj, min_weight=0.0):
@@ -58,7 +99,7 @@ def fixed_transforms(obj, min_weight=0.0):
 
     Parameters
     ----------
-    obj : AugNet | AugmentationModule | AugmentationLayer
+    obj : AugNetClassifier | AugNet | AugmentationModule | AugmentationLayer
         What holds the augmentation layers.
     min_weight : float
         Keep every transform with at least this weight; 0 keeps only the

@@ -1,31 +1,15 @@
 """Ready-made augmentation layers."""
 
-import numpy as np
-
 from . import transforms as T
+from ._random import seed_stream
 from .layers import AugmentationModule
 
 __all__ = ["eeg_augmentation", "sinusoid_augmentation"]
 
 
-def _seed_stream(random_state):
-    """Independent integer seeds derived from ``random_state`` (or Nones).
-
-    Every transform needs its own stream of draws: transforms sharing a seed
-    would draw the same numbers (e.g. two ``TimeReverse`` reversing the same
-    examples twice, which undoes them).
-    """
-    if random_state is None:
-        while True:
-            yield None
-    sequence = np.random.SeedSequence(random_state)
-    while True:
-        yield int(sequence.spawn(1)[0].generate_state(1)[0])
-
-
 def _time_frequency_layer(sfreq, magnitude, seeds):
     return [
-        T.TimeReverse(probability=magnitude, random_state=next(seeds)),
+        T.TimeReverse(probability=magnitude / 2, random_state=next(seeds)),
         T.GaussianNoise(magnitude=magnitude, random_state=next(seeds)),
         T.SmoothTimeMask(magnitude=magnitude, random_state=next(seeds)),
         T.FTSurrogate(magnitude=magnitude, random_state=next(seeds)),
@@ -63,8 +47,8 @@ def eeg_augmentation(
     n_chans : int | None
         Number of channels, when ``ch_names`` is not known.
     magnitude : float
-        Initial magnitude of every transform (initial probability of those
-        without a magnitude).
+        Initial magnitude of every transform (involutions start at
+        probability ``magnitude / 2``).
     temperature : float
         Softmax temperature of the layers' weights.
     sampling : {'mixture', 'sampled'}
@@ -83,11 +67,11 @@ def eeg_augmentation(
         )
     if ch_names is not None:
         n_chans = len(ch_names)
-    seeds = _seed_stream(random_state)
-    spatial = [T.SignFlip(probability=magnitude, random_state=next(seeds))]
+    seeds = seed_stream(random_state)
+    spatial = [T.SignFlip(probability=magnitude / 2, random_state=next(seeds))]
     if ch_names is not None:
         symmetry = T.ChannelsSymmetry(
-            probability=magnitude,
+            probability=magnitude / 2,
             ordered_ch_names=list(ch_names),
             on_missing="ignore",
             random_state=next(seeds),
@@ -132,7 +116,7 @@ def sinusoid_augmentation(
     -------
     AugmentationModule
     """
-    seeds = _seed_stream(random_state)
+    seeds = seed_stream(random_state)
     layer = [
         T.FrequencyShift(
             sfreq=sfreq,

@@ -77,17 +77,9 @@ autodoc_default_options = {
     "show-inheritance": True,
 }
 
-# Class attributes that alias a function of braindecode_augnet.functional
-# (``operation = staticmethod(F.time_reverse)``): documented with the
-# functional API, not repeated on every transform.
-_SKIPPED_MEMBERS = {"operation"}
-
-
 def _skip_member(app, what, name, obj, skip, options):
     if what != "class":
         return None
-    if name in _SKIPPED_MEMBERS:
-        return True
     # Methods that a parent library writes into each subclass, e.g. the
     # ``set_score_request`` that scikit-learn's metadata routing adds to every
     # estimator class (its docstring links to scikit-learn's own glossary).

@@ -166,9 +166,9 @@ from braindecode_augnet import invariance
 from braindecode_augnet import transforms as T
 
 probes = {
-    "SignFlip": T.SignFlip(probability=1.0),
+    "SignFlip": T.SignFlip(),
     "ChannelsShuffle": T.ChannelsShuffle(magnitude=1.0),
-    "TimeReverse": T.TimeReverse(probability=1.0),
+    "TimeReverse": T.TimeReverse(),
     "ChannelsDropout\n(p = 0.5)": T.ChannelsDropout(magnitude=0.5),
     "FTSurrogate\n(random phases)": T.FTSurrogate(magnitude=1.0),
 }

@@ -12,7 +12,7 @@ from braindecode_augnet import (
 )
 from braindecode_augnet import transforms as T
 
-from .test_classifier import make_clf, toy_data
+from .conftest import make_clf, toy_data
 
 
 def candidates(seed=None):
@@ -47,7 +47,9 @@ def test_random_policy_is_identity_in_eval_and_reproducible():
 
 
 def test_augerino_applies_every_magnitude_transform_jointly():
-    aug = augerino_augmentation([candidates(), [T.FrequencyShift(sfreq=10)]])
+    aug = augerino_augmentation(
+        [candidates(), [T.FrequencyShift(sfreq=10, magnitude=0.1)]]
+    )
     assert isinstance(aug, AugmentationModule)
     names = [type(layer.transforms[0]).__name__ for layer in aug.layers]
     assert names == ["ChannelsDropout", "GaussianNoise", "FrequencyShift"]

@@ -10,57 +10,11 @@ from sklearn.base import clone
 from sklearn.model_selection import GridSearchCV
 from skorch.callbacks import Checkpoint, EarlyStopping
 from skorch.helper import predefined_split
-from torch import nn
 
-from braindecode_augnet import AugmentationModule, AugNet, AugNetClassifier
+from braindecode_augnet import AugmentationModule, AugNet
 from braindecode_augnet import transforms as T
-from braindecode_augnet.transforms import FrequencyShift, GaussianNoise, SignFlip
 
-SFREQ = 50.0
-
-
-class Trunk(nn.Module):
-    """A tiny trunk with braindecode's signal arguments."""
-
-    def __init__(self, n_chans=2, n_outputs=2, n_times=100, sfreq=None, chs_info=None):
-        super().__init__()
-        n_chans = len(chs_info) if chs_info else n_chans
-        self.conv = nn.Conv1d(n_chans, 4, 9, padding=4)
-        self.out = nn.Linear(4, n_outputs)
-
-    def forward(self, x):
-        return self.out(torch.relu(self.conv(x)).mean(-1))
-
-
-def toy_data(n=64, n_chans=2, n_times=100, seed=0):
-    rng = np.random.default_rng(seed)
-    y = rng.integers(0, 2, n)
-    t = np.arange(n_times) / SFREQ
-    freq = np.where(y == 0, 4.0, 12.0)[:, None, None]
-    X = np.sin(2 * np.pi * freq * t) + 0.3 * rng.standard_normal((n, n_chans, n_times))
-    return X.astype(np.float32), y
-
-
-def layers():
-    return [[SignFlip(), GaussianNoise()], [FrequencyShift(sfreq=SFREQ)]]
-
-
-def make_clf(**kwargs):
-    params = dict(
-        module=Trunk,
-        augmentation=layers(),
-        reg=0.5,
-        n_copies=3,
-        max_epochs=2,
-        lr=1e-2,
-        batch_size=16,
-        train_split=None,
-        iterator_train__drop_last=False,
-        verbose=0,
-        random_state=0,
-    )
-    params.update(kwargs)
-    return AugNetClassifier(**params)
+from .conftest import SFREQ, Trunk, layers, make_clf, toy_data
 
 
 @pytest.fixture(scope="module")
@@ -89,15 +43,17 @@ def test_policy_and_history(fitted):
         "magnitude",
         "probability",
         "op_value",
+        "mag_range",
+        "at_cap",
     ]
     assert list(policy["transform"]) == ["SignFlip", "GaussianNoise", "FrequencyShift"]
     np.testing.assert_allclose(policy.groupby("layer").weight.sum(), 1.0, rtol=1e-5)
     assert len(clf.history) == 3
-    for key in ("aug_reg", "aug_weights", "aug_strengths", "train_loss"):
+    for key in ("aug_reg", "aug_weights", "aug_magnitudes", "train_loss"):
         assert key in clf.history[-1]
     assert [len(w) for w in clf.history[-1, "aug_weights"]] == [2, 1]
     # the regulariser moved the policy away from its start
-    first, last = clf.history[0, "aug_strengths"], clf.history[-1, "aug_strengths"]
+    first, last = clf.history[0, "aug_magnitudes"], clf.history[-1, "aug_magnitudes"]
     assert first != last
 
 

@@ -32,12 +32,12 @@ def data(n=64):
 
 
 def test_invariant_model_scores_one():
-    flip = T.SignFlip(probability=1.0).freeze()
+    flip = T.SignFlip().freeze()
     assert invariance(Energy(), data(), flip, random_state=0) == pytest.approx(1.0)
 
 
 def test_sensitive_model_scores_low():
-    flip = T.SignFlip(probability=1.0).freeze()
+    flip = T.SignFlip().freeze()
     score = invariance(Linear(), data(), flip, random_state=0)
     assert score < 0.2
 
@@ -51,7 +51,7 @@ def test_identity_transform_scores_one_and_scores_shape():
 
 def test_embedding_and_mode_restored():
     model = Linear().train()
-    flip = T.SignFlip(probability=1.0)
+    flip = T.SignFlip()
     invariance(model, data(), flip, embedding=Energy(), random_state=0)
     assert model.training and flip.training
 

@@ -1,5 +1,6 @@
 """Tests of AugmentationLayer and AugmentationModule."""
 
+import numpy as np
 import pytest
 import torch
 from braindecode.augmentation import GaussianNoise as BDGaussianNoise
@@ -7,10 +8,12 @@ from braindecode.augmentation import GaussianNoise as BDGaussianNoise
 from braindecode_augnet import AugmentationLayer, AugmentationModule
 from braindecode_augnet import transforms as T
 
+from .conftest import Negate, Reverse
+
 
 def candidates(seed=0):
     return [
-        T.SignFlip(probability=0.9, random_state=seed),
+        T.SignFlip(probability=0.4, random_state=seed),
         T.GaussianNoise(magnitude=0.5, random_state=seed),
         T.FrequencyShift(sfreq=100, magnitude=0.5, random_state=seed),
     ]
@@ -22,7 +25,7 @@ def test_weights_start_equal_and_transforms_are_registered():
     names = {name for name, _ in layer.named_parameters()}
     assert names == {
         "alpha",
-        "transforms.0.raw_probability",
+        "transforms.0.raw_magnitude",
         "transforms.1.raw_magnitude",
         "transforms.2.raw_magnitude",
     }
@@ -48,7 +51,7 @@ def test_training_mixture_gradients_reach_every_parameter():
 
 def test_eval_draws_one_transform_per_example():
     """Not one op for the whole batch: examples get different transforms."""
-    tr_flip = T.SignFlip(probability=1.0)
+    tr_flip = Negate()
     tr_zero = T.ChannelsDropout(magnitude=1.0)  # drops every channel
     layer = AugmentationLayer([tr_flip, tr_zero], random_state=0).eval()
     X = torch.rand(200, 2, 50) + 1  # positive
@@ -61,7 +64,7 @@ def test_eval_draws_one_transform_per_example():
 
 def test_eval_follows_the_weights():
     layer = AugmentationLayer(
-        [T.SignFlip(probability=1.0), T.ChannelsDropout(magnitude=1.0)],
+        [Negate(), T.ChannelsDropout(magnitude=1.0)],
         temperature=1.0,
         random_state=0,
     ).eval()
@@ -94,8 +97,14 @@ def test_non_differentiable_transform_is_rejected_with_a_clear_error():
         AugmentationLayer([BDGaussianNoise(probability=1.0)])
     with pytest.raises(TypeError, match="DifferentiableTransform"):
         AugmentationLayer([torch.nn.Identity()])
-    with pytest.raises(ValueError, match="non-empty"):
+    with pytest.raises(ValueError, match="at least one transform, got an empty"):
         AugmentationLayer([])
+    with pytest.raises(TypeError, match="flat list"):
+        AugmentationLayer([[T.SignFlip()]])
+    with pytest.raises(TypeError, match="list of transforms, got SignFlip"):
+        AugmentationLayer(T.SignFlip())
+    with pytest.raises(ValueError, match="temperature must be a number > 0, got None"):
+        AugmentationLayer(candidates(), temperature=None)
     with pytest.raises(ValueError, match="temperature"):
         AugmentationLayer(candidates(), temperature=0)
     with pytest.raises(ValueError, match="sampling"):
@@ -103,8 +112,8 @@ def test_non_differentiable_transform_is_rejected_with_a_clear_error():
 
 
 def test_module_applies_layers_in_sequence():
-    first = AugmentationLayer([T.SignFlip(probability=1.0)])
-    second = AugmentationLayer([T.TimeReverse(probability=1.0)])
+    first = AugmentationLayer([Negate()])
+    second = AugmentationLayer([Reverse()])
     module = AugmentationModule([first, second])
     X = torch.randn(4, 2, 30)
     torch.testing.assert_close(module(X), -X.flip(-1))
@@ -114,3 +123,24 @@ def test_module_applies_layers_in_sequence():
         module(torch.randn(30))
     with pytest.raises(ValueError, match="at least one layer"):
         AugmentationModule([])
+    with pytest.raises(TypeError, match=r"Wrap it as \[\[SignFlip"):
+        AugmentationModule([T.SignFlip()])
+
+
+@pytest.mark.parametrize(
+    "random_state",
+    [0, np.random.RandomState(0), torch.Generator().manual_seed(0), None],
+)
+def test_module_seeds_layers_from_any_random_state(random_state):
+    module = AugmentationModule([candidates(), candidates()], random_state=random_state)
+    assert module(torch.randn(4, 2, 50)).shape == (4, 2, 50)
+
+
+def test_module_apply_is_torch_recursive_apply():
+    """nn.Module.apply(fn) is not shadowed by the transforms."""
+    module = AugmentationModule([candidates()])
+    seen = []
+    assert module.apply(seen.append) is module
+    assert any(isinstance(m, T.SignFlip) for m in seen) and seen[-1] is module
+    flip = T.SignFlip()
+    assert flip.apply(lambda m: None) is flip

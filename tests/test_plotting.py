@@ -9,7 +9,7 @@ import numpy as np  # noqa: E402
 from braindecode_augnet import AugmentationModule, plot_policy  # noqa: E402
 from braindecode_augnet import transforms as T  # noqa: E402
 
-from .test_classifier import make_clf, toy_data  # noqa: E402
+from .conftest import make_clf, toy_data  # noqa: E402
 
 
 def test_plot_policy_of_a_fitted_classifier_draws_trajectories():

@@ -5,13 +5,13 @@ import torch
 
 from braindecode_augnet import AugmentationModule, augmentation_regularizer
 from braindecode_augnet import transforms as T
-from braindecode_augnet.regularization import augmentation_layers
+from braindecode_augnet.layers import augmentation_layers
 
 
 def test_value_is_the_norm_of_weighted_strengths():
     module = AugmentationModule(
         [
-            [T.GaussianNoise(magnitude=0.2), T.SignFlip(probability=0.6)],
+            [T.GaussianNoise(magnitude=0.2), T.SignFlip(probability=0.3)],
             [T.FrequencyShift(sfreq=100, magnitude=0.4)],
         ]
     )
@@ -30,6 +30,20 @@ def test_gradient_pushes_selected_magnitudes_up():
         assert tr.raw_magnitude.grad < 0  # descent increases the magnitude
     # the weight of the stronger transform increases
     assert layer.alpha.grad[1] < 0 < layer.alpha.grad[0]
+
+
+def test_involution_regulariser_peaks_at_probability_one_half():
+    """The regulariser rewards p up to 0.5, where invariance is largest, and
+    can push no further: p and 1 - p give the same invariance."""
+    flip = T.SignFlip(probability=0.1)
+    module = AugmentationModule([[flip]])
+    optimizer = torch.optim.SGD(flip.parameters(), lr=0.5)
+    for _ in range(20):
+        optimizer.zero_grad()
+        (-augmentation_regularizer(module)).backward()
+        optimizer.step()
+    assert flip.probability.item() == pytest.approx(0.5)
+    assert augmentation_regularizer(module).item() == pytest.approx(1.0)
 
 
 def test_layers_lookup():

@@ -1,0 +1,191 @@
+"""Time-domain transforms: reversal, sign flip, noise, masking, scaling."""
+
+from .. import functional as F
+from ..base import DifferentiableTransform, Involution
+
+__all__ = [
+    "AmplitudeScale",
+    "GaussianNoise",
+    "SignFlip",
+    "SmoothTimeMask",
+    "TimeReverse",
+]
+
+
+class TimeReverse(Involution):
+    """Reverse each signal in time, with a learned probability in [0, 0.5].
+
+    Parameters
+    ----------
+    probability : float
+        Initial probability of reversing an example, in [0, 0.5] (learned:
+        see :class:`~braindecode_augnet.base.Involution`).
+    random_state : int | numpy.random.RandomState | torch.Generator | None
+        Seed of the per-device :class:`torch.Generator`.
+    relaxation_temperature : float
+        Temperature of the relaxed Bernoulli gradient estimator.
+
+    References
+    ----------
+    .. [1] Rommel, C., Paillard, J., Moreau, T., & Gramfort, A. (2022). Data
+       augmentation for learning predictive models on EEG: a systematic
+       comparison. Journal of Neural Engineering, 19(6), 066020.
+
+    Examples
+    --------
+    >>> import torch
+    >>> tr = TimeReverse(probability=0.5, random_state=0)
+    >>> out = tr(torch.randn(8, 2, 100))
+    >>> out.shape, round(tr.probability.item(), 2)
+    (torch.Size([8, 2, 100]), 0.5)
+    """
+
+    def apply_transform(self, X, params):
+        return F.time_reverse(X)
+
+
+class SignFlip(Involution):
+    """Flip the sign of each signal, with a learned probability in [0, 0.5].
+
+    Parameters
+    ----------
+    probability : float
+        Initial probability of flipping an example, in [0, 0.5] (learned:
+        see :class:`~braindecode_augnet.base.Involution`).
+    random_state : int | numpy.random.RandomState | torch.Generator | None
+        Seed of the per-device :class:`torch.Generator`.
+    relaxation_temperature : float
+        Temperature of the relaxed Bernoulli gradient estimator.
+
+    References
+    ----------
+    .. [1] Rommel, C., Paillard, J., Moreau, T., & Gramfort, A. (2022). Data
+       augmentation for learning predictive models on EEG: a systematic
+       comparison. Journal of Neural Engineering, 19(6), 066020.
+    """
+
+    def apply_transform(self, X, params):
+        return F.sign_flip(X)
+
+
+class GaussianNoise(DifferentiableTransform):
+    """Add white Gaussian noise whose standard deviation is learned.
+
+    Parameters
+    ----------
+    probability : float
+        Probability of augmenting each example (fixed, not learned).
+    magnitude : float
+        Initial magnitude in [0, 1] (learned).
+    mag_range : tuple of float
+        Noise standard deviations that magnitudes 0 and 1 map onto.
+        Defaults to (0, 0.2), in the units of ``X`` (braindecode's
+        convention), or in units of each channel's standard deviation when
+        ``relative=True``.
+    relative : bool
+        Scale the noise by each example's per-channel standard deviation
+        (detached), so that the learned value is a noise-to-signal ratio that
+        means the same whatever the units of ``X`` (volts, microvolts,
+        z-scores). Default False, as braindecode's transform.
+    random_state : int | numpy.random.RandomState | torch.Generator | None
+        Seed of the per-device :class:`torch.Generator`.
+
+    References
+    ----------
+    .. [1] Wang, F., Zhong, S. H., Peng, J., Jiang, J., & Liu, Y. (2018). Data
+       augmentation for EEG-based emotion recognition with deep convolutional
+       neural networks. MultiMedia Modeling, 82-93.
+    """
+
+    def __init__(
+        self,
+        probability=1.0,
+        magnitude=0.5,
+        mag_range=(0.0, 0.2),
+        relative=False,
+        random_state=None,
+    ):
+        super().__init__(probability, magnitude, mag_range, random_state)
+        self.relative = bool(relative)
+
+    def _sample_op_params(self, X):
+        return {"noise": self._normal(X.shape, X)}
+
+    def apply_transform(self, X, params):
+        noise = params["noise"]
+        if self.relative:
+            noise = noise * X.detach().std(dim=-1, keepdim=True)
+        return F.gaussian_noise(X, self._op(X, params), noise)
+
+
+class SmoothTimeMask(DifferentiableTransform):
+    """Smoothly zero a window whose length is learned.
+
+    Parameters
+    ----------
+    probability : float
+        Probability of augmenting each example (fixed, not learned).
+    magnitude : float
+        Initial magnitude in [0, 1] (learned).
+    mag_range : tuple of float
+        Mask lengths in samples that magnitudes 0 and 1 map onto.
+        Defaults to (0, 100).
+    random_state : int | numpy.random.RandomState | torch.Generator | None
+        Seed of the per-device :class:`torch.Generator`.
+
+    References
+    ----------
+    .. [1] Mohsenvand, M. N., Izadi, M. R., & Maes, P. (2020). Contrastive
+       representation learning for electroencephalogram classification.
+       Machine Learning for Health, 238-253.
+    """
+
+    def __init__(
+        self, probability=1.0, magnitude=0.5, mag_range=(0.0, 100.0), random_state=None
+    ):
+        super().__init__(probability, magnitude, mag_range, random_state)
+
+    def _sample_op_params(self, X):
+        return {"start": self._uniform((X.shape[0],), X)}
+
+    def apply_transform(self, X, params):
+        length = self._op(X, params).clamp(max=X.shape[-1])
+        start = params["start"] * (X.shape[-1] - length)
+        return F.smooth_time_mask(X, start, length)
+
+
+class AmplitudeScale(DifferentiableTransform):
+    """Scale each channel by ``2 ** v``, ``v`` uniform in ``[-max, max]``.
+
+    ``max`` is learned (``magnitude`` mapped onto ``mag_range``); the default
+    range (0, 1) reaches braindecode's default interval (0.5, 2) at magnitude
+    1, drawn log-uniformly so that shrinking and growing are equally likely.
+
+    Parameters
+    ----------
+    probability : float
+        Probability of augmenting each example (fixed, not learned).
+    magnitude : float
+        Initial magnitude in [0, 1] (learned).
+    mag_range : tuple of float
+        Maximal base-2 log scale factors that magnitudes 0 and 1 map onto.
+    random_state : int | numpy.random.RandomState | torch.Generator | None
+        Seed of the per-device :class:`torch.Generator`.
+
+    References
+    ----------
+    .. [1] Mohsenvand, M. N., Izadi, M. R., & Maes, P. (2020). Contrastive
+       representation learning for electroencephalogram classification.
+       Machine Learning for Health, 238-253.
+    """
+
+    def __init__(
+        self, probability=1.0, magnitude=0.5, mag_range=(0.0, 1.0), random_state=None
+    ):
+        super().__init__(probability, magnitude, mag_range, random_state)
+
+    def _sample_op_params(self, X):
+        return {"u": self._uniform(X.shape[:2], X)}
+
+    def apply_transform(self, X, params):
+        return F.amplitude_scale(X, (2 * params["u"] - 1) * self._op(X, params, 1))
