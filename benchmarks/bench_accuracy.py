@@ -10,7 +10,7 @@ Adam, balanced class weights, best validation balanced accuracy kept):
 * ``fixed``: braindecode's own transforms at fixed moderate magnitudes, each
   applied with probability 0.5, through
   :class:`braindecode.augmentation.AugmentedDataLoader` in a plain
-  ``EEGClassifier`` (see :func:`fixed_transforms`);
+  ``EEGClassifier`` (see :func:`braindecode_fixed_augmentation`);
 * ``random``: TrivialAugment-style random policy over AugNet's candidates;
 * ``augerino``: Augerino-style learned ranges (Benton et al. 2020);
 * ``augnet``: AugNet (Rommel, Moreau & Gramfort, NeurIPS 2022).
@@ -62,10 +62,12 @@ STYLE = {
 
 
 # --------------------------------------------------------------- fixed policy
-def fixed_transforms(sfreq, seed):
+def braindecode_fixed_augmentation(sfreq, seed):
     """braindecode transforms of the ``fixed`` baseline.
 
-    Moderate fixed magnitudes, each transform applied independently with
+    Not :func:`braindecode_augnet.fixed_transforms`, which freezes a learned
+    policy: these are braindecode's own transforms at hand-picked moderate
+    magnitudes, each transform applied independently with
     probability 0.5 (composed by ``AugmentedDataLoader``). Every transform
     gets its own seed so that their draws are not correlated.
     """
@@ -106,7 +108,7 @@ def train_fixed(
     checkpoint (the pipeline's :func:`~braindecode_augnet.pipeline.
     prepare_sleep_split`, ``sleep_training_kwargs`` and
     ``best_epoch_callbacks``), plus ``iterator_train=AugmentedDataLoader``
-    with :func:`fixed_transforms`.
+    with :func:`braindecode_fixed_augmentation`.
 
     Returns
     -------
@@ -134,7 +136,9 @@ def train_fixed(
     with tempfile.TemporaryDirectory(prefix="augnet-bench-ckpt-") as ckpt_dir:
         clf = EEGClassifier(
             iterator_train=AugmentedDataLoader,
-            iterator_train__transforms=fixed_transforms(split["sfreq"], seed),
+            iterator_train__transforms=braindecode_fixed_augmentation(
+                split["sfreq"], seed
+            ),
             callbacks=best_epoch_callbacks(ckpt_dir),
             **common,
         )
@@ -303,12 +307,14 @@ def _targets(summary, mode, wall_s):
 # --------------------------------------------------------------------- main
 def main(argv=None):
     """Run the benchmark; return the JSON payload's path."""
+    from braindecode_augnet import pipeline as P
+
     parser = C.base_parser(__doc__.splitlines()[0])
     parser.add_argument(
         "--dataset",
-        default="synthetic",
-        choices=("synthetic", "sleep-physionet", "mass"),
-        help="sleep data set (default: the embedded synthetic one)",
+        default=P.DEFAULT_DATASET,
+        choices=P.DATASETS,
+        help=f"sleep data set (default: {P.DEFAULT_DATASET})",
     )
     parser.add_argument(
         "--data-path", default=None, help="folder of MASS / Sleep-EDF recordings"
@@ -339,11 +345,12 @@ def main(argv=None):
     args = parser.parse_args(argv)
     device = C.setup(args)
     mode = C.mode_name(args)
-    n_subjects = args.n_subjects or C.pick(args, 10, 6, 3)
+    # full runs: the figures quoted in the issues (10 subjects x 2 h, 15 epochs)
+    n_subjects = args.n_subjects or C.pick(args, P.DEFAULT_N_SUBJECTS, 6, 3)
     n_hours = args.n_hours or C.pick(args, 2.0, 1.5, 0.5)
     n_seeds = args.n_seeds or C.pick(args, 3, 2, 1)
     max_epochs = args.epochs or C.pick(args, 15, 4, 1)
-    n_copies = args.n_copies or C.pick(args, 20, 20, 4)
+    n_copies = args.n_copies or C.pick(args, P.DEFAULT_N_COPIES, P.DEFAULT_N_COPIES, 4)
     seeds = [args.seed + k for k in range(n_seeds)]
     methods = [m for m in METHODS if m in args.methods]
     settings = {
@@ -367,10 +374,8 @@ def main(argv=None):
         flush=True,
     )
 
-    from braindecode_augnet.pipeline import load_sleep_windows, train_sleep_models
-
     started = time.perf_counter()
-    windows = load_sleep_windows(
+    windows = P.load_sleep_windows(
         args.dataset,
         data_path=args.data_path,
         n_subjects=n_subjects,
@@ -400,7 +405,7 @@ def main(argv=None):
                     verbose=args.verbose,
                 )
             else:
-                out = train_sleep_models(
+                out = P.train_sleep_models(
                     windows,
                     methods=(method,),
                     seed=seed,
@@ -481,7 +486,9 @@ def main(argv=None):
         "per_seed": rows,
         "summary": summary,
         "policies": {m: p for m, p in policies.items() if p},
-        "fixed_transforms": [_describe(t) for t in fixed_transforms(sfreq, 0)],
+        "braindecode_fixed_augmentation": [
+            _describe(t) for t in braindecode_fixed_augmentation(sfreq, 0)
+        ],
         "n_windows": n_windows,
         "sfreq": sfreq,
         "load_s": load_s,

@@ -197,7 +197,6 @@ class DifferentiableTransform(Transform):
         magnitude = check_unit(magnitude, "magnitude")
         super().__init__(probability=probability, random_state=None)
         self.random_state = random_state
-        self._rng = DeviceGenerators(random_state)
         self.relaxation_temperature = check_positive(
             relaxation_temperature, "relaxation_temperature"
         )
@@ -279,6 +278,15 @@ class DifferentiableTransform(Transform):
         )
 
     # ----------------------------------------------------------------- random
+    @property
+    def random_state(self):
+        """Seed of the per-device generators; setting it restarts the draws."""
+        return self._rng.random_state
+
+    @random_state.setter
+    def random_state(self, value):
+        self._rng = DeviceGenerators(value)
+
     def _uniform(self, shape, X):
         """Uniform draws in [0, 1) on ``X``'s device and dtype."""
         return self._rng.uniform(shape, X)

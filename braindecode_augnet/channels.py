@@ -20,7 +20,17 @@ _DIGITS = re.compile(r"(?<=[A-Za-z])(\d+)")
 
 
 def check_ch_names(ordered_ch_names):
-    """``ordered_ch_names`` as a non-empty list of str, or a ValueError."""
+    """``ordered_ch_names`` as a non-empty list of str, or a ValueError.
+
+    Examples
+    --------
+    >>> check_ch_names(("C3", "C4"))
+    ['C3', 'C4']
+    >>> check_ch_names("C3")
+    Traceback (most recent call last):
+    ...
+    ValueError: ordered_ch_names must be a list of channel names (str), got 'C3'.
+    """
     if (
         ordered_ch_names is None
         or isinstance(ordered_ch_names, str)
@@ -130,6 +140,14 @@ def standard_positions(ordered_ch_names, montage="standard_1020"):
     ------
     ValueError
         If a channel is not in the montage.
+
+    Examples
+    --------
+    >>> positions = standard_positions(["C3", "EEG C4-CLE", "Cz"])
+    >>> positions.shape
+    (3, 3)
+    >>> bool(positions[0, 0] < 0 < positions[1, 0])  # C3 left, C4 right
+    True
     """
     names = check_ch_names(ordered_ch_names)
     ch_pos = {k.lower(): v for k, v in _montage_positions(montage).items()}

@@ -2,14 +2,21 @@
 
 import copy
 
+import mne
 import numpy as np
+import pandas as pd
 import torch
 from braindecode import EEGClassifier
-from skorch.callbacks import PrintLog
+from sklearn.utils import column_or_1d
+from sklearn.utils.multiclass import check_classification_targets
+from skorch.callbacks import EpochScoring, PrintLog
+from skorch.utils import is_dataset, to_numpy
 
+from ._random import seed_stream
+from ._validation import check_int, check_positive, check_unit
 from .baselines import RandomPolicy, augerino_augmentation, candidate_transforms
 from .callbacks import PolicyLogger
-from .layers import SAMPLING_MODES, AugmentationModule
+from .layers import SAMPLING_MODES, AugmentationModule, augmentation_layers
 from .model import AugNet
 from .policy import policy_table
 from .presets import eeg_augmentation
@@ -21,8 +28,43 @@ _POLICY_KEYS = ["aug_weights", "aug_magnitudes"]
 METHODS = ("augnet", "augerino", "random")
 
 
+# numeric parameters: (check, its keyword arguments); the last three may be None
+_NUMBERS = {
+    "reg": (check_positive, {"allow_zero": True}),
+    "reg_warmup": (check_int, {}),
+    "n_copies": (check_int, {"low": 1}),
+    "n_copies_train": (check_int, {"low": 1}),
+    "temperature": (check_positive, {}),
+    "init_magnitude": (check_unit, {}),
+    "aug_weight_decay": (check_positive, {"allow_zero": True}),
+    "copies_per_chunk": (check_int, {"low": 1}),
+    "aug_lr": (check_positive, {}),
+    "magnitude_lr": (check_positive, {}),
+}
+_OPTIONAL = ("copies_per_chunk", "aug_lr", "magnitude_lr")
+_DIVERGED = (
+    "training diverged. Standardise the inputs (X of order 1, e.g. z-scored per "
+    "channel), or lower lr, aug_lr or reg."
+)
+
+
 def _exp(log_probs):
     return torch.exp(log_probs)
+
+
+def _as_array(y):
+    return to_numpy(y) if isinstance(y, torch.Tensor) else np.asarray(y)
+
+
+def _input_shape(X):
+    """``(channels, times)`` of the examples of ``X``; ``(None, None)`` if unknown."""
+    if isinstance(X, mne.BaseEpochs):
+        return len(X.ch_names), len(X.times)
+    try:
+        shape = tuple(np.shape(X[0][0] if is_dataset(X) else X[0]))
+    except (IndexError, KeyError, TypeError):
+        return None, None
+    return shape[-2:] if len(shape) >= 2 else (None, None)
 
 
 class AugNetClassifier(EEGClassifier):
@@ -32,6 +74,20 @@ class AugNetClassifier(EEGClassifier):
     layers with learned weights and magnitudes feed it augmented copies of
     each input, and predictions average the copies' probabilities. The loss
     is ``NLL - reg * R`` with ``R`` from :func:`~.augmentation_regularizer`.
+
+    ``y`` holds class labels of any type, as for scikit-learn classifiers
+    (strings, ``{1, 5, 9}``, ``{-1, 0, 1}``...; a column vector is raveled
+    with a warning, continuous values are rejected): they are encoded as
+    positions in ``classes_`` for training, and :meth:`predict` returns values
+    of ``classes_``. Targets held in a Dataset (e.g. a braindecode windows
+    dataset) are used as given: class indices, with ``classes`` passed when
+    the labels should be other values. Custom scoring callbacks see the
+    targets as class indices (``valid_acc`` compares labels with labels).
+
+    Numeric parameters accept Python, numpy and 0-d torch numbers, e.g. from
+    ``GridSearchCV(clf, {"reg": np.arange(3)})``. Training stops with a
+    FloatingPointError when the training loss is not finite (inputs far from
+    order 1, too large a learning rate or ``reg``).
 
     Parameters
     ----------
@@ -52,7 +108,7 @@ class AugNetClassifier(EEGClassifier):
         :class:`~.RandomPolicy` over the candidates (nothing learned, no
         averaging at inference).
     reg : float
-        Weight of the invariance-promoting regulariser (>= 0).
+        Weight of the invariance-promoting regulariser (finite, >= 0).
     reg_warmup : int
         Epochs over which the regulariser's weight grows linearly from 0 to
         ``reg`` (0: full weight from the start). Until the trunk has learned
@@ -67,12 +123,14 @@ class AugNetClassifier(EEGClassifier):
         (bounds memory). ``None``: all at once.
     temperature : float
         Softmax temperature of the layers' weights (layers built from lists
-        or the preset).
+        or the preset; a value set with ``set_params`` after fitting is used
+        from the next forward pass on).
     sampling : {'mixture', 'sampled'}
         Training mode of the layers: the paper's convex mixture of all
         candidates, or one candidate per example drawn from the weights.
     init_magnitude : float
-        Initial magnitude of the transforms of the ``'eeg'`` preset. The
+        Initial magnitude, in [0, 1], of the transforms of the ``'eeg'``
+        preset. The
         default, 0.5, starts every candidate strong enough for the data term
         to tell harmful from harmless ones in the first steps: from 0.1, the
         paper's value, the weights settle before the magnitudes have moved
@@ -87,8 +145,14 @@ class AugNetClassifier(EEGClassifier):
     aug_weight_decay : float
         Weight decay of the augmentation parameters. Default 0: decay would
         pull magnitudes and weights towards 0 regardless of the data.
-    random_state : int | None
-        Seed of the augmentation draws.
+    random_state : int | numpy.random.RandomState | None
+        Seed of the augmentation draws: of the layers and of the transforms
+        left unseeded (``random_state=None``) in a list ``augmentation`` (an
+        AugmentationModule keeps its own seeds). Every evaluation call
+        (``predict``, ``predict_proba``, ``forward``) restarts the draws from
+        their seeds: with seeded draws, the same model and data give the same
+        predictions at every call and after pickling. ``None``: torch's
+        global generator (:func:`torch.manual_seed`).
     criterion : torch.nn.Module class
         Defaults to :class:`torch.nn.NLLLoss` (AugNet returns
         log-probabilities).
@@ -100,10 +164,50 @@ class AugNetClassifier(EEGClassifier):
     ----------
     module_ : AugNet
         The trunk with its augmentation layers.
+    classes_ : numpy.ndarray
+        The class labels (``classes`` if given, else those of ``y``); column
+        ``k`` of ``predict_proba`` is the probability of ``classes_[k]``.
+    n_chans_, n_times_ : int
+        Channels and time samples per example of the data last fitted on;
+        predicting on another shape raises a ValueError.
     policy_ : pandas.DataFrame
         The learned policy (see :func:`~.policy_table`).
     history_ : skorch.History
         Holds, per epoch, ``aug_reg``, ``aug_weights`` and ``aug_magnitudes``.
+
+    Examples
+    --------
+    A tiny two-class problem: 40 windows of 2 channels and 100 time samples
+    (2 s at 50 Hz), a 5 Hz ("low") or 12 Hz ("high") sinusoid plus noise, in
+    arbitrary units standardised per channel (mean 0, standard deviation 1):
+    networks train on inputs of order 1, so EEG in volts is scaled first.
+
+    >>> import numpy as np
+    >>> from braindecode_augnet import AugNetClassifier
+    >>> rng = np.random.default_rng(0)
+    >>> y = rng.choice(["low", "high"], size=40)
+    >>> t = np.arange(100) / 50.0  # seconds
+    >>> freq = np.where(y == "low", 5.0, 12.0)[:, None, None]
+    >>> X = np.sin(2 * np.pi * freq * t) + 0.5 * rng.standard_normal((40, 2, 100))
+    >>> X = (X - X.mean(axis=(0, 2), keepdims=True)) / X.std(axis=(0, 2), keepdims=True)
+    >>> clf = AugNetClassifier(
+    ...     "ShallowFBCSPNet",
+    ...     module__sfreq=50.0,  # the 'eeg' preset needs the sampling frequency
+    ...     augmentation="eeg",
+    ...     n_copies=4,
+    ...     max_epochs=2,
+    ...     batch_size=8,
+    ...     lr=1e-3,
+    ...     train_split=None,
+    ...     random_state=0,
+    ...     verbose=0,
+    ... )
+    >>> clf = clf.fit(X, y)
+    >>> clf.classes_
+    array(['high', 'low'], dtype='<U4')
+    >>> clf.predict(X[:4]).shape
+    (4,)
+    >>> clf.policy_[["layer", "transform", "weight", "magnitude"]]  # doctest: +SKIP
     """
 
     def __init__(
@@ -144,47 +248,84 @@ class AugNetClassifier(EEGClassifier):
         super().__init__(module, *args, criterion=criterion, **kwargs)
 
     # ---------------------------------------------------------- validation
+    def _number(self, name):
+        """The numeric parameter ``name`` as a Python number, checked."""
+        value = getattr(self, name)
+        if value is None and name in _OPTIONAL:
+            return None
+        check, kwargs = _NUMBERS[name]
+        return check(value, name, **kwargs)
+
     def _check_augnet_params(self):
-        if not isinstance(self.reg, (int, float)) or not self.reg >= 0:
-            raise ValueError(f"reg must be a number >= 0, got {self.reg!r}.")
-        if int(self.reg_warmup) != self.reg_warmup or self.reg_warmup < 0:
-            raise ValueError(
-                f"reg_warmup must be an integer >= 0, got {self.reg_warmup!r}."
-            )
+        for name in _NUMBERS:
+            self._number(name)
         if self.sampling not in SAMPLING_MODES:
             raise ValueError(
                 f"sampling must be one of {SAMPLING_MODES}, got {self.sampling!r}."
             )
-        if not self.temperature > 0:
-            raise ValueError(f"temperature must be > 0, got {self.temperature!r}.")
         if self.method not in METHODS:
             raise ValueError(f"method must be one of {METHODS}, got {self.method!r}.")
-        for name in ("aug_lr", "magnitude_lr"):
-            value = getattr(self, name)
-            if value is not None and not value > 0:
-                raise ValueError(f"{name} must be None or > 0, got {value!r}.")
 
     def check_data(self, X, y=None):
-        """Check ``X`` and ``y`` before fitting (lengths, number of classes)."""
+        """Check ``X`` and ``y`` before fitting; record classes and input shape.
+
+        ``y`` must hold class labels (see
+        :func:`sklearn.utils.multiclass.check_classification_targets`). The
+        classes are inferred at the first call after :meth:`initialize`, so
+        that ``partial_fit`` keeps them.
+        """
+        if y is not None:
+            y = _as_array(y)
+            check_classification_targets(y)
+        classes = vars(self).get("classes_inferred_")
         super().check_data(X, y)
-        if y is None or isinstance(X, torch.utils.data.Dataset):
+        if classes is not None:
+            self.classes_inferred_ = classes
+        self.n_chans_, self.n_times_ = _input_shape(X)
+        if y is None or is_dataset(X) or isinstance(X, dict):
             return
         try:
-            n_x, n_y = len(X), len(y)
+            n_x = len(X)
         except TypeError:
             return
-        if n_x != n_y:
+        if n_x != len(y):
             raise ValueError(
-                f"X and y have different lengths: {n_x} examples and {n_y} targets."
+                f"X and y have different lengths: {n_x} examples and {len(y)} targets."
             )
-        if len(np.unique(np.asarray(y))) < 2:
+        if len(getattr(self, "classes_", [0, 1])) < 2:
             raise ValueError(
                 "y holds fewer than 2 classes: a classifier needs at least two."
             )
 
+    def initialize(self):
+        """Initialize the net, as skorch does, forgetting the inferred classes."""
+        vars(self).pop("classes_inferred_", None)
+        return super().initialize()
+
+    def _check_input(self, X):
+        shape = _input_shape(X)
+        fitted = (getattr(self, "n_chans_", None), getattr(self, "n_times_", None))
+        if None not in shape + fitted and shape != fitted:
+            raise ValueError(
+                f"{type(self).__name__} was fitted on {fitted[0]} channels and "
+                f"{fitted[1]} time samples per example, got {shape[0]} channels and "
+                f"{shape[1]} time samples: pass windows of the fitted shape, or refit."
+            )
+        module = self.module_
+        for part, name in (
+            (module.augmentation, "augmentation policy"),
+            (module.trunk, "trunk"),
+        ):
+            finite = [p.detach().isfinite().all() for p in part.parameters()]
+            if finite and not torch.stack(finite).all():
+                raise ValueError(
+                    f"The {name} has NaN or infinite parameters: {_DIVERGED}"
+                )
+
     # ------------------------------------------------------------- modules
     def _build_augmentation(self):
         aug = self.augmentation
+        temperature = self._number("temperature")
         if isinstance(aug, str):
             if aug != "eeg":
                 raise ValueError(
@@ -197,18 +338,22 @@ class AugNetClassifier(EEGClassifier):
                 kwargs.get("sfreq"),
                 ch_names=ch_names,
                 n_chans=kwargs.get("n_chans"),
-                magnitude=self.init_magnitude,
-                temperature=self.temperature,
+                magnitude=self._number("init_magnitude"),
+                temperature=temperature,
                 sampling=self.sampling,
                 random_state=self.random_state,
             )
         if isinstance(aug, AugmentationModule):
             return copy.deepcopy(aug)
-        if isinstance(aug, (list, tuple)) and aug:
-            layers = copy.deepcopy(list(aug))
-            return AugmentationModule(
-                layers, self.temperature, self.sampling, self.random_state
+        if isinstance(aug, (list, tuple)):
+            seeds = seed_stream(self.random_state)
+            module = AugmentationModule(
+                copy.deepcopy(list(aug)), temperature, self.sampling, next(seeds)
             )
+            for tr in candidate_transforms(module):
+                if tr.random_state is None:  # seed the draws from random_state
+                    tr.random_state = next(seeds)
+            return module
         raise TypeError(
             "augmentation must be 'eeg', an AugmentationModule or a list of "
             f"layers (lists of transforms), got {type(aug).__name__}."
@@ -231,18 +376,22 @@ class AugNetClassifier(EEGClassifier):
         self.module_ = AugNet(
             trunk,
             augmentation,
-            n_copies=self.n_copies,
-            n_copies_train=self.n_copies_train,
-            copies_per_chunk=self.copies_per_chunk,
+            n_copies=self._number("n_copies"),
+            n_copies_train=self._number("n_copies_train"),
+            copies_per_chunk=self._number("copies_per_chunk"),
         )
         return self
 
     def infer(self, x, **fit_params):
-        """Forward pass, with the current copy settings of the estimator."""
+        """Forward pass, with the current copy settings and temperature."""
+        module = self.module_
         # a random policy is plain data augmentation: no copies at inference
-        self.module_.n_copies = 1 if self.method == "random" else self.n_copies
-        self.module_.n_copies_train = self.n_copies_train
-        self.module_.copies_per_chunk = self.copies_per_chunk
+        module.n_copies = 1 if self.method == "random" else self._number("n_copies")
+        module.n_copies_train = self._number("n_copies_train")
+        module.copies_per_chunk = self._number("copies_per_chunk")
+        if isinstance(self.augmentation, (str, list, tuple)):  # layers built here
+            for layer in augmentation_layers(module):
+                layer.temperature = self._number("temperature")
         return super().infer(x, **fit_params)
 
     def get_params_for_optimizer(self, prefix, named_parameters):
@@ -255,9 +404,9 @@ class AugNetClassifier(EEGClassifier):
         named = list(named_parameters)
         rest = [(name, p) for name, p in named if not name.startswith("augmentation.")]
         args, kwargs = super().get_params_for_optimizer(prefix, rest)
-        base_lr = kwargs.get("lr", self.lr)
-        aug_lr = self.aug_lr if self.aug_lr is not None else 10 * base_lr
-        magnitude_lr = self.magnitude_lr if self.magnitude_lr is not None else aug_lr
+        aug_lr = self._number("aug_lr") or 10 * kwargs.get("lr", self.lr)
+        magnitude_lr = self._number("magnitude_lr") or aug_lr
+        decay = self._number("aug_weight_decay")
         weights = [
             p
             for name, p in named
@@ -270,20 +419,72 @@ class AugNetClassifier(EEGClassifier):
         ]
         for params, lr in ((weights, aug_lr), (strengths, magnitude_lr)):
             if params:
-                args[0].append(
-                    {"params": params, "lr": lr, "weight_decay": self.aug_weight_decay}
-                )
+                args[0].append({"params": params, "lr": lr, "weight_decay": decay})
         return args, kwargs
 
     def get_default_callbacks(self):
-        """EEGClassifier's callbacks plus :class:`~.PolicyLogger`."""
+        """EEGClassifier's callbacks plus :class:`~.PolicyLogger`.
+
+        ``valid_acc`` compares the predictions with the targets as labels
+        (values of ``classes_``).
+        """
         callbacks = []
         for name, cb in super().get_default_callbacks():
             if name == "print_log":
                 callbacks.append(("augnet_policy", PolicyLogger()))
                 cb = PrintLog(keys_ignored=_POLICY_KEYS)
+            elif name == "valid_acc":
+                cb = EpochScoring(
+                    "accuracy",
+                    name="valid_acc",
+                    lower_is_better=False,
+                    target_extractor=self._to_classes,
+                )
             callbacks.append((name, cb))
         return callbacks
+
+    # ------------------------------------------------------------- fitting
+    def fit(self, X, y=None, **fit_params):
+        """Initialize and fit the module, as :class:`braindecode.EEGClassifier`.
+
+        Unless ``warm_start``, the module parameters braindecode inferred from
+        the previous data (``n_chans``, ``n_times``, ``n_outputs``...) are
+        inferred again, so that the estimator can be refitted on other shapes
+        or classes; those set by the user are kept.
+        """
+        inferred = getattr(self, "inferred_module_params_", [])
+        if not self.warm_start:
+            for key in inferred:
+                vars(self).pop(key, None)
+            inferred, self.signal_args_set_ = [], False
+        known = set(vars(self))
+        try:
+            return super().fit(X, y, **fit_params)
+        finally:
+            self.inferred_module_params_ = inferred + [
+                key
+                for key in vars(self)
+                if key.startswith("module__") and key not in known
+            ]
+
+    def get_dataset(self, X, y=None):
+        """As EEGClassifier, with a float32 default for numpy inputs.
+
+        ``y`` (labels) is encoded as class indices, positions in ``classes_``.
+        """
+        if isinstance(X, np.ndarray) and X.dtype == np.float64:
+            X = X.astype(np.float32)
+        classes = getattr(self, "classes_", None)
+        if y is not None and classes is not None and not is_dataset(X):
+            y = column_or_1d(_as_array(y), warn=True)
+            index = pd.Index(classes).get_indexer(y)
+            if (index < 0).any():
+                raise ValueError(
+                    f"y holds labels not in classes {classes.tolist()}: "
+                    f"{np.unique(y[index < 0]).tolist()}."
+                )
+            y = index
+        return super().get_dataset(X, y)
 
     # ---------------------------------------------------------------- loss
     def get_loss(self, y_pred, y_true, X=None, training=False):
@@ -299,10 +500,45 @@ class AugNetClassifier(EEGClassifier):
 
     def current_reg(self):
         """Weight of the regulariser at the current epoch (see reg_warmup)."""
-        if not self.reg_warmup:
-            return self.reg
+        reg, warmup = self._number("reg"), self._number("reg_warmup")
+        if not warmup:
+            return reg
         epoch = len(self.history)  # the epoch being trained, from 1
-        return self.reg * min(1.0, max(epoch - 1, 0) / self.reg_warmup)
+        return reg * min(1.0, max(epoch - 1, 0) / warmup)
+
+    def on_epoch_end(self, net, **kwargs):
+        """Raise a FloatingPointError if the epoch's training loss is not finite."""
+        super().on_epoch_end(net, **kwargs)
+        batches = self.history[-1, "batches"]
+        losses = [batch["train_loss"] for batch in batches if "train_loss" in batch]
+        if not np.isfinite(losses).all():
+            raise FloatingPointError(
+                f"The training loss is not finite at epoch {len(self.history)}: "
+                + _DIVERGED
+            )
+
+    # ---------------------------------------------------------- prediction
+    def forward_iter(self, X, training=False, device="cpu"):
+        """As skorch's; in evaluation, check ``X`` and restart the draws.
+
+        Each evaluation call (``predict``, ``predict_proba``, ``forward``)
+        checks the input shape against the fitted one and the parameters for
+        NaN, and restarts the augmentation draws from their seeds.
+        """
+        if not training:
+            self.check_is_fitted()
+            self._check_input(X)
+            self.module_.reset_random_state()
+        return super().forward_iter(X, training=training, device=device)
+
+    def predict(self, X):
+        """Class labels (values of ``classes_``) of the highest mean probability."""
+        return self._to_classes(super().predict(X))
+
+    def _to_classes(self, index):
+        index = to_numpy(index)
+        classes = getattr(self, "classes_", None)
+        return index if classes is None else classes[index]
 
     def _get_predict_nonlinearity(self):
         if self.predict_nonlinearity == "auto":
@@ -315,9 +551,3 @@ class AugNetClassifier(EEGClassifier):
         """The learned policy as a :class:`pandas.DataFrame`."""
         self.check_is_fitted()
         return policy_table(self.module_)
-
-    def get_dataset(self, X, y=None):
-        """As EEGClassifier, with a float32 default for numpy inputs."""
-        if isinstance(X, np.ndarray) and X.dtype == np.float64:
-            X = X.astype(np.float32)
-        return super().get_dataset(X, y)

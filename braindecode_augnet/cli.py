@@ -4,9 +4,27 @@ import argparse
 import sys
 import time
 
-from ._version import __version__
+import pandas as pd
 
-__all__ = ["main"]
+from ._version import __version__
+from .pipeline import (
+    DATASETS,
+    DEFAULT_DATASET,
+    DEFAULT_MAX_EPOCHS,
+    DEFAULT_METHODS,
+    DEFAULT_N_COPIES,
+    DEFAULT_N_HOURS,
+    DEFAULT_N_SUBJECTS,
+    METHODS,
+    load_sleep_windows,
+    train_sleep_models,
+)
+from .report import write_report
+
+__all__ = ["build_parser", "main"]
+
+#: Report folder written when ``--out`` is not given.
+DEFAULT_OUT = "augnet-report"
 
 
 def build_parser():
@@ -23,9 +41,9 @@ def build_parser():
     )
     parser.add_argument(
         "--dataset",
-        default="synthetic",
-        choices=["synthetic", "sleep-physionet", "mass"],
-        help="data set (default: synthetic, embedded, offline)",
+        default=DEFAULT_DATASET,
+        choices=DATASETS,
+        help=f"data set (default: {DEFAULT_DATASET}, embedded, offline)",
     )
     parser.add_argument(
         "--data-path",
@@ -40,19 +58,22 @@ def build_parser():
         help="subject ids to load (default: the first n)",
     )
     parser.add_argument(
-        "--n-subjects", type=int, default=10, help="number of subjects (default: 10)"
+        "--n-subjects",
+        type=int,
+        default=DEFAULT_N_SUBJECTS,
+        help=f"number of subjects (default: {DEFAULT_N_SUBJECTS})",
     )
     parser.add_argument(
         "--n-hours",
         type=float,
-        default=1.5,
-        help="hours per synthetic recording (default: 1.5)",
+        default=DEFAULT_N_HOURS,
+        help=f"hours per synthetic recording (default: {DEFAULT_N_HOURS:g})",
     )
     parser.add_argument(
         "--epochs",
         type=int,
-        default=10,
-        help="maximum training epochs per model (default: 10)",
+        default=DEFAULT_MAX_EPOCHS,
+        help=f"maximum training epochs per model (default: {DEFAULT_MAX_EPOCHS})",
     )
     parser.add_argument(
         "--seeds",
@@ -64,21 +85,21 @@ def build_parser():
     parser.add_argument(
         "--methods",
         nargs="+",
-        default=["none", "augnet"],
-        choices=["none", "augnet", "augerino", "random"],
-        help="methods to compare (default: none augnet)",
+        default=list(DEFAULT_METHODS),
+        choices=METHODS,
+        help=f"methods to compare (default: {' '.join(DEFAULT_METHODS)})",
     )
     parser.add_argument(
         "--n-copies",
         type=int,
-        default=20,
-        help="augmented copies averaged at inference (default: 20)",
+        default=DEFAULT_N_COPIES,
+        help=f"augmented copies averaged at inference (default: {DEFAULT_N_COPIES})",
     )
     parser.add_argument("--device", default="cpu", help="torch device (default: cpu)")
     parser.add_argument(
         "--out",
-        default="augnet-report",
-        help="report folder (default: ./augnet-report)",
+        default=DEFAULT_OUT,
+        help=f"report folder (default: ./{DEFAULT_OUT})",
     )
     parser.add_argument("--quiet", action="store_true", help="less output")
     parser.add_argument("--version", action="version", version=__version__)
@@ -88,10 +109,6 @@ def build_parser():
 def main(argv=None):
     """Run the sleep-staging job; returns the process exit code."""
     args = build_parser().parse_args(argv)
-    import pandas as pd
-
-    from .pipeline import load_sleep_windows, train_sleep_models, write_report
-
     verbose = not args.quiet
     start = time.perf_counter()
     try:

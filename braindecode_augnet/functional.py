@@ -60,27 +60,61 @@ def hard_relaxed_bernoulli(probability, uniform, temperature):
     -------
     torch.Tensor
         Tensor shaped like ``uniform`` holding 0/1 values.
+
+    Examples
+    --------
+    >>> import torch
+    >>> p = torch.tensor(0.3, requires_grad=True)
+    >>> u = torch.tensor([0.1, 0.5, 0.9])
+    >>> draw = hard_relaxed_bernoulli(p, u, temperature=0.5)
+    >>> draw.tolist()  # exactly u < p
+    [1.0, 0.0, 0.0]
+    >>> draw.sum().backward()
+    >>> bool(p.grad > 0)  # every draw passes a gradient to p
+    True
     """
     p = probability.clamp(_EPS, 1 - _EPS)
     u = uniform.clamp(_EPS, 1 - _EPS)
     logistic = torch.log1p(-u) - torch.log(u)  # logit(1 - u), same law as logit(u)
     soft = torch.sigmoid((torch.log(p) - torch.log1p(-p) + logistic) / temperature)
     hard = (uniform < probability).to(soft.dtype)
-    return hard + soft - soft.detach()
+    return hard + (soft - soft.detach())
 
 
 def time_reverse(X):
-    """Reverse every signal in time."""
+    """Reverse every signal in time.
+
+    Examples
+    --------
+    >>> import torch
+    >>> time_reverse(torch.tensor([[[1.0, 2.0, 3.0]]]))
+    tensor([[[3., 2., 1.]]])
+    """
     return torch.flip(X, dims=[-1])
 
 
 def sign_flip(X):
-    """Flip the sign of every signal."""
+    """Flip the sign of every signal.
+
+    Examples
+    --------
+    >>> import torch
+    >>> sign_flip(torch.tensor([[[1.0, -2.0]]]))
+    tensor([[[-1.,  2.]]])
+    """
     return -X
 
 
 def channels_permute(X, permutation):
-    """Reorder channels with a fixed permutation (a list of indices)."""
+    """Reorder channels with a fixed permutation (a list of indices).
+
+    Examples
+    --------
+    >>> import torch
+    >>> X = torch.tensor([[[1.0], [2.0], [3.0]]])  # 3 channels
+    >>> channels_permute(X, [1, 0, 2]).flatten().tolist()
+    [2.0, 1.0, 3.0]
+    """
     return X[:, permutation, :]
 
 
@@ -95,6 +129,14 @@ def gaussian_noise(X, std, noise):
         Scalar or per-example standard deviation.
     noise : torch.Tensor
         Standard normal draws shaped like ``X``.
+
+    Examples
+    --------
+    >>> import torch
+    >>> X, noise = torch.zeros(2, 1, 3), torch.ones(2, 1, 3)
+    >>> out = gaussian_noise(X, torch.tensor([0.1, 0.2]), noise)  # per example
+    >>> [round(value, 3) for value in out[:, 0, 0].tolist()]
+    [0.1, 0.2]
     """
     std = std.to(X.dtype)
     if std.ndim == 1:
@@ -121,6 +163,18 @@ def frequency_shift(X, delta_freq, sfreq):
         Per-example shift in Hz, shape ``(batch,)``.
     sfreq : float
         Sampling frequency in Hz.
+
+    Examples
+    --------
+    A 10 Hz sinusoid shifted by 2 Hz peaks at 12 Hz:
+
+    >>> import math, torch
+    >>> t = torch.arange(1000, dtype=torch.float64) / 100
+    >>> X = torch.sin(2 * math.pi * 10 * t).reshape(1, 1, -1)
+    >>> shifted = frequency_shift(X, torch.tensor([2.0]), sfreq=100)
+    >>> freqs = torch.fft.rfftfreq(1000, d=1 / 100)
+    >>> freqs[torch.fft.rfft(shifted).abs().argmax()].item()
+    12.0
     """
     n_times = X.shape[-1]
     n_fft = _nextpow2(n_times)
@@ -154,6 +208,14 @@ def ft_surrogate(X, phase_noise, uniform):
     uniform : torch.Tensor
         Uniform draws shaped ``(batch, 1 or channels, n_freqs)`` with
         ``n_freqs = times // 2 + 1``.
+
+    Examples
+    --------
+    >>> import torch
+    >>> X = torch.randn(2, 1, 64, dtype=torch.float64)
+    >>> out = ft_surrogate(X, torch.tensor(1.0), torch.rand(2, 1, 33))
+    >>> torch.allclose(torch.fft.rfft(out).abs(), torch.fft.rfft(X).abs())
+    True
     """
     n_times = X.shape[-1]
     spectrum = torch.fft.rfft(X, dim=-1)
@@ -178,6 +240,14 @@ def smooth_time_mask(X, mask_start, mask_len):
         Per-example start sample, shape ``(batch,)`` (may be fractional).
     mask_len : torch.Tensor
         Scalar or per-example mask length in samples (may be fractional).
+
+    Examples
+    --------
+    >>> import torch
+    >>> start, length = torch.tensor([39.5]), torch.tensor(20.0)
+    >>> out = smooth_time_mask(torch.ones(1, 1, 100), start, length)
+    >>> torch.nonzero(out[0, 0] < 0.5).flatten()[[0, -1]].tolist()  # masked
+    [40, 59]
     """
     n_times = X.shape[-1]
     t = torch.arange(n_times, dtype=X.dtype, device=X.device)
@@ -202,6 +272,13 @@ def channels_dropout(X, drop):
     drop : torch.Tensor
         ``(batch, channels)`` drop indicators (0/1, possibly carrying a
         straight-through gradient).
+
+    Examples
+    --------
+    >>> import torch
+    >>> out = channels_dropout(torch.ones(1, 3, 2), torch.tensor([[0.0, 1.0, 0.0]]))
+    >>> out[0, :, 0].tolist()
+    [1.0, 0.0, 1.0]
     """
     return X * (1 - drop.to(X.dtype)).unsqueeze(-1)
 
@@ -224,6 +301,16 @@ def masked_channel_permutation(selected, keys):
     torch.Tensor
         ``(batch, channels)`` long tensor: output channel ``i`` of example
         ``b`` is input channel ``perm[b, i]``.
+
+    Examples
+    --------
+    Channels 0 and 2 are selected; their order follows the keys:
+
+    >>> import torch
+    >>> selected = torch.tensor([[True, False, True, False]])
+    >>> keys = torch.tensor([[0.9, 0.5, 0.1, 0.5]])
+    >>> masked_channel_permutation(selected, keys).tolist()
+    [[2, 1, 0, 3]]
     """
     n_channels = selected.shape[1]
     index = torch.arange(n_channels, device=selected.device).expand_as(selected)
@@ -272,6 +359,13 @@ def amplitude_scale(X, log2_scale):
         Batch ``(batch, channels, times)``.
     log2_scale : torch.Tensor
         ``(batch, channels)`` base-2 logarithms of the scale factors.
+
+    Examples
+    --------
+    >>> import torch
+    >>> out = amplitude_scale(torch.ones(1, 2, 3), torch.tensor([[1.0, -1.0]]))
+    >>> out[0, :, 0].tolist()
+    [2.0, 0.5]
     """
     return X * torch.exp2(log2_scale.to(X.dtype)).unsqueeze(-1)
 
@@ -290,6 +384,16 @@ def make_rotation_matrices(axis, angles_deg):
     -------
     torch.Tensor
         ``(batch, 3, 3)`` rotation matrices.
+
+    Examples
+    --------
+    A quarter turn around z takes the x axis to the y axis:
+
+    >>> import torch
+    >>> R = make_rotation_matrices("z", torch.tensor([90.0]))
+    >>> y = R[0] @ torch.tensor([1.0, 0.0, 0.0])
+    >>> torch.allclose(y, torch.tensor([0.0, 1.0, 0.0]), atol=1e-6)
+    True
     """
     theta = angles_deg * (math.pi / 180)
     c, s = torch.cos(theta), torch.sin(theta)
@@ -392,6 +496,18 @@ def sensors_rotation(X, rotations, unit_positions, g_from, weights):
         ``(batch, 3, 3)`` rotation matrices.
     unit_positions, g_from, weights : torch.Tensor
         Output of :func:`spherical_spline_inverse`.
+
+    Examples
+    --------
+    A rotation of 0 degrees is exactly the identity:
+
+    >>> import torch
+    >>> positions = torch.randn(6, 3, dtype=torch.float64)
+    >>> unit, g_from, weights = spherical_spline_inverse(positions)
+    >>> X = torch.randn(2, 6, 50, dtype=torch.float64)
+    >>> rotations = make_rotation_matrices("z", torch.zeros(2, dtype=torch.float64))
+    >>> torch.allclose(sensors_rotation(X, rotations, unit, g_from, weights), X)
+    True
     """
     # The (batch, channels, channels) interpolation matrices are small: build
     # them in float64 (the difference of g matrices cancels to ~1e-16 at 0

@@ -77,6 +77,23 @@ def invariance_scores(
     numpy.ndarray
         ``(n,)`` invariance scores (1: invariant; 0: ``T`` moves the output
         as much as changing the example; negative: more).
+
+    Examples
+    --------
+    A model that reads the power of each channel is invariant to sign flips;
+    one that reads the mean is not:
+
+    >>> import torch
+    >>> from braindecode_augnet.transforms import SignFlip
+    >>> _ = torch.manual_seed(0)
+    >>> X = torch.randn(16, 4, 100)
+    >>> power = lambda x: x.pow(2).mean(-1)
+    >>> scores = invariance_scores(power, X, SignFlip(), random_state=0)
+    >>> scores.shape, round(float(scores.min()), 6)
+    ((16,), 1.0)
+    >>> mean = lambda x: x.mean(-1)
+    >>> bool(invariance_scores(mean, X, SignFlip(), random_state=0).max() < 1)
+    True
     """
     f, device = _as_function(embedding if embedding is not None else model)
     X = check_eeg_batch(X)
@@ -119,6 +136,19 @@ def invariance(model, X, transform, embedding=None, batch_size=256, random_state
     -------
     float
         The median of the per-example scores.
+
+    Examples
+    --------
+    The operation of a transform is applied to every example, whatever its
+    probability, so ``SignFlip()`` measures the invariance to sign flips:
+
+    >>> import torch
+    >>> from braindecode_augnet.transforms import SignFlip
+    >>> _ = torch.manual_seed(0)
+    >>> X = torch.randn(16, 4, 100)
+    >>> score = invariance(lambda x: x.pow(2).mean(-1), X, SignFlip(), random_state=0)
+    >>> round(score, 6)
+    1.0
     """
     scores = invariance_scores(model, X, transform, embedding, batch_size, random_state)
     return float(np.median(scores))

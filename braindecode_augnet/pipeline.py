@@ -1,21 +1,22 @@
-"""Sleep staging end to end: data, training, evaluation and report."""
+"""Sleep staging end to end: data, split, estimators, training and scores.
 
-import json
+The report folder (scores, figures, policy) is written by
+:mod:`braindecode_augnet.report`; the sleep figures are drawn by
+:mod:`braindecode_augnet.sleep_plots`. The defaults of the job live here, and
+only here: :mod:`braindecode_augnet.cli` takes its choices and defaults from
+the constants below.
+"""
+
 import tempfile
 import time
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import torch
-from sklearn.metrics import (
-    balanced_accuracy_score,
-    cohen_kappa_score,
-    confusion_matrix,
-    f1_score,
-)
+from sklearn.metrics import balanced_accuracy_score, cohen_kappa_score, f1_score
 from sklearn.utils.class_weight import compute_class_weight
 
+from .classifier import METHODS as _CLASSIFIER_METHODS
 from .datasets import (
     SLEEP_STAGE_NAMES,
     create_sleep_windows,
@@ -29,29 +30,75 @@ from .datasets import (
 
 __all__ = [
     "DATASETS",
+    "DEFAULT_DATASET",
+    "DEFAULT_MAX_EPOCHS",
+    "DEFAULT_METHODS",
+    "DEFAULT_N_COPIES",
+    "DEFAULT_N_HOURS",
+    "DEFAULT_N_SUBJECTS",
+    "METHODS",
     "best_epoch_callbacks",
-    "prepare_sleep_split",
-    "sleep_training_kwargs",
+    "log_progress",
     "load_sleep_windows",
+    "prepare_sleep_split",
     "sleep_scores",
+    "sleep_training_kwargs",
     "train_sleep_models",
-    "write_report",
 ]
 
+#: Data sets :func:`load_sleep_windows` reads.
 DATASETS = ("synthetic", "sleep-physionet", "mass")
 
+#: Methods :func:`train_sleep_models` trains: ``'none'`` (a plain
+#: :class:`braindecode.EEGClassifier`) and every :class:`~.AugNetClassifier`
+#: method.
+METHODS = ("none", *_CLASSIFIER_METHODS)
 
-def _log(message, verbose=True):
+#: Data set of the job when none is given (embedded, offline).
+DEFAULT_DATASET = "synthetic"
+
+#: Methods compared by default: no augmentation, then AugNet.
+DEFAULT_METHODS = ("none", "augnet")
+
+#: Subjects loaded when no subject ids are given.
+DEFAULT_N_SUBJECTS = 10
+
+#: Hours per synthetic recording.
+DEFAULT_N_HOURS = 1.5
+
+#: Maximum training epochs per model.
+DEFAULT_MAX_EPOCHS = 10
+
+#: Augmented copies averaged at inference by AugNet.
+DEFAULT_N_COPIES = 20
+
+
+def log_progress(message, verbose=True):
     if verbose:
         print(f"[braindecode-augnet {time.strftime('%H:%M:%S')}] {message}", flush=True)
 
 
+# ---------------------------------------------------------------------- data
+def _load_raw(dataset, data_path, subject_ids, n_subjects, n_hours, random_state):
+    if dataset == "synthetic":
+        return make_synthetic_sleep(
+            n_subjects=n_subjects, n_hours=n_hours, random_state=random_state
+        )
+    if dataset == "sleep-physionet":
+        if subject_ids is None:
+            subject_ids = list(range(n_subjects))
+        return load_sleep_physionet(subject_ids, path=data_path)
+    if data_path is None:
+        raise ValueError("The MASS data set needs --data-path (a local copy).")
+    return load_mass(data_path, subject_ids=subject_ids)
+
+
 def load_sleep_windows(
-    dataset="synthetic",
+    dataset=DEFAULT_DATASET,
     data_path=None,
     subject_ids=None,
-    n_subjects=10,
-    n_hours=2.0,
+    n_subjects=DEFAULT_N_SUBJECTS,
+    n_hours=DEFAULT_N_HOURS,
     random_state=0,
     verbose=True,
 ):
@@ -84,36 +131,22 @@ def load_sleep_windows(
     """
     if dataset not in DATASETS:
         raise ValueError(f"dataset must be one of {DATASETS}, got {dataset!r}.")
-    _log(f"loading {dataset} data", verbose)
-    if dataset == "synthetic":
-        raw_ds = make_synthetic_sleep(
-            n_subjects=n_subjects, n_hours=n_hours, random_state=random_state
-        )
-    elif dataset == "sleep-physionet":
-        if subject_ids is None:
-            subject_ids = list(range(n_subjects))
-        raw_ds = load_sleep_physionet(subject_ids, path=data_path)
-    else:
-        if data_path is None:
-            raise ValueError("The MASS data set needs --data-path (a local copy).")
-        raw_ds = load_mass(data_path, subject_ids=subject_ids)
-    _log("preprocessing (microvolts, low-pass 30 Hz) and windowing", verbose)
+    log_progress(f"loading {dataset} data", verbose)
+    raw_ds = _load_raw(
+        dataset, data_path, subject_ids, n_subjects, n_hours, random_state
+    )
+    log_progress("preprocessing (microvolts, low-pass 30 Hz) and windowing", verbose)
     preprocess_sleep(raw_ds, sfreq=100.0)
     return create_sleep_windows(raw_ds)
 
 
-def sleep_scores(y_true, y_pred):
-    """Balanced accuracy, Cohen's kappa and macro-F1 of a hypnogram."""
-    return {
-        "balanced_accuracy": float(balanced_accuracy_score(y_true, y_pred)),
-        "kappa": float(cohen_kappa_score(y_true, y_pred)),
-        "macro_f1": float(f1_score(y_true, y_pred, average="macro")),
-    }
-
-
-def _arrays(windows, scale):
-    X, y, subjects = windows_to_arrays(windows)
-    return X / scale, y, subjects
+# --------------------------------------------------------------------- split
+def _class_weights(y_train):
+    """Balanced class weights over every sleep stage (1 for absent ones)."""
+    present = np.unique(y_train)
+    weights = np.ones(len(SLEEP_STAGE_NAMES), dtype=np.float32)
+    weights[present] = compute_class_weight("balanced", classes=present, y=y_train)
+    return weights
 
 
 def prepare_sleep_split(windows, seed=0, test_size=0.2, valid_size=0.2):
@@ -141,30 +174,33 @@ def prepare_sleep_split(windows, seed=0, test_size=0.2, valid_size=0.2):
     )
     X_train, y_train, _ = windows_to_arrays(train)
     scale = float(np.std(X_train)) or 1.0
-    X_valid, y_valid, _ = _arrays(valid, scale)
-    X_test, y_test, subjects_test = _arrays(test, scale)
+    X_valid, y_valid, _ = windows_to_arrays(valid)
+    X_test, y_test, subjects_test = windows_to_arrays(test)
     first = train.datasets[0]
     info = first.windows.info if hasattr(first, "windows") else first.raw.info
-    present = np.unique(y_train)
-    weights = np.ones(len(SLEEP_STAGE_NAMES), dtype=np.float32)
-    weights[present] = compute_class_weight("balanced", classes=present, y=y_train)
     return dict(
         X_train=X_train / scale,
         y_train=y_train,
-        X_valid=X_valid,
+        X_valid=X_valid / scale,
         y_valid=y_valid,
-        X_test=X_test,
+        X_test=X_test / scale,
         y_test=y_test,
         subjects_test=subjects_test,
         scale=scale,
         sfreq=float(info["sfreq"]),
         chs_info=info["chs"],
-        class_weights=weights,
+        class_weights=_class_weights(y_train),
     )
 
 
+# ---------------------------------------------------------------- estimators
 def sleep_training_kwargs(
-    split, max_epochs=15, batch_size=64, lr=1e-3, device="cpu", verbose=True
+    split,
+    max_epochs=DEFAULT_MAX_EPOCHS,
+    batch_size=64,
+    lr=1e-3,
+    device="cpu",
+    verbose=True,
 ):
     """Estimator parameters shared by every method of the sleep benchmark.
 
@@ -250,14 +286,59 @@ def best_epoch_callbacks(dirname):
     ]
 
 
+def _make_estimator(method, split, common, callbacks, seed, n_copies, augnet_kwargs):
+    """An unfitted estimator of ``method`` with the shared settings."""
+    from braindecode import EEGClassifier
+
+    from .classifier import AugNetClassifier
+
+    if method == "none":
+        return EEGClassifier(callbacks=callbacks, **common)
+    kwargs = dict(augmentation="eeg", reg=0.5, n_copies=n_copies)
+    kwargs.update(augnet_kwargs or {})
+    return AugNetClassifier(
+        method=method,
+        module__chs_info=split["chs_info"],
+        random_state=seed,
+        callbacks=callbacks,
+        **kwargs,
+        **common,
+    )
+
+
+# ------------------------------------------------------------------- scoring
+def sleep_scores(y_true, y_pred):
+    """Balanced accuracy, Cohen's kappa and macro-F1 of a hypnogram."""
+    return {
+        "balanced_accuracy": float(balanced_accuracy_score(y_true, y_pred)),
+        "kappa": float(cohen_kappa_score(y_true, y_pred)),
+        "macro_f1": float(f1_score(y_true, y_pred, average="macro")),
+    }
+
+
+# ------------------------------------------------------------------ training
+def _check_methods(methods):
+    unknown = [m for m in methods if m not in METHODS]
+    if unknown:
+        raise ValueError(f"methods must be among {METHODS}, got {unknown!r}.")
+    return tuple(methods)
+
+
+def _fit_timed(clf, X, y):
+    """Fit ``clf`` on ``(X, y)``; return the seconds spent."""
+    start = time.perf_counter()
+    clf.fit(X, y)  # the best epoch is reloaded at the end
+    return time.perf_counter() - start
+
+
 def train_sleep_models(
     windows,
-    methods=("none", "augnet"),
+    methods=DEFAULT_METHODS,
     seed=0,
-    max_epochs=15,
+    max_epochs=DEFAULT_MAX_EPOCHS,
     batch_size=64,
     lr=1e-3,
-    n_copies=20,
+    n_copies=DEFAULT_N_COPIES,
     device="cpu",
     verbose=True,
     augnet_kwargs=None,
@@ -269,9 +350,9 @@ def train_sleep_models(
     windows : braindecode.datasets.BaseConcatDataset
         Output of :func:`load_sleep_windows`.
     methods : tuple of str
-        ``'none'`` (plain :class:`braindecode.EEGClassifier`), and any
-        ``AugNetClassifier`` method: ``'augnet'``, ``'augerino'``,
-        ``'random'``.
+        Among :data:`METHODS`: ``'none'`` (plain
+        :class:`braindecode.EEGClassifier`), and any ``AugNetClassifier``
+        method: ``'augnet'``, ``'augerino'``, ``'random'``.
     seed : int
         Seed of the split, the initialisation and the augmentations.
     max_epochs, batch_size, lr : int, int, float
@@ -293,49 +374,35 @@ def train_sleep_models(
         ``{"results": DataFrame of scores, "models": {method: estimator},
         "test": (X, y, subjects)}``.
     """
-    from braindecode import EEGClassifier
-
-    from .classifier import AugNetClassifier
-
+    methods = _check_methods(methods)
     split = prepare_sleep_split(windows, seed=seed)
-    _log(
+    log_progress(
         f"split by subject: {len(split['y_train'])} train, "
         f"{len(split['y_valid'])} valid, {len(split['y_test'])} test windows; "
         f"seed {seed}",
         verbose,
     )
     common = sleep_training_kwargs(split, max_epochs, batch_size, lr, device, verbose)
-    X_train, y_train = split["X_train"], split["y_train"]
-    X_test, y_test = split["X_test"], split["y_test"]
     rows, models = [], {}
     for method in methods:
         torch.manual_seed(seed)
-        checkpoint_dir = tempfile.TemporaryDirectory(prefix="augnet-ckpt-")
-        callbacks = best_epoch_callbacks(checkpoint_dir.name)
-        if method == "none":
-            clf = EEGClassifier(callbacks=callbacks, **common)
-        else:
-            kwargs = dict(augmentation="eeg", reg=0.5, n_copies=n_copies)
-            kwargs.update(augnet_kwargs or {})
-            clf = AugNetClassifier(
-                method=method,
-                module__chs_info=split["chs_info"],
-                random_state=seed,
-                callbacks=callbacks,
-                **kwargs,
-                **common,
+        with tempfile.TemporaryDirectory(prefix="augnet-ckpt-") as checkpoint_dir:
+            clf = _make_estimator(
+                method,
+                split,
+                common,
+                best_epoch_callbacks(checkpoint_dir),
+                seed,
+                n_copies,
+                augnet_kwargs,
             )
-        _log(f"training {method!r} ({max_epochs} epochs max)", verbose)
-        start = time.perf_counter()
-        with checkpoint_dir:
-            clf.fit(X_train, y_train)  # the best epoch is reloaded at the end
-        train_time = time.perf_counter() - start
-        y_pred = clf.predict(X_test)
-        scores = sleep_scores(y_test, y_pred)
+            log_progress(f"training {method!r} ({max_epochs} epochs max)", verbose)
+            train_time = _fit_timed(clf, split["X_train"], split["y_train"])
+        scores = sleep_scores(split["y_test"], clf.predict(split["X_test"]))
         rows.append(
             {"method": method, "seed": seed, **scores, "train_time_s": train_time}
         )
-        _log(
+        log_progress(
             f"{method}: "
             + ", ".join(f"{k} {v:.3f}" for k, v in scores.items())
             + f" ({train_time:.0f} s)",
@@ -345,149 +412,5 @@ def train_sleep_models(
     return {
         "results": pd.DataFrame(rows),
         "models": models,
-        "test": (X_test, y_test, split["subjects_test"]),
+        "test": (split["X_test"], split["y_test"], split["subjects_test"]),
     }
-
-
-def _plot_confusions(models, X, y):
-    import matplotlib.pyplot as plt
-
-    fig, axes = plt.subplots(
-        1, len(models), figsize=(4.2 * len(models), 3.8), squeeze=False
-    )
-    for ax, (method, clf) in zip(axes[0], models.items()):
-        cm = confusion_matrix(y, clf.predict(X), labels=range(5), normalize="true")
-        ax.imshow(cm, vmin=0, vmax=1, cmap="Blues")
-        for i in range(5):
-            for j in range(5):
-                ax.text(
-                    j,
-                    i,
-                    f"{cm[i, j]:.2f}",
-                    ha="center",
-                    va="center",
-                    color="white" if cm[i, j] > 0.5 else "black",
-                    fontsize=8,
-                )
-        ax.set_xticks(range(5), SLEEP_STAGE_NAMES)
-        ax.set_yticks(range(5), SLEEP_STAGE_NAMES)
-        ax.set_xlabel("predicted")
-        ax.set_ylabel("expert")
-        ax.set_title(f"{method}: normalised confusion")
-    fig.tight_layout()
-    return fig
-
-
-def _plot_hypnogram(y_true, y_pred, subject):
-    import matplotlib.pyplot as plt
-
-    order = [0, 4, 1, 2, 3]  # W, REM, N1, N2, N3 from top to bottom
-    level = {stage: -rank for rank, stage in enumerate(order)}
-    hours = np.arange(len(y_true)) * 30 / 3600
-    fig, ax = plt.subplots(figsize=(10, 3.2))
-    ax.step(hours, [level[s] for s in y_true], where="post", label="expert", lw=1.5)
-    ax.step(
-        hours,
-        [level[s] - 0.08 for s in y_pred],
-        where="post",
-        label="AugNet",
-        lw=1.0,
-        alpha=0.8,
-    )
-    ax.set_yticks([level[s] for s in order], [SLEEP_STAGE_NAMES[s] for s in order])
-    ax.set_xlabel("time (h)")
-    ax.set_title(f"Hypnogram of test subject {subject}: expert vs AugNet")
-    ax.legend(loc="lower right", fontsize=8)
-    fig.tight_layout()
-    return fig
-
-
-def write_report(out_dir, results, models, test, verbose=True):
-    """Write the report folder: scores, confusion matrices, hypnogram, policy.
-
-    Parameters
-    ----------
-    out_dir : str | pathlib.Path
-        Folder to write (created).
-    results : pandas.DataFrame
-        Scores, one row per method and seed.
-    models : dict
-        Fitted estimators of one seed, by method (``'augnet'`` among them).
-    test : tuple
-        ``(X, y, subjects)`` of the test windows of that seed.
-    verbose : bool
-        Print what is written.
-
-    Returns
-    -------
-    pathlib.Path
-        The report folder.
-    """
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    from .plotting import plot_policy
-
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    X, y, subjects = test
-    results.to_csv(out / "scores.csv", index=False)
-    summary = (
-        results.drop(columns="seed").groupby("method", sort=False).agg(["mean", "std"])
-    )
-    summary.columns = [f"{a}_{b}" for a, b in summary.columns]
-    (out / "scores.json").write_text(
-        json.dumps(
-            {
-                "per_seed": results.to_dict(orient="records"),
-                "summary": summary.reset_index().to_dict(orient="records"),
-            },
-            indent=2,
-        )
-    )
-    fig = _plot_confusions(models, X, y)
-    fig.savefig(out / "confusion_matrix.png", dpi=110)
-    plt.close(fig)
-    lines = [
-        "# Sleep staging report",
-        "",
-        "Test-set scores (per-subject split), mean over seeds:",
-        "",
-        "| method | balanced accuracy | kappa | macro-F1 | train time (s) |",
-        "|---|---|---|---|---|",
-    ]
-    for method, row in summary.iterrows():
-        lines.append(
-            f"| {method} | {row['balanced_accuracy_mean']:.3f} | "
-            f"{row['kappa_mean']:.3f} | {row['macro_f1_mean']:.3f} | "
-            f"{row['train_time_s_mean']:.0f} |"
-        )
-    lines += ["", "![confusion](confusion_matrix.png)", ""]
-    augnet = models.get("augnet")
-    if augnet is not None:
-        first = subjects[0]
-        mask = subjects == first
-        fig = _plot_hypnogram(y[mask], augnet.predict(X[mask]), first)
-        fig.savefig(out / "hypnogram.png", dpi=110)
-        plt.close(fig)
-        policy = augnet.policy_
-        policy.to_csv(out / "policy.csv", index=False)
-        fig = plot_policy(augnet)
-        fig.savefig(out / "policy.png", dpi=110)
-        plt.close(fig)
-        lines += [
-            "![hypnogram](hypnogram.png)",
-            "",
-            "Learned policy:",
-            "",
-            # tabulate, which to_markdown needs, comes with skorch
-            policy.to_markdown(index=False, floatfmt=".3f"),
-            "",
-            "![policy](policy.png)",
-            "",
-        ]
-    (out / "report.md").write_text("\n".join(lines))
-    _log(f"report written to {out.resolve()}", verbose)
-    return out

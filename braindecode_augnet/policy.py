@@ -76,6 +76,17 @@ def capped_transforms(table, min_weight=0.1):
     -------
     list of str
         One sentence per capped transform, suggesting a wider ``mag_range``.
+
+    Examples
+    --------
+    >>> from braindecode_augnet import AugmentationModule
+    >>> from braindecode_augnet.transforms import FTSurrogate, GaussianNoise
+    >>> module = AugmentationModule([[GaussianNoise(magnitude=1.0), FTSurrogate()]])
+    >>> for note in capped_transforms(policy_table(module)):
+    ...     print(note)
+    layer 0, GaussianNoise: magnitude at the top of mag_range=(0, 0.2); 0.2 is
+    the range's limit, not a learned value: widen mag_range to learn how far
+    the invariance goes.
     """
     notes = []
     capped = table[table["at_cap"] & (table["weight"] >= min_weight)]
@@ -109,6 +120,19 @@ def fixed_transforms(obj, min_weight=0.0):
     -------
     list of DifferentiableTransform
         Frozen transforms (no gradient, evaluation mode).
+
+    Examples
+    --------
+    >>> import torch
+    >>> from braindecode_augnet import AugmentationModule
+    >>> from braindecode_augnet.transforms import FTSurrogate, GaussianNoise
+    >>> module = AugmentationModule([[GaussianNoise(), FTSurrogate()]])
+    >>> with torch.no_grad():
+    ...     _ = module.layers[0].alpha.copy_(torch.tensor([0.0, 1.0]))
+    >>> fixed_transforms(module)  # the most weighted transform of each layer
+    [FTSurrogate(probability=1, magnitude=0.500, mag_range=(0.0, 1.0))]
+    >>> fixed_transforms(module)[0].raw_magnitude.requires_grad
+    False
     """
     chosen = []
     for layer in augmentation_layers(obj):

@@ -27,6 +27,18 @@ def augmentation_regularizer(obj):
     torch.Tensor
         Scalar, differentiable with respect to magnitudes, probabilities and
         layer weights.
+
+    Examples
+    --------
+    One layer of two candidates with equal weights (0.5) and magnitudes 0.5:
+
+    >>> from braindecode_augnet import AugmentationModule
+    >>> from braindecode_augnet.transforms import FTSurrogate, GaussianNoise
+    >>> module = AugmentationModule([[GaussianNoise(), FTSurrogate()]])
+    >>> reg = augmentation_regularizer(module)
+    >>> round(reg.item(), 4)  # || (0.5 * 0.5, 0.5 * 0.5) ||
+    0.3536
+    >>> reg.backward()  # pushes up magnitudes (and weights) when subtracted
     """
     layers = augmentation_layers(obj)
     if not layers:

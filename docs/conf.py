@@ -11,8 +11,15 @@ import sys
 import warnings
 from datetime import date
 
-# Import the package from this checkout even without an editable install.
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+DOCS = os.path.dirname(os.path.abspath(__file__))
+# Import the package from this checkout even without an editable install, and
+# the documentation's own helpers (docs/sphinxext).
+sys.path.insert(0, os.path.dirname(DOCS))
+sys.path.insert(0, os.path.join(DOCS, "sphinxext"))
+
+# The build never downloads anything: the examples read this variable and use
+# their synthetic data instead of Sleep-EDF (see examples/GALLERY_HEADER.rst).
+os.environ["BRAINDECODE_AUGNET_NO_DOWNLOAD"] = "1"
 
 # Third-party warnings printed at import or example time are not ours to fix.
 warnings.filterwarnings("ignore", message="Montage name 'standard_1020'")
@@ -31,33 +38,66 @@ version = ".".join(release.split(".")[:2])
 extensions = [
     "sphinx.ext.autodoc",
     "sphinx.ext.autosummary",
+    "sphinx.ext.intersphinx",
     "sphinx.ext.mathjax",
     "sphinx.ext.viewcode",
     "numpydoc",
     "sphinx_gallery.gen_gallery",
+    # docs/sphinxext: fix viewcode's "[docs]" links of objects documented
+    # under their module while others of the same file are re-exported
+    "viewcode_anchors",
 ]
 
 templates_path = ["_templates"]
 exclude_patterns = [
     "_build",
     "_templates",
+    "_intersphinx",
+    "sphinxext",
     "Thumbs.db",
     ".DS_Store",
     "**.ipynb_checkpoints",
-    "auto_examples/*.ipynb",
-    "auto_examples/*.py",
-    "auto_examples/*.zip",
-    "auto_examples/*.codeobj.json",
-    "auto_examples/*.md5",
+    "auto_examples/**.ipynb",
+    "auto_examples/**.py",
+    "auto_examples/**.zip",
+    "auto_examples/**.codeobj.json",
+    "auto_examples/**.md5",
 ]
 source_suffix = {".rst": "restructuredtext"}
 root_doc = "index"
 default_role = "literal"  # `x` renders as code, never as an unresolvable ref
 pygments_style = "sphinx"
 
-# No intersphinx: the build must run without network access. References to
-# torch, braindecode, skorch, ... render as plain code (nitpicky is off).
-nitpicky = False
+nitpicky = False  # references to what no inventory holds render as code
+
+# -- intersphinx -----------------------------------------------------------------
+# The build runs without network access, so the inventories of the projects we
+# link to are stored in docs/_intersphinx: minimal objects.inv files, written
+# by docs/_intersphinx/make_inventories.py from its list of objects and
+# addresses (no installed package ships one). Links point to the projects'
+# published documentation.
+
+
+def _load_inventory_table():
+    import importlib.util
+
+    path = os.path.join(DOCS, "_intersphinx", "make_inventories.py")
+    spec = importlib.util.spec_from_file_location("_make_inventories", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.INVENTORIES
+
+
+intersphinx_mapping = {
+    key: (url, os.path.join("_intersphinx", f"{key}.inv"))
+    for key, (_, _, url, _) in _load_inventory_table().items()
+}
+intersphinx_disabled_reftypes = ["std:doc"]
+
+# -- maths -----------------------------------------------------------------------
+# MathJax 3 is served with the pages (docs/_static/mathjax, see its README.txt)
+# rather than from a CDN, so that formulas render offline too.
+mathjax_path = "mathjax/tex-chtml.js"
 
 # -- autodoc / autosummary -----------------------------------------------------
 autosummary_generate = True  # stubs go to docs/generated (git-ignored)
@@ -77,6 +117,7 @@ autodoc_default_options = {
     "show-inheritance": True,
 }
 
+
 def _skip_member(app, what, name, obj, skip, options):
     if what != "class":
         return None
@@ -93,25 +134,82 @@ def _skip_member(app, what, name, obj, skip, options):
 numpydoc_show_class_members = False
 numpydoc_class_members_toctree = False
 numpydoc_attributes_as_param_list = True
-numpydoc_xref_param_type = False
+# Link the types of the Parameters / Returns sections (through intersphinx
+# for other projects); words that are not types stay plain.
+numpydoc_xref_param_type = True
+numpydoc_xref_aliases = {
+    # this package
+    "AugNet": "braindecode_augnet.AugNet",
+    "AugNetClassifier": "braindecode_augnet.AugNetClassifier",
+    "AugmentationLayer": "braindecode_augnet.AugmentationLayer",
+    "AugmentationModule": "braindecode_augnet.AugmentationModule",
+    "DifferentiableTransform": "braindecode_augnet.DifferentiableTransform",
+    "Involution": "braindecode_augnet.Involution",
+    "RandomPolicy": "braindecode_augnet.RandomPolicy",
+    # other projects
+    "array-like": ":term:`array-like <numpy:array_like>`",
+    "array_like": ":term:`numpy:array_like`",
+    "BaseConcatDataset": "braindecode.datasets.BaseConcatDataset",
+    "DataFrame": "pandas.DataFrame",
+    "EEGClassifier": "braindecode.EEGClassifier",
+    "Generator": "torch.Generator",
+    "Tensor": "torch.Tensor",
+    "ndarray": "numpy.ndarray",
+}
+numpydoc_xref_ignore = {
+    "type",
+    "optional",
+    "default",
+    "of",
+    "or",
+    "shape",
+    "same",
+    "as",
+    "with",
+    "each",
+    "in",
+    "one",
+    "the",
+    "instance",
+    "class",
+}
 numpydoc_validation_checks = set()
 
 # -- sphinx-gallery ------------------------------------------------------------
 sphinx_gallery_conf = {
     "examples_dirs": ["../examples"],
     "gallery_dirs": ["auto_examples"],
-    # Only examples named plot_*.py are executed; the others (mass_*.py, which
-    # need data that cannot be downloaded) are rendered without being run.
+    # One section per sub-folder of examples/ (with its GALLERY_HEADER.rst), in
+    # the order users need them; docs/sphinxext/gallery_order.py orders the
+    # examples within a section.
+    "subsection_order": [
+        "../examples/sleep_staging",
+        "../examples/learned_policies",
+        "../examples/motor_imagery",
+        "../examples/toy_problems",
+    ],
+    "within_subsection_order": "gallery_order.ExampleOrder",
+    # Only examples named plot_*.py are executed; the others (MASS, MOABB: data
+    # the build cannot download) are rendered without being run, with the
+    # thumbnail their sphinx_gallery_thumbnail_path comment names
+    # (docs/_static/thumbnails, drawn by make_thumbnails.py there).
     "filename_pattern": r"/plot_",
     "ignore_pattern": r"__init__\.py",
     "abort_on_example_error": True,
-    "within_subsection_order": "FileNameSortKey",
     "doc_module": ("braindecode_augnet",),
     "backreferences_dir": os.path.join("generated", "backreferences"),
     "remove_config_comments": True,
     "download_all_examples": False,
     "show_memory": False,
     "plot_gallery": "True",
+    # Figures at twice the resolution too, for high-density screens.
+    "image_srcset": ["2x"],
+    # Show what the examples print, not the repr of their last expression
+    # (the HTML repr of a fitted estimator, <matplotlib.legend.Legend ...>).
+    "capture_repr": (),
+    # No sg_execution_times pages: they time the build machine, and load
+    # their table scripts from CDNs.
+    "write_computation_times": False,
 }
 
 # -- HTML ----------------------------------------------------------------------
@@ -133,6 +231,9 @@ else:
 
 html_title = f"{project} {release}"
 html_show_sourcelink = False
+html_static_path = ["_static"]
+# Wide code and output blocks scroll instead of being cut (docs/_static).
+html_css_files = ["custom.css"]
 
 
 def _public_bases(app, name, obj, options, bases):

@@ -1,14 +1,17 @@
 """Tests of AugNetClassifier: fitting, skorch/sklearn conventions, errors."""
 
 import pickle
+import re
 
 import mne
 import numpy as np
 import pytest
 import torch
 from sklearn.base import clone
+from sklearn.exceptions import DataConversionWarning
 from sklearn.model_selection import GridSearchCV
 from skorch.callbacks import Checkpoint, EarlyStopping
+from skorch.dataset import ValidSplit
 from skorch.helper import predefined_split
 
 from braindecode_augnet import AugmentationModule, AugNet
@@ -267,3 +270,193 @@ def test_regulariser_warm_up_schedule():
     X, y = toy_data()
     with pytest.raises(ValueError, match="reg_warmup"):
         make_clf(reg_warmup=-1).fit(X, y)
+
+
+# ------------------------------------------------------------------ labels
+@pytest.mark.parametrize(
+    "labels",
+    [np.array(["maybe", "no", "yes"]), np.array([1, 5, 9]), np.array([-1, 0, 1])],
+    ids=["strings", "1-5-9", "minus-1-0-1"],
+)
+def test_labels_are_encoded_and_predictions_decoded(labels):
+    X, _ = toy_data()
+    y = labels[np.arange(len(X)) % 3]
+    clf = make_clf(max_epochs=1).fit(X, y)
+    np.testing.assert_array_equal(clf.classes_, labels)
+    assert clf.module_.trunk.out.out_features == 3
+    pred = clf.predict(X)
+    np.testing.assert_array_equal(pred, labels[clf.predict_proba(X).argmax(1)])
+    assert 0.0 <= clf.score(X, y) <= 1.0
+
+
+def test_validation_accuracy_compares_labels_with_labels():
+    X, y = toy_data()
+    scores = []
+    for labels in (np.array([0, 1]), np.array([5, 9]), np.array(["a", "b"])):
+        torch.manual_seed(0)
+        clf = make_clf(max_epochs=2, train_split=ValidSplit(4, stratified=True))
+        scores.append(clf.fit(X, labels[y]).history[:, "valid_acc"])
+    assert scores[0] == scores[1] == scores[2]
+
+
+def test_column_vector_y_is_raveled_with_a_warning():
+    X, y = toy_data()
+    with pytest.warns(DataConversionWarning, match="column-vector y"):
+        clf = make_clf(max_epochs=1).fit(X, y[:, None])
+    assert clf.predict(X).shape == (len(X),)
+    np.testing.assert_array_equal(clf.classes_, [0, 1])
+
+
+def test_continuous_targets_are_rejected_and_integral_floats_accepted():
+    X, y = toy_data()
+    fractional = np.array([0.2, 0.7, 1.9])[np.arange(len(X)) % 3]
+    with pytest.raises(ValueError, match="Unknown label type: continuous"):
+        make_clf(max_epochs=1).fit(X, fractional)
+    clf = make_clf(max_epochs=1).fit(X, y.astype(float))
+    assert set(clf.predict(X)) <= {0.0, 1.0}
+
+
+def test_partial_fit_keeps_the_classes_of_the_first_fit():
+    X, y = toy_data()
+    clf = make_clf(max_epochs=1).fit(X, np.array(["a", "b"])[y])
+    clf.partial_fit(X[y == 1], np.full(int(y.sum()), "b"))
+    np.testing.assert_array_equal(clf.classes_, ["a", "b"])
+    with pytest.raises(ValueError, match=r"not in classes \['a', 'b'\]: \['c'\]"):
+        clf.partial_fit(X, np.array(["a", "c"])[y])
+
+
+# -------------------------------------------------------------- divergence
+def test_infinite_reg_is_rejected():
+    X, y = toy_data()
+    with pytest.raises(ValueError, match=r"reg must be a number >= 0 \(finite\)"):
+        make_clf(reg=np.inf).fit(X, y)
+
+
+def test_non_finite_training_loss_stops_training():
+    X, y = toy_data()
+    with pytest.raises(FloatingPointError, match="Standardise the inputs"):
+        make_clf(max_epochs=3).fit(X * 1e20, y)
+
+
+def test_predict_with_a_nan_policy_names_it():
+    X, y = toy_data()
+    clf = make_clf(max_epochs=1).fit(X, y)
+    with torch.no_grad():
+        clf.module_.augmentation.layers[0].alpha.fill_(float("nan"))
+    with pytest.raises(ValueError, match="augmentation policy has NaN"):
+        clf.predict(X)
+
+
+# -------------------------------------------------- numbers of any type
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("reg", np.int64(1)),
+        ("reg", np.float32(0.1)),
+        ("reg", torch.tensor(0.5)),
+        ("temperature", np.float32(0.1)),
+        ("temperature", torch.tensor(0.1)),
+        ("init_magnitude", np.float32(0.3)),
+        ("reg_warmup", np.int64(1)),
+        ("n_copies", np.int64(2)),
+        ("n_copies", torch.tensor(2)),
+        ("n_copies_train", np.int64(2)),
+        ("aug_lr", np.float32(0.1)),
+        ("magnitude_lr", torch.tensor(0.1)),
+    ],
+)
+def test_numeric_parameters_accept_numpy_and_tensor_numbers(name, value):
+    X, y = toy_data()
+    kwargs = {name: value}
+    if name == "init_magnitude":
+        kwargs.update(augmentation="eeg", module__sfreq=SFREQ)
+    clf = make_clf(max_epochs=1, **kwargs).fit(X, y)
+    assert np.isfinite(clf.history[-1, "train_loss"])
+    assert clf.predict(X).shape == (len(X),)
+    assert all(type(g["lr"]) is float for g in clf.optimizer_.param_groups)
+
+
+def test_grid_search_over_a_numpy_range():
+    X, y = toy_data()
+    search = GridSearchCV(
+        make_clf(max_epochs=1), {"reg": np.arange(2)}, cv=2, error_score="raise"
+    )
+    search.fit(X, y)
+    assert search.best_params_["reg"] in (0, 1)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"init_magnitude": 1.5}, "init_magnitude must be a number in"),
+        ({"temperature": None}, "temperature must be a number > 0, got None"),
+        ({"aug_weight_decay": -1}, "aug_weight_decay must be a number >= 0"),
+        ({"reg_warmup": 0.5}, "reg_warmup must be an integer >= 0"),
+        ({"aug_lr": "fast"}, "aug_lr must be a number > 0, got 'fast'"),
+    ],
+)
+def test_numeric_parameter_messages_name_the_parameter(kwargs, match):
+    X, y = toy_data()
+    with pytest.raises(ValueError, match=match):
+        make_clf(augmentation="eeg", module__sfreq=SFREQ, **kwargs).fit(X, y)
+
+
+# ------------------------------------------------------------------ shapes
+def test_predict_on_another_shape_says_what_was_fitted(fitted):
+    clf, X, _ = fitted
+    assert (clf.n_chans_, clf.n_times_) == (2, 100)
+    with pytest.raises(ValueError, match="fitted on 2 channels and 100 time samples"):
+        clf.predict(toy_data(n=8, n_chans=3)[0])
+    with pytest.raises(ValueError, match="got 2 channels and 80 time samples"):
+        clf.predict_proba(toy_data(n=8, n_times=80)[0])
+
+
+def test_refit_on_new_shapes():
+    X, y = toy_data()
+    clf = make_clf(max_epochs=1, module__sfreq=SFREQ).fit(X, y)
+    X3, _ = toy_data(n_chans=3, n_times=80)
+    clf.fit(X3, np.arange(len(X3)) % 4)
+    assert (clf.n_chans_, clf.n_times_) == (3, 80)
+    assert clf.module_.trunk.conv.in_channels == 3
+    assert clf.module_.trunk.out.out_features == len(clf.classes_) == 4
+    assert clf.module__sfreq == SFREQ  # what the user set is kept
+    assert clf.predict(X3).shape == (len(X3),)
+
+
+# ------------------------------------------------------------- repeatable
+def test_predictions_are_repeatable_and_survive_pickling(fitted):
+    clf, X, _ = fitted
+    proba = clf.predict_proba(X)
+    np.testing.assert_array_equal(clf.predict_proba(X), proba)
+    restored = pickle.loads(pickle.dumps(clf))
+    np.testing.assert_array_equal(restored.predict_proba(X), proba)
+    np.testing.assert_array_equal(restored.predict(X), clf.predict(X))
+
+
+# ---------------------------------------------------------------- messages
+def test_empty_and_flat_augmentation_messages():
+    X, y = toy_data()
+    with pytest.raises(ValueError, match="at least one layer") as info:
+        make_clf(augmentation=[]).fit(X, y)
+    assert "got list" not in str(info.value)
+    with pytest.raises(TypeError, match=re.escape("Wrap it as [[SignFlip(...), ...]]")):
+        make_clf(augmentation=[T.SignFlip()]).fit(X, y)
+
+
+def test_numpy_random_state_with_a_list_augmentation():
+    X, y = toy_data()
+    clf = make_clf(random_state=np.random.RandomState(0), max_epochs=1).fit(X, y)
+    np.testing.assert_array_equal(clf.predict_proba(X), clf.predict_proba(X))
+
+
+def test_temperature_set_after_fit_is_used():
+    X, y = toy_data()
+    clf = make_clf(max_epochs=1).fit(X, y)
+    clf.set_params(temperature=3.0)
+    clf.predict(X[:4])
+    assert [lay.temperature for lay in clf.module_.augmentation.layers] == [3.0, 3.0]
+    module = AugmentationModule(layers(), temperature=0.2)
+    clf = make_clf(augmentation=module, max_epochs=1).fit(X, y)
+    clf.set_params(temperature=3.0)
+    clf.predict(X[:4])  # the layers of a given AugmentationModule are kept
+    assert [lay.temperature for lay in clf.module_.augmentation.layers] == [0.2, 0.2]

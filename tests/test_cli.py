@@ -1,17 +1,13 @@
-"""Tests of the command line and of the sleep-staging pipeline behind it."""
+"""Tests of the command line (the pipeline behind it: test_pipeline.py)."""
 
+import inspect
 import json
 
-import numpy as np
 import pandas as pd
 import pytest
 
+from braindecode_augnet import pipeline
 from braindecode_augnet.cli import build_parser, main
-from braindecode_augnet.pipeline import (
-    load_sleep_windows,
-    prepare_sleep_split,
-    sleep_scores,
-)
 
 TINY = [
     "--n-subjects",
@@ -79,13 +75,32 @@ def test_offline_sleep_physionet_fails_fast(monkeypatch, capsys):
     assert "Sleep-EDF" in capsys.readouterr().err
 
 
-def test_split_and_scores():
-    windows = load_sleep_windows(n_subjects=5, n_hours=0.5, verbose=False)
-    split = prepare_sleep_split(windows, seed=0)
-    assert split["X_train"].dtype == np.float32
-    assert split["X_train"].shape[1:] == (2, 3000)
-    assert abs(float(np.std(split["X_train"])) - 1.0) < 1e-3
-    assert split["sfreq"] == 100.0 and len(split["chs_info"]) == 2
-    assert split["class_weights"].shape == (5,)
-    perfect = sleep_scores(split["y_test"], split["y_test"])
-    assert perfect == {"balanced_accuracy": 1.0, "kappa": 1.0, "macro_f1": 1.0}
+def _default(func, name):
+    return inspect.signature(func).parameters[name].default
+
+
+def test_defaults_and_choices_are_the_pipelines():
+    """One home for each constant: the CLI reads them from the pipeline."""
+    args = build_parser().parse_args([])
+    load, train = pipeline.load_sleep_windows, pipeline.train_sleep_models
+    assert args.dataset == _default(load, "dataset")
+    assert args.n_subjects == _default(load, "n_subjects")
+    assert args.n_hours == _default(load, "n_hours")
+    assert args.epochs == _default(train, "max_epochs")
+    assert args.n_copies == _default(train, "n_copies")
+    assert args.device == _default(train, "device")
+    assert tuple(args.methods) == _default(train, "methods")
+    assert args.seeds == [_default(train, "seed")]
+    actions = {a.dest: a for a in build_parser()._actions}
+    assert tuple(actions["dataset"].choices) == pipeline.DATASETS
+    assert tuple(actions["methods"].choices) == pipeline.METHODS
+
+
+@pytest.mark.parametrize(
+    ("option", "value"), [("--dataset", "edf"), ("--methods", "mixup")]
+)
+def test_unknown_choices_are_rejected(option, value, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        build_parser().parse_args([option, value])
+    assert exit_info.value.code == 2
+    assert "invalid choice" in capsys.readouterr().err

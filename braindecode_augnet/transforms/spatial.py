@@ -52,6 +52,18 @@ class ChannelsSymmetry(Involution):
     .. [1] Deiss, O., Biswal, S., Jin, J., Sun, H., Westover, M. B., & Sun, J.
        (2018). HAMLET: interpretable human and machine co-learning technique.
        arXiv:1803.09702.
+
+    Examples
+    --------
+    >>> import torch
+    >>> tr = ChannelsSymmetry(ordered_ch_names=["C3", "C4", "Cz"], random_state=0)
+    >>> tr.permutation  # C3 <-> C4, Cz stays
+    [1, 0, 2]
+    >>> X = torch.randn(2, 3, 50)
+    >>> torch.equal(tr.apply_transform(X, tr.sample_params(X)), X[:, [1, 0, 2]])
+    True
+    >>> round(tr.probability.item(), 2)  # learned, on [0, 0.5]
+    0.25
     """
 
     def __init__(
@@ -121,6 +133,18 @@ class ChannelsDropout(_ChannelProportion):
     .. [1] Saeed, A., Grangier, D., Pietquin, O., & Zeghidour, N. (2021).
        Learning from heterogeneous EEG signals with differentiable channel
        reordering. ICASSP 2021, 1255-1259.
+
+    Examples
+    --------
+    >>> import torch
+    >>> tr = ChannelsDropout(magnitude=0.5, random_state=0)
+    >>> out = tr(torch.ones(1000, 4, 10))
+    >>> dropped = (out[..., 0] == 0).float().mean().item()
+    >>> round(dropped, 1)  # about half the channels
+    0.5
+    >>> out.sum().backward()  # the proportion gets a gradient
+    >>> tr.raw_magnitude.grad is not None
+    True
     """
 
     def _sample_op_params(self, X):
@@ -160,6 +184,17 @@ class ChannelsShuffle(_ChannelProportion):
     .. [1] Saeed, A., Grangier, D., Pietquin, O., & Zeghidour, N. (2021).
        Learning from heterogeneous EEG signals with differentiable channel
        reordering. ICASSP 2021, 1255-1259.
+
+    Examples
+    --------
+    The channels of each example are permuted, never changed:
+
+    >>> import torch
+    >>> tr = ChannelsShuffle(magnitude=1.0, random_state=0)
+    >>> X = torch.arange(4.0).reshape(1, 4, 1).repeat(8, 1, 5)
+    >>> out = tr(X)
+    >>> torch.equal(out.sort(dim=1).values, X)
+    True
     """
 
     def _sample_op_params(self, X):
@@ -217,6 +252,21 @@ class SensorsRotation(DifferentiableTransform):
     .. [1] Krell, M. M., & Kim, S. K. (2017). Rotational data augmentation for
        electroencephalographic data. 39th Annual International Conference of
        the IEEE Engineering in Medicine and Biology Society, 471-474.
+
+    Examples
+    --------
+    >>> import torch
+    >>> names = ["Fz", "C3", "Cz", "C4", "Pz"]
+    >>> tr = SensorsRotation(ordered_ch_names=names, axis="z", magnitude=0.5)
+    >>> round(tr.op_value.item(), 1)  # maximal angle in degrees
+    15.0
+    >>> X = torch.randn(2, 5, 100)
+    >>> tr(X).shape
+    torch.Size([2, 5, 100])
+    >>> tr.raw_magnitude.data.fill_(0.0)  # 0 degrees: exactly the identity
+    tensor(0.)
+    >>> torch.allclose(tr(X), X)
+    True
     """
 
     def __init__(
@@ -313,6 +363,12 @@ class SensorsZRotation(_FixedAxisRotation):
     """Rotate the sensors around the z (vertical) axis.
 
     See :class:`SensorsRotation` for the parameters (all but ``axis``).
+
+    Examples
+    --------
+    >>> tr = SensorsZRotation(ordered_ch_names=["C3", "Cz", "C4"], magnitude=1.0)
+    >>> tr.axis, tr.op_value.item()
+    ('z', 30.0)
     """
 
     _axis = "z"

@@ -9,7 +9,17 @@ __all__ = ["FTSurrogate", "FrequencyShift", "check_sfreq"]
 
 
 def check_sfreq(sfreq):
-    """``sfreq`` as a positive float, or a ValueError saying what to pass."""
+    """``sfreq`` as a positive float, or a ValueError saying what to pass.
+
+    Examples
+    --------
+    >>> check_sfreq(100)
+    100.0
+    >>> check_sfreq(None)
+    Traceback (most recent call last):
+    ...
+    ValueError: sfreq is required: pass the sampling frequency in Hz.
+    """
     if sfreq is None:
         raise ValueError("sfreq is required: pass the sampling frequency in Hz.")
     try:
@@ -102,6 +112,17 @@ class FTSurrogate(DifferentiableTransform):
        Clifford, G. D. (2018). Addressing class imbalance in classification
        problems of noisy signals by using Fourier transform surrogates.
        arXiv:1806.08675.
+
+    Examples
+    --------
+    Random phases leave the amplitude spectrum of each signal unchanged:
+
+    >>> import torch
+    >>> tr = FTSurrogate(magnitude=1.0, random_state=0)
+    >>> X = torch.randn(4, 2, 256, dtype=torch.float64)
+    >>> spectrum = torch.fft.rfft(tr(X)).abs()
+    >>> torch.allclose(spectrum, torch.fft.rfft(X).abs())
+    True
     """
 
     def __init__(

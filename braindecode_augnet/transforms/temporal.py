@@ -62,6 +62,26 @@ class SignFlip(Involution):
     .. [1] Rommel, C., Paillard, J., Moreau, T., & Gramfort, A. (2022). Data
        augmentation for learning predictive models on EEG: a systematic
        comparison. Journal of Neural Engineering, 19(6), 066020.
+
+    Examples
+    --------
+    The learned probability is half the magnitude, on [0, 0.5]:
+
+    >>> import torch
+    >>> tr = SignFlip(probability=0.25, random_state=0)
+    >>> round(tr.probability.item(), 2), round(tr.magnitude.item(), 2)
+    (0.25, 0.5)
+    >>> X = torch.randn(4, 2, 100)
+    >>> torch.equal(tr.apply_transform(X, tr.sample_params(X)), -X)  # the op
+    True
+
+    Probability 1 is refused: every example would then be flipped, at
+    training and at test time alike, which gives no invariance.
+
+    >>> SignFlip(probability=1.0)
+    Traceback (most recent call last):
+    ...
+    ValueError: SignFlip learns a probability in [0, 0.5], ...
     """
 
     def apply_transform(self, X, params):
@@ -95,6 +115,20 @@ class GaussianNoise(DifferentiableTransform):
     .. [1] Wang, F., Zhong, S. H., Peng, J., Jiang, J., & Liu, Y. (2018). Data
        augmentation for EEG-based emotion recognition with deep convolutional
        neural networks. MultiMedia Modeling, 82-93.
+
+    Examples
+    --------
+    With ``relative=True`` the learned standard deviation is a fraction of
+    each channel's, whatever the units of ``X``:
+
+    >>> import torch
+    >>> tr = GaussianNoise(magnitude=0.5, relative=True, random_state=0)
+    >>> round(tr.op_value.item(), 3)  # 0.5 of the way through (0, 0.2)
+    0.1
+    >>> X = 1e-5 * torch.randn(64, 2, 1000)  # e.g. volts
+    >>> noise = tr(X) - X
+    >>> round((noise.std() / X.std()).item(), 1)
+    0.1
     """
 
     def __init__(
@@ -138,6 +172,16 @@ class SmoothTimeMask(DifferentiableTransform):
     .. [1] Mohsenvand, M. N., Izadi, M. R., & Maes, P. (2020). Contrastive
        representation learning for electroencephalogram classification.
        Machine Learning for Health, 238-253.
+
+    Examples
+    --------
+    >>> import torch
+    >>> tr = SmoothTimeMask(magnitude=0.25, random_state=0)
+    >>> round(tr.op_value.item())  # mask length in samples
+    25
+    >>> out = tr(torch.ones(2, 1, 300))
+    >>> bool((out < 0.5).sum(dim=-1).eq(25).all())  # 25 samples masked
+    True
     """
 
     def __init__(
@@ -177,6 +221,16 @@ class AmplitudeScale(DifferentiableTransform):
     .. [1] Mohsenvand, M. N., Izadi, M. R., & Maes, P. (2020). Contrastive
        representation learning for electroencephalogram classification.
        Machine Learning for Health, 238-253.
+
+    Examples
+    --------
+    >>> import torch
+    >>> tr = AmplitudeScale(magnitude=1.0, random_state=0)
+    >>> tr.op_value.item(), tr.at_cap  # scales within [1/2, 2], at the cap
+    (1.0, True)
+    >>> scale = tr(torch.ones(8, 2, 10))[..., 0]
+    >>> bool(((scale >= 0.5) & (scale <= 2.0)).all())
+    True
     """
 
     def __init__(

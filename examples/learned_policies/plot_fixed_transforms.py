@@ -10,8 +10,9 @@ they plug into :class:`braindecode.augmentation.AugmentedDataLoader` to train
 any :class:`braindecode.EEGClassifier`, without AugNet's augmentation layers
 and without averaging copies at inference.
 
-This example learns a policy on synthetic sleep data, then trains the same
-network with and without that fixed augmentation.
+This example learns a policy on synthetic sleep data (simulated nights, not
+real EEG), then trains the same network with and without that fixed
+augmentation.
 """
 
 # Authors: braindecode-augnet developers
@@ -25,7 +26,9 @@ network with and without that fixed augmentation.
 # Six synthetic nights of one hour (no real EEG: see
 # :func:`~braindecode_augnet.datasets.make_synthetic_sleep`), cut into 30-s
 # windows and split by subject: three subjects to train, one to validate, two
-# to test.
+# to test. The windows are divided by the standard deviation of the training
+# windows, so that the transforms' ranges (in the units of the data) are
+# fractions of the signal's standard deviation.
 
 import numpy as np
 import torch
@@ -91,7 +94,13 @@ augnet = AugNetClassifier(
     **network,
 )
 augnet.fit(X_train, y_train)
-print(augnet.policy_.round(3).to_string(index=False))
+columns = ["layer", "transform", "weight", "magnitude", "probability", "op_value"]
+print(augnet.policy_[columns].round(3).to_string(index=False))
+
+# %%
+# AugNet's ``train_loss`` is the negative log-likelihood minus ``reg`` times
+# the regulariser ``aug_reg``: it turns negative as the regulariser grows,
+# and says nothing about the fit by itself.
 
 # %%
 # Exporting it
@@ -116,7 +125,11 @@ import matplotlib.pyplot as plt
 window = torch.as_tensor(X_train[:1])
 times = np.arange(window.shape[-1]) / sfreq
 fig, axes = plt.subplots(
-    len(transforms), 1, figsize=(10, 2.2 * len(transforms)), sharex=True
+    len(transforms),
+    1,
+    figsize=(6.4, 1.9 * len(transforms)),
+    sharex=True,
+    layout="constrained",
 )
 for ax, transform in zip(np.atleast_1d(axes), transforms):
     torch.manual_seed(SEED)
@@ -126,9 +139,8 @@ for ax, transform in zip(np.atleast_1d(axes), transforms):
         ax.plot(times, window[0, ch] + offset, color="0.6", lw=0.6)
         ax.plot(times, augmented[0, ch] + offset, color=f"C{ch}", lw=0.6)
     ax.set_yticks([])
-    ax.set_title(f"{transform} (grey: original)", fontsize=9)
+    ax.set_title(f"{type(transform).__name__} (grey: original)")
 ax.set_xlabel("time (s)")
-fig.tight_layout()
 
 # %%
 # Training with the fixed augmentation
@@ -188,19 +200,19 @@ import pandas as pd
 scores = pd.DataFrame(scores).T
 print(scores.round(3))
 
-fig, axes = plt.subplots(1, 2, figsize=(11, 3.5))
+fig, axes = plt.subplots(1, 2, figsize=(6.4, 3.6), layout="constrained")
 for name, clf in classifiers.items():
     axes[0].plot(clf.history[:, "valid_bacc"], "o-", label=name)
 axes[0].set_xlabel("epoch")
 axes[0].set_ylabel("validation balanced accuracy")
 axes[0].set_xticks(range(len(clf.history)), range(1, len(clf.history) + 1))
-axes[0].legend(fontsize=8)
-scores.T.plot.bar(ax=axes[1], rot=0)
+short_names = {"balanced_accuracy": "bal. acc.", "macro_f1": "macro F1"}
+scores.T.rename(index=short_names).plot.bar(ax=axes[1], rot=0, legend=False)
 axes[1].set_ylim(0, 1)
 axes[1].set_ylabel("test score")
-axes[1].legend(fontsize=8, loc="lower right")
-fig.suptitle("Fixed AugNet policy vs no augmentation (synthetic sleep)")
-fig.tight_layout()
+handles, labels = axes[0].get_legend_handles_labels()
+fig.legend(handles, labels, loc="outside lower center", ncol=2, frameon=False)
+fig.suptitle("Fixed AugNet policy vs no augmentation\n(synthetic sleep)")
 plt.show()
 
 # %%
@@ -210,4 +222,4 @@ plt.show()
 # AugNet, ordinary augmentation keeps the magnitudes fixed and does not
 # average augmented copies at inference, so the invariance it gives the
 # network is only learned from the augmented training batches (see
-# :ref:`sphx_glr_auto_examples_plot_policy_and_invariance.py`).
+# :ref:`sphx_glr_auto_examples_learned_policies_plot_policy_and_invariance.py`).

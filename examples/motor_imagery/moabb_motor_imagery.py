@@ -1,6 +1,6 @@
 """
-Motor imagery on BCI Competition IV 2a (MOABB) with AugNet
-==========================================================
+Motor imagery on BCI Competition IV 2a (MOABB) with AugNet (not run here)
+=========================================================================
 
 Sleep staging uses two EEG channels; motor imagery decoding uses a montage
 of 22 electrodes named in the 10-20 system, where *spatial* augmentations
@@ -21,7 +21,8 @@ network trained without augmentation.
    ``moabb.datasets.fake.FakeDataset`` generates random signals on three
    channels (``C3``, ``Cz``, ``C4``) with three fake classes, so the whole
    pipeline runs in a few minutes on a CPU without any download (and scores
-   at chance).
+   at chance). The picture of this example in the gallery illustrates a
+   sensor rotation on the 22 electrodes; it is not one of its results.
 """
 
 # Authors: braindecode-augnet developers
@@ -42,6 +43,8 @@ import numpy as np
 import torch
 
 from braindecode_augnet.datasets import load_moabb
+
+# sphinx_gallery_thumbnail_path = "_static/thumbnails/moabb_motor_imagery.png"
 
 DATASET_NAME = "BNCI2014_001"  # "FakeDataset" runs offline, without download
 SUBJECT_ID = 3
@@ -125,7 +128,9 @@ print(
 # * ``ChannelsDropout`` and ``SignFlip``.
 #
 # The time-frequency layer holds the transforms of the ``"eeg"`` preset. Each
-# transform starts at magnitude (or probability) 0.5.
+# transform starts at magnitude 0.5, as in the preset: for the involutions
+# (``ChannelsSymmetry``, ``SignFlip``, ``TimeReverse``), which learn their
+# probability of being applied on [0, 0.5], that is probability 0.25.
 
 from braindecode_augnet import transforms as T
 
@@ -133,12 +138,12 @@ augmentation = [
     [
         T.SensorsZRotation(ordered_ch_names=ch_names, magnitude=0.5),
         T.SensorsYRotation(ordered_ch_names=ch_names, magnitude=0.5),
-        T.ChannelsSymmetry(ordered_ch_names=ch_names, probability=0.5),
+        T.ChannelsSymmetry(ordered_ch_names=ch_names, probability=0.25),
         T.ChannelsDropout(magnitude=0.5),
-        T.SignFlip(probability=0.5),
+        T.SignFlip(probability=0.25),
     ],
     [
-        T.TimeReverse(probability=0.5),
+        T.TimeReverse(probability=0.25),
         T.GaussianNoise(magnitude=0.5),
         T.SmoothTimeMask(magnitude=0.5),
         T.FTSurrogate(magnitude=0.5),
@@ -218,7 +223,8 @@ import matplotlib.pyplot as plt
 
 from braindecode_augnet import plot_policy
 
-print(augnet.policy_.round(3).to_string(index=False))
+columns = ["layer", "transform", "weight", "magnitude", "probability", "op_value"]
+print(augnet.policy_[columns].round(3).to_string(index=False))
 fig = plot_policy(augnet)
 plt.show()
 

@@ -3,9 +3,9 @@ Reading a learned policy and measuring invariance
 =================================================
 
 AugNet learns an augmentation *policy*: in each augmentation layer, a weight
-per candidate transform and a magnitude (or a probability) per transform.
-This example fits :class:`~braindecode_augnet.AugNetClassifier` briefly on
-synthetic sleep data, reads the policy with ``policy_`` and
+per candidate transform and a magnitude per transform. This example fits
+:class:`~braindecode_augnet.AugNetClassifier` briefly on synthetic sleep
+data (simulated nights, not real EEG), reads the policy with ``policy_`` and
 :func:`~braindecode_augnet.plot_policy`, and then measures with
 :func:`~braindecode_augnet.invariance` how invariant the resulting network is
 to a few transforms, compared to the same network trained without
@@ -27,7 +27,10 @@ augmentation.
 # cuts them into labelled 30-s windows. The subjects differ by nuisances an
 # augmentation can undo: their alpha peak frequency, a mirrored montage
 # (channels swapped), a flipped polarity and an amplitude scale. One subject
-# is kept for testing.
+# is kept for testing. The windows are divided by the standard deviation of
+# the training windows: the transforms' ranges are in the units of the data
+# (e.g. a noise standard deviation up to 0.2), fractions of the signal's
+# standard deviation once it is standardised.
 
 import numpy as np
 import pandas as pd
@@ -74,8 +77,8 @@ print(f"train {X_train.shape}, test {X_test.shape}")
 # (time reversal, Gaussian noise, smooth time mask, Fourier-transform
 # surrogate, frequency shift), every transform starting at magnitude 0.5,
 # with the regulariser warmed up over the first two epochs (``reg_warmup``,
-# see :ref:`sphx_glr_auto_examples_plot_sleep_staging.py`). Both networks
-# start from the same initialisation and see the same batches.
+# see :ref:`sphx_glr_auto_examples_sleep_staging_plot_sleep_staging.py`).
+# Both networks start from the same initialisation and see the same batches.
 
 from braindecode import EEGClassifier
 from braindecode.models import SleepStagerChambon2018
@@ -110,6 +113,12 @@ for name, clf in [("AugNet", augnet), ("no augmentation", plain)]:
     print(f"{name}: test accuracy {clf.score(X_test, y_test):.3f}")
 
 # %%
+# AugNet's ``train_loss`` is the negative log-likelihood *minus* ``reg``
+# times the regulariser (``aug_reg``, the norm of the weighted magnitudes),
+# which is why it turns negative: it cannot be compared with the plain
+# network's ``train_loss``, a negative log-likelihood alone.
+
+# %%
 # The learned policy
 # ------------------
 #
@@ -117,28 +126,40 @@ for name, clf in [("AugNet", augnet), ("no augmentation", plain)]:
 #
 # * ``weight``: its weight in its layer (the softmax of learned logits; the
 #   weights of a layer sum to one);
-# * ``magnitude``: its learned magnitude in [0, 1] (NaN for the transforms
-#   without one: sign flip, time reversal and channel symmetry, which learn
-#   their ``probability`` instead);
+# * ``magnitude``: its learned magnitude in [0, 1];
+# * ``probability``: the probability of augmenting an example. The
+#   involutions (sign flip, time reversal, channel symmetry: operations that
+#   undo themselves) learn it, as half their magnitude, on [0, 0.5], since
+#   invariance to an involution is largest at probability 0.5; the other
+#   transforms always apply (probability 1);
 # * ``op_value``: the magnitude in the unit of the operation, e.g. the
-#   largest frequency shift in Hz or the length of the time mask in samples.
+#   largest frequency shift in Hz or the length of the time mask in samples
+#   (for involutions, the probability);
+# * ``mag_range`` and ``at_cap``: the range magnitudes 0 to 1 map onto, and
+#   whether the magnitude sits at its top, where the value reported is the
+#   range's limit rather than a learned value
+#   (:func:`~braindecode_augnet.capped_transforms` says so in words).
+
+from braindecode_augnet import capped_transforms
 
 policy = augnet.policy_
-print(policy.round(3).to_string(index=False))
+columns = ["layer", "transform", "weight", "magnitude", "probability", "op_value"]
+print(policy[columns].round(3).to_string(index=False))
+print("\n".join(capped_transforms(policy)) or "No selected transform at its cap.")
 
 # %%
-# :func:`~braindecode_augnet.plot_policy` draws one column per layer: the
-# final weights and magnitudes (top), then the weights (middle) and the
-# magnitudes (bottom) after each epoch, read from the classifier's
-# ``history``. The regulariser pushes the magnitudes up, the classification
-# loss pulls down those of the transforms that destroy information the
-# classes depend on, and the weights move towards the transforms the data
-# tolerate best.
+# :func:`~braindecode_augnet.plot_policy` draws one row per layer: the
+# weights (left) and the magnitudes (right) after each epoch, read from the
+# classifier's ``history``, with their final values in the legend. The
+# regulariser pushes the magnitudes up, the classification loss pulls down
+# those of the transforms that destroy information the classes depend on,
+# and the weights move towards the transforms the data tolerate best.
 
 import matplotlib.pyplot as plt
 
 from braindecode_augnet import plot_policy
 
+# sphinx_gallery_thumbnail_number = 2
 fig = plot_policy(augnet)
 
 # %%
@@ -158,9 +179,11 @@ fig = plot_policy(augnet)
 # returned.
 #
 # The transforms come from :mod:`braindecode_augnet.transforms`, frozen
-# (``freeze()``) at a fixed strength: a sign flip, a random shuffle of the two
-# channels and a time reversal, always applied, a channel dropout of one
-# channel in two and a Fourier-transform surrogate with fully random phases.
+# (``freeze()``) at a fixed strength. ``invariance`` applies a transform's
+# operation to *every* example, whatever its probability, so ``T.SignFlip()``
+# measures the invariance to sign flips: a sign flip, a random shuffle of the
+# two channels and a time reversal, a channel dropout of one channel in two
+# and a Fourier-transform surrogate with fully random phases.
 
 from braindecode_augnet import invariance
 from braindecode_augnet import transforms as T
@@ -169,8 +192,8 @@ probes = {
     "SignFlip": T.SignFlip(),
     "ChannelsShuffle": T.ChannelsShuffle(magnitude=1.0),
     "TimeReverse": T.TimeReverse(),
-    "ChannelsDropout\n(p = 0.5)": T.ChannelsDropout(magnitude=0.5),
-    "FTSurrogate\n(random phases)": T.FTSurrogate(magnitude=1.0),
+    "ChannelsDropout (p = 0.5)": T.ChannelsDropout(magnitude=0.5),
+    "FTSurrogate (random phases)": T.FTSurrogate(magnitude=1.0),
 }
 for transform in probes.values():
     transform.freeze()
@@ -188,7 +211,7 @@ models = {
 }
 scores = pd.DataFrame(
     {
-        name.replace("\n", " "): [
+        name: [
             invariance(model, X_test, tr, random_state=SEED)
             for model in models.values()
         ]
@@ -201,18 +224,17 @@ print(scores.round(2).T.to_string())
 # %%
 # A bar per model and transform:
 
-fig, ax = plt.subplots(figsize=(10, 4))
+fig, ax = plt.subplots(figsize=(6.4, 4.2), layout="constrained")
 x = np.arange(len(probes))
 width = 0.8 / len(models)
 for i, name in enumerate(models):
     offset = (i - (len(models) - 1) / 2) * width
     ax.bar(x + offset, scores.loc[name], width, label=name)
-ax.set_xticks(x, list(probes), fontsize=8)
+ax.set_xticks(x, list(probes), rotation=25, ha="right", rotation_mode="anchor")
 ax.set_ylabel("median invariance")
 ax.set_ylim(min(0.0, scores.to_numpy().min() - 0.05), 1.05)
-ax.set_title("Invariance to frozen transforms (synthetic sleep, test subject)")
-ax.legend(fontsize=8, loc="lower left")
-fig.tight_layout()
+ax.set_title("Invariance to frozen transforms\n(synthetic sleep, test subject)")
+fig.legend(loc="outside lower center", ncol=3, frameon=False)
 
 # %%
 # Invariance is not always desirable
@@ -244,7 +266,7 @@ curves = {
 }
 print(pd.DataFrame(curves, index=pd.Index(max_shifts, name="max shift (Hz)")).round(2))
 
-fig, ax = plt.subplots(figsize=(6, 3.5))
+fig, ax = plt.subplots(figsize=(6.4, 4.0), layout="constrained")
 for name, values in curves.items():
     ax.plot(max_shifts, values, "o-", label=name)
 ax.axvline(
@@ -257,8 +279,7 @@ ax.axvline(
 ax.set_xlabel("maximal frequency shift (Hz)")
 ax.set_ylabel("median invariance")
 ax.set_title("Invariance to frequency shifts")
-ax.legend(fontsize=8)
-fig.tight_layout()
+fig.legend(loc="outside lower center", ncol=2, frameon=False)
 plt.show()
 
 # %%

@@ -1,4 +1,4 @@
-"""Shared sleep pipeline: preprocessing, windowing, splits, arrays."""
+"""Tests of datasets/sleep.py: preprocessing, windowing, splits, arrays."""
 
 import mne
 import numpy as np

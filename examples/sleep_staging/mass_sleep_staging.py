@@ -1,15 +1,14 @@
 """
-Sleep staging on MASS with AugNet
-=================================
+Sleep staging on MASS with AugNet (not run here)
+================================================
 
-This example runs the sleep-staging comparison of
-:ref:`sphx_glr_auto_examples_plot_sleep_staging.py` at full size on the
-Montreal Archive of Sleep Studies (MASS, O'Reilly et al. 2014), subset SS3:
-62 nights of healthy adults, scored in 30-s epochs. The sleep stager of
-Chambon et al. (2018) is trained with
-:class:`~braindecode_augnet.AugNetClassifier` and as a plain
-:class:`braindecode.EEGClassifier`, on subjects split into training,
-validation and test sets.
+This example runs a full-size sleep-staging comparison on the Montreal
+Archive of Sleep Studies (MASS, O'Reilly et al. 2014), subset SS3: 62 nights
+of healthy adults, scored in 30-s epochs. The sleep stager of Chambon et al.
+(2018) is trained with :class:`~braindecode_augnet.AugNetClassifier` and as
+a plain :class:`braindecode.EEGClassifier`, on subjects split into
+training, validation and test sets, as in
+:ref:`sphx_glr_auto_examples_sleep_staging_plot_sleep_staging.py`.
 
 .. note::
 
@@ -19,7 +18,9 @@ validation and test sets.
    documentation is built. To run it, put a copy of SS3 in a folder, holding
    files such as ``01-03-0001 PSG.edf`` (signals) and ``01-03-0001 Base.edf``
    (sleep stages), possibly in sub-folders such as ``SS3 biosignals`` and
-   ``SS3 annotations``, and set ``DATA_PATH`` below.
+   ``SS3 annotations``, and set ``DATA_PATH`` below. The picture of this
+   example in the gallery is an illustration (a simulated hypnogram), not
+   one of its results.
 
 Training all of SS3 takes hours on a GPU; a CPU is fine for a few subjects
 (``SUBJECT_IDS = [1, 2, 3, 4, 5]``) and a few epochs.
@@ -36,6 +37,8 @@ Training all of SS3 takes hours on a GPU; a CPU is fine for a few subjects
 from pathlib import Path
 
 import torch
+
+# sphinx_gallery_thumbnail_path = "_static/thumbnails/mass_sleep_staging.png"
 
 DATA_PATH = Path("~/data/MASS/SS3").expanduser()  # local copy of MASS SS3
 SUBJECT_IDS = None  # None: every subject of the folder; e.g. [1, 2, 3, 4, 5]
@@ -240,7 +243,9 @@ from sklearn.metrics import ConfusionMatrixDisplay
 
 from braindecode_augnet import plot_policy
 
-fig, axes = plt.subplots(1, len(models), figsize=(4.5 * len(models), 4))
+fig, axes = plt.subplots(
+    1, len(models), figsize=(3.2 * len(models), 3.6), layout="constrained"
+)
 for ax, (method, clf) in zip(np.atleast_1d(axes), models.items()):
     ConfusionMatrixDisplay.from_predictions(
         y_test,
@@ -254,14 +259,13 @@ for ax, (method, clf) in zip(np.atleast_1d(axes), models.items()):
         ax=ax,
     )
     ax.set_title(method)
-fig.tight_layout()
 
 order = [0, 4, 1, 2, 3]  # W, REM, N1, N2, N3 from top to bottom
 level = np.empty(len(order), dtype=int)
 level[order] = -np.arange(len(order))
 mask = subjects_test == subjects_test[0]
 hours = np.arange(mask.sum()) * 30 / 3600
-fig, ax = plt.subplots(figsize=(10, 3.2))
+fig, ax = plt.subplots(figsize=(6.4, 2.8), layout="constrained")
 ax.step(hours, level[y_test[mask]], where="post", lw=1.5, label="expert")
 ax.step(
     hours,
@@ -274,10 +278,10 @@ ax.step(
 ax.set_yticks(level[order], [SLEEP_STAGE_NAMES[s] for s in order])
 ax.set_xlabel("time (h)")
 ax.set_title(f"MASS SS3 subject {subjects_test[0]}")
-ax.legend(loc="lower right")
-fig.tight_layout()
+ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False)
 
-print(models["augnet"].policy_.round(3).to_string(index=False))
+columns = ["layer", "transform", "weight", "magnitude", "probability", "op_value"]
+print(models["augnet"].policy_[columns].round(3).to_string(index=False))
 fig = plot_policy(models["augnet"])
 plt.show()
 

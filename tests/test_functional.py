@@ -1,0 +1,222 @@
+"""Tests of the pure tensor operations in braindecode_augnet.functional."""
+
+import math
+
+import pytest
+import torch
+
+from braindecode_augnet import functional as F
+from braindecode_augnet.channels import standard_positions
+
+from .conftest import TEN_TWENTY
+
+SFREQ = 100.0
+
+
+def randn(*shape, seed=0, dtype=torch.float64):
+    return torch.randn(*shape, generator=torch.Generator().manual_seed(seed)).to(dtype)
+
+
+def sinusoid(freq, n_times=1000, n=1, n_chans=1):
+    t = torch.arange(n_times, dtype=torch.float64) / SFREQ
+    return torch.sin(2 * math.pi * freq * t).expand(n, n_chans, n_times).clone()
+
+
+def peak_frequency(X):
+    spectrum = torch.fft.rfft(X, dim=-1).abs()
+    freqs = torch.fft.rfftfreq(X.shape[-1], d=1 / SFREQ)
+    return freqs[spectrum.argmax(dim=-1)]
+
+
+# ------------------------------------------------------------ relaxed draws
+def test_hard_relaxed_bernoulli_values_are_the_hard_draw():
+    uniform = torch.rand(1000, generator=torch.Generator().manual_seed(0))
+    p = torch.tensor(0.3)
+    draw = F.hard_relaxed_bernoulli(p, uniform, temperature=0.5)
+    hard = (uniform < p).float()
+    torch.testing.assert_close(draw, hard, atol=1e-6, rtol=0)
+    assert 0.25 < draw.mean() < 0.35
+    assert torch.equal(draw[hard == 0], hard[hard == 0])  # exact zeros
+    zero = F.hard_relaxed_bernoulli(torch.tensor(0.0), uniform, 0.5)
+    assert torch.count_nonzero(zero) == 0
+
+
+def test_hard_relaxed_bernoulli_ones_are_exact():
+    """hard + soft - soft.detach() used to round 1 to 1 - 2**-24 in float32."""
+    uniform = torch.rand(1000, generator=torch.Generator().manual_seed(0))
+    draw = F.hard_relaxed_bernoulli(torch.tensor(0.3), uniform, temperature=0.5)
+    assert set(draw.unique().tolist()) <= {0.0, 1.0}
+
+
+def test_hard_relaxed_bernoulli_passes_a_gradient_through_every_draw():
+    uniform = torch.rand(64, generator=torch.Generator().manual_seed(1))
+    p = torch.full((64,), 0.4, requires_grad=True)
+    F.hard_relaxed_bernoulli(p, uniform, temperature=0.5).sum().backward()
+    assert torch.isfinite(p.grad).all() and (p.grad > 0).all()
+
+
+# ------------------------------------------------------------- involutions
+@pytest.mark.parametrize("op", [F.sign_flip, F.time_reverse])
+def test_flips_are_involutions(op):
+    X = randn(4, 3, 50)
+    out = op(X)
+    assert not torch.equal(out, X)
+    torch.testing.assert_close(op(out), X, rtol=0, atol=0)
+
+
+def test_time_reverse_and_sign_flip_values():
+    X = torch.arange(6.0).reshape(1, 2, 3)
+    assert F.time_reverse(X).tolist() == [[[2.0, 1.0, 0.0], [5.0, 4.0, 3.0]]]
+    assert F.sign_flip(X).tolist() == (-X).tolist()
+
+
+def test_channels_permute_reorders_channels():
+    X = randn(2, 3, 10)
+    permutation = [2, 0, 1]
+    out = F.channels_permute(X, permutation)
+    for i, source in enumerate(permutation):
+        torch.testing.assert_close(out[:, i], X[:, source])
+    inverse = [permutation.index(i) for i in range(3)]
+    torch.testing.assert_close(F.channels_permute(out, inverse), X)
+    swap = [1, 0, 2]  # a symmetric permutation is an involution
+    torch.testing.assert_close(F.channels_permute(F.channels_permute(X, swap), swap), X)
+
+
+# ------------------------------------------------------- identity at zero
+def test_operations_are_the_identity_at_zero_parameters():
+    X = randn(3, 2, 64)
+    zero = torch.tensor(0.0, dtype=X.dtype)
+    zeros = torch.zeros(3, dtype=X.dtype)
+    torch.testing.assert_close(F.gaussian_noise(X, zero, randn(3, 2, 64, seed=1)), X)
+    torch.testing.assert_close(F.frequency_shift(X, zeros, SFREQ), X)
+    uniform = torch.rand(3, 1, 33, dtype=X.dtype)
+    torch.testing.assert_close(F.ft_surrogate(X, zero, uniform), X)
+    torch.testing.assert_close(F.smooth_time_mask(X, zeros + 10, zero), X)
+    torch.testing.assert_close(F.channels_dropout(X, torch.zeros(3, 2)), X)
+    torch.testing.assert_close(F.amplitude_scale(X, torch.zeros(3, 2)), X)
+    shuffle = F.channels_shuffle(
+        X,
+        torch.zeros(3, 2),
+        torch.tensor([[1, 0]] * 3),
+        torch.tensor([[1, 0]] * 3),
+    )
+    torch.testing.assert_close(shuffle, X)
+
+
+# ---------------------------------------------------------------- spectral
+@pytest.mark.parametrize("delta", [2.0, -3.0, 0.5])
+def test_frequency_shift_moves_the_spectral_peak_by_delta(delta):
+    X = sinusoid(10.0)
+    assert peak_frequency(X).item() == pytest.approx(10.0)
+    out = F.frequency_shift(X, torch.tensor([delta], dtype=X.dtype), SFREQ)
+    assert peak_frequency(out).item() == pytest.approx(10.0 + delta, abs=0.11)
+
+
+def test_frequency_shift_is_per_example_and_differentiable():
+    X = sinusoid(10.0, n=2)
+    delta = torch.tensor([1.0, 4.0], dtype=X.dtype, requires_grad=True)
+    out = F.frequency_shift(X, delta, SFREQ)
+    peaks = peak_frequency(out)[:, 0].tolist()
+    assert peaks == pytest.approx([11.0, 14.0], abs=0.11)
+    out.pow(2).sum().backward()
+    assert torch.isfinite(delta.grad).all() and (delta.grad != 0).all()
+
+
+def test_ft_surrogate_keeps_the_amplitude_spectrum():
+    X = randn(4, 2, 100)
+    uniform = torch.rand(4, 1, 51, generator=torch.Generator().manual_seed(0))
+    out = F.ft_surrogate(X, torch.tensor(1.0), uniform.double())
+    assert (out - X).abs().max() > 0.1
+    spectrum, original = torch.fft.rfft(out), torch.fft.rfft(X)
+    torch.testing.assert_close(spectrum.abs(), original.abs())
+    torch.testing.assert_close(spectrum[..., 0], original[..., 0])  # DC kept
+    torch.testing.assert_close(spectrum[..., -1], original[..., -1])  # Nyquist
+
+
+# ------------------------------------------------------------- time domain
+def test_gaussian_noise_per_example_std():
+    X, noise = randn(3, 2, 20), randn(3, 2, 20, seed=1)
+    std = torch.tensor([0.0, 1.0, 2.0], dtype=X.dtype)
+    out = F.gaussian_noise(X, std, noise)
+    torch.testing.assert_close(out - X, std.reshape(3, 1, 1) * noise)
+
+
+def test_smooth_time_mask_zeroes_the_window_only():
+    X = torch.ones(1, 1, 1000, dtype=torch.float64)
+    out = F.smooth_time_mask(X, torch.tensor([400.0]), torch.tensor(200.0))
+    assert out[0, 0, 420:580].abs().max() < 1e-3
+    torch.testing.assert_close(out[0, 0, :380], X[0, 0, :380], atol=1e-3, rtol=0)
+    torch.testing.assert_close(out[0, 0, 620:], X[0, 0, 620:], atol=1e-3, rtol=0)
+
+
+def test_amplitude_scale_is_a_power_of_two():
+    X = torch.ones(1, 2, 5)
+    out = F.amplitude_scale(X, torch.tensor([[1.0, -1.0]]))
+    torch.testing.assert_close(out[0, :, 0], torch.tensor([2.0, 0.5]))
+
+
+# ---------------------------------------------------------------- channels
+def test_channels_dropout_zeroes_the_dropped_channels():
+    X = randn(2, 3, 10)
+    drop = torch.tensor([[1.0, 0.0, 0.0], [0.0, 1.0, 1.0]])
+    out = F.channels_dropout(X, drop)
+    assert out[0, 0].abs().sum() == 0 and out[1, 1:].abs().sum() == 0
+    torch.testing.assert_close(out[0, 1:], X[0, 1:])
+    torch.testing.assert_close(out[1, 0], X[1, 0])
+
+
+def test_masked_channel_permutation_moves_only_selected_channels():
+    generator = torch.Generator().manual_seed(0)
+    selected = torch.rand(50, 8, generator=generator) < 0.5
+    keys = torch.rand(50, 8, generator=generator)
+    perm = F.masked_channel_permutation(selected, keys)
+    index = torch.arange(8).expand(50, 8)
+    assert torch.equal(perm.sort(dim=1).values, index)  # each row a permutation
+    assert torch.equal(perm[~selected], index[~selected])  # the others stay
+    assert selected[torch.arange(50)[:, None], perm][selected].all()
+    assert (perm[selected] != index[selected]).any()
+
+
+def test_channels_shuffle_values_and_gradient():
+    X = randn(1, 3, 10)
+    permutation = torch.tensor([[2, 1, 0]])
+    partners = torch.tensor([[2, 0, 0]])
+    shuffle = torch.tensor([[1.0, 0.0, 1.0]], requires_grad=True)
+    out = F.channels_shuffle(X, shuffle, permutation, partners)
+    torch.testing.assert_close(out[0], X[0, [2, 1, 0]])
+    out.sum().backward()  # every channel has a partner: a gradient everywhere
+    assert (shuffle.grad != 0).all()
+
+
+# ---------------------------------------------------------------- rotations
+@pytest.mark.parametrize("axis", ["x", "y", "z"])
+def test_rotation_matrices_are_rotations(axis):
+    angles = torch.tensor([0.0, 30.0, -90.0, 180.0], dtype=torch.float64)
+    R = F.make_rotation_matrices(axis, angles)
+    assert R.shape == (4, 3, 3)
+    eye = torch.eye(3, dtype=R.dtype).expand(4, 3, 3)
+    torch.testing.assert_close(R @ R.transpose(1, 2), eye)
+    torch.testing.assert_close(torch.linalg.det(R), torch.ones(4, dtype=R.dtype))
+    torch.testing.assert_close(R[0], eye[0])
+
+
+def test_rotation_by_90_degrees_around_z():
+    R = F.make_rotation_matrices("z", torch.tensor([90.0], dtype=torch.float64))[0]
+    x_axis = torch.tensor([1.0, 0.0, 0.0], dtype=torch.float64)
+    torch.testing.assert_close(R @ x_axis, torch.tensor([0.0, 1.0, 0.0]).double())
+    with pytest.raises(ValueError, match="axis"):
+        F.make_rotation_matrices("w", torch.zeros(1))
+
+
+def test_sensors_rotation_is_the_identity_at_zero_degrees():
+    positions = torch.as_tensor(standard_positions(TEN_TWENTY), dtype=torch.float64)
+    unit, g_from, weights = F.spherical_spline_inverse(positions)
+    torch.testing.assert_close(unit.norm(dim=1), torch.ones(len(TEN_TWENTY)).double())
+    X = randn(2, len(TEN_TWENTY), 30, dtype=torch.float32)
+    still = F.make_rotation_matrices("z", torch.zeros(2, dtype=torch.float64))
+    out = F.sensors_rotation(X, still, unit, g_from, weights)
+    torch.testing.assert_close(out, X, atol=1e-6, rtol=0)
+    turned = F.make_rotation_matrices("z", torch.tensor([0.0, 20.0]).double())
+    out = F.sensors_rotation(X, turned, unit, g_from, weights)
+    torch.testing.assert_close(out[0], X[0], atol=1e-6, rtol=0)
+    assert (out[1] - X[1]).abs().max() > 1e-2

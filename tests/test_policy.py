@@ -1,0 +1,135 @@
+"""Tests of reading and exporting a learned policy (policy.py)."""
+
+import math
+
+import pytest
+import torch
+
+from braindecode_augnet import (
+    AugmentationLayer,
+    AugmentationModule,
+    capped_transforms,
+    fixed_transforms,
+    policy_table,
+)
+from braindecode_augnet import transforms as T
+
+COLUMNS = [
+    "layer",
+    "transform",
+    "weight",
+    "magnitude",
+    "probability",
+    "op_value",
+    "mag_range",
+    "at_cap",
+]
+
+
+def module(random_state=0):
+    return AugmentationModule(
+        [
+            [
+                T.SignFlip(probability=0.2),
+                T.GaussianNoise(magnitude=0.5, mag_range=(0.0, 0.2)),
+            ],
+            [T.FrequencyShift(sfreq=100.0, magnitude=0.4, mag_range=(0.0, 5.0))],
+        ],
+        temperature=1.0,
+        random_state=random_state,
+    )
+
+
+def select(layer, k, strength=5.0):
+    """Make candidate ``k`` of ``layer`` the most weighted one."""
+    with torch.no_grad():
+        layer.alpha.zero_()
+        layer.alpha[k] = strength
+
+
+def cap(transform):
+    with torch.no_grad():
+        transform.raw_magnitude.fill_(1.0)
+
+
+def test_policy_table_columns_and_values():
+    table = policy_table(module())
+    assert list(table.columns) == COLUMNS
+    assert table["layer"].tolist() == [0, 0, 1]
+    assert table["transform"].tolist() == [
+        "SignFlip",
+        "GaussianNoise",
+        "FrequencyShift",
+    ]
+    assert table["weight"].tolist() == pytest.approx([0.5, 0.5, 1.0])
+    assert table["magnitude"].tolist() == pytest.approx([0.4, 0.5, 0.4])
+    # involutions learn their probability: magnitude / 2
+    assert table["probability"].tolist() == pytest.approx([0.2, 1.0, 1.0])
+    assert table["op_value"].tolist() == pytest.approx([0.2, 0.1, 2.0])
+    assert table["mag_range"].tolist() == [(0.0, 0.5), (0.0, 0.2), (0.0, 5.0)]
+    assert table["at_cap"].tolist() == [False, False, False]
+
+
+def test_policy_table_of_a_single_layer_marks_the_cap():
+    layer = AugmentationLayer([T.GaussianNoise(), T.SignFlip()])
+    cap(layer.transforms[0])
+    cap(layer.transforms[1])
+    table = policy_table(layer)
+    # an involution at probability 0.5 is the largest invariance, not a cap
+    assert table["at_cap"].tolist() == [True, False]
+    assert table["op_value"].iloc[0] == pytest.approx(0.2)
+    assert not math.isnan(table["op_value"].iloc[1])
+
+
+def test_capped_transforms_names_the_transform_and_suggests_a_wider_range():
+    aug = module()
+    assert capped_transforms(policy_table(aug)) == []
+    noise = aug.layers[0].transforms[1]
+    cap(noise)
+    select(aug.layers[0], 1)
+    notes = capped_transforms(policy_table(aug))
+    assert len(notes) == 1
+    (note,) = notes
+    assert "layer 0, GaussianNoise" in note
+    assert "mag_range=(0, 0.2)" in note
+    assert "widen mag_range" in note and "0.2 is the range's limit" in note
+
+
+def test_capped_transforms_skips_unselected_transforms():
+    aug = module()
+    cap(aug.layers[0].transforms[1])
+    select(aug.layers[0], 0)  # GaussianNoise weighs ~0.007
+    table = policy_table(aug)
+    assert table["at_cap"].iloc[1]
+    assert capped_transforms(table) == []
+    assert len(capped_transforms(table, min_weight=0.0)) == 1
+
+
+def test_fixed_transforms_keeps_the_most_weighted_per_layer():
+    aug = module()
+    select(aug.layers[0], 1)
+    frozen = fixed_transforms(aug)
+    assert [type(tr).__name__ for tr in frozen] == ["GaussianNoise", "FrequencyShift"]
+    original = aug.layers[0].transforms[1]
+    for tr in frozen:
+        assert not tr.training
+        assert not any(p.requires_grad for p in tr.parameters())
+    assert frozen[0] is not original
+    assert frozen[0].magnitude.item() == pytest.approx(0.5)
+    cap(original)  # copies: training the module further leaves them alone
+    assert frozen[0].magnitude.item() == pytest.approx(0.5)
+    assert original.raw_magnitude.requires_grad
+
+
+def test_fixed_transforms_with_a_minimum_weight_keeps_several():
+    aug = module()
+    frozen = fixed_transforms(aug, min_weight=0.3)  # both weigh 0.5 in layer 0
+    assert [type(tr).__name__ for tr in frozen] == [
+        "SignFlip",
+        "GaussianNoise",
+        "FrequencyShift",
+    ]
+    assert frozen[0].probability.item() == pytest.approx(0.2)
+    assert [type(tr).__name__ for tr in fixed_transforms(aug, min_weight=0.9)] == [
+        "FrequencyShift"
+    ]
