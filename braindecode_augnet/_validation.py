@@ -13,8 +13,8 @@ import torch
 __all__ = ["as_real", "check_int", "check_positive", "check_unit"]
 
 
-def as_real(value, name, expected):
-    """``value`` as a finite Python float, or a ValueError naming ``name``."""
+def _python_number(value, name, expected):
+    """A Python number from a Python, numpy or 0-d torch number (not a bool)."""
     if isinstance(value, torch.Tensor) and value.numel() == 1:
         value = value.item()
     if isinstance(value, np.generic):
@@ -23,7 +23,12 @@ def as_real(value, name, expected):
         raise ValueError(
             f"{name} must be {expected}, got {value!r} ({type(value).__name__})."
         )
-    value = float(value)
+    return value
+
+
+def as_real(value, name, expected):
+    """``value`` as a finite Python float, or a ValueError naming ``name``."""
+    value = float(_python_number(value, name, expected))
     if not np.isfinite(value):
         raise ValueError(f"{name} must be {expected} (finite), got {value!r}.")
     return value
@@ -50,14 +55,7 @@ def check_positive(value, name, allow_zero=False):
 def check_int(value, name, low=0):
     """``value`` as a Python int ``>= low`` (integral floats accepted)."""
     expected = f"an integer >= {low}"
-    if isinstance(value, torch.Tensor) and value.numel() == 1:
-        value = value.item()
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, bool) or not isinstance(value, Real):
-        raise ValueError(
-            f"{name} must be {expected}, got {value!r} ({type(value).__name__})."
-        )
+    value = _python_number(value, name, expected)
     if not isinstance(value, Integral) and (
         not np.isfinite(value) or int(value) != value
     ):

@@ -41,7 +41,13 @@ _NUMBERS = {
     "aug_lr": (check_positive, {}),
     "magnitude_lr": (check_positive, {}),
 }
-_OPTIONAL = ("copies_per_chunk", "aug_lr", "magnitude_lr")
+_OPTIONAL = ("reg", "copies_per_chunk", "aug_lr", "magnitude_lr")
+
+# Defaults that depend on the method: (reg, aug_lr as a multiple of lr).
+# Augerino as Benton et al. (2020) train it (augerino/losses.py and
+# experiments/*/train_augerino.py of their code): regulariser weight 0.01 and
+# one Adam learning rate for the network and the augmentation widths.
+_METHOD_DEFAULTS = {"augnet": (0.5, 10.0), "augerino": (0.01, 1.0), "random": (0, 1.0)}
 _DIVERGED = (
     "training diverged. Standardise the inputs (X of order 1, e.g. z-scored per "
     "channel), or lower lr, aug_lr or reg."
@@ -103,12 +109,15 @@ class AugNetClassifier(EEGClassifier):
     method : {'augnet', 'augerino', 'random'}
         ``'augnet'``: the layers as given. ``'augerino'``: every candidate
         with a magnitude applied jointly with a learned range, regularised by
-        the norm of the ranges (Benton et al. 2020), see
-        :func:`~.augerino_augmentation`. ``'random'``: the TrivialAugment-style
-        :class:`~.RandomPolicy` over the candidates (nothing learned, no
-        averaging at inference).
-    reg : float
+        the norm of the ranges, with Benton et al.'s (2020) settings when
+        ``reg`` and ``aug_lr`` are left to None (weight 0.01, the trunk's
+        learning rate), see :func:`~.augerino_augmentation`. ``'random'``:
+        the TrivialAugment-style :class:`~.RandomPolicy` over the candidates
+        (nothing learned, no averaging at inference).
+    reg : float | None
         Weight of the invariance-promoting regulariser (finite, >= 0).
+        ``None``: the method's own default, 0.5 for AugNet (the paper's) and
+        0.01 for Augerino (Benton et al.'s).
     reg_warmup : int
         Epochs over which the regulariser's weight grows linearly from 0 to
         ``reg`` (0: full weight from the start). Until the trunk has learned
@@ -136,9 +145,9 @@ class AugNetClassifier(EEGClassifier):
         paper's value, the weights settle before the magnitudes have moved
         (see the closing notes of the sinusoid experiment in the docs).
     aug_lr : float | None
-        Learning rate of the layers' weights (``alpha``). ``None``: 10 times
-        the trunk's learning rate, so that the policy moves within a few
-        epochs.
+        Learning rate of the layers' weights (``alpha``). ``None``: for
+        AugNet 10 times the trunk's learning rate, so that the policy moves
+        within a few epochs; for Augerino the trunk's, as Benton et al.
     magnitude_lr : float | None
         Learning rate of the magnitudes and probabilities. ``None``: the
         same as ``aug_lr``.
@@ -216,7 +225,7 @@ class AugNetClassifier(EEGClassifier):
         *args,
         augmentation="eeg",
         method="augnet",
-        reg=0.5,
+        reg=None,
         reg_warmup=0,
         n_copies=20,
         n_copies_train=1,
@@ -404,7 +413,9 @@ class AugNetClassifier(EEGClassifier):
         named = list(named_parameters)
         rest = [(name, p) for name, p in named if not name.startswith("augmentation.")]
         args, kwargs = super().get_params_for_optimizer(prefix, rest)
-        aug_lr = self._number("aug_lr") or 10 * kwargs.get("lr", self.lr)
+        aug_lr = self._number("aug_lr") or (
+            _METHOD_DEFAULTS[self.method][1] * kwargs.get("lr", self.lr)
+        )
         magnitude_lr = self._number("magnitude_lr") or aug_lr
         decay = self._number("aug_weight_decay")
         weights = [
@@ -501,6 +512,8 @@ class AugNetClassifier(EEGClassifier):
     def current_reg(self):
         """Weight of the regulariser at the current epoch (see reg_warmup)."""
         reg, warmup = self._number("reg"), self._number("reg_warmup")
+        if reg is None:
+            reg = _METHOD_DEFAULTS[self.method][0]
         if not warmup:
             return reg
         epoch = len(self.history)  # the epoch being trained, from 1

@@ -294,7 +294,7 @@ def _make_estimator(method, split, common, callbacks, seed, n_copies, augnet_kwa
 
     if method == "none":
         return EEGClassifier(callbacks=callbacks, **common)
-    kwargs = dict(augmentation="eeg", reg=0.5, n_copies=n_copies)
+    kwargs = dict(augmentation="eeg", n_copies=n_copies)
     kwargs.update(augnet_kwargs or {})
     return AugNetClassifier(
         method=method,

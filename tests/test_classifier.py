@@ -460,3 +460,16 @@ def test_temperature_set_after_fit_is_used():
     clf.set_params(temperature=3.0)
     clf.predict(X[:4])  # the layers of a given AugmentationModule are kept
     assert [lay.temperature for lay in clf.module_.augmentation.layers] == [0.2, 0.2]
+
+
+@pytest.mark.parametrize(
+    ("method", "reg", "aug_lr"), [("augnet", 0.5, 0.1), ("augerino", 0.01, 0.01)]
+)
+def test_method_defaults_of_reg_and_aug_lr(method, reg, aug_lr):
+    """Augerino is trained with Benton et al.'s settings unless told otherwise."""
+    X, y = toy_data()
+    clf = make_clf(method=method, reg=None, lr=0.01, max_epochs=1).fit(X, y)
+    assert clf.current_reg() == reg
+    groups = clf.optimizer_.param_groups
+    assert groups[1]["lr"] == pytest.approx(aug_lr)  # the layers' weights
+    assert clf.set_params(reg=0.2).current_reg() == 0.2
