@@ -1,10 +1,11 @@
 """Run every available benchmark in sequence and summarise the targets.
 
 Runs ``bench_transforms.py``, ``bench_training_step.py``, ``bench_scaling.py``
-and, when present, ``bench_accuracy.py``, each in its own Python process
-(fresh memory, one crash does not stop the others), with the same mode,
-device, seed and number of threads. Then prints every target with its status
-and writes ``run_all[_quick|_smoke].json`` next to the scripts' results.
+and, when present, ``bench_accuracy.py`` and ``bench_planted.py``, each in
+its own Python process (fresh memory, one crash does not stop the others),
+with the same mode, device, seed and number of threads. Then prints every
+target with its status and writes ``run_all[_quick|_smoke].json`` next to the
+scripts' results.
 
 Usage::
 
@@ -29,6 +30,7 @@ SCRIPTS = (
     "bench_training_step",
     "bench_scaling",
     "bench_accuracy",  # written separately; run when present
+    "bench_planted",
 )
 
 

@@ -187,3 +187,93 @@ def test_bench_accuracy_fixed_augmentation_augments_batches(bench):
     Xb, yb = next(iter(loader))
     assert Xb.shape == X.shape and torch.equal(yb, y)
     assert not torch.allclose(Xb, X)
+
+
+def test_bench_planted(bench, tmp_path):
+    """Planted invariances: one row per nuisance, planted values from the
+    training subjects' descriptions."""
+    import numpy as np
+    import pandas as pd
+
+    module = bench("bench_planted")
+    path = module.main(_smoke_args(tmp_path))
+    payload = _load(path)
+    results, settings = payload["results"], payload["settings"]
+    nuisances = ["polarity", "channel_swap", "alpha_peak", "amplitude"]
+    rows = results["per_seed"]
+    assert [r["nuisance"] for r in rows] == nuisances  # one row per nuisance
+    for row in rows:
+        assert set(module.ROW_KEYS) <= set(row)
+        assert row["seed"] == payload["seed"]
+        assert row["candidate"] is not None and 0 <= row["weight"] <= 1
+        assert row["selected"] == (row["weight"] >= settings["min_weight"])
+        assert 0 <= row["learned"] <= row["cap"] + 1e-6
+    candidates = {r["nuisance"]: r["candidate"] for r in rows}
+    assert candidates["polarity"] == "SignFlip"
+    assert candidates["alpha_peak"] == "FrequencyShift"
+    assert candidates["amplitude"] == "AmplitudeScale"
+    # Fpz-Cz / Pz-Oz have no left/right pair: the swap is read from the shuffle
+    assert candidates["channel_swap"] == "ChannelsShuffle"
+    assert list(results["summary"]) == nuisances
+    assert all(s["n_seeds"] == 1 for s in results["summary"].values())
+
+    # planted values, recomputed from the generator's descriptions of the
+    # training subjects (the split prepare_sleep_split draws for this seed)
+    from braindecode_augnet.datasets import make_synthetic_sleep, split_by_subject
+
+    raw = make_synthetic_sleep(
+        n_subjects=settings["n_subjects"],
+        n_hours=settings["n_hours"],
+        random_state=payload["seed"],
+    )
+    train, _, _ = split_by_subject(raw, 0.2, 0.2, random_state=payload["seed"])
+    desc = train.description
+    planted = {r["nuisance"]: r["planted"] for r in rows}
+    assert planted["polarity"] == pytest.approx(desc["polarity_flipped"].mean())
+    assert planted["channel_swap"] == pytest.approx(desc["channels_swapped"].mean())
+    assert planted["alpha_peak"] == pytest.approx(
+        (desc["alpha_peak_hz"] - 10).abs().max()
+    )
+    assert planted["amplitude"] == pytest.approx(
+        np.log2(desc["amplitude_scale"]).abs().max()
+    )
+    for row in rows:
+        comparable = row["planted"]
+        if row["nuisance"] in ("polarity", "channel_swap"):  # f and 1 - f
+            comparable = min(comparable, 1 - comparable)
+        assert row["planted_comparable"] == pytest.approx(comparable)
+    seed_result = results["seeds"][str(payload["seed"])]
+    assert [t["layer"] for t in seed_result["top_per_layer"]] == [0, 1, 2]
+    recorded = seed_result["train_subjects"]
+    assert [r["subject"] for r in recorded] == desc["subject"].tolist()
+
+    # a subject's recordings count once; fractions and half-widths
+    frame = pd.DataFrame(
+        {
+            "subject": [0, 0, 1, 2, 3],
+            "polarity_flipped": [True, True, False, False, True],
+            "channels_swapped": [False, False, True, False, False],
+            "alpha_peak_hz": [9.0, 9.0, 11.2, 10.1, 10.0],
+            "amplitude_scale": [0.5, 0.5, 1.0, 1.5, 2.0],
+        }
+    )
+    assert module.planted_values(frame) == pytest.approx(
+        {"polarity": 0.5, "channel_swap": 0.25, "alpha_peak": 1.2, "amplitude": 1.0}
+    )
+
+    scores = results["accuracy"]
+    assert len(scores) == 1 and 0 <= scores[0]["balanced_accuracy"] <= 1
+    assert Path(results["plot"]).is_file()
+    assert Path(results["plot"]).parent == tmp_path
+
+
+@pytest.mark.parametrize("variant", [[], ["--capfree"], ["--budget", "0.03"]])
+def test_study_sinusoid_policy(bench, capsys, variant):
+    module = bench("study_sinusoid_policy")
+    rows = module.main(["--trunks", "conv", "--seeds", "0", "--epochs", "1", *variant])
+    (row,) = rows
+    assert row["selected"] in ("FrequencyShift", "FTSurrogate", "GaussianNoise")
+    assert 0.0 <= row["max_shift_hz"] <= 2.0
+    assert len(row["shift_trajectory_hz"]) == 1
+    assert row["shift_trajectory_hz"][-1] == pytest.approx(row["max_shift_hz"])
+    assert json.loads(capsys.readouterr().out.strip().splitlines()[-1]) == row
