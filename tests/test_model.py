@@ -86,3 +86,19 @@ def test_log_of_n_copies():
     net = make_augnet(n_copies=3).eval()
     out = net(torch.randn(2, 2, 10))
     assert torch.isfinite(out).all() and (out <= math.log(1.0) + 1e-6).all()
+
+
+def test_weight_init_idiom_apply_fn_reaches_every_submodule():
+    """``model.apply(init_fn)`` is torch's recursive apply (it used to fail
+    with "missing 'params'" on models holding a transform)."""
+    model = make_augnet()
+    seen = []
+
+    def init_fn(module):
+        seen.append(type(module).__name__)
+        if isinstance(module, nn.Linear):
+            nn.init.zeros_(module.weight)
+
+    assert model.apply(init_fn) is model
+    assert {"Linear", "GaussianNoise", "SignFlip", "AugNet"} <= set(seen)
+    assert torch.count_nonzero(model.trunk.linear.weight) == 0
