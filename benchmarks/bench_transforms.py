@@ -161,7 +161,7 @@ def bench_one(spec, args, device, shape, repeats, warmup):
     # transforms with a magnitude range are applied to every example (their
     # probability is fixed, 1 in AugNet); involutions learn their probability,
     # magnitude / 2.
-    probability = float(ours.probability) if ours.learns_probability else 1.0
+    probability = float(ours.probability.detach()) if ours.learns_probability else 1.0
     theirs = spec.theirs(value, probability, args.seed).to(device)
     params = [p for p in ours.parameters() if p.requires_grad]
 
