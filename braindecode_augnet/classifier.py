@@ -503,6 +503,7 @@ class AugNetClassifier(EEGClassifier):
         loss = super().get_loss(y_pred, y_true, X=X, training=training)
         if training:
             penalty = augmentation_regularizer(self.module_)
+            self.history.record_batch("train_nll", loss.item())
             self.history.record_batch("aug_reg", penalty.item())
             reg = self.current_reg()
             if reg:

@@ -69,3 +69,13 @@ def test_policy_logger_writes_every_epoch_of_a_fit():
     final = [layer.magnitudes().tolist() for layer in clf.module_.augmentation.layers]
     assert magnitudes[-1] == [pytest.approx(m) for m in final]
     assert magnitudes[0] != magnitudes[-1]  # the policy is learned over epochs
+
+
+def test_train_loss_is_the_nll_minus_the_weighted_regulariser():
+    """A negative train_loss is explained by the logged train_nll and aug_reg."""
+    X, y = toy_data()
+    clf = make_clf(max_epochs=2, reg=0.5).fit(X, y)
+    for epoch in clf.history:
+        assert epoch["train_nll"] > 0
+        expected = epoch["train_nll"] - 0.5 * epoch["aug_reg"]
+        assert epoch["train_loss"] == pytest.approx(expected, rel=1e-4, abs=1e-5)
