@@ -39,7 +39,9 @@ preset has no amplitude candidate: without one, the amplitude nuisance
 could not be recovered at all.
 
 The planted values are read from the descriptions of the *training*
-subjects (the ones the policy is learned on; :func:`planted_values`):
+subjects (the ones the policy is learned on) by
+:func:`braindecode_augnet.datasets.planted_nuisances`, which also names the
+candidate transforms and units:
 
 * polarity: fraction of training subjects with a flipped sign;
 * channel_swap: fraction of training subjects with swapped channels;
@@ -61,7 +63,8 @@ half the subjects are flipped (swapped); with any fraction strictly between
 read the fractions as "is the nuisance present, and how often". Which
 polarity (channel order) counts as the original is arbitrary: a fraction
 ``f`` and ``1 - f`` are the same nuisance, so the rows also give
-``planted_comparable = min(f, 1 - f)``, on the [0, 0.5] scale of the learned
+``planted_comparable = min(f, 1 - f)`` (``planted_nuisances``'s
+``comparable``), on the [0, 0.5] scale of the learned
 probability (the planted value itself for the alpha peak and amplitude).
 With every training subject flipped (or none), ``planted_comparable`` is 0:
 the training data hold no such nuisance.
@@ -99,40 +102,24 @@ import _common as C  # noqa: E402
 
 NAME = "bench_planted"
 
-#: The planted nuisances: description column, candidate transforms (the
-#: first present in the policy is read), unit of the planted and learned
-#: values, and what the numbers are.
+#: What the numbers of each planted nuisance are. Its description column,
+#: candidate transforms (the first present in the policy is read) and unit
+#: come from :func:`braindecode_augnet.datasets.planted_nuisances`.
 NUISANCES = {
     "polarity": {
-        "column": "polarity_flipped",
-        "candidates": ("SignFlip",),
-        "unit": "fraction",
-        "fraction": True,
         "planted": "fraction of training subjects with a sign flip",
         "learned": "SignFlip probability",
     },
     "channel_swap": {
-        "column": "channels_swapped",
-        "candidates": ("ChannelsSymmetry", "ChannelsShuffle"),
-        "unit": "fraction",
-        "fraction": True,
         "planted": "fraction of training subjects with swapped channels",
         "learned": "swap probability (ChannelsSymmetry probability, or "
         "p**2 / 2 for a 2-channel ChannelsShuffle of proportion p)",
     },
     "alpha_peak": {
-        "column": "alpha_peak_hz",
-        "candidates": ("FrequencyShift",),
-        "unit": "Hz",
-        "fraction": False,
         "planted": "max |alpha_peak_hz - 10| over training subjects",
         "learned": "FrequencyShift max shift (Hz)",
     },
     "amplitude": {
-        "column": "amplitude_scale",
-        "candidates": ("AmplitudeScale",),
-        "unit": "log2 factor",
-        "fraction": False,
         "planted": "max |log2(amplitude_scale)| over training subjects",
         "learned": "AmplitudeScale max |log2 factor|",
     },
@@ -157,9 +144,6 @@ ROW_KEYS = (
     "planted_comparable",
     "unit",
 )
-
-#: The alpha peak every subject would have without nuisances (Hz).
-ALPHA_CENTER_HZ = 10.0
 
 
 # ------------------------------------------------------------ augmentation
@@ -201,7 +185,7 @@ def planted_augmentation(sfreq, ch_names, seed, magnitude=0.5):
 
 # ---------------------------------------------------------------- planted
 def planted_values(description):
-    """The planted nuisance values of a set of subjects.
+    """The planted nuisance values of a set of subjects, as a dict.
 
     Parameters
     ----------
@@ -214,27 +198,21 @@ def planted_values(description):
     Returns
     -------
     dict of str -> float
-        ``polarity`` and ``channel_swap``: fractions of subjects flipped /
-        swapped; ``alpha_peak``: max ``|alpha_peak_hz - 10|`` in Hz;
-        ``amplitude``: max ``|log2(amplitude_scale)|``.
+        The ``planted`` column of :func:`~braindecode_augnet.datasets.
+        planted_nuisances`, by nuisance: ``polarity`` and ``channel_swap``:
+        fractions of subjects flipped / swapped; ``alpha_peak``: max
+        ``|alpha_peak_hz - 10|`` in Hz; ``amplitude``: max
+        ``|log2(amplitude_scale)|``.
     """
-    subjects = description.drop_duplicates("subject")
-    flipped = subjects["polarity_flipped"].astype(bool).to_numpy()
-    swapped = subjects["channels_swapped"].astype(bool).to_numpy()
-    alpha = subjects["alpha_peak_hz"].astype(float).to_numpy()
-    scale = subjects["amplitude_scale"].astype(float).to_numpy()
-    return {
-        "polarity": float(flipped.mean()),
-        "channel_swap": float(swapped.mean()),
-        "alpha_peak": float(np.abs(alpha - ALPHA_CENTER_HZ).max()),
-        "amplitude": float(np.abs(np.log2(scale)).max()),
-    }
+    from braindecode_augnet.datasets import planted_nuisances
+
+    table = planted_nuisances(description)
+    return dict(zip(table["nuisance"], table["planted"].astype(float)))
 
 
-def _subject_records(description):
+def _subject_records(description, columns):
     """The training subjects' nuisances, one JSON-safe record per subject."""
-    columns = ["subject", *(spec["column"] for spec in NUISANCES.values())]
-    subjects = description.drop_duplicates("subject")[columns]
+    subjects = description.drop_duplicates("subject")[["subject", *columns]]
     return [
         {k: v.item() if hasattr(v, "item") else v for k, v in rec.items()}
         for rec in subjects.to_dict(orient="records")
@@ -268,8 +246,9 @@ def nuisance_rows(policy, planted, seed, n_chans, min_weight=0.5):
     ----------
     policy : pandas.DataFrame
         :func:`~braindecode_augnet.policy.policy_table` of the fitted model.
-    planted : dict
-        Output of :func:`planted_values` for the training subjects.
+    planted : pandas.DataFrame
+        Output of :func:`~braindecode_augnet.datasets.planted_nuisances` for
+        the training subjects (nuisances, candidates, planted values, units).
     seed : int
         Seed of the run.
     n_chans : int
@@ -288,11 +267,11 @@ def nuisance_rows(policy, planted, seed, n_chans, min_weight=0.5):
         docstring); ``cap``: the largest value ``learned`` can take.
     """
     rows = []
-    for nuisance, spec in NUISANCES.items():
+    for spec in planted.to_dict(orient="records"):
         present = [c for c in spec["candidates"] if c in set(policy["transform"])]
         row = {
             "seed": seed,
-            "nuisance": nuisance,
+            "nuisance": spec["nuisance"],
             "candidate": present[0] if present else None,
             "weight": 0.0,
             "layer_weights": {},
@@ -304,8 +283,8 @@ def nuisance_rows(policy, planted, seed, n_chans, min_weight=0.5):
             "at_cap": False,
             "cap": None,
             "selected": False,
-            "planted": planted[nuisance],
-            "planted_comparable": _comparable(planted[nuisance], spec),
+            "planted": float(spec["planted"]),
+            "planted_comparable": float(spec["comparable"]),
             "unit": spec["unit"],
         }
         if present:
@@ -327,11 +306,6 @@ def nuisance_rows(policy, planted, seed, n_chans, min_weight=0.5):
             )
         rows.append(row)
     return rows
-
-
-def _comparable(planted, spec):
-    """The planted value on the learned value's scale (``f`` = ``1 - f``)."""
-    return min(planted, 1.0 - planted) if spec["fraction"] else planted
 
 
 def _nan_to_none(value):
@@ -377,7 +351,7 @@ def summarize(rows, seeds):
             "learned_selected": _stats([r["learned"] for r in mine if r["selected"]]),
             "planted": _stats([r["planted"] for r in mine]),
             "planted_comparable": _stats([r["planted_comparable"] for r in mine]),
-            "unit": NUISANCES[nuisance]["unit"],
+            "unit": mine[0]["unit"] if mine else None,
         }
     return summary
 
@@ -531,7 +505,7 @@ def plot_planted(rows, seeds, path, title):
 
     fig, axes = plt.subplots(1, len(NUISANCES), figsize=(3.2 * len(NUISANCES), 3.6))
     x_of = {seed: k for k, seed in enumerate(seeds)}
-    for ax, (nuisance, spec) in zip(np.atleast_1d(axes), NUISANCES.items()):
+    for ax, nuisance in zip(np.atleast_1d(axes), NUISANCES):
         mine = [r for r in rows if r["nuisance"] == nuisance]
         for r in mine:
             x = x_of[r["seed"]]
@@ -572,7 +546,7 @@ def plot_planted(rows, seeds, path, title):
         ax.set_xticklabels([str(s) for s in seeds])
         ax.set_xlim(-0.7, len(seeds) - 0.3)
         ax.set_xlabel("seed")
-        ax.set_ylabel(spec["unit"])
+        ax.set_ylabel(mine[0]["unit"] if mine else "")
         ax.set_ylim(bottom=0)
         ax.grid(alpha=0.3)
     handles = [
@@ -626,7 +600,7 @@ def _best_epoch(clf):
 def run_seed(args, seed, settings, device):
     """Data, split, AugNet training and the policy's rows for one seed."""
     from braindecode_augnet import pipeline as P
-    from braindecode_augnet.datasets import split_by_subject
+    from braindecode_augnet.datasets import planted_nuisances, split_by_subject
 
     windows = P.load_sleep_windows(
         "synthetic",
@@ -639,7 +613,7 @@ def run_seed(args, seed, settings, device):
     train, _, test = split_by_subject(
         windows, test_size=0.2, valid_size=0.2, random_state=seed
     )
-    planted = planted_values(train.description)
+    planted = planted_nuisances(train.description)
     first = windows.datasets[0]
     info = first.windows.info if hasattr(first, "windows") else first.raw.info
     ch_names, sfreq = list(info["ch_names"]), float(info["sfreq"])
@@ -677,7 +651,7 @@ def run_seed(args, seed, settings, device):
         "score": score,
         "policy": _records(policy),
         "top_per_layer": top_per_layer(_records(policy)),
-        "train_subjects": _subject_records(train.description),
+        "train_subjects": _subject_records(train.description, planted["column"]),
         "test_subjects": test_subjects,
         "n_windows": len(windows),
         "ch_names": ch_names,

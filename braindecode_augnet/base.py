@@ -185,6 +185,10 @@ class DifferentiableTransform(Transform):
     #: whether the magnitude is the probability of applying an involution
     learns_probability = False
 
+    #: the largest op parameter that means anything (e.g. 1 for fully random
+    #: phases or all channels), or None when a wider range could be learned
+    op_limit = None
+
     def __init__(
         self,
         probability=1.0,
@@ -241,8 +245,12 @@ class DifferentiableTransform(Transform):
         """Whether the magnitude sits at the top of its range (within 1%).
 
         A magnitude at its cap reports the range, not a learned value: widen
-        ``mag_range`` to learn how far the invariance goes.
+        ``mag_range`` to learn how far the invariance goes. A range that
+        already reaches the op's own limit (:attr:`op_limit`, e.g. fully
+        random phases) has no cap to widen: its top is a learned value.
         """
+        if self.op_limit is not None and self.mag_range[1] >= self.op_limit:
+            return False
         return bool(self.magnitude.detach() >= 0.99)
 
     def _op(self, X, params, n_trailing=0):

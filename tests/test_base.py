@@ -249,3 +249,15 @@ def test_nn_module_apply_is_not_shadowed():
 def test_bad_mag_range(mag_range):
     with pytest.raises(ValueError, match="mag_range"):
         Negate(mag_range=mag_range)
+
+
+def test_a_range_that_reaches_the_op_limit_has_no_cap():
+    """Fully random phases or all channels: the top is a learned value."""
+    from braindecode_augnet import transforms as T
+
+    full = T.FTSurrogate(magnitude=1.0)
+    assert full.op_limit == 1.0 and not full.at_cap
+    assert T.FTSurrogate(magnitude=1.0, mag_range=(0, 0.1)).at_cap
+    assert not T.ChannelsShuffle(magnitude=1.0).at_cap
+    assert T.ChannelsDropout(magnitude=1.0, mag_range=(0, 0.5)).at_cap
+    assert T.GaussianNoise(magnitude=1.0).at_cap  # noise could always be larger

@@ -8,7 +8,8 @@ hypnogram annotations and a ``description`` with ``subject`` and
 * :func:`load_sleep_physionet` -- Sleep-EDF Expanded (downloaded by mne);
 * :func:`load_mass` -- a local copy of MASS;
 * :func:`make_synthetic_sleep` -- a synthetic, physiologically-inspired
-  generator for offline tests and demos;
+  generator for offline tests and demos (:func:`planted_nuisances` sums up
+  the subject nuisances it plants);
 * :func:`load_moabb` -- any MOABB dataset (optional dependency);
 * :func:`make_sinusoids` -- the sinusoid toy problem of the AugNet paper.
 
@@ -29,7 +30,7 @@ from .sleep import (
     windows_to_arrays,
 )
 from .sleep_physionet import load_sleep_physionet
-from .synthetic import make_synthetic_sleep, simulate_hypnogram
+from .synthetic import make_synthetic_sleep, planted_nuisances, simulate_hypnogram
 
 __all__ = [
     "IGNORED_SLEEP_DESCRIPTIONS",
@@ -41,6 +42,7 @@ __all__ = [
     "load_sleep_physionet",
     "make_sinusoids",
     "make_synthetic_sleep",
+    "planted_nuisances",
     "preprocess_sleep",
     "simulate_hypnogram",
     "split_by_subject",

@@ -31,7 +31,7 @@ from braindecode.datasets import BaseConcatDataset, RawDataset
 from scipy.fft import irfft, rfftfreq
 from scipy.ndimage import uniform_filter1d
 
-__all__ = ["make_synthetic_sleep", "simulate_hypnogram"]
+__all__ = ["make_synthetic_sleep", "planted_nuisances", "simulate_hypnogram"]
 
 W, N1, N2, N3, REM = range(5)
 _EPOCH_S = 30.0
@@ -378,3 +378,156 @@ def make_synthetic_sleep(
             )
             datasets.append(RawDataset(raw, description))
     return BaseConcatDataset(datasets)
+
+
+#: Alpha peak frequency of a subject without nuisances (Hz).
+_ALPHA_CENTER_HZ = 10.0
+
+#: The planted nuisances: name, description column, the candidate transforms
+#: of :mod:`braindecode_augnet.transforms` that undo it (in order of
+#: preference) and the unit of the planted value.
+_PLANTED = (
+    ("polarity", "polarity_flipped", ("SignFlip",), "fraction"),
+    (
+        "channel_swap",
+        "channels_swapped",
+        ("ChannelsSymmetry", "ChannelsShuffle"),
+        "fraction",
+    ),
+    ("alpha_peak", "alpha_peak_hz", ("FrequencyShift",), "Hz"),
+    ("amplitude", "amplitude_scale", ("AmplitudeScale",), "log2 factor"),
+)
+
+
+def planted_nuisances(descriptions):
+    """The nuisances :func:`make_synthetic_sleep` planted in a set of subjects.
+
+    Reads the nuisance columns of the recordings' descriptions and sums them
+    up per nuisance, on the scale of the transform that undoes it:
+
+    * ``polarity``: fraction of the subjects with a flipped sign
+      (``polarity_flipped``), undone by ``SignFlip``;
+    * ``channel_swap``: fraction of the subjects whose channel order is
+      reversed (``channels_swapped``), undone by ``ChannelsSymmetry`` when
+      the channel names have left/right pairs, else by ``ChannelsShuffle``;
+    * ``alpha_peak``: half-width in Hz of the range of alpha peaks around
+      10 Hz, the largest ``|alpha_peak_hz - 10|``, undone by
+      ``FrequencyShift`` (maximal shift in Hz);
+    * ``amplitude``: the largest ``|log2(amplitude_scale)|``, undone by
+      ``AmplitudeScale`` (maximal base-2 log factor).
+
+    Parameters
+    ----------
+    descriptions : pandas.DataFrame | braindecode.datasets.BaseConcatDataset
+        Descriptions of the recordings, one row per recording, with a
+        ``subject`` column and the nuisance columns of
+        :func:`make_synthetic_sleep`; or a dataset with such a
+        ``description`` (the output of :func:`make_synthetic_sleep`, its
+        windows, or a split of them). A subject's recordings share its
+        nuisances and count once.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per nuisance (``polarity``, ``channel_swap``, ``alpha_peak``,
+        ``amplitude``) with columns
+
+        * ``nuisance``: its name;
+        * ``column``: the description column it is read from;
+        * ``candidates``: tuple of the transforms that undo it, in order of
+          preference;
+        * ``planted``: the planted value defined above;
+        * ``comparable``: the planted value on the scale of the learned
+          probability of an involution, [0, 0.5], for the fractions:
+          which polarity (channel order) counts as the original is
+          arbitrary, so a fraction ``f`` and ``1 - f`` are the same nuisance,
+          ``min(f, 1 - f)``; the planted value itself for the others;
+        * ``unit``: ``'fraction'``, ``'Hz'`` or ``'log2 factor'``.
+
+    Raises
+    ------
+    ValueError
+        If there are no recordings, or a column is missing.
+
+    See Also
+    --------
+    make_synthetic_sleep : Plants the nuisances.
+    split_by_subject : Gives the training subjects, whose nuisances a learned
+        policy can recover.
+
+    Notes
+    -----
+    With ``subject_nuisances=False`` every subject has the same polarity,
+    channel order, alpha peak (10 Hz) and amplitude: every planted value is
+    0. An involution applied with probability ``q`` gives the largest
+    invariance at ``q = 0.5``: with any fraction strictly between 0 and 1,
+    the full invariance is what a model of new subjects needs.
+
+    Examples
+    --------
+    >>> from braindecode_augnet.datasets import (
+    ...     make_synthetic_sleep,
+    ...     planted_nuisances,
+    ... )
+    >>> dataset = make_synthetic_sleep(n_subjects=4, n_hours=0.25, random_state=0)
+    >>> columns = ["subject", "polarity_flipped", "channels_swapped"]
+    >>> columns += ["alpha_peak_hz", "amplitude_scale"]
+    >>> print(dataset.description[columns].to_string(index=False))
+     subject  polarity_flipped  channels_swapped  alpha_peak_hz  amplitude_scale
+           0             False              True         11.329           0.6839
+           1             False              True         10.532           0.9322
+           2             False              True         11.015           1.2475
+           3              True             False          9.593           0.7642
+    >>> planted = planted_nuisances(dataset)
+    >>> print(planted.drop(columns="column").round(3).to_string(index=False))
+        nuisance                          candidates  planted  comparable        unit
+        polarity                         (SignFlip,)    0.250       0.250    fraction
+    channel_swap (ChannelsSymmetry, ChannelsShuffle)    0.750       0.250    fraction
+      alpha_peak                   (FrequencyShift,)    1.329       1.329          Hz
+       amplitude                   (AmplitudeScale,)    0.548       0.548 log2 factor
+
+    One subject in four has a flipped sign, three in four swapped channels
+    (the same nuisance as one in four: ``comparable``), the alpha peaks lie
+    within 10 +- 1.33 Hz and the amplitudes within a factor ``2**0.548``.
+    """
+    description = getattr(descriptions, "description", descriptions)
+    if not isinstance(description, pd.DataFrame):
+        raise TypeError(
+            "descriptions must be a pandas.DataFrame or a dataset with a "
+            f"description, got {type(descriptions).__name__}."
+        )
+    required = ["subject", *(column for _, column, _, _ in _PLANTED)]
+    missing = [column for column in required if column not in description]
+    if missing:
+        raise ValueError(
+            f"The descriptions have no {missing} column(s): they do not come "
+            "from make_synthetic_sleep."
+        )
+    if len(description) == 0:
+        raise ValueError("The descriptions have no recording.")
+    subjects = description.drop_duplicates("subject")
+    flipped = subjects["polarity_flipped"].astype(bool).to_numpy()
+    swapped = subjects["channels_swapped"].astype(bool).to_numpy()
+    alpha = subjects["alpha_peak_hz"].astype(float).to_numpy()
+    scale = subjects["amplitude_scale"].astype(float).to_numpy()
+    planted = {
+        "polarity": float(flipped.mean()),
+        "channel_swap": float(swapped.mean()),
+        "alpha_peak": float(np.abs(alpha - _ALPHA_CENTER_HZ).max()),
+        "amplitude": float(np.abs(np.log2(scale)).max()),
+    }
+    rows = []
+    for nuisance, column, candidates, unit in _PLANTED:
+        value = planted[nuisance]
+        comparable = min(value, 1.0 - value) if unit == "fraction" else value
+        rows.append(
+            {
+                "nuisance": nuisance,
+                "column": column,
+                "candidates": candidates,
+                "planted": value,
+                "comparable": comparable,
+                "unit": unit,
+            }
+        )
+    return pd.DataFrame(rows)

@@ -88,6 +88,8 @@ class ChannelsSymmetry(Involution):
 class _ChannelProportion(DifferentiableTransform):
     """A transform whose op parameter is a proportion of channels."""
 
+    op_limit = 1.0  # every channel
+
     def __init__(
         self,
         probability=1.0,

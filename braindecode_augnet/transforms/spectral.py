@@ -125,6 +125,8 @@ class FTSurrogate(DifferentiableTransform):
     True
     """
 
+    op_limit = 1.0  # fully random phases
+
     def __init__(
         self,
         probability=1.0,

@@ -14,6 +14,7 @@ EXAMPLE_ORDER = [
     # learned_policies/
     "plot_policy_and_invariance.py",
     "plot_fixed_transforms.py",
+    "plot_planted_invariances.py",
     # motor_imagery/
     "moabb_motor_imagery.py",
     # toy_problems/

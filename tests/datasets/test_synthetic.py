@@ -4,6 +4,7 @@ import time
 
 import mne
 import numpy as np
+import pandas as pd
 import pytest
 from braindecode.datasets import BaseConcatDataset, RawDataset
 from scipy.signal import welch
@@ -13,6 +14,7 @@ from braindecode_augnet.datasets import (
     SLEEP_STAGE_MAPPING,
     create_sleep_windows,
     make_synthetic_sleep,
+    planted_nuisances,
     preprocess_sleep,
     simulate_hypnogram,
     windows_to_arrays,
@@ -242,3 +244,109 @@ def test_default_generation_is_fast():
     elapsed = time.perf_counter() - start
     assert len(ds.datasets) == 8
     assert elapsed < 30, f"took {elapsed:.1f} s"
+
+
+# ------------------------------------------------------- planted nuisances
+NUISANCES = ["polarity", "channel_swap", "alpha_peak", "amplitude"]
+
+
+def _by_nuisance(table, column):
+    return dict(zip(table["nuisance"], table[column]))
+
+
+def test_planted_nuisances_match_the_descriptions():
+    ds = make_synthetic_sleep(n_subjects=6, n_hours=0.25, random_state=3)
+    desc = ds.description
+    table = planted_nuisances(ds)
+    assert list(table.columns) == [
+        "nuisance",
+        "column",
+        "candidates",
+        "planted",
+        "comparable",
+        "unit",
+    ]
+    assert table["nuisance"].tolist() == NUISANCES
+    # by hand, from the descriptions (one recording per subject)
+    expected = {
+        "polarity": desc["polarity_flipped"].mean(),
+        "channel_swap": desc["channels_swapped"].mean(),
+        "alpha_peak": (desc["alpha_peak_hz"] - 10).abs().max(),
+        "amplitude": np.log2(desc["amplitude_scale"]).abs().max(),
+    }
+    assert _by_nuisance(table, "planted") == pytest.approx(expected)
+    comparable = dict(expected)
+    for name in ("polarity", "channel_swap"):  # f and 1 - f: the same nuisance
+        comparable[name] = min(expected[name], 1 - expected[name])
+    assert _by_nuisance(table, "comparable") == pytest.approx(comparable)
+    assert _by_nuisance(table, "unit") == {
+        "polarity": "fraction",
+        "channel_swap": "fraction",
+        "alpha_peak": "Hz",
+        "amplitude": "log2 factor",
+    }
+    assert _by_nuisance(table, "candidates") == {
+        "polarity": ("SignFlip",),
+        "channel_swap": ("ChannelsSymmetry", "ChannelsShuffle"),
+        "alpha_peak": ("FrequencyShift",),
+        "amplitude": ("AmplitudeScale",),
+    }
+    assert set(table["column"]) <= set(desc.columns)
+    # the planted ranges of make_synthetic_sleep
+    planted = _by_nuisance(table, "planted")
+    assert 0 < planted["alpha_peak"] <= 1.5
+    assert 0 < planted["amplitude"] <= np.log2(1.7)
+    # a DataFrame of descriptions gives the same table as the dataset
+    pd.testing.assert_frame_equal(planted_nuisances(desc), table)
+    # so do the windows, and a subset of subjects gives its own values
+    windows = create_sleep_windows(preprocess_sleep(ds))
+    pd.testing.assert_frame_equal(planted_nuisances(windows), table)
+    first_two = desc[desc["subject"] < 2]
+    assert _by_nuisance(planted_nuisances(first_two), "planted")[
+        "polarity"
+    ] == pytest.approx(first_two["polarity_flipped"].mean())
+
+
+def test_planted_nuisances_count_each_subject_once():
+    frame = pd.DataFrame(
+        {
+            "subject": [0, 0, 1, 2, 3],
+            "recording": [1, 2, 1, 1, 1],
+            "polarity_flipped": [True, True, False, False, True],
+            "channels_swapped": [False, False, True, False, False],
+            "alpha_peak_hz": [9.0, 9.0, 11.2, 10.1, 10.0],
+            "amplitude_scale": [0.5, 0.5, 1.0, 1.5, 2.0],
+        }
+    )
+    table = planted_nuisances(frame)
+    assert _by_nuisance(table, "planted") == pytest.approx(
+        {"polarity": 0.5, "channel_swap": 0.25, "alpha_peak": 1.2, "amplitude": 1.0}
+    )
+    assert _by_nuisance(table, "comparable") == pytest.approx(
+        {"polarity": 0.5, "channel_swap": 0.25, "alpha_peak": 1.2, "amplitude": 1.0}
+    )
+    ds = make_synthetic_sleep(n_subjects=3, n_hours=0.25, n_recordings=2)
+    one_night = ds.description[ds.description["recording"] == 1]
+    pd.testing.assert_frame_equal(planted_nuisances(ds), planted_nuisances(one_night))
+    # every subject flipped: the training data hold no polarity nuisance
+    frame["polarity_flipped"] = True
+    flipped = _by_nuisance(planted_nuisances(frame), "comparable")
+    assert flipped["polarity"] == 0.0
+
+
+def test_planted_nuisances_without_nuisances():
+    ds = make_synthetic_sleep(n_subjects=3, n_hours=0.25, subject_nuisances=False)
+    table = planted_nuisances(ds)
+    assert table["nuisance"].tolist() == NUISANCES
+    assert table["planted"].tolist() == [0.0, 0.0, 0.0, 0.0]
+    assert table["comparable"].tolist() == [0.0, 0.0, 0.0, 0.0]
+
+
+def test_planted_nuisances_input_validation():
+    desc = make_synthetic_sleep(n_subjects=2, n_hours=0.25).description
+    with pytest.raises(ValueError, match="amplitude_scale"):
+        planted_nuisances(desc.drop(columns="amplitude_scale"))
+    with pytest.raises(ValueError, match="no recording"):
+        planted_nuisances(desc.iloc[:0])
+    with pytest.raises(TypeError, match="DataFrame"):
+        planted_nuisances(desc.to_dict())
