@@ -45,8 +45,10 @@ setup(
             "ruff>=0.5",
             "edfio>=0.4",
             "moabb>=1.1",
+            "accelerate>=0.28",
         ],
         "moabb": ["moabb>=1.1"],
+        "accelerate": ["accelerate>=0.28"],
         "docs": [
             "sphinx>=7",
             "sphinx-gallery>=0.15",

@@ -9,6 +9,7 @@ from .base import DifferentiableTransform, Involution
 from .baselines import RandomPolicy, augerino_augmentation
 from .callbacks import PolicyLogger
 from .classifier import AugNetClassifier
+from .distributed import AcceleratedAugNetClassifier
 from .invariance import invariance, invariance_scores
 from .layers import AugmentationLayer, AugmentationModule, augmentation_layers
 from .model import AugNet
@@ -18,6 +19,7 @@ from .presets import eeg_augmentation, sinusoid_augmentation
 from .regularization import augmentation_regularizer
 
 __all__ = [
+    "AcceleratedAugNetClassifier",
     "AugNet",
     "AugNetClassifier",
     "AugmentationLayer",

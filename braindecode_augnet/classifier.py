@@ -16,7 +16,12 @@ from ._random import seed_stream
 from ._validation import check_int, check_positive, check_unit
 from .baselines import RandomPolicy, augerino_augmentation, candidate_transforms
 from .callbacks import PolicyLogger
-from .layers import SAMPLING_MODES, AugmentationModule, augmentation_layers
+from .layers import (
+    SAMPLING_MODES,
+    AugmentationModule,
+    augmentation_layers,
+    unwrap_module,
+)
 from .model import AugNet
 from .policy import policy_table
 from .presets import eeg_augmentation
@@ -320,7 +325,7 @@ class AugNetClassifier(EEGClassifier):
                 f"{fitted[1]} time samples per example, got {shape[0]} channels and "
                 f"{shape[1]} time samples: pass windows of the fitted shape, or refit."
             )
-        module = self.module_
+        module = unwrap_module(self)
         for part, name in (
             (module.augmentation, "augmentation policy"),
             (module.trunk, "trunk"),
@@ -350,12 +355,12 @@ class AugNetClassifier(EEGClassifier):
                 magnitude=self._number("init_magnitude"),
                 temperature=temperature,
                 sampling=self.sampling,
-                random_state=self.random_state,
+                random_state=self.augmentation_random_state(),
             )
         if isinstance(aug, AugmentationModule):
             return copy.deepcopy(aug)
         if isinstance(aug, (list, tuple)):
-            seeds = seed_stream(self.random_state)
+            seeds = seed_stream(self.augmentation_random_state())
             module = AugmentationModule(
                 copy.deepcopy(list(aug)), temperature, self.sampling, next(seeds)
             )
@@ -368,6 +373,14 @@ class AugNetClassifier(EEGClassifier):
             f"layers (lists of transforms), got {type(aug).__name__}."
         )
 
+    def augmentation_random_state(self):
+        """Seed of the augmentation layers built here: ``random_state``.
+
+        A hook for subclasses, e.g. to give every process of a distributed
+        run its own draws (:class:`~.AcceleratedAugNetClassifier`).
+        """
+        return self.random_state
+
     def initialize_module(self):
         """Build the trunk (as EEGClassifier does) and wrap it in AugNet."""
         self._check_augnet_params()
@@ -377,10 +390,12 @@ class AugNetClassifier(EEGClassifier):
             return self
         augmentation = self._build_augmentation()
         if self.method == "augerino":
-            augmentation = augerino_augmentation(augmentation, self.random_state)
+            augmentation = augerino_augmentation(
+                augmentation, self.augmentation_random_state()
+            )
         elif self.method == "random":
             augmentation = RandomPolicy(
-                candidate_transforms(augmentation), self.random_state
+                candidate_transforms(augmentation), self.augmentation_random_state()
             )
         self.module_ = AugNet(
             trunk,
@@ -393,7 +408,7 @@ class AugNetClassifier(EEGClassifier):
 
     def infer(self, x, **fit_params):
         """Forward pass, with the current copy settings and temperature."""
-        module = self.module_
+        module = unwrap_module(self)
         # a random policy is plain data augmentation: no copies at inference
         module.n_copies = 1 if self.method == "random" else self._number("n_copies")
         module.n_copies_train = self._number("n_copies_train")
@@ -502,7 +517,7 @@ class AugNetClassifier(EEGClassifier):
         """NLL of the averaged model, minus ``reg * R`` in training."""
         loss = super().get_loss(y_pred, y_true, X=X, training=training)
         if training:
-            penalty = augmentation_regularizer(self.module_)
+            penalty = augmentation_regularizer(unwrap_module(self))
             self.history.record_batch("train_nll", loss.item())
             self.history.record_batch("aug_reg", penalty.item())
             reg = self.current_reg()
@@ -542,7 +557,7 @@ class AugNetClassifier(EEGClassifier):
         if not training:
             self.check_is_fitted()
             self._check_input(X)
-            self.module_.reset_random_state()
+            unwrap_module(self).reset_random_state()
         return super().forward_iter(X, training=training, device=device)
 
     def predict(self, X):
@@ -564,4 +579,4 @@ class AugNetClassifier(EEGClassifier):
     def policy_(self):
         """The learned policy as a :class:`pandas.DataFrame`."""
         self.check_is_fitted()
-        return policy_table(self.module_)
+        return policy_table(unwrap_module(self))

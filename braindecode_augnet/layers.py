@@ -264,10 +264,17 @@ def unwrap_module(obj):
     Returns
     -------
     object
-        ``obj.module_`` when ``obj`` has one, else ``obj``.
+        ``obj.module_`` when ``obj`` has one, else ``obj``; unwrapped from
+        :class:`torch.nn.parallel.DistributedDataParallel` or
+        :class:`torch.nn.DataParallel`.
     """
     module = getattr(obj, "module_", None)
-    return module if isinstance(module, nn.Module) else obj
+    module = module if isinstance(module, nn.Module) else obj
+    # a module prepared for several processes (DistributedDataParallel,
+    # DataParallel, e.g. by Hugging Face Accelerate) holds it in .module
+    while isinstance(module, (nn.DataParallel, nn.parallel.DistributedDataParallel)):
+        module = module.module
+    return module
 
 
 def augmentation_layers(obj):

@@ -1,0 +1,66 @@
+"""AugNet on several GPUs or machines, through Hugging Face Accelerate.
+
+:class:`AcceleratedAugNetClassifier` composes skorch's
+:class:`skorch.hf.AccelerateMixin` with :class:`~.AugNetClassifier`: the
+engine (device placement, DistributedDataParallel, mixed precision, gradient
+accumulation) is Accelerate's, launched with ``accelerate launch`` or
+``torchrun``; nothing here re-implements it.
+"""
+
+from numbers import Integral
+
+from skorch.hf import AccelerateMixin
+
+from .classifier import AugNetClassifier
+
+__all__ = ["AcceleratedAugNetClassifier"]
+
+
+class AcceleratedAugNetClassifier(AccelerateMixin, AugNetClassifier):
+    """:class:`~.AugNetClassifier` trained with Hugging Face Accelerate.
+
+    Pass ``accelerator=accelerate.Accelerator(...)`` (with e.g.
+    ``mixed_precision="bf16"`` or ``gradient_accumulation_steps``) and leave
+    ``device=None``: Accelerate places the model. Run the script with
+    ``accelerate launch script.py`` (or ``torchrun``) for several processes.
+
+    - Each process draws its own augmentations: an integer ``random_state``
+      is offset by the process index (:meth:`augmentation_random_state`).
+    - The policy (layer weights, magnitudes) is a set of ordinary parameters
+      of the model, so DistributedDataParallel averages its gradients like
+      the trunk's: it stays identical across processes after every step.
+    - The regulariser is computed in :meth:`get_loss` from the unwrapped
+      model, once per micro-batch, so gradient accumulation scales it like
+      the data term; the policy logged in the history is the unwrapped
+      model's.
+
+    As :class:`skorch.hf.AccelerateMixin` warns, a model still wrapped for
+    acceleration cannot be pickled: keep ``unwrap_after_train=True`` (the
+    default) or use ``save_params``.
+
+    Parameters
+    ----------
+    *args, **kwargs
+        As for :class:`~.AugNetClassifier`, plus ``accelerator`` (required),
+        ``unwrap_after_train`` and ``callbacks__print_log__sink`` of
+        :class:`skorch.hf.AccelerateMixin`.
+
+    Examples
+    --------
+    >>> from accelerate import Accelerator  # doctest: +SKIP
+    >>> clf = AcceleratedAugNetClassifier(  # doctest: +SKIP
+    ...     "SleepStagerChambon2018",
+    ...     module__sfreq=100.0,
+    ...     accelerator=Accelerator(mixed_precision="bf16"),
+    ...     random_state=0,
+    ... )
+    >>> clf.fit(X, y)  # doctest: +SKIP
+    """
+
+    def augmentation_random_state(self):
+        """``random_state`` offset by the process index (an int seed only)."""
+        seed = super().augmentation_random_state()
+        index = getattr(self.accelerator, "process_index", 0)
+        if isinstance(seed, Integral) and not isinstance(seed, bool):
+            return int(seed) + int(index)
+        return seed

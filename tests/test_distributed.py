@@ -1,0 +1,72 @@
+"""Tests of AcceleratedAugNetClassifier (single process, CPU)."""
+
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+import torch
+
+pytest.importorskip("accelerate")
+from accelerate import Accelerator  # noqa: E402
+
+from braindecode_augnet import AcceleratedAugNetClassifier  # noqa: E402
+from braindecode_augnet.layers import unwrap_module  # noqa: E402
+
+from .conftest import Trunk, layers, toy_data  # noqa: E402
+
+
+def make(accelerator, **kwargs):
+    params = dict(
+        module=Trunk,
+        augmentation=layers(),
+        n_copies=3,
+        max_epochs=2,
+        lr=1e-2,
+        batch_size=16,
+        train_split=None,
+        iterator_train__drop_last=False,
+        verbose=0,
+        random_state=0,
+        accelerator=accelerator,
+    )
+    params.update(kwargs)
+    return AcceleratedAugNetClassifier(**params)
+
+
+@pytest.mark.parametrize("accumulation", [1, 2])
+def test_fit_predict_and_policy_with_accelerate(accumulation):
+    X, y = toy_data()
+    accelerator = Accelerator(cpu=True, gradient_accumulation_steps=accumulation)
+    clf = make(accelerator).fit(X, y)
+    proba = clf.predict_proba(X)
+    np.testing.assert_allclose(proba.sum(1), 1.0, rtol=1e-5)
+    np.testing.assert_allclose(proba, clf.predict_proba(X))  # repeatable
+    for epoch in clf.history:
+        assert epoch["aug_reg"] > 0 and epoch["train_nll"] > 0
+    first, last = clf.history[0, "aug_magnitudes"], clf.history[-1, "aug_magnitudes"]
+    assert first != last  # the policy is learned through the prepared model
+    assert clf.policy_["transform"].tolist() == [
+        "SignFlip",
+        "GaussianNoise",
+        "FrequencyShift",
+    ]
+
+
+def test_each_process_draws_its_own_augmentations():
+    rank0 = make(SimpleNamespace(process_index=0))
+    rank3 = make(SimpleNamespace(process_index=3))
+    assert rank0.augmentation_random_state() == 0
+    assert rank3.augmentation_random_state() == 3
+    assert (
+        make(
+            SimpleNamespace(process_index=3), random_state=None
+        ).augmentation_random_state()
+        is None
+    )
+
+
+def test_unwrap_module_sees_through_data_parallel():
+    X, y = toy_data()
+    clf = make(Accelerator(cpu=True), max_epochs=1).fit(X, y)
+    wrapped = torch.nn.DataParallel(clf.module_)
+    assert unwrap_module(wrapped) is clf.module_
