@@ -105,6 +105,28 @@ def base_parser(description):
     return parser
 
 
+def add_sleep_training_arguments(parser):
+    """The sleep-staging data and training options shared by the accuracy
+    benchmarks (None: the mode's default, see :func:`pick`)."""
+    parser.add_argument("--n-subjects", type=int, default=None, help="subjects")
+    parser.add_argument(
+        "--n-hours", type=float, default=None, help="hours per synthetic recording"
+    )
+    parser.add_argument(
+        "--n-seeds", type=int, default=None, help="seeds: --seed, --seed + 1, ..."
+    )
+    parser.add_argument("--epochs", type=int, default=None, help="max epochs")
+    parser.add_argument("--batch-size", type=int, default=64, help="batch size")
+    parser.add_argument("--lr", type=float, default=1e-3, help="learning rate")
+    parser.add_argument(
+        "--n-copies", type=int, default=None, help="copies averaged by AugNet"
+    )
+    parser.add_argument(
+        "--verbose", action="store_true", help="print skorch's per-epoch logs"
+    )
+    return parser
+
+
 def mode_name(args):
     """``'smoke'``, ``'quick'`` or ``'full'``."""
     if args.smoke:

@@ -326,22 +326,7 @@ def main(argv=None):
         choices=METHODS,
         help=f"methods to compare (default: {list(METHODS)})",
     )
-    parser.add_argument("--n-subjects", type=int, default=None, help="subjects")
-    parser.add_argument(
-        "--n-hours", type=float, default=None, help="hours per synthetic recording"
-    )
-    parser.add_argument(
-        "--n-seeds", type=int, default=None, help="seeds: --seed, --seed + 1, ..."
-    )
-    parser.add_argument("--epochs", type=int, default=None, help="max epochs")
-    parser.add_argument("--batch-size", type=int, default=64, help="batch size")
-    parser.add_argument("--lr", type=float, default=1e-3, help="learning rate")
-    parser.add_argument(
-        "--n-copies", type=int, default=None, help="copies averaged by AugNet"
-    )
-    parser.add_argument(
-        "--verbose", action="store_true", help="print skorch's per-epoch logs"
-    )
+    C.add_sleep_training_arguments(parser)
     args = parser.parse_args(argv)
     device = C.setup(args)
     mode = C.mode_name(args)

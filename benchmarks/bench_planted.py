@@ -665,28 +665,13 @@ def main(argv=None):
     from braindecode_augnet import pipeline as P
 
     parser = C.base_parser(__doc__.splitlines()[0])
-    parser.add_argument("--n-subjects", type=int, default=None, help="subjects")
-    parser.add_argument(
-        "--n-hours", type=float, default=None, help="hours per synthetic recording"
-    )
-    parser.add_argument(
-        "--n-seeds", type=int, default=None, help="seeds: --seed, --seed + 1, ..."
-    )
-    parser.add_argument("--epochs", type=int, default=None, help="max epochs")
-    parser.add_argument("--batch-size", type=int, default=64, help="batch size")
-    parser.add_argument("--lr", type=float, default=1e-3, help="learning rate")
-    parser.add_argument(
-        "--n-copies", type=int, default=None, help="copies averaged by AugNet"
-    )
+    C.add_sleep_training_arguments(parser)
     parser.add_argument(
         "--min-weight",
         type=float,
         default=0.5,
         help="a candidate is selected when its weight reaches this in some "
         "layer (default 0.5)",
-    )
-    parser.add_argument(
-        "--verbose", action="store_true", help="print skorch's per-epoch logs"
     )
     args = parser.parse_args(argv)
     device = C.setup(args)
