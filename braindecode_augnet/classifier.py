@@ -518,8 +518,10 @@ class AugNetClassifier(EEGClassifier):
         loss = super().get_loss(y_pred, y_true, X=X, training=training)
         if training:
             penalty = augmentation_regularizer(unwrap_module(self))
-            self.history.record_batch("train_nll", loss.item())
-            self.history.record_batch("aug_reg", penalty.item())
+            # one host synchronisation for both logged values, not two
+            nll, reg_value = torch.stack([loss, penalty]).detach().tolist()
+            self.history.record_batch("train_nll", nll)
+            self.history.record_batch("aug_reg", reg_value)
             reg = self.current_reg()
             if reg:
                 loss = loss - reg * penalty
