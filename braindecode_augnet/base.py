@@ -29,6 +29,7 @@ output, and the output is differentiable with respect to the parameters
 through the draw (reparametrisation).
 """
 
+import contextlib
 from numbers import Real
 
 import numpy as np
@@ -306,6 +307,21 @@ class DifferentiableTransform(Transform):
     def reset_random_state(self):
         """Restart the draws from ``random_state`` (no effect when None)."""
         self._rng.reset()
+
+    @contextlib.contextmanager
+    def separate_draws(self, seed=0):
+        """Draw from a generator seeded with ``seed`` inside a ``with`` block.
+
+        The transform's own stream of draws is left where it was, so that a
+        measurement (e.g. :meth:`~.AugmentationLayer.calibrate`) does not
+        change the augmentations of training.
+        """
+        saved = self._rng
+        self._rng = DeviceGenerators(seed)
+        try:
+            yield self
+        finally:
+            self._rng = saved
 
     # ----------------------------------------------------------------- params
     def sample_params(self, X):

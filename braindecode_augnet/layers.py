@@ -148,6 +148,9 @@ class AugmentationLayer(nn.Module):
         self.temperature = temperature
         self.sampling = sampling
         self._rng = DeviceGenerators(random_state)
+        self.register_buffer("displacement", torch.ones(len(self.transforms)))
+        self.calibrated = False
+        self.register_load_state_dict_post_hook(_mark_calibrated)
 
     @property
     def weights(self):
@@ -162,12 +165,65 @@ class AugmentationLayer(nn.Module):
         """
         return torch.stack([tr.magnitude.reshape(()) for tr in self.transforms])
 
+    def calibrate(self, X):
+        """Measure how much each candidate changes ``X`` at full magnitude.
+
+        Sets ``displacement`` to each candidate's relative root-mean-square
+        change of the batch at magnitude 1 (the top of its range; probability
+        0.5 for an involution), ``sqrt(mean((T(X) - X) ** 2) / mean(X ** 2))``,
+        from draws of their own (the candidates' draws in training are not
+        changed).
+        The layer calls it on its first training batch; the regulariser
+        weighs each candidate's magnitude by it, so that candidates whose
+        ranges are written in different units compete on what they do to the
+        data.
+
+        Parameters
+        ----------
+        X : torch.Tensor
+            A batch ``(batch, channels, times)`` of the layer's input.
+
+        Returns
+        -------
+        torch.Tensor
+            The displacement of each candidate, ``(n_candidates,)``.
+
+        Examples
+        --------
+        On unit-variance data a noise of standard deviation 0.1 changes the
+        data by 0.1, fully random phases by ``sqrt(2)`` (a decorrelated
+        signal of the same power):
+
+        >>> import torch
+        >>> from braindecode_augnet.transforms import FTSurrogate, GaussianNoise
+        >>> noise = GaussianNoise(mag_range=(0, 0.1))
+        >>> layer = AugmentationLayer([noise, FTSurrogate()])
+        >>> X = torch.randn(64, 2, 200, generator=torch.Generator().manual_seed(0))
+        >>> [round(d, 2) for d in layer.calibrate(X).tolist()]
+        [0.1, 1.41]
+        """
+        with torch.no_grad():
+            Xf = X.float()
+            power = Xf.pow(2).mean().clamp_min(torch.finfo(Xf.dtype).tiny)
+            full = torch.ones(X.shape[0], device=X.device)
+            values = []
+            for tr in self.transforms:
+                with tr.separate_draws():
+                    params = {**tr.sample_params(Xf), "magnitude": full}
+                    change = tr.augment(Xf, params) - Xf
+                values.append((change.pow(2).mean() / power).sqrt())
+            self.displacement.copy_(torch.stack(values))
+        self.calibrated = True
+        return self.displacement
+
     def forward(self, X):
         """Augment a batch ``(batch, channels, times)``."""
         return self.augment(check_eeg_batch(X))
 
     def augment(self, X):
         """Augment an already validated batch (no input checks)."""
+        if self.training and not self.calibrated and X.shape[0]:
+            self.calibrate(X)
         weights = self.weights.to(X.dtype)
         if self.training and self.sampling == "mixture":
             out = 0
@@ -199,6 +255,11 @@ class AugmentationLayer(nn.Module):
 
     def extra_repr(self):
         return f"temperature={self.temperature:g}, sampling={self.sampling!r}"
+
+
+def _mark_calibrated(layer, incompatible_keys):
+    # a loaded state holds the displacement measured when it was saved
+    layer.calibrated = True
 
 
 class AugmentationModule(nn.Module):

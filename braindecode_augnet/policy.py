@@ -28,7 +28,9 @@ def policy_table(obj):
         frequency shift in Hz), ``mag_range`` and ``at_cap`` (True when the
         magnitude sits at the top of its range: the value reported is then
         the range's limit, not a learned value; widen ``mag_range`` to learn
-        it).
+        it) and ``displacement`` (how much the candidate's full range changes
+        the data, measured on the first training batch, see
+        :meth:`~.AugmentationLayer.calibrate`; 1 before training).
 
     Examples
     --------
@@ -43,7 +45,10 @@ def policy_table(obj):
     rows = []
     with torch.no_grad():
         for i, layer in enumerate(augmentation_layers(obj)):
-            for weight, tr in zip(layer.weights.tolist(), layer.transforms):
+            weights, displacements = layer.weights.tolist(), layer.displacement.tolist()
+            for weight, displacement, tr in zip(
+                weights, displacements, layer.transforms
+            ):
                 op_value = tr.op_value
                 rows.append(
                     {
@@ -57,6 +62,7 @@ def policy_table(obj):
                         else float(op_value),
                         "mag_range": tr.mag_range,
                         "at_cap": tr.at_cap,
+                        "displacement": displacement,
                     }
                 )
     return pd.DataFrame(rows)

@@ -6,9 +6,11 @@ from .layers import augmentation_layers
 
 __all__ = ["augmentation_regularizer"]
 
+REGULARIZER_SCALES = ("magnitude", "displacement")
 
-def augmentation_regularizer(obj):
-    """``|| concat over layers (magnitude * weight) ||_2``.
+
+def augmentation_regularizer(obj, scale="magnitude"):
+    """``|| concat over layers (weight * magnitude [* displacement]) ||_2``.
 
     ``magnitude`` is each transform's magnitude in [0, 1] (twice the
     probability for involutions, see :class:`~.Involution`). AugNet's loss
@@ -16,11 +18,25 @@ def augmentation_regularizer(obj):
     transforms the layers select, and the data term pushes down those that
     hurt the fit.
 
+    A magnitude of 1 means "the top of the candidate's ``mag_range``", a
+    different thing for every candidate: a noise of standard deviation 0.1
+    may leave the data almost unchanged where a 2 Hz frequency shift
+    decorrelates it. With ``scale='displacement'`` each product is multiplied
+    by the candidate's ``displacement``, how much its full range changes the
+    data (relative RMS change, measured by
+    :meth:`~.AugmentationLayer.calibrate` on the first training batch), so
+    that a candidate whose whole range is harmless because it barely changes
+    the data cannot win the regulariser by sitting at its cap.
+
     Parameters
     ----------
     obj : AugNet | AugmentationModule | AugmentationLayer | list
         What holds the augmentation layers. The value is computed from the
         current parameters at call time (no model reference is kept).
+    scale : {'magnitude', 'displacement'}
+        ``'magnitude'``: the paper's regulariser on magnitudes in [0, 1];
+        ``'displacement'``: magnitudes weighed by each candidate's measured
+        displacement (ones until a layer is calibrated).
 
     Returns
     -------
@@ -39,8 +55,24 @@ def augmentation_regularizer(obj):
     >>> round(reg.item(), 4)  # || (0.5 * 0.5, 0.5 * 0.5) ||
     0.3536
     >>> reg.backward()  # pushes up magnitudes (and weights) when subtracted
+
+    Weighed by how much each candidate changes a batch at full magnitude:
+
+    >>> X = torch.randn(64, 2, 200, generator=torch.Generator().manual_seed(0))
+    >>> displacement = module.layers[0].calibrate(X)  # noise std 0.2, random phases
+    >>> [round(d, 1) for d in displacement.tolist()]
+    [0.2, 1.4]
+    >>> reg = augmentation_regularizer(module, scale="displacement")
     """
+    if scale not in REGULARIZER_SCALES:
+        raise ValueError(f"scale must be one of {REGULARIZER_SCALES}, got {scale!r}.")
     layers = augmentation_layers(obj)
     if not layers:
         return torch.zeros(())
-    return torch.cat([layer.weights * layer.magnitudes() for layer in layers]).norm()
+    parts = []
+    for layer in layers:
+        part = layer.weights * layer.magnitudes()
+        if scale == "displacement":
+            part = part * layer.displacement.to(part.dtype)
+        parts.append(part)
+    return torch.cat(parts).norm()

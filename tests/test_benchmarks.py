@@ -267,13 +267,22 @@ def test_bench_planted(bench, tmp_path):
     assert Path(results["plot"]).parent == tmp_path
 
 
-@pytest.mark.parametrize("variant", [[], ["--capfree"], ["--budget", "0.03"]])
-def test_study_sinusoid_policy(bench, capsys, variant):
+@pytest.mark.parametrize(
+    ("variant", "reg_scale"),
+    [
+        ([], "displacement"),
+        (["--reg-scale", "magnitude", "--sampling", "sampled"], "magnitude"),
+    ],
+)
+def test_study_sinusoid_policy(bench, capsys, variant, reg_scale):
     module = bench("study_sinusoid_policy")
     rows = module.main(["--trunks", "conv", "--seeds", "0", "--epochs", "1", *variant])
     (row,) = rows
     assert row["selected"] in ("FrequencyShift", "FTSurrogate", "GaussianNoise")
+    assert row["reg_scale"] == reg_scale
     assert 0.0 <= row["max_shift_hz"] <= 2.0
     assert len(row["shift_trajectory_hz"]) == 1
     assert row["shift_trajectory_hz"][-1] == pytest.approx(row["max_shift_hz"])
-    assert json.loads(capsys.readouterr().out.strip().splitlines()[-1]) == row
+    *runs, summary = capsys.readouterr().out.strip().splitlines()
+    assert json.loads(runs[-1]) == row
+    assert summary.startswith(f"conv ({row['sampling']}): FrequencyShift selected in")

@@ -48,8 +48,11 @@ def test_policy_and_history(fitted):
         "op_value",
         "mag_range",
         "at_cap",
+        "displacement",
     ]
     assert list(policy["transform"]) == ["SignFlip", "GaussianNoise", "FrequencyShift"]
+    # measured on the first training batch: every candidate changes the data
+    assert (policy["displacement"] > 0).all() and (policy["displacement"] != 1).all()
     np.testing.assert_allclose(policy.groupby("layer").weight.sum(), 1.0, rtol=1e-5)
     assert len(clf.history) == 3
     for key in ("aug_reg", "aug_weights", "aug_magnitudes", "train_loss"):
@@ -105,7 +108,7 @@ def test_augmentation_learning_rate_groups():
     assert len(groups[1]["params"]) + len(groups[2]["params"]) == len(names)
     clf = make_clf(max_epochs=1).fit(X, y)
     assert [g["lr"] for g in clf.optimizer_.param_groups] == pytest.approx(
-        [1e-2, 0.1, 0.1]
+        [1e-2, 0.1, 0.03]
     )
     with pytest.raises(ValueError, match="magnitude_lr"):
         make_clf(magnitude_lr=-1.0).fit(X, y)
@@ -463,13 +466,26 @@ def test_temperature_set_after_fit_is_used():
 
 
 @pytest.mark.parametrize(
-    ("method", "reg", "aug_lr"), [("augnet", 0.5, 0.1), ("augerino", 0.01, 0.01)]
+    ("method", "reg", "aug_lr", "magnitude_lr", "reg_scale"),
+    [
+        ("augnet", 0.3, 0.1, 0.03, "displacement"),
+        ("augerino", 0.01, 0.01, 0.01, "magnitude"),
+    ],
 )
-def test_method_defaults_of_reg_and_aug_lr(method, reg, aug_lr):
+def test_method_defaults(method, reg, aug_lr, magnitude_lr, reg_scale):
     """Augerino is trained with Benton et al.'s settings unless told otherwise."""
     X, y = toy_data()
     clf = make_clf(method=method, reg=None, lr=0.01, max_epochs=1).fit(X, y)
     assert clf.current_reg() == reg
+    assert clf.current_reg_scale() == reg_scale
     groups = clf.optimizer_.param_groups
     assert groups[1]["lr"] == pytest.approx(aug_lr)  # the layers' weights
+    assert groups[2]["lr"] == pytest.approx(magnitude_lr)  # their magnitudes
     assert clf.set_params(reg=0.2).current_reg() == 0.2
+    assert clf.set_params(reg_scale="magnitude").current_reg_scale() == "magnitude"
+
+
+def test_unknown_reg_scale_is_refused():
+    X, y = toy_data()
+    with pytest.raises(ValueError, match="reg_scale must be one of"):
+        make_clf(reg_scale="range").fit(X, y)

@@ -144,3 +144,52 @@ def test_module_apply_is_torch_recursive_apply():
     assert any(isinstance(m, T.SignFlip) for m in seen) and seen[-1] is module
     flip = T.SignFlip()
     assert flip.apply(lambda m: None) is flip
+
+
+def test_calibrate_measures_how_much_each_candidate_changes_the_data():
+    """Relative RMS change at magnitude 1: a noise of std 0.1 on unit-variance
+    data is 0.1; fully random phases decorrelate the signal (sqrt 2); a sign
+    flip of probability 0.5 changes half the examples by 2x (sqrt 2)."""
+    layer = AugmentationLayer(
+        [
+            T.GaussianNoise(mag_range=(0.0, 0.1), random_state=0),
+            T.FTSurrogate(random_state=0),
+            T.SignFlip(probability=0.1, random_state=0),
+        ]
+    )
+    torch.testing.assert_close(layer.displacement, torch.ones(3))  # uncalibrated
+    X = torch.randn(400, 2, 200, generator=torch.Generator().manual_seed(0))
+    displacement = layer.calibrate(X)
+    assert layer.calibrated
+    expected = torch.tensor([0.1, 2**0.5, 2**0.5])
+    torch.testing.assert_close(displacement, expected, rtol=0.08, atol=0)
+    # measured at magnitude 1, whatever the learned magnitudes are now
+    assert layer.transforms[2].probability.item() == pytest.approx(0.1)
+
+
+def test_first_training_batch_calibrates_without_changing_the_draws():
+    X = torch.randn(8, 2, 200)
+    layer = AugmentationLayer(candidates(), temperature=1.0, random_state=0)
+    layer.eval()(X)
+    assert not layer.calibrated  # evaluation measures nothing
+    out = layer.train()(X)
+    assert layer.calibrated
+    assert (layer.displacement != 1).all()
+    # the calibration drew from generators of its own: the augmented batch is
+    # the one an uncalibrated layer with the same seeds gives
+    reference = AugmentationLayer(candidates(), temperature=1.0, random_state=0)
+    reference.eval()(X)
+    reference.calibrated = True
+    torch.testing.assert_close(out, reference.train()(X))
+    displacement = layer.displacement.clone()
+    layer(X * 10)  # calibrated once, on the first training batch
+    torch.testing.assert_close(layer.displacement, displacement)
+
+
+def test_loaded_state_keeps_its_displacement():
+    layer = AugmentationLayer(candidates())
+    layer.calibrate(torch.randn(8, 2, 200))
+    fresh = AugmentationLayer(candidates())
+    fresh.load_state_dict(layer.state_dict())
+    assert fresh.calibrated
+    torch.testing.assert_close(fresh.displacement, layer.displacement)

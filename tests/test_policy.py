@@ -23,6 +23,7 @@ COLUMNS = [
     "op_value",
     "mag_range",
     "at_cap",
+    "displacement",
 ]
 
 
@@ -68,6 +69,17 @@ def test_policy_table_columns_and_values():
     assert table["op_value"].tolist() == pytest.approx([0.2, 0.1, 2.0])
     assert table["mag_range"].tolist() == [(0.0, 0.5), (0.0, 0.2), (0.0, 5.0)]
     assert table["at_cap"].tolist() == [False, False, False]
+    assert table["displacement"].tolist() == [1.0, 1.0, 1.0]  # not calibrated
+
+
+def test_policy_table_reports_the_measured_displacement():
+    layers = module()
+    layers.layers[0].calibrate(torch.randn(64, 2, 200))
+    table = policy_table(layers)
+    assert table["displacement"].tolist()[:2] == pytest.approx(
+        layers.layers[0].displacement.tolist()
+    )
+    assert table["displacement"][0] == pytest.approx(2**0.5, rel=0.1)  # sign flip
 
 
 def test_policy_table_of_a_single_layer_marks_the_cap():

@@ -51,3 +51,29 @@ def test_layers_lookup():
     assert augmentation_layers(module) == list(module.layers)
     with pytest.raises(TypeError, match="no augmentation layers"):
         augmentation_layers(torch.nn.Linear(2, 2))
+
+
+def test_displacement_scale_rewards_what_changes_the_data():
+    """A candidate whose whole range barely changes the data (noise of std
+    0.05 on unit-variance signals) wins the paper's regulariser by sitting at
+    its cap; weighed by displacement, the regulariser prefers the candidate
+    that changes the data, even at a smaller magnitude."""
+    noise = T.GaussianNoise(magnitude=1.0, mag_range=(0.0, 0.05), random_state=0)
+    phases = T.FTSurrogate(magnitude=0.5, random_state=0)
+    module = AugmentationModule([[noise, phases]], temperature=1.0)
+    module.layers[0].calibrate(torch.randn(64, 2, 200))
+    for scale, favoured in (("magnitude", 0), ("displacement", 1)):
+        module.zero_grad()
+        (-augmentation_regularizer(module, scale=scale)).backward()
+        alpha_grad = module.layers[0].alpha.grad
+        assert alpha_grad[favoured] < 0 < alpha_grad[1 - favoured], scale
+    displacement = module.layers[0].displacement
+    expected = (torch.tensor([0.5 * 1.0, 0.5 * 0.5]) * displacement).norm()
+    torch.testing.assert_close(
+        augmentation_regularizer(module, scale="displacement"), expected
+    )
+
+
+def test_unknown_scale_is_refused():
+    with pytest.raises(ValueError, match="scale must be one of"):
+        augmentation_regularizer(AugmentationModule([[T.GaussianNoise()]]), "range")

@@ -10,27 +10,11 @@ such shifts whatever the trunk's size, unlike the same trunk trained plainly.
 import pytest
 import torch
 from braindecode import EEGClassifier
-from torch import nn
 
 from braindecode_augnet import AugNetClassifier, invariance, sinusoid_augmentation
 from braindecode_augnet.datasets import make_sinusoids
+from braindecode_augnet.toy_models import ToyConvNet, ToyMLP
 from braindecode_augnet.transforms import FrequencyShift
-
-
-class MLP(nn.Module):
-    """Fully connected trunk on the raw 1000 samples."""
-
-    def __init__(self, hidden=32, depth=1, n_times=1000, n_outputs=4, **kwargs):
-        super().__init__()
-        layers, width = [nn.Flatten()], n_times
-        for _ in range(depth):
-            layers += [nn.Linear(width, hidden), nn.ReLU()]
-            width = hidden
-        self.net = nn.Sequential(*layers, nn.Linear(width, n_outputs))
-
-    def forward(self, x):
-        return self.net(x)
-
 
 TRAINING = dict(
     max_epochs=30,
@@ -41,6 +25,11 @@ TRAINING = dict(
     iterator_train__drop_last=False,
     verbose=0,
 )
+TRUNKS = {
+    "tiny-mlp": (ToyMLP, {"module__hidden": 32, "module__depth": 1}),
+    "larger-mlp": (ToyMLP, {"module__hidden": 256, "module__depth": 2}),
+    "conv": (ToyConvNet, {}),
+}
 
 
 @pytest.fixture(scope="module")
@@ -48,22 +37,46 @@ def data():
     return make_sinusoids(random_state=0), make_sinusoids(random_state=1)
 
 
+@pytest.fixture(scope="module")
+def baselines(data):
+    """The trunks trained without augmentation, fitted once each."""
+    (X, y), _ = data
+    fitted = {}
+
+    def get(name):
+        if name not in fitted:
+            trunk, kwargs = TRUNKS[name]
+            torch.manual_seed(0)
+            fitted[name] = EEGClassifier(trunk, **kwargs, **TRAINING).fit(X, y)
+        return fitted[name]
+
+    return get
+
+
 @pytest.mark.parametrize(
-    ("hidden", "depth"), [(32, 1), (256, 2)], ids=["tiny-trunk", "larger-trunk"]
+    ("trunk", "sampling"),
+    [
+        ("tiny-mlp", "mixture"),
+        ("larger-mlp", "mixture"),
+        ("conv", "mixture"),
+        ("tiny-mlp", "sampled"),
+        ("conv", "sampled"),
+    ],
 )
-def test_augnet_learns_the_frequency_shift_invariance(data, hidden, depth):
+def test_augnet_learns_the_frequency_shift_invariance(data, baselines, trunk, sampling):
+    """With the package's defaults, for fully connected and convolutional
+    trunks and both training modes (over seeds 0-4 of
+    benchmarks/study_sinusoid_policy.py, 20/20 runs selected the shift, with
+    a range of 0.41-1.02 Hz)."""
     (X, y), (X_test, y_test) = data
     shift = FrequencyShift(sfreq=100, magnitude=0.25, mag_range=(0, 2)).freeze()
-    trunk_kwargs = {"module__hidden": hidden, "module__depth": depth}
+    module, trunk_kwargs = TRUNKS[trunk]
 
     torch.manual_seed(0)
-    baseline = EEGClassifier(MLP, **trunk_kwargs, **TRAINING).fit(X, y)
-    torch.manual_seed(0)
     augnet = AugNetClassifier(
-        MLP,
+        module,
         **trunk_kwargs,
-        augmentation=sinusoid_augmentation(100.0),
-        reg=0.5,
+        augmentation=sinusoid_augmentation(100.0, sampling=sampling),
         n_copies=20,
         random_state=0,
         **TRAINING,
@@ -72,12 +85,12 @@ def test_augnet_learns_the_frequency_shift_invariance(data, hidden, depth):
     policy = augnet.policy_.set_index("transform")
     assert policy["weight"].idxmax() == "FrequencyShift"
     assert policy.loc["FrequencyShift", "weight"] > 0.9
-    # learned shift range near +-0.5 Hz (the jitter of the data); over 10 runs
-    # (5 seeds x 2 trunks) the range ended between 0.42 and 1.0 Hz, median 0.5
-    assert 0.25 <= policy.loc["FrequencyShift", "op_value"] <= 1.25
+    # learned shift range near +-0.5 Hz, the jitter of the data
+    assert 0.2 <= policy.loc["FrequencyShift", "op_value"] <= 1.3
     assert (augnet.predict(X_test) == y_test).mean() > 0.95
 
     inv_augnet = invariance(augnet, X_test, shift, random_state=0)
-    inv_baseline = invariance(baseline, X_test, shift, random_state=0)
     assert inv_augnet >= 0.9
-    assert inv_augnet - inv_baseline >= 0.05
+    if module is ToyMLP:  # nothing in a fully connected trunk is shift-invariant
+        inv_baseline = invariance(baselines(trunk), X_test, shift, random_state=0)
+        assert inv_augnet - inv_baseline >= 0.05
