@@ -305,6 +305,25 @@ class UnrolledPolicySearch:
         self.unroll_lr = unroll_lr
         self.valid_batches = None
 
+    @property
+    def optimizer_state(self):
+        """The policy optimiser's ``state_dict`` (kept when pickled)."""
+        if self.optimizer is None:
+            return self._optimizer_state
+        return self.optimizer.state_dict()
+
+    def __getstate__(self):
+        # the policy and its optimiser belong to the model they were built
+        # for: a copy keeps the optimiser's state only, to be rebuilt on the
+        # copy's policy (see AugNetClassifier)
+        return {
+            "policy": None,
+            "optimizer": None,
+            "_optimizer_state": self.optimizer_state,
+            "unroll_lr": self.unroll_lr,
+            "valid_batches": None,
+        }
+
     def set_valid_loader(self, loader):
         """Batches of the held-out data, cycled through endlessly."""
         self.valid_batches = _Cycle(loader)

@@ -580,19 +580,32 @@ class AugNetClassifier(EEGClassifier):
         """
         super().initialize_optimizer(*args, **kwargs)
         if self.method in BILEVEL_METHODS:
-            module = unwrap_module(self)
-            named = [
-                (name, p) for name, p in module.named_parameters() if p.requires_grad
-            ]
-            lr = self.get_params_for("optimizer").get("lr", self.lr)
-            optimizer = torch.optim.Adam(
-                self._augmentation_groups(named, lr), betas=(0.5, 0.999)
-            )
-            unroll_lr = self._number("unroll_lr") or lr
-            self.bilevel_ = UnrolledPolicySearch(
-                module.augmentation, optimizer, unroll_lr
-            )
+            self.bilevel_ = self._new_search()
         return self
+
+    def _new_search(self, optimizer_state=None):
+        module = unwrap_module(self)
+        named = [(name, p) for name, p in module.named_parameters() if p.requires_grad]
+        lr = self.get_params_for("optimizer").get("lr", self.lr)
+        optimizer = torch.optim.Adam(
+            self._augmentation_groups(named, lr), betas=(0.5, 0.999)
+        )
+        if optimizer_state is not None:
+            optimizer.load_state_dict(optimizer_state)
+        unroll_lr = self._number("unroll_lr") or lr
+        return UnrolledPolicySearch(module.augmentation, optimizer, unroll_lr)
+
+    def _search(self):
+        """:attr:`bilevel_`, bound again to this net's policy after a copy.
+
+        Pickling or deep-copying the net copies the module apart from
+        ``bilevel_`` (skorch serialises modules on their own): the search is
+        then rebuilt on the copy's policy, with its optimiser's state.
+        """
+        search = self.bilevel_
+        if search.policy is not unwrap_module(self).augmentation:
+            self.bilevel_ = search = self._new_search(search.optimizer_state)
+        return search
 
     def get_default_callbacks(self):
         """EEGClassifier's callbacks plus :class:`~.PolicyLogger`.
@@ -674,7 +687,7 @@ class AugNetClassifier(EEGClassifier):
             batch_size = kwargs.pop("batch_size", self.batch_size)
             kwargs["batch_size"] = len(held_out) if batch_size == -1 else batch_size
             kwargs["drop_last"] = False
-            self.bilevel_.set_valid_loader(self.iterator_train(held_out, **kwargs))
+            self._search().set_valid_loader(self.iterator_train(held_out, **kwargs))
         return dataset_train, dataset_valid
 
     def _hold_out(self, dataset):
@@ -717,12 +730,13 @@ class AugNetClassifier(EEGClassifier):
             self._set_training(True)
             Xi, yi = unpack_data(batch)
             X, y = to_device(Xi, self.device), to_device(yi, self.device)
-            Xv, yv = unpack_data(next(self.bilevel_.valid_batches))
+            search = self._search()
+            Xv, yv = unpack_data(next(search.valid_batches))
             valid = (to_device(Xv, self.device), to_device(yv, self.device))
             trunk = unwrap_module(self).trunk
-            loss = self.bilevel_.policy_step(trunk, self._trunk_loss, X, y, valid)
+            loss = search.policy_step(trunk, self._trunk_loss, X, y, valid)
             self.history.record_batch("policy_valid_loss", loss)
-            batch = (self.bilevel_.augment(X, y), yi)
+            batch = (search.augment(X, y), yi)
         return super().train_step_single(batch, **fit_params)
 
     def _trunk_loss(self, logits, y):

@@ -231,11 +231,11 @@ def test_cadda_gives_the_sign_flip_to_the_class_invariant_to_it():
     assert clf.score(X, y) > 0.6
 
 
-def test_fitted_bilevel_classifier_pickles():
+def test_fitted_bilevel_classifier_pickles_and_trains_on():
     X, y = _planted(n=60)
     clf = AugNetClassifier(
         MLP,
-        augmentation=[[SignFlip()]],
+        augmentation=[[SignFlip(), GaussianNoise()]],
         method="adda",
         max_epochs=1,
         batch_size=16,
@@ -245,3 +245,18 @@ def test_fitted_bilevel_classifier_pickles():
     ).fit(X, y)
     clone = pickle.loads(pickle.dumps(clf))
     np.testing.assert_array_equal(clone.predict(X), clf.predict(X))
+
+    def policy_vector(net):
+        return torch.cat(
+            [p.detach().flatten() for p in net.bilevel_policy_.parameters()]
+        )
+
+    # training goes on after unpickling, on the clone's own policy, with the
+    # policy optimiser's state carried over
+    steps = clf.bilevel_.optimizer.state_dict()["state"][0]["step"]
+    before = policy_vector(clf)
+    clone.partial_fit(X, y)
+    assert clone.bilevel_.policy is clone.module_.augmentation
+    assert clone.bilevel_.optimizer.state_dict()["state"][0]["step"] > steps
+    assert not torch.equal(policy_vector(clone), before)
+    assert torch.equal(policy_vector(clf), before)  # the original is untouched
