@@ -170,6 +170,8 @@ class AugNetClassifier(EEGClassifier):
     sampling : {'mixture', 'sampled'}
         Training mode of the layers: the paper's convex mixture of all
         candidates, or one candidate per example drawn from the weights.
+        For ADDA/CADDA, the relaxation in the hypergradient only: the trunk
+        always trains on one candidate drawn per example.
     init_magnitude : float
         Initial magnitude, in [0, 1], of the transforms of the ``'eeg'``
         preset. The
@@ -180,7 +182,8 @@ class AugNetClassifier(EEGClassifier):
     aug_lr : float | None
         Learning rate of the layers' weights (``alpha``). ``None``: for
         AugNet 10 times the trunk's learning rate, so that the policy moves
-        within a few epochs; for Augerino the trunk's, as Benton et al.
+        within a few epochs; for Augerino the trunk's, as Benton et al.; for
+        ADDA/CADDA 10 times the trunk's, as AugNet (the policy's own Adam).
     magnitude_lr : float | None
         Learning rate of the magnitudes and probabilities. ``None``: the
         same as ``aug_lr``.
