@@ -7,6 +7,7 @@ network (Rommel, Moreau & Gramfort, NeurIPS 2022).
 from ._version import __version__
 from .base import DifferentiableTransform, Involution
 from .baselines import RandomPolicy, augerino_augmentation
+from .bilevel import BilevelPolicy, UnrolledPolicySearch, unrolled_hypergradient
 from .callbacks import PolicyLogger
 from .classifier import AugNetClassifier
 from .distributed import AcceleratedAugNetClassifier
@@ -24,10 +25,12 @@ __all__ = [
     "AugNetClassifier",
     "AugmentationLayer",
     "AugmentationModule",
+    "BilevelPolicy",
     "DifferentiableTransform",
     "Involution",
     "PolicyLogger",
     "RandomPolicy",
+    "UnrolledPolicySearch",
     "__version__",
     "augerino_augmentation",
     "augmentation_layers",
@@ -40,4 +43,5 @@ __all__ = [
     "plot_policy",
     "policy_table",
     "sinusoid_augmentation",
+    "unrolled_hypergradient",
 ]

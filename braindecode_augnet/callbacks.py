@@ -15,14 +15,16 @@ class PolicyLogger(Callback):
     Keys written: ``train_nll`` and ``aug_reg`` (means over the epoch's
     training batches of the negative log-likelihood and of the regulariser:
     ``train_loss`` is ``train_nll - reg * aug_reg``, which is why it can be
-    negative), ``aug_weights`` and ``aug_magnitudes`` (one list per layer:
+    negative), ``policy_valid_loss`` for ADDA/CADDA (mean of the held-out
+    loss after the virtual step, see :func:`~.unrolled_hypergradient`),
+    ``aug_weights`` and ``aug_magnitudes`` (one list per layer:
     the weights of the candidates and their magnitudes; for involutions the
     magnitude is twice the learned probability).
     """
 
     def on_epoch_end(self, net, **kwargs):
         batches = net.history[-1]["batches"]
-        for key in ("train_nll", "aug_reg"):
+        for key in ("train_nll", "aug_reg", "policy_valid_loss"):
             values = [batch[key] for batch in batches if key in batch]
             if values:
                 net.history.record(key, float(np.mean(values)))

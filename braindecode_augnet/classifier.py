@@ -7,14 +7,17 @@ import numpy as np
 import pandas as pd
 import torch
 from braindecode import EEGClassifier
+from sklearn.model_selection import train_test_split
 from sklearn.utils import column_or_1d
 from sklearn.utils.multiclass import check_classification_targets
 from skorch.callbacks import EpochScoring, PrintLog
-from skorch.utils import is_dataset, to_numpy
+from skorch.dataset import unpack_data
+from skorch.utils import is_dataset, to_device, to_numpy
 
 from ._random import seed_stream
 from ._validation import check_int, check_positive, check_unit
 from .baselines import RandomPolicy, augerino_augmentation, candidate_transforms
+from .bilevel import BilevelPolicy, UnrolledPolicySearch
 from .callbacks import PolicyLogger
 from .layers import (
     SAMPLING_MODES,
@@ -30,7 +33,10 @@ from .regularization import REGULARIZER_SCALES, augmentation_regularizer
 __all__ = ["AugNetClassifier"]
 
 _POLICY_KEYS = ["aug_weights", "aug_magnitudes"]
-METHODS = ("augnet", "augerino", "random")
+METHODS = ("augnet", "augerino", "random", "adda", "cadda")
+#: Methods whose policy is searched by bilevel optimisation (plain data
+#: augmentation, see :mod:`braindecode_augnet.bilevel`).
+BILEVEL_METHODS = ("adda", "cadda")
 
 
 # numeric parameters: (check, its keyword arguments); the last three may be None
@@ -45,14 +51,18 @@ _NUMBERS = {
     "copies_per_chunk": (check_int, {"low": 1}),
     "aug_lr": (check_positive, {}),
     "magnitude_lr": (check_positive, {}),
+    "unroll_lr": (check_positive, {}),
+    "policy_valid_fraction": (check_unit, {}),
 }
-_OPTIONAL = ("reg", "copies_per_chunk", "aug_lr", "magnitude_lr")
+_OPTIONAL = ("reg", "copies_per_chunk", "aug_lr", "magnitude_lr", "unroll_lr")
 
 # Defaults that depend on the method, used where the parameter is None;
 # learning rates as multiples of the trunk's ``lr``. Augerino as Benton et
 # al. (2020) train it (augerino/losses.py and experiments/*/train_augerino.py
 # of their code): regulariser weight 0.01 on the norm of the widths, one Adam
-# learning rate for the network and the augmentation widths.
+# learning rate for the network and the augmentation widths. ADDA/CADDA: no
+# regulariser (the validation loss alone drives the policy), the policy's
+# learning rate as AugNet's weights'.
 _METHOD_DEFAULTS = {
     "augnet": {
         "reg": 0.3,
@@ -67,6 +77,9 @@ _METHOD_DEFAULTS = {
         "reg_scale": "magnitude",
     },
     "random": {"reg": 0, "aug_lr": 1.0, "magnitude_lr": 1.0, "reg_scale": "magnitude"},
+    # magnitude_lr None: the same as aug_lr
+    "adda": {"reg": 0, "aug_lr": 10.0, "magnitude_lr": None, "reg_scale": "magnitude"},
+    "cadda": {"reg": 0, "aug_lr": 10.0, "magnitude_lr": None, "reg_scale": "magnitude"},
 }
 _DIVERGED = (
     "training diverged. Standardise the inputs (X of order 1, e.g. z-scored per "
@@ -126,18 +139,30 @@ class AugNetClassifier(EEGClassifier):
         names; a list holds, per layer, its candidate
         :mod:`braindecode_augnet.transforms`. It is deep-copied at
         initialisation, never modified.
-    method : {'augnet', 'augerino', 'random'}
+    method : {'augnet', 'augerino', 'random', 'adda', 'cadda'}
         ``'augnet'``: the layers as given. ``'augerino'``: every candidate
         with a magnitude applied jointly with a learned range, regularised by
         the norm of the ranges, with Benton et al.'s (2020) settings when
         ``reg`` and ``aug_lr`` are left to None (weight 0.01, the trunk's
         learning rate), see :func:`~.augerino_augmentation`. ``'random'``:
         the TrivialAugment-style :class:`~.RandomPolicy` over the candidates
-        (nothing learned, no averaging at inference).
+        (nothing learned, no averaging at inference). ``'adda'`` and
+        ``'cadda'``: the layers as a data-augmentation policy searched by
+        bilevel optimisation (ADDA, and its class-wise variant CADDA with
+        one policy per class; Rommel et al. 2022, after DADA, Li et al.
+        2020): ``policy_valid_fraction`` of the training examples is held
+        out, and before each training step of the trunk the policy moves
+        along the gradient of the held-out loss after one virtual SGD step
+        of the trunk on the augmented batch (exact second order, see
+        :func:`~.unrolled_hypergradient`); the trunk then trains on the
+        batch augmented with one candidate drawn per example. Nothing is
+        averaged at inference: :meth:`predict` uses the bare trunk. See
+        Notes.
     reg : float | None
         Weight of the invariance-promoting regulariser (finite, >= 0).
-        ``None``: the method's own default, 0.3 for AugNet and 0.01 for
-        Augerino (Benton et al.'s). AugNet's 0.3 with the default
+        ``None``: the method's own default, 0.3 for AugNet, 0.01 for
+        Augerino (Benton et al.'s) and 0 for ADDA/CADDA, which take no
+        regulariser. AugNet's 0.3 with the default
         ``reg_scale`` pushes a fully selected candidate of displacement 1.4
         about as hard as the paper's 0.5 without it; on the paper's sinusoids
         it learned a maximal shift of 0.41-1.02 Hz for a data jitter of
@@ -172,6 +197,8 @@ class AugNetClassifier(EEGClassifier):
     sampling : {'mixture', 'sampled'}
         Training mode of the layers: the paper's convex mixture of all
         candidates, or one candidate per example drawn from the weights.
+        For ADDA/CADDA, the relaxation in the hypergradient only: the trunk
+        always trains on one candidate drawn per example.
     init_magnitude : float
         Initial magnitude, in [0, 1], of the transforms of the ``'eeg'``
         preset. The
@@ -182,10 +209,12 @@ class AugNetClassifier(EEGClassifier):
     aug_lr : float | None
         Learning rate of the layers' weights (``alpha``). ``None``: for
         AugNet 10 times the trunk's learning rate, so that the policy moves
-        within a few epochs; for Augerino the trunk's, as Benton et al.
+        within a few epochs; for Augerino the trunk's, as Benton et al.; for
+        ADDA/CADDA 10 times the trunk's, as AugNet (the policy's own Adam).
     magnitude_lr : float | None
         Learning rate of the magnitudes and probabilities. ``None``: for
         AugNet 3 times the trunk's learning rate, for Augerino the trunk's.
+        For ADDA/CADDA, ``aug_lr``.
         The regulariser pushes every magnitude up with a steady force while
         the data term's gradient is noisy: with Adam a magnitude moves by
         about its learning rate at every step, and at 10 times the trunk's
@@ -195,6 +224,15 @@ class AugNetClassifier(EEGClassifier):
     aug_weight_decay : float
         Weight decay of the augmentation parameters. Default 0: decay would
         pull magnitudes and weights towards 0 regardless of the data.
+    unroll_lr : float | None
+        ADDA/CADDA only: learning rate of the virtual SGD step of the trunk
+        in the hypergradient. ``None``: the trunk's learning rate, as DARTS
+        and DADA.
+    policy_valid_fraction : float
+        ADDA/CADDA only: fraction of the training examples held out (drawn
+        with ``random_state``, stratified by class when the targets are
+        known) for the policy's validation loss; the trunk trains on the
+        rest. Strictly between 0 and 1.
     random_state : int | numpy.random.RandomState | None
         Seed of the augmentation draws: of the layers and of the transforms
         left unseeded (``random_state=None``) in a list ``augmentation`` (an
@@ -223,7 +261,44 @@ class AugNetClassifier(EEGClassifier):
     policy_ : pandas.DataFrame
         The learned policy (see :func:`~.policy_table`).
     history_ : skorch.History
-        Holds, per epoch, ``aug_reg``, ``aug_weights`` and ``aug_magnitudes``.
+        Holds, per epoch, ``aug_reg``, ``aug_weights`` and ``aug_magnitudes``
+        (ADDA/CADDA: also ``policy_valid_loss``, the held-out loss after the
+        virtual step).
+    bilevel_ : UnrolledPolicySearch
+        ADDA/CADDA only: the policy's optimiser and held-out batches.
+
+    Notes
+    -----
+    ADDA/CADDA here follow DADA and CADDA (Rommel et al. 2022) with these
+    approximations. The hypergradient is the one-step unrolled one of DARTS,
+    computed exactly (second order through
+    :func:`torch.func.functional_call`) rather than with DARTS'
+    finite-difference Hessian-vector product: the networks are small, the
+    exact product costs one more backward pass, and it has no step size to
+    tune. The virtual step is plain SGD, whatever the trunk's optimiser. The
+    selection of candidates is relaxed as the layers' ``sampling`` says:
+    the softmax mixture (DARTS' relaxation) or one candidate per example
+    with a straight-through gradient (close to DADA's Gumbel-softmax); the
+    magnitudes get reparametrised gradients and the involutions'
+    probabilities straight-through relaxed Bernoulli ones (instead of
+    DADA's RELAX estimator). Policy and trunk are updated alternately at
+    every batch (policy first), in one run: the trunk trained during the
+    search is the model returned, without the papers' second training of a
+    new network with the frozen policy (freeze it with
+    ``bilevel_policy_.fixed_transforms()`` to run that step), so the
+    training times measured here are lower bounds of the papers' cost.
+
+    References
+    ----------
+    .. [1] Rommel, C., Moreau, T., & Gramfort, A. (2022). Deep invariant
+       networks with differentiable augmentation layers. Advances in Neural
+       Information Processing Systems.
+    .. [2] Rommel, C., Moreau, T., Paillard, J., & Gramfort, A. (2022). CADDA:
+       Class-wise automatic differentiable data augmentation for EEG signals.
+       International Conference on Learning Representations.
+    .. [3] Li, Y., Hu, G., Wang, Y., Hospedales, T., Robertson, N. M., &
+       Yang, Y. (2020). DADA: Differentiable automatic data augmentation.
+       European Conference on Computer Vision.
 
     Examples
     --------
@@ -278,6 +353,8 @@ class AugNetClassifier(EEGClassifier):
         aug_lr=None,
         magnitude_lr=None,
         aug_weight_decay=0.0,
+        unroll_lr=None,
+        policy_valid_fraction=0.2,
         random_state=None,
         criterion=torch.nn.NLLLoss,
         **kwargs,
@@ -296,6 +373,8 @@ class AugNetClassifier(EEGClassifier):
         self.aug_lr = aug_lr
         self.magnitude_lr = magnitude_lr
         self.aug_weight_decay = aug_weight_decay
+        self.unroll_lr = unroll_lr
+        self.policy_valid_fraction = policy_valid_fraction
         self.random_state = random_state
         super().__init__(module, *args, criterion=criterion, **kwargs)
 
@@ -321,6 +400,17 @@ class AugNetClassifier(EEGClassifier):
             raise ValueError(
                 f"reg_scale must be one of {REGULARIZER_SCALES} or None (the "
                 f"method's default), got {self.reg_scale!r}."
+            )
+        fraction = self._number("policy_valid_fraction")
+        if not 0.0 < fraction < 1.0:
+            raise ValueError(
+                "policy_valid_fraction must be strictly between 0 and 1 (the "
+                f"share of training examples held out for ADDA/CADDA), got {fraction}."
+            )
+        if self.method in BILEVEL_METHODS and self._number("reg"):
+            raise ValueError(
+                f"method={self.method!r} takes no regulariser: its policy is learned "
+                f"from the held-out loss. Set reg=0 or None, got reg={self.reg!r}."
             )
 
     def check_data(self, X, y=None):
@@ -380,7 +470,11 @@ class AugNetClassifier(EEGClassifier):
                 )
 
     # ------------------------------------------------------------- modules
-    def _build_augmentation(self):
+    def _build_augmentation(self, random_state=None):
+        """The augmentation layers, drawing with ``random_state`` (default:
+        :meth:`augmentation_random_state`)."""
+        if random_state is None:
+            random_state = self.augmentation_random_state()
         aug = self.augmentation
         temperature = self._number("temperature")
         if isinstance(aug, str):
@@ -398,12 +492,12 @@ class AugNetClassifier(EEGClassifier):
                 magnitude=self._number("init_magnitude"),
                 temperature=temperature,
                 sampling=self.sampling,
-                random_state=self.augmentation_random_state(),
+                random_state=random_state,
             )
         if isinstance(aug, AugmentationModule):
             return copy.deepcopy(aug)
         if isinstance(aug, (list, tuple)):
-            seeds = seed_stream(self.augmentation_random_state())
+            seeds = seed_stream(random_state)
             module = AugmentationModule(
                 copy.deepcopy(list(aug)), temperature, self.sampling, next(seeds)
             )
@@ -431,7 +525,10 @@ class AugNetClassifier(EEGClassifier):
         trunk = self.module_
         if isinstance(trunk, AugNet):  # an AugNet instance given as module
             return self
-        augmentation = self._build_augmentation()
+        if self.method in BILEVEL_METHODS:
+            augmentation = self._bilevel_policy()
+        else:
+            augmentation = self._build_augmentation()
         if self.method == "augerino":
             augmentation = augerino_augmentation(
                 augmentation, self.augmentation_random_state()
@@ -449,12 +546,40 @@ class AugNetClassifier(EEGClassifier):
         )
         return self
 
+    def _n_classes(self):
+        """Number of classes, known before the trunk is built (CADDA)."""
+        n_outputs = self.get_params_for("module").get("n_outputs")
+        if n_outputs is None and self.classes is not None:
+            n_outputs = len(self.classes)
+        if n_outputs is None:
+            raise ValueError(
+                "method='cadda' builds one policy per class and needs their number "
+                "before fitting: pass classes=... or module__n_outputs=..."
+            )
+        return int(n_outputs)
+
+    def _bilevel_policy(self):
+        """The ADDA policy, or one CADDA policy per class (own draws each)."""
+        n_policies = self._n_classes() if self.method == "cadda" else 1
+        if isinstance(self.augmentation, AugmentationModule):
+            # the user's module keeps its seeds: every copy draws alike
+            return BilevelPolicy(
+                [copy.deepcopy(self.augmentation) for _ in range(n_policies)]
+            )
+        seeds = seed_stream(self.augmentation_random_state())
+        return BilevelPolicy(
+            [self._build_augmentation(next(seeds)) for _ in range(n_policies)]
+        )
+
     def infer(self, x, **fit_params):
         """Forward pass, with the current copy settings and temperature."""
         module = unwrap_module(self)
-        # a random policy is plain data augmentation: no copies at inference
-        module.n_copies = 1 if self.method == "random" else self._number("n_copies")
-        module.n_copies_train = self._number("n_copies_train")
+        # plain data augmentation (random, ADDA, CADDA): no copies at inference
+        plain = self.method == "random" or self.method in BILEVEL_METHODS
+        module.n_copies = 1 if plain else self._number("n_copies")
+        # ADDA/CADDA augment in the training step: the forward pass has none
+        bilevel = self.method in BILEVEL_METHODS
+        module.n_copies_train = 1 if bilevel else self._number("n_copies_train")
         module.copies_per_chunk = self._number("copies_per_chunk")
         if isinstance(self.augmentation, (str, list, tuple)):  # layers built here
             for layer in augmentation_layers(module):
@@ -471,24 +596,64 @@ class AugNetClassifier(EEGClassifier):
         named = list(named_parameters)
         rest = [(name, p) for name, p in named if not name.startswith("augmentation.")]
         args, kwargs = super().get_params_for_optimizer(prefix, rest)
-        defaults, lr = _METHOD_DEFAULTS[self.method], kwargs.get("lr", self.lr)
-        aug_lr = self._number("aug_lr") or defaults["aug_lr"] * lr
-        magnitude_lr = self._number("magnitude_lr") or defaults["magnitude_lr"] * lr
-        decay = self._number("aug_weight_decay")
-        weights = [
-            p
-            for name, p in named
-            if name.startswith("augmentation.") and name.endswith("alpha")
-        ]
-        strengths = [
-            p
-            for name, p in named
-            if name.startswith("augmentation.") and not name.endswith("alpha")
-        ]
-        for params, lr in ((weights, aug_lr), (strengths, magnitude_lr)):
-            if params:
-                args[0].append({"params": params, "lr": lr, "weight_decay": decay})
+        if self.method not in BILEVEL_METHODS:  # their policy has its own
+            args[0].extend(self._augmentation_groups(named, kwargs.get("lr", self.lr)))
         return args, kwargs
+
+    def _augmentation_groups(self, named, lr):
+        """Parameter groups of the weights and of the magnitudes."""
+        defaults = _METHOD_DEFAULTS[self.method]
+        aug_lr = self._number("aug_lr") or defaults["aug_lr"] * lr
+        magnitude_lr = self._number("magnitude_lr")
+        if magnitude_lr is None:
+            factor = defaults["magnitude_lr"]
+            magnitude_lr = aug_lr if factor is None else factor * lr
+        decay = self._number("aug_weight_decay")
+        aug = [(name, p) for name, p in named if name.startswith("augmentation.")]
+        weights = [p for name, p in aug if name.endswith("alpha")]
+        strengths = [p for name, p in aug if not name.endswith("alpha")]
+        return [
+            {"params": params, "lr": group_lr, "weight_decay": decay}
+            for params, group_lr in ((weights, aug_lr), (strengths, magnitude_lr))
+            if params
+        ]
+
+    def initialize_optimizer(self, *args, **kwargs):
+        """The trunk's optimizer; for ADDA/CADDA, also the policy's search.
+
+        The policy of ADDA/CADDA is optimised by Adam with ``betas=(0.5,
+        0.999)`` (as DARTS' and DADA's architecture/policy parameters), at
+        ``aug_lr`` (weights) and ``magnitude_lr`` (magnitudes), in
+        :attr:`bilevel_`.
+        """
+        super().initialize_optimizer(*args, **kwargs)
+        if self.method in BILEVEL_METHODS:
+            self.bilevel_ = self._new_search()
+        return self
+
+    def _new_search(self, optimizer_state=None):
+        module = unwrap_module(self)
+        named = [(name, p) for name, p in module.named_parameters() if p.requires_grad]
+        lr = self.get_params_for("optimizer").get("lr", self.lr)
+        optimizer = torch.optim.Adam(
+            self._augmentation_groups(named, lr), betas=(0.5, 0.999)
+        )
+        if optimizer_state is not None:
+            optimizer.load_state_dict(optimizer_state)
+        unroll_lr = self._number("unroll_lr") or lr
+        return UnrolledPolicySearch(module.augmentation, optimizer, unroll_lr)
+
+    def _search(self):
+        """:attr:`bilevel_`, bound again to this net's policy after a copy.
+
+        Pickling or deep-copying the net copies the module apart from
+        ``bilevel_`` (skorch serialises modules on their own): the search is
+        then rebuilt on the copy's policy, with its optimiser's state.
+        """
+        search = self.bilevel_
+        if search.policy is not unwrap_module(self).augmentation:
+            self.bilevel_ = search = self._new_search(search.optimizer_state)
+        return search
 
     def get_default_callbacks(self):
         """EEGClassifier's callbacks plus :class:`~.PolicyLogger`.
@@ -553,6 +718,78 @@ class AugNetClassifier(EEGClassifier):
                 )
             y = index
         return super().get_dataset(X, y)
+
+    def get_split_datasets(self, X, y=None, **fit_params):
+        """As skorch's; ADDA/CADDA also hold out the policy's validation set.
+
+        ``policy_valid_fraction`` of the training dataset (stratified by
+        class when its targets are known, drawn with ``random_state``) goes
+        to :attr:`bilevel_`; the trunk trains on the rest.
+        """
+        dataset_train, dataset_valid = super().get_split_datasets(X, y, **fit_params)
+        if self.method in BILEVEL_METHODS:
+            dataset_train, held_out = self._hold_out(dataset_train)
+            # as the training iterator, but keeping a last smaller batch: the
+            # held-out set may be smaller than batch_size
+            kwargs = self.get_params_for("iterator_train")
+            batch_size = kwargs.pop("batch_size", self.batch_size)
+            kwargs["batch_size"] = len(held_out) if batch_size == -1 else batch_size
+            kwargs["drop_last"] = False
+            self._search().set_valid_loader(self.iterator_train(held_out, **kwargs))
+        return dataset_train, dataset_valid
+
+    def _hold_out(self, dataset):
+        n = len(dataset)
+        n_held = int(round(self._number("policy_valid_fraction") * n))
+        if n_held < 1 or n_held >= n:
+            raise ValueError(
+                f"policy_valid_fraction={self.policy_valid_fraction!r} of {n} training "
+                f"examples holds out {n_held}: ADDA/CADDA need at least one example "
+                "for the policy and one for the trunk. Use more data or another "
+                "fraction."
+            )
+        targets = getattr(dataset, "y", None)
+        stratify = None
+        if targets is not None and len(targets) == n:
+            targets = _as_array(targets)
+            counts = np.unique(targets, return_counts=True)[1]
+            if counts.min() >= 2 and len(counts) <= min(n_held, n - n_held):
+                stratify = targets
+        seed = self.random_state
+        if isinstance(seed, torch.Generator):
+            seed = int(torch.randint(2**31 - 1, (1,), generator=seed))
+        kept, held = train_test_split(
+            np.arange(n), test_size=n_held, stratify=stratify, random_state=seed
+        )
+        return (
+            torch.utils.data.Subset(dataset, kept),
+            torch.utils.data.Subset(dataset, held),
+        )
+
+    def train_step_single(self, batch, **fit_params):
+        """As skorch's; ADDA/CADDA first update the policy and augment.
+
+        The policy takes one step along :func:`~.unrolled_hypergradient` on
+        a held-out batch, then the trunk's step runs on the batch augmented
+        by the updated policy (one candidate drawn per example, by each
+        example's class's policy for CADDA).
+        """
+        if self.method in BILEVEL_METHODS:
+            self._set_training(True)
+            Xi, yi = unpack_data(batch)
+            X, y = to_device(Xi, self.device), to_device(yi, self.device)
+            search = self._search()
+            Xv, yv = unpack_data(next(search.valid_batches))
+            valid = (to_device(Xv, self.device), to_device(yv, self.device))
+            trunk = unwrap_module(self).trunk
+            loss = search.policy_step(trunk, self._trunk_loss, X, y, valid)
+            self.history.record_batch("policy_valid_loss", loss)
+            batch = (search.augment(X, y), yi)
+        return super().train_step_single(batch, **fit_params)
+
+    def _trunk_loss(self, logits, y):
+        """The criterion on the trunk's logits (it takes log-probabilities)."""
+        return self.criterion_(torch.log_softmax(logits, dim=-1), y)
 
     # ---------------------------------------------------------------- loss
     def get_loss(self, y_pred, y_true, X=None, training=False):
@@ -631,4 +868,20 @@ class AugNetClassifier(EEGClassifier):
     def policy_(self):
         """The learned policy as a :class:`pandas.DataFrame`."""
         self.check_is_fitted()
-        return policy_table(unwrap_module(self))
+        module = unwrap_module(self)
+        if isinstance(module.augmentation, BilevelPolicy):
+            return module.augmentation.policy_table(getattr(self, "classes_", None))
+        return policy_table(module)
+
+    @property
+    def bilevel_policy_(self):
+        """ADDA/CADDA: the searched :class:`~.BilevelPolicy` (one module per
+        class for CADDA); freeze it with its ``fixed_transforms()``."""
+        self.check_is_fitted()
+        module = unwrap_module(self)
+        if not isinstance(module.augmentation, BilevelPolicy):
+            raise AttributeError(
+                f"bilevel_policy_ exists for method='adda' or 'cadda', not "
+                f"method={self.method!r}: use policy_ or fixed_transforms(clf)."
+            )
+        return module.augmentation

@@ -11,7 +11,7 @@ from numbers import Integral
 
 from skorch.hf import AccelerateMixin
 
-from .classifier import AugNetClassifier
+from .classifier import BILEVEL_METHODS, METHODS, AugNetClassifier
 
 __all__ = ["AcceleratedAugNetClassifier"]
 
@@ -56,6 +56,22 @@ class AcceleratedAugNetClassifier(AccelerateMixin, AugNetClassifier):
     ... )
     >>> clf.fit(X, y)  # doctest: +SKIP
     """
+
+    def initialize_module(self):
+        """As :class:`~.AugNetClassifier`; ADDA and CADDA are refused.
+
+        Their training step (a policy step, then the trunk's) is
+        :class:`~.AugNetClassifier`'s, which Accelerate's replaces: it would
+        silently train the trunk without augmentation.
+        """
+        if self.method in BILEVEL_METHODS:
+            raise ValueError(
+                f"method={self.method!r} is not supported with Accelerate (its "
+                "bilevel training step is not distributed): use AugNetClassifier, "
+                "or a method among "
+                f"{tuple(m for m in METHODS if m not in BILEVEL_METHODS)}."
+            )
+        return super().initialize_module()
 
     def augmentation_random_state(self):
         """``random_state`` offset by the process index (an int seed only)."""

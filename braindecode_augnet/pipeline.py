@@ -352,7 +352,8 @@ def train_sleep_models(
     methods : tuple of str
         Among :data:`METHODS`: ``'none'`` (plain
         :class:`braindecode.EEGClassifier`), and any ``AugNetClassifier``
-        method: ``'augnet'``, ``'augerino'``, ``'random'``.
+        method: ``'augnet'``, ``'augerino'``, ``'random'``, ``'adda'``,
+        ``'cadda'``.
     seed : int
         Seed of the split, the initialisation and the augmentations.
     max_epochs, batch_size, lr : int, int, float

@@ -148,7 +148,17 @@ def test_bench_accuracy(bench, tmp_path):
     path = module.main(_smoke_args(tmp_path))
     payload = _load(path)
     results = payload["results"]
-    methods = ["none", "fixed", "random", "augerino", "augnet"]
+    methods = list(module.METHODS)
+    assert methods == [
+        "none",
+        "fixed",
+        "random",
+        "augerino",
+        "adda",
+        "cadda",
+        "augnet",
+        "augnet_sampled",
+    ]
     assert [r["method"] for r in results["per_seed"]] == methods
     assert list(results["summary"]) == methods
     for row in results["per_seed"]:
@@ -161,6 +171,14 @@ def test_bench_accuracy(bench, tmp_path):
     policy = results["policies"]["augnet"][str(payload["seed"])]
     assert {"layer", "transform", "weight", "magnitude"} <= set(policy[0])
     assert "augerino" in results["policies"]
+    cadda = results["policies"]["cadda"][str(payload["seed"])]
+    assert {row["class"] for row in cadda} == set(range(5))  # one per stage
+    adda = results["policies"]["adda"][str(payload["seed"])]
+    assert {row["class"] for row in adda} == {"all"}
+    assert set(results["time_ratios"]) == {
+        f"{a} / {b}" for a in ("adda", "cadda") for b in ("augnet", "augnet_sampled")
+    }
+    assert all(value > 0 for value in results["time_ratios"].values())
     assert len(results["braindecode_fixed_augmentation"]) == 5
     assert Path(results["plot"]).is_file()
     assert Path(results["plot"]).parent == tmp_path

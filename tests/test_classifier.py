@@ -489,3 +489,74 @@ def test_unknown_reg_scale_is_refused():
     X, y = toy_data()
     with pytest.raises(ValueError, match="reg_scale must be one of"):
         make_clf(reg_scale="range").fit(X, y)
+
+
+# ------------------------------------------------------------ ADDA / CADDA
+@pytest.mark.parametrize("method", ["adda", "cadda"])
+def test_bilevel_methods_fit_and_predict_with_the_bare_trunk(method):
+    X, y = toy_data()
+    clf = make_clf(method=method, reg=None, max_epochs=2).fit(X, y)
+    module = clf.module_
+    # the trunk's optimizer holds no policy parameter; the policy's search does
+    trunk_params = {id(p) for g in clf.optimizer_.param_groups for p in g["params"]}
+    policy_params = list(module.augmentation.parameters())
+    assert trunk_params == {id(p) for p in module.trunk.parameters()}
+    searched = {id(p) for g in clf.bilevel_.optimizer.param_groups for p in g["params"]}
+    assert searched == {id(p) for p in policy_params}
+    # the policy was searched: it moved from its initial values
+    assert clf.history[-1, "policy_valid_loss"] > 0
+    assert not torch.allclose(
+        module.augmentation.policies[0].layers[0].alpha, torch.zeros(2)
+    )
+    # prediction: the bare trunk, no copies, no augmentation
+    expected = torch.softmax(module.trunk.eval()(torch.as_tensor(X)), dim=-1)
+    np.testing.assert_allclose(
+        clf.predict_proba(X), expected.detach().numpy(), rtol=1e-5, atol=1e-6
+    )
+    assert set(clf.predict(X)) <= {0, 1}
+    table = clf.policy_
+    n_policies = 2 if method == "cadda" else 1
+    assert len(table) == 3 * n_policies
+    expected_classes = [0, 1] if method == "cadda" else ["all"]
+    assert table["class"].unique().tolist() == expected_classes
+    fixed = clf.bilevel_policy_.fixed_transforms()
+    assert len(fixed) == n_policies and len(fixed[0]) == 2  # one per layer
+
+
+def test_cadda_policies_draw_independently():
+    X, y = toy_data()
+    clf = make_clf(method="cadda", reg=None, max_epochs=1).fit(X, y)
+    a, b = clf.bilevel_policy_.policies
+    seeds = [tr.random_state for tr in a.layers[0].transforms]
+    assert seeds != [tr.random_state for tr in b.layers[0].transforms]
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"method": "adda", "reg": 0.5}, "takes no regulariser"),
+        ({"method": "cadda", "reg": 0, "policy_valid_fraction": 0.0}, "strictly"),
+        ({"method": "adda", "reg": 0, "policy_valid_fraction": 1.0}, "strictly"),
+        ({"method": "adda", "reg": 0, "policy_valid_fraction": 0.001}, "holds out 0"),
+        ({"method": "adda", "reg": 0, "unroll_lr": -1.0}, "unroll_lr"),
+    ],
+)
+def test_bilevel_parameter_errors(kwargs, match):
+    X, y = toy_data()
+    with pytest.raises(ValueError, match=match):
+        make_clf(**kwargs).fit(X, y)
+
+
+def test_bilevel_policy_is_only_for_bilevel_methods(fitted):
+    clf, _, _ = fitted
+    with pytest.raises(AttributeError, match="method='adda' or 'cadda'"):
+        clf.bilevel_policy_  # noqa: B018
+
+
+def test_cadda_needs_the_number_of_classes():
+    X, y = toy_data()
+    clf = make_clf(method="cadda", reg=None, module=Trunk(), max_epochs=1)
+    with pytest.raises(ValueError, match="classes="):
+        clf.fit(X, y)
+    clf.set_params(classes=[0, 1]).fit(X, y)
+    assert len(clf.bilevel_policy_.policies) == 2

@@ -70,3 +70,11 @@ def test_unwrap_module_sees_through_data_parallel():
     clf = make(Accelerator(cpu=True), max_epochs=1).fit(X, y)
     wrapped = torch.nn.DataParallel(clf.module_)
     assert unwrap_module(wrapped) is clf.module_
+
+
+@pytest.mark.parametrize("method", ["adda", "cadda"])
+def test_bilevel_methods_are_refused_not_silently_unaugmented(method):
+    X, y = toy_data()
+    clf = make(Accelerator(cpu=True), method=method)
+    with pytest.raises(ValueError, match="not supported with Accelerate"):
+        clf.fit(X, y)

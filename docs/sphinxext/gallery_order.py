@@ -19,6 +19,7 @@ EXAMPLE_ORDER = [
     "moabb_motor_imagery.py",
     # toy_problems/
     "plot_sinusoid_invariance.py",
+    "plot_capacity_study.py",
 ]
 
 

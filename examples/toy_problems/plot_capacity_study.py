@@ -1,0 +1,159 @@
+"""
+Invariance and capacity: AugNet against a bilevel-searched augmentation
+=======================================================================
+
+Rommel, Moreau & Gramfort (NeurIPS 2022) argue that the invariance AugNet
+yields is built into the model (it averages the predictions of augmented
+copies) and therefore does not depend on the trunk's capacity, while the
+invariance obtained by data augmentation alone must be *learned* by the
+trunk, which it does better the larger it is.
+
+We check this on the noisy sinusoids (the class is the frequency, 2, 4, 6 or
+8 Hz, up to a +-0.5 Hz jitter) with fully connected trunks of growing width,
+trained
+
+* with no augmentation,
+* with a policy searched by bilevel optimisation and used as plain data
+  augmentation (ADDA, ``AugNetClassifier(method='adda')``: the policy is
+  learned on a held-out fifth of the training signals, the model predicts on
+  the bare inputs),
+* with AugNet (``method='augnet'``, 20 copies averaged at inference),
+
+all with the candidates of the paper's sinusoid experiment
+(:func:`~braindecode_augnet.sinusoid_augmentation`), and measure test
+accuracy and invariance to +-0.5 Hz frequency shifts
+(:func:`~braindecode_augnet.invariance`).
+"""
+
+# Authors: braindecode-augnet developers
+# License: BSD-3-Clause
+
+# %%
+# Data and trunks
+# ---------------
+# 100 training and 100 test signals per class, 5 s at 100 Hz. The trunks are
+# one hidden layer of 8 to 512 units on the raw samples: nothing in their
+# architecture makes them invariant to frequency shifts.
+import matplotlib.pyplot as plt
+import numpy as np
+import torch
+from braindecode import EEGClassifier
+
+from braindecode_augnet import AugNetClassifier, invariance, sinusoid_augmentation
+from braindecode_augnet.datasets import make_sinusoids
+from braindecode_augnet.toy_models import ToyMLP
+from braindecode_augnet.transforms import FrequencyShift
+
+X, y = make_sinusoids(n_per_class=100, duration=5.0, random_state=0)
+X_test, y_test = make_sinusoids(n_per_class=100, duration=5.0, random_state=1)
+
+
+training = dict(
+    max_epochs=30,
+    lr=3e-3,
+    batch_size=64,
+    train_split=None,
+    optimizer=torch.optim.Adam,
+    iterator_train__drop_last=False,
+    verbose=0,
+)
+widths = [8, 32, 128, 512]
+methods = ["no augmentation", "ADDA (data augmentation)", "AugNet"]
+
+
+def make(method, width):
+    module = dict(module__hidden=width)
+    if method == "no augmentation":
+        return EEGClassifier(ToyMLP, **module, **training)
+    return AugNetClassifier(
+        ToyMLP,
+        **module,
+        augmentation=sinusoid_augmentation(sfreq=100),
+        method="adda" if method.startswith("ADDA") else "augnet",
+        n_copies=20,
+        random_state=0,
+        **training,
+    )
+
+
+# %%
+# Training and measuring
+# ----------------------
+# The invariance score is ``1 - d(f(x), f(Tx)) / d(f(x), f(x'))`` (cosine
+# distance ``d``, ``x'`` another test signal, median over signals) with
+# ``T`` a frequency shift drawn in [-0.5, 0.5] Hz: 1 is full invariance.
+shift = FrequencyShift(sfreq=100, magnitude=0.25, mag_range=(0, 2)).freeze()
+results, policies = {}, {}
+for width in widths:
+    for method in methods:
+        torch.manual_seed(0)
+        clf = make(method, width).fit(X, y)
+        accuracy = (clf.predict(X_test) == y_test).mean()
+        inv = invariance(clf, X_test, shift, random_state=0)
+        results[method, width] = accuracy, inv
+        if method != "no augmentation":
+            policies[method, width] = clf.policy_
+        print(
+            f"width {width:>3} {method:>24}: accuracy {accuracy:.3f}, "
+            f"invariance {inv:.3f}"
+        )
+
+# %%
+# The policies
+# ------------
+# The candidate each policy selects (largest weight) and its learned
+# magnitude in the unit of the operation (Hz for ``FrequencyShift``, phase
+# noise for ``FTSurrogate``, standard deviation for ``GaussianNoise``).
+# AugNet's regulariser pushes the magnitudes up until they start to blur the
+# classes; ADDA has no regulariser: its policy keeps what helps the held-out
+# loss one step ahead.
+for (method, width), table in policies.items():
+    row = table.loc[table["weight"].idxmax()]
+    print(
+        f"width {width:>3} {method:>24}: {row['transform']} (weight "
+        f"{row['weight']:.2f}), magnitude {row['op_value']:.3g}"
+    )
+
+# %%
+# Invariance and accuracy against capacity
+# ----------------------------------------
+fig, axes = plt.subplots(1, 2, figsize=(8.0, 3.4), layout="constrained")
+for method, marker in zip(methods, "os*"):
+    values = np.array([results[method, width] for width in widths])
+    for ax, column in zip(axes, (1, 0)):
+        ax.plot(widths, values[:, column], marker=marker, label=method)
+for ax, label in zip(axes, ("invariance to\n+-0.5 Hz shifts", "test accuracy")):
+    ax.set_xscale("log", base=2)
+    ax.set_xticks(widths, [str(w) for w in widths])
+    ax.set_xlabel("hidden units")
+    ax.set_ylabel(label)
+axes[1].legend(fontsize=8, frameon=False)
+plt.show()
+
+# %%
+# What we find
+# ------------
+# The paper's expected shape is only partly what this run shows (numbers
+# from the run made when writing this example, on a CPU, seeded):
+#
+# * invariance obtained by data augmentation grows with capacity, as
+#   expected: ADDA's trunks go from 0.54 (8 units) to 0.89-0.92 (32-512
+#   units). But it never exceeds that of the trunks trained without
+#   augmentation (0.62 to 0.95): the training signals already carry the
+#   +-0.5 Hz jitter, so the larger trunks learn that invariance from the data
+#   alone, and ADDA's search, which has no regulariser, selects the frequency
+#   shift only for the 32-unit trunk (weak noise or phase noise elsewhere);
+# * AugNet's invariance is the highest at small capacity (0.75 against 0.62
+#   and 0.54 with 8 units, 0.98 against 0.88-0.89 with 32) and its accuracy
+#   the best at every width, but it is not flat: it grows with capacity too
+#   (0.75 with 8 units, 0.95-0.98 above), and with 128 or 512 units every
+#   method is at 0.90-0.96.
+#   Its layer selects the frequency shift only for the 32-unit trunk; for the
+#   others it selects the phase or Gaussian noise at the top of its range,
+#   and the averaging over 20 copies alone does not make a tiny trunk as
+#   invariant as a larger one.
+#
+# So on this problem AugNet's advantage is largest for small trunks, as the
+# paper argues, but the gap closes with capacity instead of staying constant;
+# a problem whose training data lack the invariance (no jitter) would be a
+# sharper test.
