@@ -27,6 +27,7 @@ DOCTEST_MODULES = [
     "braindecode_augnet.plotting",
     "braindecode_augnet.policy",
     "braindecode_augnet.regularization",
+    "braindecode_augnet.sequences",
     "braindecode_augnet.transforms.spatial",
     "braindecode_augnet.transforms.spectral",
     "braindecode_augnet.transforms.temporal",
