@@ -11,8 +11,9 @@ predict one stage per window, as in braindecode's sleep tutorials:
 Both return per-window logits ``(batch, n_classes, n_windows)``, the layout
 :class:`torch.nn.NLLLoss` and :class:`~.AugNet` take with ``(batch,
 n_windows)`` targets. :func:`per_window_scoring` scores such predictions
-window by window, and :func:`predict_windows` predicts every window of whole
-recordings from the sequences that cover them.
+window by window, :func:`sequence_index` cuts recordings into sequences that
+cover every window, and :func:`predict_windows` predicts every window of
+whole recordings from those sequences.
 """
 
 import functools
@@ -27,6 +28,7 @@ __all__ = [
     "covering_starts",
     "per_window_scoring",
     "predict_windows",
+    "sequence_index",
 ]
 
 
@@ -200,10 +202,54 @@ def covering_starts(n_total, n_windows):
     return starts
 
 
+def sequence_index(recordings, n_windows):
+    """Indices of sequences covering every window of every recording.
+
+    Parameters
+    ----------
+    recordings : array-like, shape (n_total,)
+        Recording of each window; the windows of a recording are consecutive
+        and in time order (as braindecode windows datasets hold them).
+    n_windows : int
+        Windows per sequence.
+
+    Returns
+    -------
+    numpy.ndarray of int, shape (n_sequences, n_windows)
+        Row ``i`` holds the windows of sequence ``i``: for each recording,
+        the sequences of :func:`covering_starts`. ``X[index]``,
+        ``y[index]`` turn windows and their targets into sequences.
+
+    Examples
+    --------
+    >>> sequence_index([0, 0, 0, 0, 0, 1, 1, 1], n_windows=2)
+    array([[0, 1],
+           [2, 3],
+           [3, 4],
+           [5, 6],
+           [6, 7]])
+    """
+    recordings = np.asarray(recordings)
+    if recordings.ndim != 1 or not len(recordings):
+        raise ValueError(
+            "recordings must hold the recording of each window, a non-empty 1-D "
+            f"array, got shape {recordings.shape}."
+        )
+    breaks = np.flatnonzero(recordings[1:] != recordings[:-1]) + 1
+    bounds = np.concatenate([[0], breaks, [len(recordings)]])
+    starts = np.concatenate(
+        [
+            start + covering_starts(stop - start, n_windows)
+            for start, stop in zip(bounds[:-1], bounds[1:])
+        ]
+    )
+    return starts[:, None] + np.arange(n_windows)
+
+
 def predict_windows(clf, X, recordings, n_windows):
     """Class probabilities of every window of whole recordings.
 
-    Each recording is cut into the sequences of :func:`covering_starts`,
+    Each recording is cut into the sequences of :func:`sequence_index`,
     ``clf.predict_proba`` predicts them, and the probabilities of a window
     covered by two sequences are averaged.
 
@@ -230,15 +276,7 @@ def predict_windows(clf, X, recordings, n_windows):
         raise ValueError(
             f"recordings holds {len(recordings)} entries for {len(X)} windows."
         )
-    # runs of consecutive windows of one recording
-    breaks = np.flatnonzero(recordings[1:] != recordings[:-1]) + 1
-    bounds = np.concatenate([[0], breaks, [len(X)]])
-    index = np.concatenate(
-        [
-            start + covering_starts(stop - start, n_windows)
-            for start, stop in zip(bounds[:-1], bounds[1:])
-        ]
-    )[:, None] + np.arange(n_windows)
+    index = sequence_index(recordings, n_windows)
     proba = np.asarray(clf.predict_proba(X[index]))  # (n_seq, n_classes, n_windows)
     if proba.ndim != 3 or proba.shape[2] != n_windows:
         raise ValueError(
