@@ -3,9 +3,10 @@
 Sequence sleep stagers take ``n_windows`` consecutive 30-s windows and
 predict one stage per window, as in braindecode's sleep tutorials:
 
-* :class:`TimeDistributedSleepStager`: :class:`braindecode.modules.
-  TimeDistributed` over :class:`braindecode.models.SleepStagerChambon2018`
-  features, with a per-window head that sees the neighbouring windows;
+* :class:`TimeDistributedSleepStager`:
+  :class:`braindecode.modules.TimeDistributed` over
+  :class:`braindecode.models.SleepStagerChambon2018` features, with a
+  per-window head that sees the neighbouring windows;
 * :class:`braindecode.models.USleep`, as it is.
 
 Both return per-window logits ``(batch, n_classes, n_windows)``, the layout
