@@ -162,11 +162,15 @@ def test_sequence_output_is_the_per_window_mean_of_the_copies_probabilities(
     torch.testing.assert_close(out, probs.mean(0).log())
 
 
-def test_both_sequence_layouts_give_the_same_windows_and_output():
+@pytest.mark.parametrize("sequence_augmentation", ["window", "sequence"])
+def test_both_sequence_layouts_give_the_same_windows_and_output(
+    sequence_augmentation,
+):
     X = torch.randn(2, 4, 2, 40)
     outputs, seen = [], []
     for layout in ("windows", "signal"):
-        net = sequence_augnet(n_copies=3, window_size=40).eval()
+        net = sequence_augnet(sequence_augmentation, n_copies=3, window_size=40)
+        net.eval()
         torch.manual_seed(0)
         net.trunk.window = Trunk()  # same weights for both layouts
         if layout == "signal":  # (batch, channels, n_windows * times)
@@ -178,19 +182,33 @@ def test_both_sequence_layouts_give_the_same_windows_and_output():
     torch.testing.assert_close(seen[0], seen[1])
 
 
-def test_window_draws_differ_within_a_sequence_sequence_draws_do_not():
-    aug = AugmentationModule([[T.SignFlip(probability=0.5)]], random_state=0)
-    X = torch.ones(6, 8, 1, 10)  # sign of each window: +1 or -1
-    signs = {}
+@pytest.mark.parametrize(
+    "transform",
+    [
+        lambda: T.SignFlip(probability=0.5),
+        lambda: T.TimeReverse(probability=0.5),
+        lambda: T.SmoothTimeMask(magnitude=0.1),  # 10 of 40 samples
+        lambda: T.GaussianNoise(magnitude=0.5),
+        lambda: T.FrequencyShift(sfreq=10.0, magnitude=0.5),
+        lambda: T.ChannelsShuffle(magnitude=1.0),
+    ],
+)
+def test_window_draws_differ_within_a_sequence_sequence_draws_do_not(transform):
+    """Every window of every sequence holds the same signal: with one draw
+    per sequence its augmented windows stay equal, with one draw per window
+    they differ."""
+    window = torch.randn(3, 40)
+    X = window.expand(6, 8, 3, 40).contiguous()  # (batch, n_windows, ch, times)
+    seen = {}
     for mode in ("window", "sequence"):
-        net = AugNet(WindowTrunk(1, 2, 10), aug, n_copies=1, sequence_augmentation=mode)
+        aug = AugmentationModule([[transform()]], random_state=0)
+        net = AugNet(WindowTrunk(3, 2, 40), aug, n_copies=1, sequence_augmentation=mode)
         net.eval()(X)
-        signs[mode] = net.trunk.seen[..., 0, 0]  # (batch, n_windows)
-        assert set(signs[mode].unique().tolist()) == {-1.0, 1.0}
-    # one draw per sequence: every window of a sequence flipped alike
-    assert (signs["sequence"] == signs["sequence"][:, :1]).all()
-    # one draw per window: some sequence mixes flipped and unflipped windows
-    assert (signs["window"] != signs["window"][:, :1]).any()
+        seen[mode] = net.trunk.seen
+        assert not torch.equal(seen[mode], X)  # augmented
+    assert (seen["sequence"] == seen["sequence"][:, :1]).all()
+    assert not (seen["sequence"] == seen["sequence"][:1]).all()  # per sequence
+    assert not (seen["window"] == seen["window"][:, :1]).all()
 
 
 def test_sequence_training_copies_and_gradients():
