@@ -537,3 +537,13 @@ def test_bad_sequence_shapes_are_clear_errors():
     clf = make_clf(module=SeqTrunk, max_epochs=1).fit(X, y)
     with pytest.raises(ValueError, match=r"need targets \(batch, n_windows\)"):
         clf.get_loss(clf.forward(X[:2]), torch.zeros(2, dtype=torch.long))
+
+
+@pytest.mark.parametrize("method", ["augnet", "augerino", "random"])
+def test_every_method_trains_on_sequences_with_one_draw_per_sequence(method):
+    X, y = toy_sequences(n=8, n_windows=3)
+    clf = make_clf(
+        module=SeqTrunk, method=method, sequence_augmentation="sequence", max_epochs=1
+    ).fit(X, y)
+    assert np.isfinite(clf.history[-1, "train_loss"])
+    assert clf.predict(X).shape == (8, 3)
