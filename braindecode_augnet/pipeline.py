@@ -32,7 +32,12 @@ from .datasets import (
     split_by_subject,
     windows_to_arrays,
 )
-from .sequences import per_window_scoring, predict_windows, sequence_index
+from .sequences import (
+    per_window_scoring,
+    per_window_softmax,
+    predict_windows,
+    sequence_index,
+)
 
 __all__ = [
     "DATASETS",
@@ -236,12 +241,6 @@ def _check_model(model, n_windows):
         raise ValueError(f"n_windows must be an int >= 1, got {n_windows!r}.")
 
 
-def _softmax_classes(logits):
-    """Probabilities over dimension 1, the classes of ``(batch, n_classes,
-    n_windows)`` logits (skorch's default takes the last dimension)."""
-    return torch.softmax(logits, dim=1)
-
-
 def sleep_sequences(split, part, n_windows):
     """Windows and targets of one part of a split as sequences.
 
@@ -394,7 +393,7 @@ def _make_estimator(method, split, common, callbacks, seed, n_copies, augnet_kwa
 
     if method == "none":
         if common["module"] is not SleepStagerChambon2018:  # per-window logits
-            common = dict(common, predict_nonlinearity=_softmax_classes)
+            common = dict(common, predict_nonlinearity=per_window_softmax)
             # EEGClassifier's valid_acc, per window
             common["callbacks__valid_acc__scoring"] = per_window_scoring(accuracy_score)
         return EEGClassifier(callbacks=callbacks, **common)

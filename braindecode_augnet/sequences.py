@@ -20,6 +20,7 @@ whole recordings from those sequences.
 import functools
 
 import numpy as np
+import torch
 from torch import nn
 
 from ._validation import check_int
@@ -28,6 +29,7 @@ __all__ = [
     "TimeDistributedSleepStager",
     "covering_starts",
     "per_window_scoring",
+    "per_window_softmax",
     "predict_windows",
     "sequence_index",
 ]
@@ -123,6 +125,35 @@ class TimeDistributedSleepStager(nn.Module):
             )
         feats = self.feature_extractor(X.contiguous())  # (batch, n_windows, feats)
         return self.head(self.dropout(feats).transpose(1, 2))
+
+
+def per_window_softmax(logits):
+    """Class probabilities of per-window logits, over dimension 1.
+
+    The ``predict_nonlinearity`` of a plain :class:`braindecode.EEGClassifier`
+    (cross-entropy loss) around a sequence trunk: skorch's default softmax
+    runs over the last dimension, the windows of ``(batch, n_classes,
+    n_windows)`` logits. (:class:`~.AugNetClassifier` needs none: AugNet
+    returns log-probabilities.)
+
+    Parameters
+    ----------
+    logits : torch.Tensor
+        ``(batch, n_classes)`` or ``(batch, n_classes, n_windows)``.
+
+    Returns
+    -------
+    torch.Tensor
+        Probabilities of the same shape, summing to 1 over dimension 1.
+
+    Examples
+    --------
+    >>> import torch
+    >>> per_window_softmax(torch.zeros(2, 5, 3)).sum(1)
+    tensor([[1., 1., 1.],
+            [1., 1., 1.]])
+    """
+    return torch.softmax(logits, dim=1)
 
 
 def _score_per_window(net, X, y, score_func):

@@ -93,13 +93,17 @@ print(f"training sequences {X_train.shape}, targets {y_train.shape}")
 # draw, as a single-window model sees them; ``'sequence'`` draws once per
 # sequence (one frequency shift, one channel permutation... for all its
 # windows), a nuisance constant over a stretch of recording.
+#
+# The plain network's probabilities are a softmax over the classes of its
+# per-window logits (:func:`~braindecode_augnet.sequences.per_window_softmax`),
+# and its ``valid_acc`` is per window too.
 
 from braindecode import EEGClassifier
 from sklearn.metrics import accuracy_score
 
 from braindecode_augnet import AugNetClassifier
 from braindecode_augnet.pipeline import best_epoch_callbacks, sleep_training_kwargs
-from braindecode_augnet.sequences import per_window_scoring
+from braindecode_augnet.sequences import per_window_scoring, per_window_softmax
 
 common = sleep_training_kwargs(
     split,
@@ -113,17 +117,12 @@ common = sleep_training_kwargs(
 print(f"trunk: {common['module'].__name__}, {common['batch_size']} sequences/batch")
 
 
-def softmax_classes(logits):
-    """Probabilities over the classes, dimension 1 of per-window logits."""
-    return torch.softmax(logits, dim=1)
-
-
 def make_classifier(method, callbacks):
     """The plain network (``'none'``) or AugNet, with the shared settings."""
     if method == "none":
         return EEGClassifier(
             callbacks=callbacks,
-            predict_nonlinearity=softmax_classes,
+            predict_nonlinearity=per_window_softmax,
             callbacks__valid_acc__scoring=per_window_scoring(accuracy_score),
             **common,
         )
