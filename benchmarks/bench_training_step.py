@@ -19,9 +19,17 @@ resident set size (``VmHWM``, reset through ``/proc/self/clear_refs`` where
 Linux allows it, else ``ru_maxrss``) of a fresh subprocess per
 configuration, measured after a warm-up on one window.
 
+Sequence models: the same two ratios (training step with ``'mixture'``
+layers, inference with ``n_copies``) for the sleep stagers that read
+sequences of ``--n-windows`` windows and predict every window
+(``--sequence-models``: ``TimeDistributedSleepStager`` and ``USleep``), on
+``batch // n_windows``
+sequences, i.e. about as many windows per step as the single-window rows.
+
 Usage::
 
     python benchmarks/bench_training_step.py [--quick] [--device cuda] [--profile]
+        [--sequence-models timedistributed usleep] [--n-windows 3]
 """
 
 import copy
@@ -44,6 +52,7 @@ SFREQ = 100.0
 N_CLASSES = 5
 REG = 0.5
 MEMORY_CONFIGS = ("trunk", "augnet_unchunked", "augnet_chunked")
+SEQUENCE_MODELS = ("timedistributed", "usleep")
 
 
 def build_trunk(n_chans, n_times, seed):
@@ -54,6 +63,17 @@ def build_trunk(n_chans, n_times, seed):
     return SleepStagerChambon2018(
         n_chans=n_chans, sfreq=SFREQ, n_outputs=N_CLASSES, n_times=n_times
     )
+
+
+def build_sequence_trunk(model, n_chans, n_times, seed):
+    """A sequence sleep stager (per-window logits) with a fixed initialisation."""
+    from braindecode.models import USleep
+
+    from braindecode_augnet.sequences import TimeDistributedSleepStager
+
+    torch.manual_seed(seed)
+    cls = TimeDistributedSleepStager if model == "timedistributed" else USleep
+    return cls(n_chans=n_chans, sfreq=SFREQ, n_outputs=N_CLASSES, n_times=n_times)
 
 
 def build_augnet(trunk, sampling, seed, ch_names=None, n_chans=None, **kwargs):
@@ -70,11 +90,13 @@ def build_augnet(trunk, sampling, seed, ch_names=None, n_chans=None, **kwargs):
     return AugNet(copy.deepcopy(trunk), aug, **kwargs)
 
 
-def make_data(batch, n_chans, n_times, seed, device):
-    """A random batch and labels."""
+def make_data(batch, n_chans, n_times, seed, device, n_windows=None):
+    """A random batch and labels (sequences and per-window labels with
+    ``n_windows``)."""
     generator = torch.Generator().manual_seed(seed)
-    X = torch.randn(batch, n_chans, n_times, generator=generator)
-    y = torch.randint(0, N_CLASSES, (batch,), generator=generator)
+    shape = (batch,) if n_windows is None else (batch, n_windows)
+    X = torch.randn(*shape, n_chans, n_times, generator=generator)
+    y = torch.randint(0, N_CLASSES, shape, generator=generator)
     return X.to(device), y.to(device)
 
 
@@ -239,6 +261,95 @@ def measure_memory(args, device):
     return results
 
 
+# --------------------------------------------------------- sequence models
+def measure_sequence_models(args, device, repeats, warmup, infer_repeats):
+    """Training-step and inference ratios of AugNet around sequence trunks.
+
+    Returns ``{model: {"training": ..., "inference": ..., "ratios": ...}}``.
+    """
+    n_seq = max(1, args.batch // args.n_windows)
+    X, y = make_data(n_seq, 2, args.n_times, args.seed, device, args.n_windows)
+    out = {}
+    for model in args.sequence_models:
+        trunk = build_sequence_trunk(model, 2, args.n_times, args.seed).to(device)
+        net = build_augnet(
+            trunk,
+            "mixture",
+            args.seed,
+            ch_names=C.SLEEP_CHANNELS,
+            n_copies=args.n_copies,
+        ).to(device)
+        bare = copy.deepcopy(trunk)
+        times = C.time_interleaved(
+            {"trunk": trunk_step(bare, X, y), "augnet_mixture": augnet_step(net, X, y)},
+            device,
+            repeats,
+            warmup,
+            **C.adaptive(args),
+        )
+        train = {name: C.summarize(t) for name, t in times.items()}
+        eval_trunk, eval_net = copy.deepcopy(trunk).eval(), net.eval()
+        rows_X = X.repeat(args.n_copies, 1, 1, 1)
+
+        def infer_trunk(trunk=eval_trunk, rows=rows_X):
+            with torch.inference_mode():
+                trunk(rows)
+
+        def infer_augnet(net=eval_net):
+            with torch.inference_mode():
+                net(X)
+
+        times = C.time_interleaved(
+            {"trunk": infer_trunk, "augnet": infer_augnet},
+            device,
+            infer_repeats,
+            warmup,
+        )
+        infer = {name: C.summarize(t) for name, t in times.items()}
+        out[model] = {
+            "training": train,
+            "inference": infer,
+            "ratios": {
+                "training_step_mixture_over_trunk": C.ratio(
+                    train["augnet_mixture"]["median_s"], train["trunk"]["median_s"]
+                ),
+                "inference_over_trunk_same_rows": C.ratio(
+                    infer["augnet"]["median_s"], infer["trunk"]["median_s"]
+                ),
+            },
+        }
+    return out
+
+
+def print_sequence_models(results, single, args):
+    """Table of the sequence models' ratios next to the single-window ones."""
+    n_seq = max(1, args.batch // args.n_windows)
+    rows = [
+        [
+            "SleepStagerChambon2018 (windows)",
+            C.fmt_time(single["train_trunk"]),
+            C.fmt_ratio(single["train_ratio"]),
+            C.fmt_ratio(single["infer_ratio"]),
+        ]
+    ]
+    for model, res in results.items():
+        rows.append(
+            [
+                f"{model} ({n_seq} x {args.n_windows} windows)",
+                C.fmt_time(res["training"]["trunk"]["median_s"]),
+                C.fmt_ratio(res["ratios"]["training_step_mixture_over_trunk"]),
+                C.fmt_ratio(res["ratios"]["inference_over_trunk_same_rows"]),
+            ]
+        )
+    print(f"\nSequence models (AugNet 'mixture', n_copies={args.n_copies}):")
+    print(
+        C.format_table(
+            ["trunk", "trunk step", "train step / trunk", "inference / trunk"],
+            rows,
+        )
+    )
+
+
 # ------------------------------------------------------------------ profile
 def profile_steps(steps, device, row_limit=12):
     """Top operators by self time of one call of each step (torch.profiler)."""
@@ -289,6 +400,16 @@ def main(argv=None):
     )
     parser.add_argument(
         "--no-memory", action="store_true", help="skip the inference memory runs"
+    )
+    parser.add_argument(
+        "--sequence-models",
+        nargs="*",
+        choices=SEQUENCE_MODELS,
+        default=list(SEQUENCE_MODELS),
+        help="sequence trunks timed too (default: all; none to skip)",
+    )
+    parser.add_argument(
+        "--n-windows", type=int, default=3, help="windows per sequence (3)"
     )
     parser.add_argument(
         "--profile", action="store_true", help="print torch.profiler tables"
@@ -423,6 +544,24 @@ def main(argv=None):
             if m.get("error"):
                 print(f"memory run {config} failed: {m['error']}")
 
+    sequence_models = measure_sequence_models(
+        args, device, repeats, warmup, infer_repeats
+    )
+    if sequence_models:
+        print_sequence_models(
+            sequence_models,
+            {
+                "train_trunk": train["trunk"]["median_s"],
+                "train_ratio": C.ratio(
+                    train["augnet_mixture"]["median_s"], train["trunk"]["median_s"]
+                ),
+                "infer_ratio": C.ratio(
+                    infer["augnet"]["median_s"], infer["trunk"]["median_s"]
+                ),
+            },
+            args,
+        )
+
     profiles = None
     if args.profile:
         profiles = profile_steps(
@@ -467,6 +606,9 @@ def main(argv=None):
         "optimizer": "Adam(lr=1e-3)",
         "n_copies": args.n_copies,
         "copies_per_chunk": args.chunk,
+        "sequence_models": list(args.sequence_models),
+        "n_windows": args.n_windows,
+        "sequences_per_batch": max(1, args.batch // args.n_windows),
         "repeats": repeats,
         "inference_repeats": infer_repeats,
         "warmup": warmup,
@@ -477,6 +619,7 @@ def main(argv=None):
         "training_autograd_saved_bytes": saved,
         "inference": infer,
         "inference_memory": memory,
+        "sequence_models": sequence_models,
         "profiles": profiles,
     }
     return C.write_results(NAME, args, device, settings, results, targets)

@@ -1,9 +1,48 @@
 """Per-device torch random generators seeded from a ``random_state``."""
 
+import contextlib
+import contextvars
 from numbers import Integral
 
 import numpy as np
 import torch
+
+#: Number of consecutive examples that share every draw (see shared_draws).
+_GROUP_SIZE = contextvars.ContextVar("augnet_shared_draws", default=1)
+
+
+@contextlib.contextmanager
+def shared_draws(group_size):
+    """Share every draw of :class:`DeviceGenerators` within groups of examples.
+
+    Inside the context, a draw for ``n`` examples (the first dimension of
+    ``shape``, or ``n`` for :meth:`DeviceGenerators.categorical`) is made for
+    ``n / group_size`` groups and repeated for the ``group_size`` consecutive
+    examples of each group: every example of a group gets the same choice of
+    transform and the same random parameters. This is how
+    :class:`~braindecode_augnet.model.AugNet` augments the windows of a
+    sequence with one draw per sequence.
+
+    Parameters
+    ----------
+    group_size : int
+        Consecutive examples per group (1: independent draws).
+    """
+    token = _GROUP_SIZE.set(int(group_size))
+    try:
+        yield
+    finally:
+        _GROUP_SIZE.reset(token)
+
+
+def _n_groups(n):
+    group = _GROUP_SIZE.get()
+    if n % group:
+        raise ValueError(
+            f"Cannot share draws between groups of {group} consecutive examples "
+            f"in a batch of {n}: the batch must hold whole groups (sequences)."
+        )
+    return group, n // group
 
 
 def seed_stream(random_state):
@@ -81,23 +120,32 @@ class DeviceGenerators:
             self._generators[key] = generator
         return generator
 
+    def _draw(self, fn, shape, like):
+        shape = tuple(shape) if not isinstance(shape, int) else (shape,)
+        group, n = _n_groups(shape[0])
+        out = fn(
+            (n, *shape[1:]),
+            generator=self.get(like.device),
+            device=like.device,
+            dtype=like.dtype,
+        )
+        return out if group == 1 else out.repeat_interleave(group, dim=0)
+
     def uniform(self, shape, like):
         """Uniform draws in [0, 1) on ``like``'s device and dtype."""
-        return torch.rand(
-            shape, generator=self.get(like.device), device=like.device, dtype=like.dtype
-        )
+        return self._draw(torch.rand, shape, like)
 
     def normal(self, shape, like):
         """Standard normal draws on ``like``'s device and dtype."""
-        return torch.randn(
-            shape, generator=self.get(like.device), device=like.device, dtype=like.dtype
-        )
+        return self._draw(torch.randn, shape, like)
 
     def categorical(self, probs, n):
         """``n`` independent draws from the categorical ``probs``."""
-        return torch.multinomial(
+        group, n = _n_groups(n)
+        out = torch.multinomial(
             probs.detach().float(),
             n,
             replacement=True,
             generator=self.get(probs.device),
         )
+        return out if group == 1 else out.repeat_interleave(group, dim=0)

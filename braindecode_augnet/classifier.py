@@ -7,6 +7,7 @@ import numpy as np
 import pandas as pd
 import torch
 from braindecode import EEGClassifier
+from sklearn.metrics import accuracy_score
 from sklearn.model_selection import train_test_split
 from sklearn.utils import column_or_1d
 from sklearn.utils.multiclass import check_classification_targets
@@ -25,10 +26,11 @@ from .layers import (
     augmentation_layers,
     unwrap_module,
 )
-from .model import AugNet
+from .model import SEQUENCE_AUGMENTATIONS, AugNet
 from .policy import policy_table
 from .presets import eeg_augmentation
 from .regularization import REGULARIZER_SCALES, augmentation_regularizer
+from .sequences import per_window_scoring
 
 __all__ = ["AugNetClassifier"]
 
@@ -39,7 +41,7 @@ METHODS = ("augnet", "augerino", "random", "adda", "cadda")
 BILEVEL_METHODS = ("adda", "cadda")
 
 
-# numeric parameters: (check, its keyword arguments); the last three may be None
+# numeric parameters: (check, its keyword arguments); those of _OPTIONAL may be None
 _NUMBERS = {
     "reg": (check_positive, {"allow_zero": True}),
     "reg_warmup": (check_int, {}),
@@ -53,8 +55,16 @@ _NUMBERS = {
     "magnitude_lr": (check_positive, {}),
     "unroll_lr": (check_positive, {}),
     "policy_valid_fraction": (check_unit, {}),
+    "window_size": (check_int, {"low": 1}),
 }
-_OPTIONAL = ("reg", "copies_per_chunk", "aug_lr", "magnitude_lr", "unroll_lr")
+_OPTIONAL = (
+    "reg",
+    "copies_per_chunk",
+    "aug_lr",
+    "magnitude_lr",
+    "unroll_lr",
+    "window_size",
+)
 
 # Defaults that depend on the method, used where the parameter is None;
 # learning rates as multiples of the trunk's ``lr``. Augerino as Benton et
@@ -95,6 +105,11 @@ def _as_array(y):
     return to_numpy(y) if isinstance(y, torch.Tensor) else np.asarray(y)
 
 
+def _n_dims(X):
+    """Dimensions of the array ``X`` (4 for sequences), ``None`` for others."""
+    return len(np.shape(X)) if isinstance(X, (np.ndarray, torch.Tensor)) else None
+
+
 def _input_shape(X):
     """``(channels, times)`` of the examples of ``X``; ``(None, None)`` if unknown."""
     if isinstance(X, mne.BaseEpochs):
@@ -122,6 +137,20 @@ class AugNetClassifier(EEGClassifier):
     dataset) are used as given: class indices, with ``classes`` passed when
     the labels should be other values. Custom scoring callbacks see the
     targets as class indices (``valid_acc`` compares labels with labels).
+
+    **Sequences** (e.g. sleep staging with :class:`braindecode.models.USleep`
+    or :class:`~.TimeDistributedSleepStager`): ``X`` shaped ``(n_sequences,
+    n_windows, channels, times)``, or ``(n_sequences, channels, n_windows *
+    window_size)`` with ``window_size`` set, and ``y`` shaped
+    ``(n_sequences, n_windows)``, one label per window; or a braindecode
+    windows dataset batched into sequences by
+    :class:`braindecode.samplers.SequenceSampler` (``iterator_train__sampler``).
+    The trunk returns per-window logits ``(batch, n_classes, n_windows)``;
+    the loss is the NLL per window (mean over windows), ``predict`` returns
+    ``(n_sequences, n_windows)`` labels, ``predict_proba`` ``(n_sequences,
+    n_classes, n_windows)`` probabilities averaged per window over copies of
+    the whole sequence, and ``valid_acc`` is the accuracy over windows
+    (:func:`~.per_window_scoring` makes any score per window).
 
     Numeric parameters accept Python, numpy and 0-d torch numbers, e.g. from
     ``GridSearchCV(clf, {"reg": np.arange(3)})``. Training stops with a
@@ -233,6 +262,13 @@ class AugNetClassifier(EEGClassifier):
         with ``random_state``, stratified by class when the targets are
         known) for the policy's validation loss; the trunk trains on the
         rest. Strictly between 0 and 1.
+    sequence_augmentation : {'window', 'sequence'}
+        For sequences: a draw per window, or one draw per sequence shared by
+        its windows (see :class:`~.AugNet`). Ignored for single windows.
+    window_size : int | None
+        Time samples per window of sequences given as ``(n_sequences,
+        channels, n_windows * window_size)``; ``None`` for windows and for
+        ``(n_sequences, n_windows, channels, times)`` sequences.
     random_state : int | numpy.random.RandomState | None
         Seed of the augmentation draws: of the layers and of the transforms
         left unseeded (``random_state=None``) in a list ``augmentation`` (an
@@ -355,6 +391,8 @@ class AugNetClassifier(EEGClassifier):
         aug_weight_decay=0.0,
         unroll_lr=None,
         policy_valid_fraction=0.2,
+        sequence_augmentation="window",
+        window_size=None,
         random_state=None,
         criterion=torch.nn.NLLLoss,
         **kwargs,
@@ -375,6 +413,8 @@ class AugNetClassifier(EEGClassifier):
         self.aug_weight_decay = aug_weight_decay
         self.unroll_lr = unroll_lr
         self.policy_valid_fraction = policy_valid_fraction
+        self.sequence_augmentation = sequence_augmentation
+        self.window_size = window_size
         self.random_state = random_state
         super().__init__(module, *args, criterion=criterion, **kwargs)
 
@@ -412,6 +452,47 @@ class AugNetClassifier(EEGClassifier):
                 f"method={self.method!r} takes no regulariser: its policy is learned "
                 f"from the held-out loss. Set reg=0 or None, got reg={self.reg!r}."
             )
+        if self.sequence_augmentation not in SEQUENCE_AUGMENTATIONS:
+            raise ValueError(
+                f"sequence_augmentation must be one of {SEQUENCE_AUGMENTATIONS}, "
+                f"got {self.sequence_augmentation!r}."
+            )
+
+    def _is_sequence(self, X):
+        """Whether the array ``X`` holds sequences (4-D, or 3-D with window_size)."""
+        n_dims = _n_dims(X)
+        return n_dims == 4 or (n_dims == 3 and self.window_size is not None)
+
+    def _check_targets_shape(self, X, y):
+        """Per-example targets for windows, ``(n, n_windows)`` for sequences."""
+        x_shape, y_shape = tuple(np.shape(X)), np.shape(y)
+        if not self._is_sequence(X):
+            if len(y_shape) == 2 and y_shape[1] > 1 and len(x_shape) == 3:
+                raise ValueError(
+                    f"y of shape {y_shape} holds one label per window of sequences, "
+                    f"but X of shape {x_shape} holds windows (batch, channels, "
+                    "times): pass sequences (n_sequences, n_windows, channels, "
+                    "times), or set window_size for sequences (n_sequences, "
+                    f"channels, n_windows * window_size), e.g. window_size="
+                    f"{x_shape[-1] // y_shape[1]}."
+                )
+            return
+        if len(x_shape) == 4:
+            expected = x_shape[:2]
+        else:
+            window_size = self._number("window_size")
+            if x_shape[-1] % window_size:
+                raise ValueError(
+                    f"X of shape {x_shape} does not hold whole windows of "
+                    f"window_size={window_size} samples: expected (n_sequences, "
+                    "channels, n_windows * window_size)."
+                )
+            expected = (x_shape[0], x_shape[-1] // window_size)
+        if tuple(y_shape) != expected:
+            raise ValueError(
+                f"Sequences X of shape {x_shape} need one target per window, y of "
+                f"shape (n_sequences, n_windows) = {expected}, got {tuple(y_shape)}."
+            )
 
     def check_data(self, X, y=None):
         """Check ``X`` and ``y`` before fitting; record classes and input shape.
@@ -424,11 +505,13 @@ class AugNetClassifier(EEGClassifier):
         if y is not None:
             y = _as_array(y)
             check_classification_targets(y)
+            if not is_dataset(X) and _n_dims(X) is not None:
+                self._check_targets_shape(X, y)
         classes = vars(self).get("classes_inferred_")
         super().check_data(X, y)
         if classes is not None:
             self.classes_inferred_ = classes
-        self.n_chans_, self.n_times_ = _input_shape(X)
+        self.n_chans_, self.n_times_ = self._window_shape(X)
         if y is None or is_dataset(X) or isinstance(X, dict):
             return
         try:
@@ -449,8 +532,17 @@ class AugNetClassifier(EEGClassifier):
         vars(self).pop("classes_inferred_", None)
         return super().initialize()
 
+    def _window_shape(self, X):
+        """``(channels, times)`` of the windows of ``X`` (of each window of a
+        sequence given as one signal with ``window_size``)."""
+        n_chans, n_times = _input_shape(X)
+        window_size = self._number("window_size")
+        if _n_dims(X) == 3 and window_size and n_times and n_times % window_size == 0:
+            n_times = window_size
+        return n_chans, n_times
+
     def _check_input(self, X):
-        shape = _input_shape(X)
+        shape = self._window_shape(X)
         fitted = (getattr(self, "n_chans_", None), getattr(self, "n_times_", None))
         if None not in shape + fitted and shape != fitted:
             raise ValueError(
@@ -543,6 +635,8 @@ class AugNetClassifier(EEGClassifier):
             n_copies=self._number("n_copies"),
             n_copies_train=self._number("n_copies_train"),
             copies_per_chunk=self._number("copies_per_chunk"),
+            sequence_augmentation=self.sequence_augmentation,
+            window_size=self._number("window_size"),
         )
         return self
 
@@ -581,6 +675,8 @@ class AugNetClassifier(EEGClassifier):
         bilevel = self.method in BILEVEL_METHODS
         module.n_copies_train = 1 if bilevel else self._number("n_copies_train")
         module.copies_per_chunk = self._number("copies_per_chunk")
+        module.sequence_augmentation = self.sequence_augmentation
+        module.window_size = self._number("window_size")
         if isinstance(self.augmentation, (str, list, tuple)):  # layers built here
             for layer in augmentation_layers(module):
                 layer.temperature = self._number("temperature")
@@ -659,7 +755,7 @@ class AugNetClassifier(EEGClassifier):
         """EEGClassifier's callbacks plus :class:`~.PolicyLogger`.
 
         ``valid_acc`` compares the predictions with the targets as labels
-        (values of ``classes_``).
+        (values of ``classes_``), window by window for sequences.
         """
         callbacks = []
         for name, cb in super().get_default_callbacks():
@@ -668,7 +764,7 @@ class AugNetClassifier(EEGClassifier):
                 cb = PrintLog(keys_ignored=_POLICY_KEYS)
             elif name == "valid_acc":
                 cb = EpochScoring(
-                    "accuracy",
+                    per_window_scoring(accuracy_score),
                     name="valid_acc",
                     lower_is_better=False,
                     target_extractor=self._to_classes,
@@ -709,8 +805,12 @@ class AugNetClassifier(EEGClassifier):
             X = X.astype(np.float32)
         classes = getattr(self, "classes_", None)
         if y is not None and classes is not None and not is_dataset(X):
-            y = column_or_1d(_as_array(y), warn=True)
-            index = pd.Index(classes).get_indexer(y)
+            y = _as_array(y)
+            if self._is_sequence(X):  # (n_sequences, n_windows) labels
+                self._check_targets_shape(X, y)
+            else:
+                y = column_or_1d(y, warn=True)
+            index = pd.Index(classes).get_indexer(y.ravel()).reshape(y.shape)
             if (index < 0).any():
                 raise ValueError(
                     f"y holds labels not in classes {classes.tolist()}: "
@@ -793,7 +893,21 @@ class AugNetClassifier(EEGClassifier):
 
     # ---------------------------------------------------------------- loss
     def get_loss(self, y_pred, y_true, X=None, training=False):
-        """NLL of the averaged model, minus ``reg * R`` in training."""
+        """NLL of the averaged model, minus ``reg * R`` in training.
+
+        For sequences, the NLL of every window (mean over windows).
+        """
+        if y_pred.ndim == 3 and tuple(y_true.shape) != (
+            y_pred.shape[0],
+            y_pred.shape[2],
+        ):
+            raise ValueError(
+                "Per-window predictions of shape (batch, n_classes, n_windows) = "
+                f"{tuple(y_pred.shape)} need targets (batch, n_windows) = "
+                f"{(y_pred.shape[0], y_pred.shape[2])}, got {tuple(y_true.shape)}. "
+                "Batch sequences with braindecode.samplers.SequenceSampler "
+                "(iterator_train__sampler=...)."
+            )
         loss = super().get_loss(y_pred, y_true, X=X, training=training)
         if training:
             penalty = augmentation_regularizer(

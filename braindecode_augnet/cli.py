@@ -7,15 +7,19 @@ import time
 import pandas as pd
 
 from ._version import __version__
+from .model import SEQUENCE_AUGMENTATIONS
 from .pipeline import (
     DATASETS,
     DEFAULT_DATASET,
     DEFAULT_MAX_EPOCHS,
     DEFAULT_METHODS,
+    DEFAULT_MODEL,
     DEFAULT_N_COPIES,
     DEFAULT_N_HOURS,
     DEFAULT_N_SUBJECTS,
+    DEFAULT_N_WINDOWS,
     METHODS,
+    MODELS,
     load_sleep_windows,
     train_sleep_models,
 )
@@ -32,8 +36,9 @@ def build_parser():
     parser = argparse.ArgumentParser(
         prog="python -m braindecode_augnet",
         description=(
-            "Sleep staging with AugNet (SleepStagerChambon2018 trunk) next to the "
-            "same model without augmentation. Writes a report folder with "
+            "Sleep staging with AugNet (a SleepStagerChambon2018 trunk, or a "
+            "sequence model: TimeDistributed SleepStagerChambon2018 or USleep) "
+            "next to the same model without augmentation. Writes a report folder with "
             "balanced accuracy, Cohen's kappa and macro-F1, confusion matrices, "
             "a hypnogram and the learned augmentation policy. Runs on an "
             "embedded synthetic sleep-EEG default when no data set is given."
@@ -90,6 +95,35 @@ def build_parser():
         help=f"methods to compare (default: {' '.join(DEFAULT_METHODS)})",
     )
     parser.add_argument(
+        "--model",
+        default=DEFAULT_MODEL,
+        choices=MODELS,
+        help=(
+            "trunk: SleepStagerChambon2018 on single windows (chambon), or on "
+            "sequences of windows with per-window predictions: TimeDistributed "
+            f"SleepStagerChambon2018 (timedistributed) or USleep (default: "
+            f"{DEFAULT_MODEL})"
+        ),
+    )
+    parser.add_argument(
+        "--n-windows",
+        type=int,
+        default=DEFAULT_N_WINDOWS,
+        help=(
+            "consecutive windows per sequence of the sequence models (default: "
+            f"{DEFAULT_N_WINDOWS})"
+        ),
+    )
+    parser.add_argument(
+        "--sequence-augmentation",
+        default=SEQUENCE_AUGMENTATIONS[0],
+        choices=SEQUENCE_AUGMENTATIONS,
+        help=(
+            "AugNet on sequences: one draw per window, or one per sequence shared "
+            f"by its windows (default: {SEQUENCE_AUGMENTATIONS[0]})"
+        ),
+    )
+    parser.add_argument(
         "--n-copies",
         type=int,
         default=DEFAULT_N_COPIES,
@@ -108,7 +142,10 @@ def build_parser():
 
 def main(argv=None):
     """Run the sleep-staging job; returns the process exit code."""
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.n_windows < 1:
+        parser.error(f"--n-windows must be at least 1, got {args.n_windows}.")
     verbose = not args.quiet
     start = time.perf_counter()
     try:
@@ -133,6 +170,13 @@ def main(argv=None):
             n_copies=args.n_copies,
             device=args.device,
             verbose=verbose,
+            model=args.model,
+            n_windows=args.n_windows,
+            augnet_kwargs=(
+                None
+                if args.model == "chambon"
+                else {"sequence_augmentation": args.sequence_augmentation}
+            ),
         )
         results.append(last["results"])
     write_report(
@@ -141,6 +185,8 @@ def main(argv=None):
         last["models"],
         last["test"],
         verbose=verbose,
+        predictions=last["predictions"],
+        model=args.model,
     )
     if verbose:
         print(f"done in {time.perf_counter() - start:.0f} s")

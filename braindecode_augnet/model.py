@@ -5,11 +5,68 @@ import math
 import torch
 from torch import nn
 
+from ._random import shared_draws
 from ._validation import check_int
 from .base import check_eeg_batch
 from .layers import AugmentationModule
 
 __all__ = ["AugNet"]
+
+#: How the windows of a sequence are augmented (see :class:`AugNet`).
+SEQUENCE_AUGMENTATIONS = ("window", "sequence")
+
+
+def _check_sequence_batch(X, window_size=None):
+    """Check a batch of examples or sequences; return it and its window count.
+
+    Parameters
+    ----------
+    X : torch.Tensor | numpy.ndarray
+        ``(batch, channels, times)`` single windows (``window_size`` None),
+        ``(batch, n_windows, channels, times)`` sequences, or, with
+        ``window_size``, ``(batch, channels, n_windows * window_size)``
+        sequences.
+    window_size : int | None
+        Time samples per window of the concatenated layout.
+
+    Returns
+    -------
+    X : torch.Tensor
+        The checked floating-point batch.
+    n_windows : int | None
+        Windows per sequence; ``None`` for single windows.
+    """
+    X = torch.as_tensor(X)
+    if X.ndim == 4:
+        n_batch, n_windows, n_chans, n_times = X.shape
+        if window_size is not None and n_times != window_size:
+            raise ValueError(
+                f"Expected sequences (batch, n_windows, channels, {window_size}) "
+                f"(window_size={window_size}), got shape {tuple(X.shape)}."
+            )
+        flat = check_eeg_batch(X.reshape(n_batch * n_windows, n_chans, n_times))
+        return flat.reshape(X.shape), n_windows
+    if X.ndim != 3:
+        layout = (
+            "(batch, channels, times)"
+            if window_size is None
+            else "(batch, channels, n_windows * window_size)"
+        )
+        raise ValueError(
+            f"Expected X of shape {layout} or sequences (batch, n_windows, "
+            f"channels, times), got a {X.ndim}-D input of shape {tuple(X.shape)}."
+        )
+    X = check_eeg_batch(X)
+    if window_size is None:
+        return X, None
+    if X.shape[-1] % window_size:
+        raise ValueError(
+            "Expected sequences (batch, channels, n_windows * window_size) with "
+            f"window_size={window_size}, got {X.shape[-1]} time samples, not a "
+            f"multiple of {window_size}: pass whole windows, or the window_size "
+            "of the data."
+        )
+    return X, X.shape[-1] // window_size
 
 
 class AugNet(nn.Module):
@@ -20,11 +77,38 @@ class AugNet(nn.Module):
     copies' softmax probabilities, for every ``C`` (``C = 1`` included), so
     it goes with :class:`torch.nn.NLLLoss`.
 
+    **Sequences.** Sleep stagers such as :class:`braindecode.models.USleep`
+    or a :class:`braindecode.modules.TimeDistributed` feature extractor (see
+    :class:`~braindecode_augnet.sequences.TimeDistributedSleepStager`) take
+    sequences of consecutive windows and return one prediction per window,
+    logits ``(batch, n_classes, n_windows)``. AugNet takes them in the two
+    layouts braindecode uses: ``(batch, n_windows, channels, times)`` (what
+    :class:`braindecode.samplers.SequenceSampler` batches hold), and
+    ``(batch, channels, n_windows * window_size)`` (one continuous signal,
+    USleep's view) when ``window_size`` is given. The trunk receives the
+    layout it was given. The augmentation always sees windows, ``(batch *
+    n_windows, channels, times)``, so that a transform never mixes windows
+    (a time reversal of the whole sequence would reverse the order of its
+    windows against their targets, a Fourier surrogate would spread one
+    window's content over the sequence); ``sequence_augmentation`` chooses
+    whether each window gets its own draw or the windows of a sequence
+    share one. Whole sequences are tiled into copies, and the mean of the
+    copies' probabilities is taken per window: the output is
+    ``(batch, n_classes, n_windows)`` log-probabilities, which
+    :class:`torch.nn.NLLLoss` takes with ``(batch, n_windows)`` targets.
+
+    One class serves single windows and sequences, rather than a subclass
+    for sequences: the tiling, the chunking of copies and the averaging are
+    the same code, only the reshaping around the augmentation differs, and
+    the layout is read from the input at every call, so that one fitted
+    model can be evaluated on sequences of another length.
+
     Parameters
     ----------
     trunk : torch.nn.Module
         Network mapping ``(batch, channels, times)`` to class logits
-        ``(batch, n_classes)``.
+        ``(batch, n_classes)``, or sequences (either layout) to per-window
+        logits ``(batch, n_classes, n_windows)``.
     augmentation : AugmentationModule | list | RandomPolicy
         The augmentation layers (or what :class:`AugmentationModule` takes),
         or any module with an ``augment(X)`` method.
@@ -37,16 +121,49 @@ class AugNet(nn.Module):
         memory of inference with many copies: 4 cut the peak memory of 20
         copies of a batch of 64 sleep windows about 4-fold, at no cost in
         time, in the benchmarks). ``None``: all at once.
+    sequence_augmentation : {'window', 'sequence'}
+        How the windows of a sequence are augmented. ``'window'``: every
+        window gets its own draw (transform, shift, mask, noise...), as a
+        single-window model sees them. ``'sequence'``: one draw per sequence,
+        shared by its windows (one frequency shift, one channel permutation,
+        one reversal decision... for the whole sequence, and the same noise
+        pattern and mask position in each window), a nuisance constant over
+        a stretch of recording. Ignored for single windows.
+    window_size : int | None
+        Time samples per window, for sequences given as one continuous signal
+        ``(batch, channels, n_windows * window_size)``. ``None``: 3-D inputs
+        are single windows.
+
+    References
+    ----------
+    .. [1] Rommel, C., Moreau, T., & Gramfort, A. (2022). Deep invariant
+       networks with differentiable augmentation layers. NeurIPS 35.
+    .. [2] Perslev, M., et al. (2021). U-Sleep: resilient high-frequency sleep
+       staging. npj Digital Medicine, 4(1), 72.
     """
 
     def __init__(
-        self, trunk, augmentation, n_copies=20, n_copies_train=1, copies_per_chunk=4
+        self,
+        trunk,
+        augmentation,
+        n_copies=20,
+        n_copies_train=1,
+        copies_per_chunk=4,
+        sequence_augmentation="window",
+        window_size=None,
     ):
         super().__init__()
         n_copies = check_int(n_copies, "n_copies", low=1)
         n_copies_train = check_int(n_copies_train, "n_copies_train", low=1)
         if copies_per_chunk is not None:
             copies_per_chunk = check_int(copies_per_chunk, "copies_per_chunk", low=1)
+        if sequence_augmentation not in SEQUENCE_AUGMENTATIONS:
+            raise ValueError(
+                f"sequence_augmentation must be one of {SEQUENCE_AUGMENTATIONS}, "
+                f"got {sequence_augmentation!r}."
+            )
+        if window_size is not None:
+            window_size = check_int(window_size, "window_size", low=1)
         self.trunk = trunk
         if isinstance(augmentation, (list, tuple)):
             augmentation = AugmentationModule(augmentation)
@@ -59,6 +176,8 @@ class AugNet(nn.Module):
         self.n_copies = n_copies
         self.n_copies_train = n_copies_train
         self.copies_per_chunk = copies_per_chunk
+        self.sequence_augmentation = sequence_augmentation
+        self.window_size = window_size
 
     @property
     def current_n_copies(self):
@@ -66,26 +185,80 @@ class AugNet(nn.Module):
         return self.n_copies_train if self.training else self.n_copies
 
     def forward(self, X):
-        """Log of the copies' mean class probabilities, ``(batch, n_classes)``."""
-        X = check_eeg_batch(X)
+        """Log of the copies' mean class probabilities.
+
+        ``(batch, n_classes)`` for single windows, ``(batch, n_classes,
+        n_windows)`` for sequences.
+        """
+        X, n_windows = _check_sequence_batch(X, self.window_size)
         n_batch = X.shape[0]
         n_copies = self.current_n_copies
         chunk = self.copies_per_chunk or n_copies
         log_total = None
         for start in range(0, n_copies, chunk):
             n = min(chunk, n_copies - start)
-            tiled = X.repeat(n, 1, 1)  # copy-major: row i * batch + b
-            logits = self.trunk(self.augmentation.augment(tiled))
-            if logits.ndim != 2:
-                raise ValueError(
-                    "AugNet expects the trunk to return (batch, n_classes) logits, "
-                    f"got shape {tuple(logits.shape)}. Cropped decoding is not "
-                    "supported."
-                )
-            log_probs = torch.log_softmax(logits, dim=-1).reshape(n, n_batch, -1)
+            # copy-major: row i * batch + b
+            tiled = X.repeat(n, *([1] * (X.ndim - 1)))
+            logits = self._check_logits(
+                self.trunk(self._augment(tiled, n_windows)), n_batch * n, n_windows
+            )
+            log_probs = torch.log_softmax(logits, dim=1)
+            log_probs = log_probs.reshape(n, n_batch, *log_probs.shape[1:])
             part = torch.logsumexp(log_probs, dim=0)
             log_total = part if log_total is None else torch.logaddexp(log_total, part)
         return log_total - math.log(n_copies)
+
+    def _augment(self, X, n_windows):
+        """Augment windows, or the windows of sequences (one batch of windows)."""
+        if n_windows is None:
+            return self.augmentation.augment(X)
+        if X.ndim == 3:  # (batch, channels, n_windows * window_size)
+            n_batch, n_chans, _ = X.shape
+            windows = X.reshape(n_batch, n_chans, n_windows, -1).transpose(1, 2)
+        else:  # (batch, n_windows, channels, times)
+            windows = X
+        shape = windows.shape
+        flat = windows.reshape(-1, *shape[2:])  # sequence-major: b * n_windows + w
+        if self.sequence_augmentation == "sequence":
+            with shared_draws(n_windows):
+                flat = self.augmentation.augment(flat)
+        else:
+            flat = self.augmentation.augment(flat)
+        windows = flat.reshape(shape)
+        if X.ndim == 3:
+            return windows.transpose(1, 2).reshape(X.shape)
+        return windows
+
+    @staticmethod
+    def _check_logits(logits, n_batch, n_windows):
+        """Per-example or per-window logits, checked against the input."""
+        if n_windows is None:
+            if logits.ndim == 2:
+                return logits
+            raise ValueError(
+                "AugNet expects the trunk to return (batch, n_classes) logits for "
+                f"windows (batch, channels, times), got shape {tuple(logits.shape)}"
+                ". For a trunk with one output per window of a sequence, pass "
+                "sequences (batch, n_windows, channels, times), or set window_size "
+                "for sequences (batch, channels, n_windows * window_size). Cropped "
+                "decoding is not supported."
+            )
+        if logits.ndim == 2 and n_windows == 1:  # USleep squeezes one window
+            logits = logits[:, :, None]
+        if (
+            logits.ndim != 3
+            or logits.shape[0] != n_batch
+            or (logits.shape[2] != n_windows)
+        ):
+            raise ValueError(
+                "AugNet expects the trunk to return per-window logits (batch, "
+                f"n_classes, n_windows) = ({n_batch}, n_classes, {n_windows}) for "
+                f"sequences of {n_windows} windows, got shape "
+                f"{tuple(logits.shape)}. A TimeDistributed trunk returns (batch, "
+                "n_windows, n_features): add a per-window head and put the classes "
+                "in dimension 1, as TimeDistributedSleepStager does."
+            )
+        return logits
 
     def reset_random_state(self):
         """Restart every augmentation draw from its ``random_state``.
@@ -102,5 +275,7 @@ class AugNet(nn.Module):
     def extra_repr(self):
         return (
             f"n_copies={self.n_copies}, n_copies_train={self.n_copies_train}, "
-            f"copies_per_chunk={self.copies_per_chunk}"
+            f"copies_per_chunk={self.copies_per_chunk}, "
+            f"sequence_augmentation={self.sequence_augmentation!r}, "
+            f"window_size={self.window_size}"
         )

@@ -13,7 +13,12 @@ import time
 import numpy as np
 import pandas as pd
 import torch
-from sklearn.metrics import balanced_accuracy_score, cohen_kappa_score, f1_score
+from sklearn.metrics import (
+    accuracy_score,
+    balanced_accuracy_score,
+    cohen_kappa_score,
+    f1_score,
+)
 from sklearn.utils.class_weight import compute_class_weight
 
 from .classifier import METHODS as _CLASSIFIER_METHODS
@@ -27,21 +32,31 @@ from .datasets import (
     split_by_subject,
     windows_to_arrays,
 )
+from .sequences import (
+    per_window_scoring,
+    per_window_softmax,
+    predict_windows,
+    sequence_index,
+)
 
 __all__ = [
     "DATASETS",
     "DEFAULT_DATASET",
     "DEFAULT_MAX_EPOCHS",
     "DEFAULT_METHODS",
+    "DEFAULT_MODEL",
     "DEFAULT_N_COPIES",
     "DEFAULT_N_HOURS",
     "DEFAULT_N_SUBJECTS",
+    "DEFAULT_N_WINDOWS",
     "METHODS",
+    "MODELS",
     "best_epoch_callbacks",
     "log_progress",
     "load_sleep_windows",
     "prepare_sleep_split",
     "sleep_scores",
+    "sleep_sequences",
     "sleep_training_kwargs",
     "train_sleep_models",
 ]
@@ -71,6 +86,19 @@ DEFAULT_MAX_EPOCHS = 10
 
 #: Augmented copies averaged at inference by AugNet.
 DEFAULT_N_COPIES = 20
+
+#: Trunks :func:`train_sleep_models` trains: ``'chambon'``
+#: (:class:`braindecode.models.SleepStagerChambon2018` on single windows),
+#: ``'timedistributed'`` (:class:`~.TimeDistributedSleepStager` on sequences)
+#: and ``'usleep'`` (:class:`braindecode.models.USleep` on sequences).
+MODELS = ("chambon", "timedistributed", "usleep")
+
+#: Trunk of the job when none is given.
+DEFAULT_MODEL = "chambon"
+
+#: Consecutive windows per sequence of the sequence models (as in
+#: braindecode's sleep-staging tutorials).
+DEFAULT_N_WINDOWS = 3
 
 
 def log_progress(message, verbose=True):
@@ -166,8 +194,10 @@ def prepare_sleep_split(windows, seed=0, test_size=0.2, valid_size=0.2):
     dict
         ``X_train``, ``y_train``, ``X_valid``, ``y_valid``, ``X_test``,
         ``y_test``, ``subjects_test`` (arrays; signals divided by the
-        training set's standard deviation, ``scale``), ``sfreq``,
-        ``chs_info`` and ``class_weights`` (balanced over the training set).
+        training set's standard deviation, ``scale``), ``recordings_train``,
+        ``recordings_valid``, ``recordings_test`` (recording of each window,
+        for cutting sequences), ``sfreq``, ``chs_info`` and
+        ``class_weights`` (balanced over the training set).
     """
     train, valid, test = split_by_subject(
         windows, test_size=test_size, valid_size=valid_size, random_state=seed
@@ -176,6 +206,11 @@ def prepare_sleep_split(windows, seed=0, test_size=0.2, valid_size=0.2):
     scale = float(np.std(X_train)) or 1.0
     X_valid, y_valid, _ = windows_to_arrays(valid)
     X_test, y_test, subjects_test = windows_to_arrays(test)
+    # recording of each window, in the order windows_to_arrays concatenates
+    recordings = {
+        name: np.repeat(np.arange(len(ds.datasets)), [len(d) for d in ds.datasets])
+        for name, ds in (("train", train), ("valid", valid), ("test", test))
+    }
     first = train.datasets[0]
     info = first.windows.info if hasattr(first, "windows") else first.raw.info
     return dict(
@@ -186,6 +221,9 @@ def prepare_sleep_split(windows, seed=0, test_size=0.2, valid_size=0.2):
         X_test=X_test / scale,
         y_test=y_test,
         subjects_test=subjects_test,
+        recordings_train=recordings["train"],
+        recordings_valid=recordings["valid"],
+        recordings_test=recordings["test"],
         scale=scale,
         sfreq=float(info["sfreq"]),
         chs_info=info["chs"],
@@ -194,6 +232,39 @@ def prepare_sleep_split(windows, seed=0, test_size=0.2, valid_size=0.2):
 
 
 # ---------------------------------------------------------------- estimators
+def _check_model(model, n_windows):
+    if model not in MODELS:
+        raise ValueError(f"model must be one of {MODELS}, got {model!r}.")
+    if model != "chambon" and (
+        isinstance(n_windows, bool) or not isinstance(n_windows, int) or n_windows < 1
+    ):
+        raise ValueError(f"n_windows must be an int >= 1, got {n_windows!r}.")
+
+
+def sleep_sequences(split, part, n_windows):
+    """Windows and targets of one part of a split as sequences.
+
+    Parameters
+    ----------
+    split : dict
+        Output of :func:`prepare_sleep_split`.
+    part : {'train', 'valid', 'test'}
+        The part to cut.
+    n_windows : int
+        Windows per sequence.
+
+    Returns
+    -------
+    X : numpy.ndarray, shape (n_sequences, n_windows, channels, times)
+    y : numpy.ndarray, shape (n_sequences, n_windows)
+        Sequences covering every window of every recording
+        (:func:`~.sequence_index`: consecutive, the last of a recording
+        overlapping the one before it).
+    """
+    index = sequence_index(split[f"recordings_{part}"], n_windows)
+    return split[f"X_{part}"][index], split[f"y_{part}"][index]
+
+
 def sleep_training_kwargs(
     split,
     max_epochs=DEFAULT_MAX_EPOCHS,
@@ -201,23 +272,31 @@ def sleep_training_kwargs(
     lr=1e-3,
     device="cpu",
     verbose=True,
+    model=DEFAULT_MODEL,
+    n_windows=DEFAULT_N_WINDOWS,
 ):
     """Estimator parameters shared by every method of the sleep benchmark.
 
-    ``SleepStagerChambon2018`` sized from the data, Adam, class-weighted
-    loss, validation on the held-out subjects with the balanced accuracy
-    recorded as ``valid_bacc``.
+    The trunk sized from the data, Adam, class-weighted loss, validation on
+    the held-out subjects with the balanced accuracy recorded as
+    ``valid_bacc``.
 
     Parameters
     ----------
     split : dict
         Output of :func:`prepare_sleep_split`.
     max_epochs, batch_size, lr : int, int, float
-        Training settings.
+        Training settings. ``batch_size`` counts windows: sequence models
+        get ``batch_size // n_windows`` sequences per batch (at least one).
     device : str
         Torch device.
     verbose : bool
         Per-epoch logs.
+    model : {'chambon', 'timedistributed', 'usleep'}
+        The trunk (see :data:`MODELS`); the sequence models are validated on
+        sequences of the validation windows.
+    n_windows : int
+        Windows per sequence of the sequence models.
 
     Returns
     -------
@@ -226,15 +305,28 @@ def sleep_training_kwargs(
         :class:`~.AugNetClassifier` (without ``callbacks``: see
         :func:`best_epoch_callbacks`).
     """
-    from braindecode.models import SleepStagerChambon2018
+    from braindecode.models import SleepStagerChambon2018, USleep
     from skorch.helper import predefined_split
 
+    from .sequences import TimeDistributedSleepStager
+
+    _check_model(model, n_windows)
+    if model == "chambon":
+        X_valid, y_valid = split["X_valid"], split["y_valid"]
+    else:
+        X_valid, y_valid = sleep_sequences(split, "valid", n_windows)
+        batch_size = max(1, batch_size // n_windows)
     valid_set = torch.utils.data.TensorDataset(
-        torch.as_tensor(split["X_valid"]), torch.as_tensor(split["y_valid"])
+        torch.as_tensor(X_valid), torch.as_tensor(y_valid)
     )
     X_train = split["X_train"]
+    modules = {
+        "chambon": SleepStagerChambon2018,
+        "timedistributed": TimeDistributedSleepStager,
+        "usleep": USleep,
+    }
     return dict(
-        module=SleepStagerChambon2018,
+        module=modules[model],
         module__n_chans=X_train.shape[1],
         module__n_times=X_train.shape[2],
         module__n_outputs=len(SLEEP_STAGE_NAMES),
@@ -255,6 +347,8 @@ def sleep_training_kwargs(
 def best_epoch_callbacks(dirname):
     """Callbacks scoring ``valid_bacc`` and reloading its best epoch.
 
+    The balanced accuracy is over windows, also for sequence models.
+
     Parameters
     ----------
     dirname : str
@@ -270,7 +364,11 @@ def best_epoch_callbacks(dirname):
     return [
         (
             "valid_bacc",
-            EpochScoring("balanced_accuracy", lower_is_better=False, name="valid_bacc"),
+            EpochScoring(
+                per_window_scoring(balanced_accuracy_score),
+                lower_is_better=False,
+                name="valid_bacc",
+            ),
         ),
         (
             "best",
@@ -289,10 +387,15 @@ def best_epoch_callbacks(dirname):
 def _make_estimator(method, split, common, callbacks, seed, n_copies, augnet_kwargs):
     """An unfitted estimator of ``method`` with the shared settings."""
     from braindecode import EEGClassifier
+    from braindecode.models import SleepStagerChambon2018
 
     from .classifier import AugNetClassifier
 
     if method == "none":
+        if common["module"] is not SleepStagerChambon2018:  # per-window logits
+            common = dict(common, predict_nonlinearity=per_window_softmax)
+            # EEGClassifier's valid_acc, per window
+            common["callbacks__valid_acc__scoring"] = per_window_scoring(accuracy_score)
         return EEGClassifier(callbacks=callbacks, **common)
     kwargs = dict(augmentation="eeg", n_copies=n_copies)
     kwargs.update(augnet_kwargs or {})
@@ -324,6 +427,15 @@ def _check_methods(methods):
     return tuple(methods)
 
 
+def _predict_test(clf, split, model, n_windows):
+    """Predicted stage of every test window (from covering sequences for the
+    sequence models)."""
+    if model == "chambon":
+        return clf.predict(split["X_test"])
+    proba = predict_windows(clf, split["X_test"], split["recordings_test"], n_windows)
+    return clf.classes_[proba.argmax(1)]
+
+
 def _fit_timed(clf, X, y):
     """Fit ``clf`` on ``(X, y)``; return the seconds spent."""
     start = time.perf_counter()
@@ -342,8 +454,10 @@ def train_sleep_models(
     device="cpu",
     verbose=True,
     augnet_kwargs=None,
+    model=DEFAULT_MODEL,
+    n_windows=DEFAULT_N_WINDOWS,
 ):
-    """Train SleepStagerChambon2018 with and without AugNet, per-subject split.
+    """Train a sleep stager with and without AugNet, per-subject split.
 
     Parameters
     ----------
@@ -367,15 +481,26 @@ def train_sleep_models(
         Print progress and per-epoch logs.
     augnet_kwargs : dict | None
         Extra parameters of :class:`~.AugNetClassifier` (e.g. ``reg``,
-        ``reg_warmup``, ``init_magnitude``).
+        ``reg_warmup``, ``init_magnitude``, ``sequence_augmentation``).
+    model : {'chambon', 'timedistributed', 'usleep'}
+        The trunk (:data:`MODELS`). The sequence models train on sequences
+        of ``n_windows`` consecutive windows covering every training window
+        (:func:`sleep_sequences`), with per-window targets, and predict
+        every test window (:func:`~.predict_windows`; AugNet augments each
+        window with its own draw unless ``augnet_kwargs`` sets
+        ``sequence_augmentation='sequence'``).
+    n_windows : int
+        Windows per sequence of the sequence models.
 
     Returns
     -------
     dict
         ``{"results": DataFrame of scores, "models": {method: estimator},
+        "predictions": {method: predicted stage of each test window},
         "test": (X, y, subjects)}``.
     """
     methods = _check_methods(methods)
+    _check_model(model, n_windows)
     split = prepare_sleep_split(windows, seed=seed)
     log_progress(
         f"split by subject: {len(split['y_train'])} train, "
@@ -383,8 +508,14 @@ def train_sleep_models(
         f"seed {seed}",
         verbose,
     )
-    common = sleep_training_kwargs(split, max_epochs, batch_size, lr, device, verbose)
-    rows, models = [], {}
+    common = sleep_training_kwargs(
+        split, max_epochs, batch_size, lr, device, verbose, model, n_windows
+    )
+    if model == "chambon":
+        X_train, y_train = split["X_train"], split["y_train"]
+    else:
+        X_train, y_train = sleep_sequences(split, "train", n_windows)
+    rows, models, predictions = [], {}, {}
     for method in methods:
         torch.manual_seed(seed)
         with tempfile.TemporaryDirectory(prefix="augnet-ckpt-") as checkpoint_dir:
@@ -397,9 +528,12 @@ def train_sleep_models(
                 n_copies,
                 augnet_kwargs,
             )
-            log_progress(f"training {method!r} ({max_epochs} epochs max)", verbose)
-            train_time = _fit_timed(clf, split["X_train"], split["y_train"])
-        scores = sleep_scores(split["y_test"], clf.predict(split["X_test"]))
+            log_progress(
+                f"training {method!r} {model} ({max_epochs} epochs max)", verbose
+            )
+            train_time = _fit_timed(clf, X_train, y_train)
+        predictions[method] = _predict_test(clf, split, model, n_windows)
+        scores = sleep_scores(split["y_test"], predictions[method])
         rows.append(
             {"method": method, "seed": seed, **scores, "train_time_s": train_time}
         )
@@ -413,5 +547,6 @@ def train_sleep_models(
     return {
         "results": pd.DataFrame(rows),
         "models": models,
+        "predictions": predictions,
         "test": (split["X_test"], split["y_test"], split["subjects_test"]),
     }

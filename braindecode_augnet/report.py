@@ -103,18 +103,17 @@ def _save_figure(fig, path):
     plt.close(fig)
 
 
-def _confusion_section(out, models, X, y):
-    """``confusion_matrix.png`` of every model, and its markdown lines."""
-    predictions = {method: clf.predict(X) for method, clf in models.items()}
+def _confusion_section(out, predictions, y):
+    """``confusion_matrix.png`` of every method, and its markdown lines."""
     _save_figure(plot_confusion_matrices(y, predictions), out / "confusion_matrix.png")
     return ["![confusion](confusion_matrix.png)", ""]
 
 
-def _hypnogram_section(out, clf, X, y, subjects):
+def _hypnogram_section(out, y_pred, y, subjects):
     """``hypnogram.png`` of the first test subject, and its markdown lines."""
     first = subjects[0]
     mask = subjects == first
-    fig = plot_hypnogram(y[mask], clf.predict(X[mask]), subject=first)
+    fig = plot_hypnogram(y[mask], y_pred[mask], subject=first)
     _save_figure(fig, out / "hypnogram.png")
     return ["![hypnogram](hypnogram.png)", ""]
 
@@ -141,7 +140,9 @@ def _policy_section(out, clf):
     ]
 
 
-def write_report(out_dir, results, models, test, verbose=True):
+def write_report(
+    out_dir, results, models, test, verbose=True, predictions=None, model=None
+):
     """Write the report folder: scores, confusion matrices, hypnogram, policy.
 
     Parameters
@@ -157,6 +158,13 @@ def write_report(out_dir, results, models, test, verbose=True):
         ``(X, y, subjects)`` of the test windows of that seed.
     verbose : bool
         Print what is written.
+    predictions : dict | None
+        Predicted stage of each test window, by method (what
+        :func:`~braindecode_augnet.pipeline.train_sleep_models` returns; a
+        sequence model predicts windows from the sequences covering them).
+        ``None``: ``clf.predict(X)`` of every model.
+    model : str | None
+        Name of the trunk, written in the report.
 
     Returns
     -------
@@ -170,9 +178,13 @@ def write_report(out_dir, results, models, test, verbose=True):
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     X, y, subjects = test
+    if predictions is None:
+        predictions = {method: clf.predict(X) for method, clf in models.items()}
     summary = summarize_scores(results)
     _write_scores(out, results, summary)
     lines = ["# Sleep staging report", ""]
+    if model is not None:
+        lines += [f"Trunk: {model}.", ""]
     seeds = sorted(results["seed"].unique().tolist())
     lines += [
         "Test-set scores (per-subject split), mean and standard deviation over "
@@ -180,10 +192,10 @@ def write_report(out_dir, results, models, test, verbose=True):
         "",
     ]
     lines += _score_table(summary) + [""]
-    lines += _confusion_section(out, models, X, y)
+    lines += _confusion_section(out, predictions, y)
     augnet = models.get("augnet")
     if augnet is not None:
-        lines += _hypnogram_section(out, augnet, X, y, subjects)
+        lines += _hypnogram_section(out, predictions["augnet"], y, subjects)
         lines += _policy_section(out, augnet)
     (out / "report.md").write_text("\n".join(lines))
     log_progress(f"report written to {out.resolve()}", verbose)

@@ -95,6 +95,11 @@ def test_bench_training_step(bench, tmp_path):
     assert all(v > 0 for v in results["training_autograd_saved_bytes"].values())
     assert len(payload["targets"]) == 3
     assert all(t["value"] > 0 for t in payload["targets"])
+    sequences = results["sequence_models"]
+    assert set(sequences) == {"timedistributed", "usleep"}
+    for res in sequences.values():
+        assert _positive_times(res["training"]) and _positive_times(res["inference"])
+        assert all(v > 0 for v in res["ratios"].values())
 
 
 def test_bench_training_step_memory_worker(bench, capsys):

@@ -5,6 +5,7 @@ import re
 
 import mne
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 from sklearn.base import clone
@@ -16,8 +17,17 @@ from skorch.helper import predefined_split
 
 from braindecode_augnet import AugmentationModule, AugNet
 from braindecode_augnet import transforms as T
+from braindecode_augnet.layers import unwrap_module
 
-from .conftest import SFREQ, Trunk, layers, make_clf, toy_data
+from .conftest import (
+    SFREQ,
+    SeqTrunk,
+    Trunk,
+    layers,
+    make_clf,
+    toy_data,
+    toy_sequences,
+)
 
 
 @pytest.fixture(scope="module")
@@ -560,3 +570,67 @@ def test_cadda_needs_the_number_of_classes():
         clf.fit(X, y)
     clf.set_params(classes=[0, 1]).fit(X, y)
     assert len(clf.bilevel_policy_.policies) == 2
+
+
+# ----------------------------------------------------------------- sequences
+def test_sequences_train_per_window_and_predict_per_window():
+    X, y = toy_sequences(n=12, n_windows=4)
+    labels = np.array(["low", "high"])[y]  # (n_sequences, n_windows) labels
+    clf = make_clf(module=SeqTrunk, max_epochs=1).fit(X, labels)
+    assert clf.classes_.tolist() == ["high", "low"]
+    proba = clf.predict_proba(X)
+    assert proba.shape == (12, 2, 4)  # (n_sequences, n_classes, n_windows)
+    np.testing.assert_allclose(proba.sum(1), 1, rtol=1e-5)
+    pred = clf.predict(X)
+    assert pred.shape == (12, 4)
+    assert (pred == clf.classes_[proba.argmax(1)]).all()
+    # the training loss is the NLL per window
+    y_pred = clf.forward(X[:3])
+    index = torch.as_tensor(pd.Index(clf.classes_).get_indexer(labels[:3].ravel()))
+    expected = torch.nn.functional.nll_loss(y_pred, index.reshape(3, 4))
+    torch.testing.assert_close(clf.get_loss(y_pred, index.reshape(3, 4)), expected)
+
+
+def test_sequences_as_one_signal_with_window_size():
+    X, y = toy_sequences(n=8, n_windows=3)
+    signal = X.transpose(0, 2, 1, 3).reshape(8, 2, 300)  # (n, channels, 3 * 100)
+    clf = make_clf(
+        module=SeqTrunk,
+        module__n_times=100,
+        window_size=100,
+        sequence_augmentation="sequence",
+        max_epochs=1,
+    ).fit(signal, y)
+    assert unwrap_module(clf).sequence_augmentation == "sequence"
+    assert (clf.n_chans_, clf.n_times_) == (2, 100)
+    assert clf.predict(signal).shape == (8, 3)
+    assert clf.predict(X).shape == (8, 3)  # the other layout, same windows
+
+
+def test_bad_sequence_shapes_are_clear_errors():
+    X, y = toy_sequences(n=8, n_windows=3)
+    with pytest.raises(ValueError, match=r"\(n_sequences, n_windows\) = \(8, 3\)"):
+        make_clf(module=SeqTrunk).fit(X, y[:, :2])
+    with pytest.raises(ValueError, match=r"\(n_sequences, n_windows\) = \(8, 3\)"):
+        make_clf(module=SeqTrunk).fit(X, y[:, 0])
+    with pytest.raises(ValueError, match="set window_size"):
+        make_clf(module=SeqTrunk).fit(X[:, 0], y)
+    signal = X.transpose(0, 2, 1, 3).reshape(8, 2, 300)
+    with pytest.raises(ValueError, match="whole windows of window_size=70"):
+        make_clf(module=SeqTrunk, window_size=70).fit(signal, y)
+    with pytest.raises(ValueError, match="sequence_augmentation must be one of"):
+        make_clf(module=SeqTrunk, sequence_augmentation="night").fit(X, y)
+    # per-window predictions with per-sequence targets (no sequence sampler)
+    clf = make_clf(module=SeqTrunk, max_epochs=1).fit(X, y)
+    with pytest.raises(ValueError, match=r"need targets \(batch, n_windows\)"):
+        clf.get_loss(clf.forward(X[:2]), torch.zeros(2, dtype=torch.long))
+
+
+@pytest.mark.parametrize("method", ["augnet", "augerino", "random"])
+def test_every_method_trains_on_sequences_with_one_draw_per_sequence(method):
+    X, y = toy_sequences(n=8, n_windows=3)
+    clf = make_clf(
+        module=SeqTrunk, method=method, sequence_augmentation="sequence", max_epochs=1
+    ).fit(X, y)
+    assert np.isfinite(clf.history[-1, "train_loss"])
+    assert clf.predict(X).shape == (8, 3)

@@ -94,10 +94,33 @@ def test_defaults_and_choices_are_the_pipelines():
     actions = {a.dest: a for a in build_parser()._actions}
     assert tuple(actions["dataset"].choices) == pipeline.DATASETS
     assert tuple(actions["methods"].choices) == pipeline.METHODS
+    assert args.model == _default(train, "model")
+    assert args.n_windows == _default(train, "n_windows")
+    assert tuple(actions["model"].choices) == pipeline.MODELS
+
+
+def test_main_job_with_a_sequence_model(tmp_path):
+    out = tmp_path / "report"
+    argv = [*TINY, "--model", "timedistributed", "--n-windows", "4"]
+    assert main([*argv, "--sequence-augmentation", "sequence", "--out", str(out)]) == 0
+    scores = pd.read_csv(out / "scores.csv")
+    assert list(scores["method"]) == ["none", "augnet"]
+    assert scores["balanced_accuracy"].between(0, 1).all()
+    report = (out / "report.md").read_text()
+    assert "Trunk: timedistributed." in report
+    assert (out / "hypnogram.png").stat().st_size > 0
+
+
+def test_bad_number_of_windows_is_rejected(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--model", "usleep", "--n-windows", "0"])
+    assert exit_info.value.code == 2
+    assert "--n-windows must be at least 1" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize(
-    ("option", "value"), [("--dataset", "edf"), ("--methods", "mixup")]
+    ("option", "value"),
+    [("--dataset", "edf"), ("--methods", "mixup"), ("--model", "deepsleepnet")],
 )
 def test_unknown_choices_are_rejected(option, value, capsys):
     with pytest.raises(SystemExit) as exit_info:

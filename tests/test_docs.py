@@ -30,6 +30,7 @@ DOCTEST_MODULES = [
     "braindecode_augnet.layers",
     "braindecode_augnet.regularization",
     "braindecode_augnet.toy_models",
+    "braindecode_augnet.sequences",
     "braindecode_augnet.transforms.spatial",
     "braindecode_augnet.transforms.spectral",
     "braindecode_augnet.transforms.temporal",

@@ -102,3 +102,138 @@ def test_weight_init_idiom_apply_fn_reaches_every_submodule():
     assert model.apply(init_fn) is model
     assert {"Linear", "GaussianNoise", "SignFlip", "AugNet"} <= set(seen)
     assert torch.count_nonzero(model.trunk.linear.weight) == 0
+
+
+# ----------------------------------------------------------------- sequences
+class WindowTrunk(nn.Module):
+    """Per-window logits (batch, n_outputs, n_windows) of either sequence
+    layout, recording the windows it was given."""
+
+    def __init__(self, n_chans=2, n_outputs=3, n_times=40):
+        super().__init__()
+        self.window = Trunk(n_chans, n_outputs)
+        self.n_times = n_times
+
+    def forward(self, x):
+        if x.ndim == 3:  # (batch, channels, n_windows * n_times)
+            b, c, length = x.shape
+            x = x.reshape(b, c, length // self.n_times, self.n_times).transpose(1, 2)
+        self.seen = x.detach().clone()
+        b, s = x.shape[:2]
+        logits = self.window(x.reshape(b * s, *x.shape[2:]))
+        return logits.reshape(b, s, -1).transpose(1, 2)
+
+
+def sequence_augnet(sequence_augmentation="window", **kwargs):
+    aug = AugmentationModule(
+        [[T.GaussianNoise(magnitude=0.5), T.SignFlip(probability=0.5)]],
+        random_state=0,
+    )
+    return AugNet(
+        WindowTrunk(), aug, sequence_augmentation=sequence_augmentation, **kwargs
+    )
+
+
+@pytest.mark.parametrize("sequence_augmentation", ["window", "sequence"])
+def test_sequence_output_is_the_per_window_mean_of_the_copies_probabilities(
+    sequence_augmentation,
+):
+    net = sequence_augnet(sequence_augmentation, n_copies=4, copies_per_chunk=None)
+    net.eval()
+    X = torch.randn(3, 5, 2, 40)  # (batch, n_windows, channels, times)
+    torch.manual_seed(5)
+    out = net(X)
+    assert out.shape == (3, 3, 5)  # (batch, n_classes, n_windows)
+    torch.testing.assert_close(out.exp().sum(1), torch.ones(3, 5))
+    # the same draws, by hand: copies of whole sequences, windows augmented as
+    # one batch of windows, probabilities averaged per window over copies
+    net.reset_random_state()
+    torch.manual_seed(5)
+    tiled = X.repeat(4, 1, 1, 1).reshape(-1, 2, 40)
+    if sequence_augmentation == "sequence":
+        from braindecode_augnet._random import shared_draws
+
+        with shared_draws(5):
+            augmented = net.augmentation(tiled)
+    else:
+        augmented = net.augmentation(tiled)
+    logits = net.trunk(augmented.reshape(12, 5, 2, 40))
+    probs = torch.softmax(logits, 1).reshape(4, 3, 3, 5)
+    torch.testing.assert_close(out, probs.mean(0).log())
+
+
+@pytest.mark.parametrize("sequence_augmentation", ["window", "sequence"])
+def test_both_sequence_layouts_give_the_same_windows_and_output(
+    sequence_augmentation,
+):
+    X = torch.randn(2, 4, 2, 40)
+    outputs, seen = [], []
+    for layout in ("windows", "signal"):
+        net = sequence_augnet(sequence_augmentation, n_copies=3, window_size=40)
+        net.eval()
+        torch.manual_seed(0)
+        net.trunk.window = Trunk()  # same weights for both layouts
+        if layout == "signal":  # (batch, channels, n_windows * times)
+            outputs.append(net(X.transpose(1, 2).reshape(2, 2, 160)))
+        else:
+            outputs.append(net(X))
+        seen.append(net.trunk.seen)
+    torch.testing.assert_close(outputs[0], outputs[1])
+    torch.testing.assert_close(seen[0], seen[1])
+
+
+@pytest.mark.parametrize(
+    "transform",
+    [
+        lambda: T.SignFlip(probability=0.5),
+        lambda: T.TimeReverse(probability=0.5),
+        lambda: T.SmoothTimeMask(magnitude=0.1),  # 10 of 40 samples
+        lambda: T.GaussianNoise(magnitude=0.5),
+        lambda: T.FrequencyShift(sfreq=10.0, magnitude=0.5),
+        lambda: T.ChannelsShuffle(magnitude=1.0),
+    ],
+)
+def test_window_draws_differ_within_a_sequence_sequence_draws_do_not(transform):
+    """Every window of every sequence holds the same signal: with one draw
+    per sequence its augmented windows stay equal, with one draw per window
+    they differ."""
+    window = torch.randn(3, 40)
+    X = window.expand(6, 8, 3, 40).contiguous()  # (batch, n_windows, ch, times)
+    seen = {}
+    for mode in ("window", "sequence"):
+        aug = AugmentationModule([[transform()]], random_state=0)
+        net = AugNet(WindowTrunk(3, 2, 40), aug, n_copies=1, sequence_augmentation=mode)
+        net.eval()(X)
+        seen[mode] = net.trunk.seen
+        assert not torch.equal(seen[mode], X)  # augmented
+    assert (seen["sequence"] == seen["sequence"][:, :1]).all()
+    assert not (seen["sequence"] == seen["sequence"][:1]).all()  # per sequence
+    assert not (seen["window"] == seen["window"][:, :1]).all()
+
+
+def test_sequence_training_copies_and_gradients():
+    net = sequence_augnet(n_copies_train=2).train()
+    out = net(torch.randn(4, 3, 2, 40))
+    assert out.shape == (4, 3, 3)
+    nn.functional.nll_loss(out, torch.randint(0, 3, (4, 3))).backward()
+    assert net.trunk.window.linear.weight.grad is not None
+    assert net.augmentation.layers[0].alpha.grad is not None
+
+
+def test_bad_sequence_shapes_and_arguments_are_clear_errors():
+    with pytest.raises(ValueError, match="sequence_augmentation must be one of"):
+        sequence_augnet("recording")
+    with pytest.raises(ValueError, match="window_size"):
+        sequence_augnet(window_size=0)
+    net = sequence_augnet(window_size=40)
+    with pytest.raises(ValueError, match=r"not a multiple of 40"):
+        net(torch.randn(2, 2, 150))
+    with pytest.raises(ValueError, match=r"\(batch, n_windows, channels, 40\)"):
+        net(torch.randn(2, 3, 2, 30))
+    with pytest.raises(ValueError, match="5-D input"):
+        net(torch.randn(2, 3, 2, 40, 1))
+    # a single-window trunk given sequences, a sequence trunk given windows
+    with pytest.raises(ValueError, match=r"\(2, n_classes, 4\)"):
+        make_augnet()(torch.randn(2, 4, 2, 40))
+    with pytest.raises(ValueError, match="set window_size"):
+        sequence_augnet()(torch.randn(2, 2, 40))

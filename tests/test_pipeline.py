@@ -12,6 +12,7 @@ from braindecode_augnet.pipeline import (
     load_sleep_windows,
     prepare_sleep_split,
     sleep_scores,
+    sleep_sequences,
     sleep_training_kwargs,
     train_sleep_models,
 )
@@ -138,3 +139,72 @@ def test_train_one_method(windows, split):
     np.testing.assert_array_equal(subjects, split["subjects_test"])
     predicted = sleep_scores(y_test, clf.predict(X_test))
     assert predicted["balanced_accuracy"] == results["balanced_accuracy"].iloc[0]
+
+
+# ----------------------------------------------------------- sequence models
+def test_split_records_recordings_and_cuts_covering_sequences(split):
+    for part in ("train", "valid", "test"):
+        recordings = split[f"recordings_{part}"]
+        assert len(recordings) == len(split[f"y_{part}"])
+        assert (np.diff(recordings) >= 0).all()  # consecutive per recording
+    X, y = sleep_sequences(split, "valid", n_windows=4)
+    assert X.shape[1:] == (4, *split["X_valid"].shape[1:])
+    assert y.shape == (len(X), 4)
+    # every window of every recording is covered, with its own target
+    pairs = zip(split["X_valid"], split["y_valid"])
+    windows = {tuple(w.ravel()[:20]): t for w, t in pairs}
+    covered = {
+        tuple(w.ravel()[:20]): t for w, t in zip(X.reshape(-1, *X.shape[2:]), y.ravel())
+    }
+    assert covered == windows
+
+
+@pytest.mark.parametrize("model", ["timedistributed", "usleep"])
+def test_training_kwargs_of_sequence_models(split, model):
+    from braindecode.models import USleep
+
+    from braindecode_augnet.sequences import TimeDistributedSleepStager
+
+    kwargs = sleep_training_kwargs(split, batch_size=64, model=model, n_windows=4)
+    expected = TimeDistributedSleepStager if model == "timedistributed" else USleep
+    assert kwargs["module"] is expected
+    assert kwargs["module__n_times"] == split["X_train"].shape[2]  # per window
+    assert kwargs["batch_size"] == 16  # 64 windows in sequences of 4
+    X_valid, y_valid = kwargs["train_split"](None)[1].tensors
+    assert X_valid.shape[1] == 4 and y_valid.shape[1] == 4
+
+
+def test_unknown_model_and_bad_n_windows_fail_before_training(windows):
+    with pytest.raises(ValueError, match="model must be one of"):
+        train_sleep_models(windows, model="deepsleepnet", verbose=False)
+    with pytest.raises(ValueError, match="n_windows must be an int >= 1"):
+        train_sleep_models(windows, model="usleep", n_windows=0, verbose=False)
+
+
+def test_train_a_sequence_model_predicts_every_test_window(windows, split):
+    out = train_sleep_models(
+        windows,
+        methods=("none", "augnet"),
+        max_epochs=1,
+        n_copies=2,
+        model="usleep",
+        n_windows=4,
+        verbose=False,
+        augnet_kwargs={"sequence_augmentation": "sequence"},
+    )
+    y_test = split["y_test"]
+    for method in ("none", "augnet"):
+        y_pred = out["predictions"][method]
+        assert y_pred.shape == y_test.shape
+        row = out["results"].set_index("method").loc[method]
+        assert (
+            row["balanced_accuracy"]
+            == sleep_scores(y_test, y_pred)["balanced_accuracy"]
+        )
+    augnet = out["models"]["augnet"]
+    assert augnet.sequence_augmentation == "sequence"
+    assert "valid_bacc" in augnet.history[-1]
+    # the plain model's probabilities are over classes, per window
+    X_seq, _ = sleep_sequences(split, "test", 4)
+    proba = out["models"]["none"].predict_proba(X_seq[:3])
+    np.testing.assert_allclose(proba.sum(1), 1, rtol=1e-5)

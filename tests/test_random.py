@@ -53,3 +53,20 @@ def test_seed_streams_are_independent_and_reproducible():
     assert list(islice(seed_stream(None), 2)) == [None, None]
     generator = torch.Generator()
     assert next(seed_stream(generator)) is generator
+
+
+def test_shared_draws_repeat_each_draw_within_groups():
+    from braindecode_augnet._random import shared_draws
+
+    rng = DeviceGenerators(0)
+    like = torch.zeros(())
+    with shared_draws(3):
+        u = rng.uniform((6, 2), like)
+        z = rng.normal((6,), like)
+        k = rng.categorical(torch.ones(4) / 4, 6)
+        with pytest.raises(ValueError, match="groups of 3 consecutive examples"):
+            rng.uniform((5,), like)
+    for draw in (u, z, k):
+        groups = draw.reshape(2, 3, *draw.shape[1:])
+        assert (groups == groups[:, :1]).all()
+        assert not torch.equal(groups[0, 0], groups[1, 0])

@@ -144,3 +144,27 @@ def test_report_flags_magnitudes_at_their_cap(tmp_path, test_set):
     assert "GaussianNoise: magnitude at the top of mag_range=(0, 0.1)" in report
     assert "widen mag_range" in report
     assert "FrequencyShift: magnitude at the top" not in report
+
+
+def test_report_uses_given_per_window_predictions(tmp_path, test_set):
+    """Sequence models predict windows from sequences, not ``clf.predict``:
+    the report draws what ``predictions`` holds."""
+    X, y, subjects = test_set
+
+    class Unusable(Oracle):
+        def predict(self, X):
+            raise AssertionError("the report must use the given predictions")
+
+    models = {"augnet": Unusable(y, module=sinusoid_augmentation(random_state=0))}
+    out = write_report(
+        tmp_path,
+        _results(("augnet",)),
+        models,
+        test_set,
+        verbose=False,
+        predictions={"augnet": y},
+        model="usleep",
+    )
+    report = (out / "report.md").read_text()
+    assert "Trunk: usleep." in report and "hypnogram.png" in report
+    assert (out / "hypnogram.png").stat().st_size > 0

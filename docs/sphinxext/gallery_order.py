@@ -10,6 +10,7 @@
 EXAMPLE_ORDER = [
     # sleep_staging/
     "plot_sleep_staging.py",
+    "plot_sequence_sleep_staging.py",
     "mass_sleep_staging.py",
     # learned_policies/
     "plot_policy_and_invariance.py",

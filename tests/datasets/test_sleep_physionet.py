@@ -1,7 +1,5 @@
 """Sleep-EDF loader, tested offline on the real files of ../shared/data/sleep-edf."""
 
-from pathlib import Path
-
 import mne
 import numpy as np
 import pytest
@@ -17,37 +15,9 @@ from braindecode_augnet.datasets import (
     windows_to_arrays,
 )
 
-DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "sleep-edf"
-PSG = DATA / "SC4001E0-PSG-first5min.edf"
-HYP = DATA / "SC4001EC-Hypnogram.edf"
-HYPNOGRAMS = sorted(DATA.glob("*-Hypnogram.edf"))
+from ..conftest import HYP, HYPNOGRAMS, PSG, require_sleep_edf
 
 pytestmark = pytest.mark.filterwarnings("ignore::RuntimeWarning")
-
-
-def _require_data():
-    if not PSG.is_file() or not HYP.is_file():
-        pytest.skip(f"real Sleep-EDF test files not found in {DATA}")
-
-
-@pytest.fixture
-def fake_fetch(monkeypatch):
-    """Make mne's fetcher return local files (as braindecode's tests do)."""
-    _require_data()
-    calls = []
-
-    def install(pairs):
-        def fetch_data(subjects, recording=(1, 2), path=None, **kwargs):
-            calls.append(dict(subjects=subjects, recording=recording, path=path))
-            return [[str(p), str(h)] for p, h in pairs]
-
-        monkeypatch.setattr(mne.datasets.sleep_physionet.age, "fetch_data", fetch_data)
-        monkeypatch.setattr(
-            "braindecode.datasets.sleep_physionet.fetch_data", fetch_data
-        )
-        return calls
-
-    return install
 
 
 def test_load_real_psg_type_units_and_windows(fake_fetch):
@@ -179,5 +149,5 @@ def test_real_hypnograms_parse_with_mapping(hyp_path):
 
 
 def test_all_twenty_hypnograms_present():
-    _require_data()
+    require_sleep_edf()
     assert len(HYPNOGRAMS) == 20
