@@ -74,11 +74,11 @@ def validate_transforms(transforms):
     return transforms
 
 
-def apply_grouped(X, choice, n_groups, fn):
-    """Apply ``fn(k, X[index], index)`` to the examples of each group ``k``.
+GROUPINGS = ("auto", "split", "full")
 
-    Each function runs once per non-empty group on its own examples only;
-    the outputs are put back in the original order (differentiably).
+
+def apply_grouped(X, choice, n_groups, fn, grouping="auto"):
+    """Apply ``fn(k, X[index], index)`` to the examples of each group ``k``.
 
     Parameters
     ----------
@@ -90,12 +90,30 @@ def apply_grouped(X, choice, n_groups, fn):
         Number of groups.
     fn : callable
         ``fn(k, part, index) -> augmented part``.
+    grouping : {'auto', 'split', 'full'}
+        ``'split'``: each function runs once per non-empty group on its own
+        examples only (the sizes of the groups are read on the host: a
+        synchronisation on an accelerator). ``'full'``: each function runs on
+        the whole batch (``index`` is then ``arange(batch)``) and every
+        example keeps its own group's output: no host synchronisation, at
+        ``n_groups`` times the arithmetic. ``'auto'``: ``'split'`` on CPU,
+        where reading the sizes is free and arithmetic is the cost, ``'full'``
+        elsewhere, where launches and synchronisations are.
 
     Returns
     -------
     torch.Tensor
-        The reassembled batch.
+        The reassembled batch (differentiable).
     """
+    if grouping not in GROUPINGS:
+        raise ValueError(f"grouping must be one of {GROUPINGS}, got {grouping!r}.")
+    if grouping == "auto":
+        grouping = "split" if X.device.type == "cpu" else "full"
+    if grouping == "full":
+        index = torch.arange(X.shape[0], device=X.device)
+        outputs = torch.stack([fn(k, X, index) for k in range(n_groups)])
+        select = choice.reshape(1, -1, *([1] * (X.ndim - 1))).expand(1, *X.shape)
+        return outputs.gather(0, select).squeeze(0)
     order = torch.argsort(choice, stable=True)
     counts = torch.bincount(choice, minlength=n_groups).tolist()
     pieces = []
@@ -132,7 +150,16 @@ class AugmentationLayer(nn.Module):
         Training mode (see above).
     random_state : int | numpy.random.RandomState | torch.Generator | None
         Seeds the draws of transforms per example.
+
+    Attributes
+    ----------
+    grouping : {'auto', 'split', 'full'}
+        How the sampled mode and evaluation compute each transform on its
+        examples (see :func:`apply_grouped`); ``'auto'`` by default: without
+        host synchronisation off CPU.
     """
+
+    grouping = "auto"
 
     def __init__(
         self, transforms, temperature=0.05, sampling="mixture", random_state=None
@@ -191,7 +218,7 @@ class AugmentationLayer(nn.Module):
                 augmented = part + gate * (augmented - part)
             return augmented
 
-        return apply_grouped(X, choice, len(self.transforms), apply)
+        return apply_grouped(X, choice, len(self.transforms), apply, self.grouping)
 
     def reset_random_state(self):
         """Restart the draws of candidates from ``random_state``."""

@@ -6,10 +6,12 @@ import torch
 from torch import nn
 
 from ._validation import check_int
-from .base import check_eeg_batch
+from .base import NonFiniteFlag, check_eeg_batch
 from .layers import AugmentationModule
 
 __all__ = ["AugNet"]
+
+INPUT_CHECKS = ("auto", "immediate", "deferred")
 
 
 class AugNet(nn.Module):
@@ -37,10 +39,24 @@ class AugNet(nn.Module):
         memory of inference with many copies: 4 cut the peak memory of 20
         copies of a batch of 64 sleep windows about 4-fold, at no cost in
         time, in the benchmarks). ``None``: all at once.
+    input_check : {'auto', 'immediate', 'deferred'}
+        When the input values are checked for NaN and infinities.
+        ``'immediate'``: in :meth:`forward` (a host synchronisation on an
+        accelerator). ``'deferred'``: :meth:`forward` records the answer on
+        the input's device and :meth:`check_deferred_inputs` raises it later
+        (:class:`~.AugNetClassifier` calls it after each batch, once the host
+        has waited for the loss or the output anyway). ``'auto'``: immediate
+        on CPU, where it costs nothing, deferred elsewhere.
     """
 
     def __init__(
-        self, trunk, augmentation, n_copies=20, n_copies_train=1, copies_per_chunk=4
+        self,
+        trunk,
+        augmentation,
+        n_copies=20,
+        n_copies_train=1,
+        copies_per_chunk=4,
+        input_check="auto",
     ):
         super().__init__()
         n_copies = check_int(n_copies, "n_copies", low=1)
@@ -59,6 +75,12 @@ class AugNet(nn.Module):
         self.n_copies = n_copies
         self.n_copies_train = n_copies_train
         self.copies_per_chunk = copies_per_chunk
+        if input_check not in INPUT_CHECKS:
+            raise ValueError(
+                f"input_check must be one of {INPUT_CHECKS}, got {input_check!r}."
+            )
+        self.input_check = input_check
+        self._non_finite = NonFiniteFlag()
 
     @property
     def current_n_copies(self):
@@ -67,7 +89,13 @@ class AugNet(nn.Module):
 
     def forward(self, X):
         """Log of the copies' mean class probabilities, ``(batch, n_classes)``."""
-        X = check_eeg_batch(X)
+        X = torch.as_tensor(X)
+        defer = self.input_check == "deferred" or (
+            self.input_check == "auto" and X.device.type != "cpu"
+        )
+        X = check_eeg_batch(X, check_finite=not defer)
+        if defer:
+            self._non_finite.record(X)
         n_batch = X.shape[0]
         n_copies = self.current_n_copies
         chunk = self.copies_per_chunk or n_copies
@@ -87,6 +115,24 @@ class AugNet(nn.Module):
             log_total = part if log_total is None else torch.logaddexp(log_total, part)
         return log_total - math.log(n_copies)
 
+    def __setstate__(self, state):
+        super().__setstate__(state)
+        # models pickled before input_check existed
+        self.__dict__.setdefault("input_check", "auto")
+        self.__dict__.setdefault("_non_finite", NonFiniteFlag())
+
+    def check_deferred_inputs(self):
+        """Raise the deferred input check (see ``input_check``).
+
+        Raises
+        ------
+        ValueError
+            If an input given to :meth:`forward` since the last call held NaN
+            or infinite values. Reads a device value: a host synchronisation
+            when an answer is pending, nothing otherwise.
+        """
+        self._non_finite.raise_if_set()
+
     def reset_random_state(self):
         """Restart every augmentation draw from its ``random_state``.
 
@@ -102,5 +148,6 @@ class AugNet(nn.Module):
     def extra_repr(self):
         return (
             f"n_copies={self.n_copies}, n_copies_train={self.n_copies_train}, "
-            f"copies_per_chunk={self.copies_per_chunk}"
+            f"copies_per_chunk={self.copies_per_chunk}, "
+            f"input_check={self.input_check!r}"
         )

@@ -144,3 +144,43 @@ def test_module_apply_is_torch_recursive_apply():
     assert any(isinstance(m, T.SignFlip) for m in seen) and seen[-1] is module
     flip = T.SignFlip()
     assert flip.apply(lambda m: None) is flip
+
+
+@pytest.mark.parametrize("n_groups", [1, 3])
+def test_apply_grouped_split_and_full_agree_with_gradients(n_groups):
+    from braindecode_augnet.layers import apply_grouped
+
+    X = torch.randn(10, 2, 7, requires_grad=True)
+    choice = torch.tensor([2, 0, 0, 1, 2, 2, 0, 1, 1, 0]) % n_groups
+    scale = torch.arange(10.0)
+
+    def fn(k, part, index):  # depends on the group, the examples and index
+        return part * (k + 1) + scale[index].reshape(-1, 1, 1)
+
+    outs, grads = [], []
+    for grouping in ("split", "full", "auto"):
+        out = apply_grouped(X, choice, n_groups, fn, grouping)
+        (grad,) = torch.autograd.grad((out * out).sum(), X)
+        outs.append(out)
+        grads.append(grad)
+    expected = X * (choice + 1).reshape(-1, 1, 1) + scale.reshape(-1, 1, 1)
+    for out, grad in zip(outs, grads):
+        torch.testing.assert_close(out, expected)
+        torch.testing.assert_close(grad, 2 * expected * (choice + 1).reshape(-1, 1, 1))
+    with pytest.raises(ValueError, match="grouping must be one of"):
+        apply_grouped(X, choice, n_groups, fn, "nope")
+
+
+@pytest.mark.parametrize("grouping", ["split", "full"])
+def test_sampled_layer_keeps_one_candidate_per_example(grouping):
+    layer = AugmentationLayer(
+        [Negate(), Reverse()], sampling="sampled", random_state=0
+    ).train()
+    layer.grouping = grouping
+    X = torch.randn(32, 2, 30)
+    out = layer(X)
+    negated = torch.isclose(out, -X).flatten(1).all(1)
+    reversed_ = torch.isclose(out, X.flip(-1)).flatten(1).all(1)
+    assert bool((negated | reversed_).all()) and negated.any() and reversed_.any()
+    out.sum().backward()
+    assert layer.alpha.grad.abs().sum() > 0
