@@ -57,14 +57,16 @@ class _UnitIntervalStraightThrough(torch.autograd.Function):
 
     @staticmethod
     def forward(ctx, raw):
-        ctx.save_for_backward(raw)
-        return raw.clamp(0.0, 1.0)
+        value = raw.clamp(0.0, 1.0)
+        # inward: > 0 below the range, < 0 above it, 0 inside
+        ctx.save_for_backward(value - raw)
+        return value
 
     @staticmethod
     def backward(ctx, grad):
-        (raw,) = ctx.saved_tensors
-        blocked = ((raw < 0) & (grad > 0)) | ((raw > 1) & (grad < 0))
-        return grad.masked_fill(blocked, 0.0)
+        (inward,) = ctx.saved_tensors
+        # blocked where a descent step (-grad) moves further out
+        return grad.masked_fill(inward * grad > 0, 0.0)
 
 
 def unit_interval(raw):
@@ -282,6 +284,8 @@ class DifferentiableTransform(Transform):
         go through it.
         """
         low, high = self.mag_range
+        if low == 0:
+            return high * magnitude
         return low + (high - low) * magnitude
 
     @property
@@ -522,7 +526,7 @@ class Involution(DifferentiableTransform):
         gate = hard_relaxed_bernoulli(
             probability, params["apply"], self.relaxation_temperature
         ).reshape(-1, 1, 1)
-        return X + gate * (transformed - X)
+        return torch.lerp(X, transformed, gate)
 
     def extra_repr(self):
         return f"probability={self.probability.item():.3f}"

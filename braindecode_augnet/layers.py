@@ -6,7 +6,7 @@ from torch import nn
 
 from ._random import DeviceGenerators, seed_stream
 from ._validation import check_positive
-from .base import DifferentiableTransform, check_eeg_batch
+from .base import DifferentiableTransform, check_eeg_batch, unit_interval
 
 __all__ = [
     "AugmentationLayer",
@@ -187,6 +187,13 @@ class AugmentationLayer(nn.Module):
         For involutions the magnitude is twice the learned probability (see
         :class:`~.Involution`), so 1 means the largest invariance everywhere.
         """
+        if all(
+            type(tr).magnitude is DifferentiableTransform.magnitude
+            for tr in self.transforms
+        ):  # one projection for the layer, not one per transform
+            raws = [tr.raw_magnitude for tr in self.transforms]
+            raws = [raw if raw.ndim == 0 else raw.reshape(()) for raw in raws]
+            return unit_interval(torch.stack(raws))
         return torch.stack([tr.magnitude.reshape(()) for tr in self.transforms])
 
     def forward(self, X):
@@ -197,10 +204,11 @@ class AugmentationLayer(nn.Module):
         """Augment an already validated batch (no input checks)."""
         weights = self.weights.to(X.dtype)
         if self.training and self.sampling == "mixture":
-            out = 0
-            for weight, tr in zip(weights, self.transforms):
-                out = out + weight * tr.augment(X)
-            return out
+            if len(self.transforms) == 1:
+                return weights[0] * self.transforms[0].augment(X)
+            # one weighted sum over the stacked outputs, not K products and sums
+            outputs = torch.stack([tr.augment(X) for tr in self.transforms])
+            return (weights @ outputs.view(len(weights), -1)).view(X.shape)
         return self._augment_sampled(X, weights)
 
     def _augment_sampled(self, X, weights):
@@ -215,7 +223,7 @@ class AugmentationLayer(nn.Module):
                 # the weights get the gradient of the mixture.
                 w = weights[k]
                 gate = 1 + (w - w.detach()) / w.detach().clamp_min(1e-3)
-                augmented = part + gate * (augmented - part)
+                augmented = torch.lerp(part, augmented, gate)
             return augmented
 
         return apply_grouped(X, choice, len(self.transforms), apply, self.grouping)
