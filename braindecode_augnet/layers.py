@@ -215,18 +215,18 @@ class AugmentationLayer(nn.Module):
         choice = self._rng.categorical(weights, X.shape[0])
 
         def apply(k, part, index):
-            tr = self.transforms[k]
-            augmented = tr.augment(part)
-            if self.training:
-                # Straight-through gate of value 1 whose gradient is that of
-                # log w_k: k is drawn with probability w_k, so in expectation
-                # the weights get the gradient of the mixture.
-                w = weights[k]
-                gate = 1 + (w - w.detach()) / w.detach().clamp_min(1e-3)
-                augmented = torch.lerp(part, augmented, gate)
-            return augmented
+            return self.transforms[k].augment(part)
 
-        return apply_grouped(X, choice, len(self.transforms), apply, self.grouping)
+        out = apply_grouped(X, choice, len(self.transforms), apply, self.grouping)
+        if not self.training:
+            return out
+        # Straight-through gate of value 1 whose gradient is that of log w_k
+        # for the example's transform k: k is drawn with probability w_k, so
+        # in expectation the weights get the gradient of the mixture. One
+        # gate per example, applied once to the reassembled batch.
+        held = weights.detach()
+        gates = 1 + (weights - held) / held.clamp_min(1e-3)
+        return torch.lerp(X, out, gates[choice].reshape(-1, *([1] * (X.ndim - 1))))
 
     def reset_random_state(self):
         """Restart the draws of candidates from ``random_state``."""

@@ -102,7 +102,7 @@ class AugNet(nn.Module):
         log_total = None
         for start in range(0, n_copies, chunk):
             n = min(chunk, n_copies - start)
-            tiled = X.repeat(n, 1, 1)  # copy-major: row i * batch + b
+            tiled = X.repeat(n, 1, 1) if n > 1 else X  # copy-major: i * batch + b
             logits = self.trunk(self.augmentation.augment(tiled))
             if logits.ndim != 2:
                 raise ValueError(
@@ -110,8 +110,10 @@ class AugNet(nn.Module):
                     f"got shape {tuple(logits.shape)}. Cropped decoding is not "
                     "supported."
                 )
-            log_probs = torch.log_softmax(logits, dim=-1).reshape(n, n_batch, -1)
-            part = torch.logsumexp(log_probs, dim=0)
+            log_probs = torch.log_softmax(logits, dim=-1)
+            if n_copies == 1:
+                return log_probs
+            part = torch.logsumexp(log_probs.reshape(n, n_batch, -1), dim=0)
             log_total = part if log_total is None else torch.logaddexp(log_total, part)
         return log_total - math.log(n_copies)
 
