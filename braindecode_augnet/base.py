@@ -380,7 +380,9 @@ class DifferentiableTransform(Transform):
             the learnable parameters, so the dict can be replayed with
             ``forward(X, params=params)`` or :meth:`augment`. Adding a
             ``"magnitude"`` entry of shape ``(batch,)`` replaces the learned
-            magnitude by per-example values.
+            magnitude by per-example values (a 0-d tensor: by one value for
+            all, e.g. the magnitude an :class:`~.AugmentationLayer` projected
+            once for all its candidates).
         """
         params = {"apply": self._uniform((X.shape[0],), X)}
         params.update(self._sample_op_params(X))

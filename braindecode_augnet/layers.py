@@ -187,14 +187,35 @@ class AugmentationLayer(nn.Module):
         For involutions the magnitude is twice the learned probability (see
         :class:`~.Involution`), so 1 means the largest invariance everywhere.
         """
-        if all(
-            type(tr).magnitude is DifferentiableTransform.magnitude
-            for tr in self.transforms
-        ):  # one projection for the layer, not one per transform
+        if self._default_magnitudes():  # one projection, not one per transform
             raws = [tr.raw_magnitude for tr in self.transforms]
             raws = [raw if raw.ndim == 0 else raw.reshape(()) for raw in raws]
             return unit_interval(torch.stack(raws))
         return torch.stack([tr.magnitude.reshape(()) for tr in self.transforms])
+
+    def _default_magnitudes(self):
+        return all(
+            type(tr).magnitude is DifferentiableTransform.magnitude
+            for tr in self.transforms
+        )
+
+    def _candidate(self, X):
+        """``apply(k, part)``: candidate ``k`` on ``part``, its magnitude
+        taken from the layer's magnitudes, projected once for all candidates
+        (the same value and gradient as each transform's own)."""
+        if torch.finfo(X.dtype).bits < 32 or not self._default_magnitudes():
+            return lambda k, part: self.transforms[k].augment(part)
+        magnitudes = self.magnitudes().to(X.dtype).unbind()
+
+        def apply(k, part):
+            if part.shape[0] == 0:
+                return part
+            tr = self.transforms[k]
+            params = tr.sample_params(part)
+            params["magnitude"] = magnitudes[k]
+            return tr.augment(part, params)
+
+        return apply
 
     def forward(self, X):
         """Augment a batch ``(batch, channels, times)``."""
@@ -204,18 +225,20 @@ class AugmentationLayer(nn.Module):
         """Augment an already validated batch (no input checks)."""
         weights = self.weights.to(X.dtype)
         if self.training and self.sampling == "mixture":
+            candidate = self._candidate(X)
             if len(self.transforms) == 1:
-                return weights[0] * self.transforms[0].augment(X)
+                return weights[0] * candidate(0, X)
             # one weighted sum over the stacked outputs, not K products and sums
-            outputs = torch.stack([tr.augment(X) for tr in self.transforms])
+            outputs = torch.stack([candidate(k, X) for k in range(len(weights))])
             return (weights @ outputs.view(len(weights), -1)).view(X.shape)
         return self._augment_sampled(X, weights)
 
     def _augment_sampled(self, X, weights):
         choice = self._rng.categorical(weights, X.shape[0])
+        candidate = self._candidate(X)
 
         def apply(k, part, index):
-            return self.transforms[k].augment(part)
+            return candidate(k, part)
 
         out = apply_grouped(X, choice, len(self.transforms), apply, self.grouping)
         if not self.training:

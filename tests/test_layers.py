@@ -42,6 +42,20 @@ def test_training_output_is_the_weighted_mixture():
     torch.testing.assert_close(out, expected)
 
 
+def test_magnitudes_projected_once_give_each_transforms_gradients():
+    """The layer projects its candidates' magnitudes once and hands them to
+    the transforms: same values and gradients as each transform's own."""
+    layer = AugmentationLayer(candidates(), temperature=1.0).train()
+    X = torch.randn(8, 2, 200, dtype=torch.float64)
+    layer.double()
+    (layer(X) ** 2).sum().backward()
+    reference = [tr.double() for tr in candidates()]  # same seeds, same draws
+    weights = layer.weights.detach()
+    (sum(w * tr(X) for w, tr in zip(weights, reference)) ** 2).sum().backward()
+    for ours, theirs in zip(layer.transforms, reference):
+        torch.testing.assert_close(ours.raw_magnitude.grad, theirs.raw_magnitude.grad)
+
+
 def test_training_mixture_gradients_reach_every_parameter():
     layer = AugmentationLayer(candidates(), temperature=1.0).train()
     layer(torch.randn(8, 2, 200)).pow(2).mean().backward()
