@@ -124,10 +124,12 @@ def trunk_step(trunk, X, y):
     return _step(trunk, trunk_forward_backward(trunk, X, y))
 
 
-def count_ops(nets, bare, X, y):
+def count_ops(nets, bare, X, y, profiler=True):
     """Aten operators of one training step, and of its forward + backward.
 
-    Counted on copies, so that the timed models' state is left alone.
+    Counted on copies, so that the timed models' state is left alone. With
+    ``profiler``, the forward + backward is also counted as torch.profiler
+    events (see ``_common.count_aten_ops``).
     """
     counts = {}
     models = {"trunk": copy.deepcopy(bare)}
@@ -139,7 +141,7 @@ def count_ops(nets, bare, X, y):
             fb = augnet_forward_backward(model, X, y)
         counts[name] = {
             "step": C.count_aten_ops(_step(model, fb)),
-            "forward_backward": C.count_aten_ops(fb),
+            "forward_backward": C.count_aten_ops(fb, profiler=profiler),
         }
     return counts
 
@@ -393,7 +395,7 @@ def main(argv=None):
     )
     print("(aug_only_*: the augmentation layers' forward + backward alone)")
 
-    ops = count_ops(nets, bare, X, y)
+    ops = count_ops(nets, bare, X, y, profiler=not args.smoke)
     base_ops = ops["trunk"]["step"]["aten_ops"]
     rows = [
         [
@@ -401,23 +403,34 @@ def main(argv=None):
             str(count["step"]["aten_ops"]),
             C.fmt_ratio(C.ratio(count["step"]["aten_ops"], base_ops)),
             str(count["forward_backward"]["aten_ops"]),
+            str(count["forward_backward"].get("profiler_aten_events", "-")),
             str(count["step"]["host_reads"]),
             str(count["forward_backward"]["host_reads"]),
         ]
         for name, count in ops.items()
     ]
-    print("\nAten operators per training step (one each, as dispatched):")
+    print("\nAten operators per training step:")
     print(
         C.format_table(
-            ["step", "ops", "/ trunk", "fwd+bwd ops", "host reads", "fwd+bwd reads"],
+            [
+                "step",
+                "ops",
+                "/ trunk",
+                "fwd+bwd ops",
+                "fwd+bwd profiler",
+                "host reads",
+                "fwd+bwd reads",
+            ],
             rows,
         )
     )
     print(
-        "(step: zero_grad, forward, loss, backward, Adam; fwd+bwd: without the "
+        "(ops: operators as dispatched, one each; step: zero_grad, forward, "
+        "loss, backward, Adam; fwd+bwd: forward, loss and backward, without the "
         "optimizer, whose CPU for-loop over parameters is a per-device choice "
-        "of torch; host reads: item() calls, each a synchronisation on an "
-        "accelerator)"
+        "of torch; profiler: aten:: events of torch.profiler, nested calls "
+        "included, the count of issue 10; host reads: item() calls, each a "
+        "synchronisation on an accelerator)"
     )
 
     # --------------------------------------------------------- inference

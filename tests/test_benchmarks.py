@@ -104,6 +104,20 @@ def test_bench_training_step(bench, tmp_path):
     assert all(t["value"] > 0 for t in payload["targets"])
 
 
+def test_count_aten_ops_counts_dispatched_ops_host_reads_and_profiler_events(bench):
+    common = bench("_common")
+    x = torch.ones(3, requires_grad=True)
+
+    def fn():
+        (x * 2).sum().backward()  # mul, sum; backward: a few more
+        (x > 0).all().item()  # one host read
+
+    counts = common.count_aten_ops(fn, profiler=True)
+    assert counts["host_reads"] == 1
+    assert 4 <= counts["aten_ops"] < 30
+    assert counts["profiler_aten_events"] >= counts["aten_ops"] - 5
+
+
 def test_bench_training_step_memory_worker(bench, capsys):
     module = bench("bench_training_step")
     args = ["--smoke", "--threads", "1", "--batch", "2", "--n-copies", "2"]
