@@ -246,6 +246,23 @@ def test_rotation_by_90_degrees_around_z():
         F.make_rotation_matrices("w", torch.zeros(1))
 
 
+def test_spline_g_interpolation_matches_the_legendre_series():
+    """g (and its derivative, for the gradient) from the interpolated table
+    equal the 50-term series they replace."""
+    cosang = torch.cat(
+        [
+            2 * torch.rand(5000, generator=torch.Generator().manual_seed(0)) - 1,
+            torch.tensor([-1.0, 0.0, 1.0, 1 - 1e-12]),
+        ]
+    ).double()
+    value, deriv = F._legendre_series(cosang)
+    x = cosang.clone().requires_grad_(True)
+    ours = F._legendre_g(x)
+    ours.sum().backward()
+    torch.testing.assert_close(ours, value, atol=1e-15, rtol=0)
+    torch.testing.assert_close(x.grad, deriv, atol=1e-11, rtol=0)
+
+
 def test_sensors_rotation_is_the_identity_at_zero_degrees():
     positions = torch.as_tensor(standard_positions(TEN_TWENTY), dtype=torch.float64)
     unit, g_from, weights = F.spherical_spline_inverse(positions)
