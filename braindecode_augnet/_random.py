@@ -94,10 +94,16 @@ class DeviceGenerators:
         )
 
     def categorical(self, probs, n):
-        """``n`` independent draws from the categorical ``probs``."""
-        return torch.multinomial(
+        """``n`` independent draws from the categorical ``probs``.
+
+        Off CPU, a single draw is taken as the first of two: torch checks the
+        probabilities on the host (a synchronisation) when it draws one.
+        """
+        n_draws = 2 if n == 1 and probs.device.type != "cpu" else n
+        draws = torch.multinomial(
             probs.detach().float(),
-            n,
+            n_draws,
             replacement=True,
             generator=self.get(probs.device),
         )
+        return draws[:n] if n_draws != n else draws
