@@ -20,6 +20,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import torch
+from torch.utils._python_dispatch import TorchDispatchMode
 
 BENCH_DIR = Path(__file__).resolve().parent
 RESULTS_DIR = BENCH_DIR / "results"
@@ -318,6 +319,65 @@ def linear_fit(xs, ys):
         "r2": float(r2),
         "loglog_slope": None if loglog is None else float(loglog),
     }
+
+
+# ---------------------------------------------------------------- op counts
+class _OpCounter(TorchDispatchMode):
+    def __init__(self):
+        super().__init__()
+        self.count = 0
+        self.host_reads = 0
+
+    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+        self.count += 1
+        if func.overloadpacket in _HOST_READS:
+            self.host_reads += 1
+        return func(*args, **(kwargs or {}))
+
+
+_HOST_READS = (torch.ops.aten.item, torch.ops.aten._local_scalar_dense)
+
+
+def count_aten_ops(fn, profiler=False):
+    """Aten operators of one call of ``fn`` (after a warm-up call).
+
+    Every operator that reaches a kernel is counted once (forward, backward
+    and optimizer alike; views included, nested calls of composite operators
+    not): the CPU stand-in for the number of kernel launches. Also counts
+    the operators that read a value on the host (``item``), each a
+    synchronisation on an accelerator.
+
+    Parameters
+    ----------
+    fn : callable
+        Called twice: a warm-up, then the counted call (three times with
+        ``profiler``).
+    profiler : bool
+        Also count the ``aten::`` events that :mod:`torch.profiler` records
+        for one call, nested calls included (the count quoted in issue 10;
+        the profiler takes a few seconds to start the first time).
+
+    Returns
+    -------
+    dict
+        ``{"aten_ops": int, "host_reads": int}``, plus
+        ``"profiler_aten_events"`` with ``profiler``.
+    """
+    fn()
+    with _OpCounter() as counter:
+        fn()
+    counts = {"aten_ops": counter.count, "host_reads": counter.host_reads}
+    if profiler:
+        from torch.profiler import ProfilerActivity, profile
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # "Profiler clears events..."
+            with profile(activities=[ProfilerActivity.CPU]) as prof:
+                fn()
+        counts["profiler_aten_events"] = sum(
+            event.name.startswith("aten::") for event in prof.events()
+        )
+    return counts
 
 
 # ------------------------------------------------------------------- memory

@@ -8,7 +8,9 @@ the loss ``NLL - 0.5 * augmentation_regularizer``, against the same step of
 the bare trunk with cross-entropy. Both sampling modes of the layers are
 timed: ``'mixture'`` (target <= 2x the trunk) and ``'sampled'`` (target
 <= 1.3x). The augmentation alone (forward + backward) is timed too, and the
-bytes autograd saves for each step's backward are reported.
+bytes autograd saves for each step's backward are reported, and the number of
+aten operators of each step (the CPU stand-in for kernel launches, see
+``_common.count_aten_ops``) with the host reads among them.
 
 Inference: ``AugNet(trunk, aug, n_copies=20)`` in evaluation mode on 64
 windows against the bare trunk on the same 64 x 20 = 1280 rows (target
@@ -100,33 +102,70 @@ def make_data(batch, n_chans, n_times, seed, device, n_windows=None):
     return X.to(device), y.to(device)
 
 
-def augnet_step(net, X, y, reg=REG):
-    """A training-step closure for AugNet (``NLL - reg * R``)."""
+def augnet_forward_backward(net, X, y, reg=REG):
+    """Forward and backward of AugNet's loss (``NLL - reg * R``)."""
     from braindecode_augnet import augmentation_regularizer
 
     net.train()
-    optimizer = torch.optim.Adam(net.parameters(), lr=1e-3)
+
+    def run():
+        loss = F.nll_loss(net(X), y) - reg * augmentation_regularizer(net)
+        loss.backward()
+
+    return run
+
+
+def trunk_forward_backward(trunk, X, y):
+    """Forward and backward of the bare trunk's cross-entropy."""
+    trunk.train()
+
+    def run():
+        F.cross_entropy(trunk(X), y).backward()
+
+    return run
+
+
+def _step(module, forward_backward):
+    optimizer = torch.optim.Adam(module.parameters(), lr=1e-3)
 
     def step():
         optimizer.zero_grad(set_to_none=True)
-        loss = F.nll_loss(net(X), y) - reg * augmentation_regularizer(net)
-        loss.backward()
+        forward_backward()
         optimizer.step()
 
     return step
+
+
+def augnet_step(net, X, y, reg=REG):
+    """A training-step closure for AugNet (``NLL - reg * R``, Adam)."""
+    return _step(net, augnet_forward_backward(net, X, y, reg))
 
 
 def trunk_step(trunk, X, y):
-    """A training-step closure for the bare trunk (cross-entropy)."""
-    trunk.train()
-    optimizer = torch.optim.Adam(trunk.parameters(), lr=1e-3)
+    """A training-step closure for the bare trunk (cross-entropy, Adam)."""
+    return _step(trunk, trunk_forward_backward(trunk, X, y))
 
-    def step():
-        optimizer.zero_grad(set_to_none=True)
-        F.cross_entropy(trunk(X), y).backward()
-        optimizer.step()
 
-    return step
+def count_ops(nets, bare, X, y, profiler=True):
+    """Aten operators of one training step, and of its forward + backward.
+
+    Counted on copies, so that the timed models' state is left alone. With
+    ``profiler``, the forward + backward is also counted as torch.profiler
+    events (see ``_common.count_aten_ops``).
+    """
+    counts = {}
+    models = {"trunk": copy.deepcopy(bare)}
+    models.update({f"augnet_{m}": copy.deepcopy(net) for m, net in nets.items()})
+    for name, model in models.items():
+        if name == "trunk":
+            fb = trunk_forward_backward(model, X, y)
+        else:
+            fb = augnet_forward_backward(model, X, y)
+        counts[name] = {
+            "step": C.count_aten_ops(_step(model, fb)),
+            "forward_backward": C.count_aten_ops(fb, profiler=profiler),
+        }
+    return counts
 
 
 def augmentation_only(net, X):
@@ -477,6 +516,44 @@ def main(argv=None):
     )
     print("(aug_only_*: the augmentation layers' forward + backward alone)")
 
+    ops = count_ops(nets, bare, X, y, profiler=not args.smoke)
+    base_ops = ops["trunk"]["step"]["aten_ops"]
+    rows = [
+        [
+            name,
+            str(count["step"]["aten_ops"]),
+            C.fmt_ratio(C.ratio(count["step"]["aten_ops"], base_ops)),
+            str(count["forward_backward"]["aten_ops"]),
+            str(count["forward_backward"].get("profiler_aten_events", "-")),
+            str(count["step"]["host_reads"]),
+            str(count["forward_backward"]["host_reads"]),
+        ]
+        for name, count in ops.items()
+    ]
+    print("\nAten operators per training step:")
+    print(
+        C.format_table(
+            [
+                "step",
+                "ops",
+                "/ trunk",
+                "fwd+bwd ops",
+                "fwd+bwd profiler",
+                "host reads",
+                "fwd+bwd reads",
+            ],
+            rows,
+        )
+    )
+    print(
+        "(ops: operators as dispatched, one each; step: zero_grad, forward, "
+        "loss, backward, Adam; fwd+bwd: forward, loss and backward, without the "
+        "optimizer, whose CPU for-loop over parameters is a per-device choice "
+        "of torch; profiler: aten:: events of torch.profiler, nested calls "
+        "included, the count of issue 10; host reads: item() calls, each a "
+        "synchronisation on an accelerator)"
+    )
+
     # --------------------------------------------------------- inference
     n_rows = args.batch * args.n_copies
     rows_X = X.repeat(args.n_copies, 1, 1)
@@ -617,6 +694,7 @@ def main(argv=None):
     results = {
         "training": train,
         "training_autograd_saved_bytes": saved,
+        "training_aten_ops": ops,
         "inference": infer,
         "inference_memory": memory,
         "sequence_models": sequence_models,

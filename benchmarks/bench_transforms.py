@@ -227,6 +227,14 @@ def bench_one(spec, args, device, shape, repeats, warmup):
             theirs(X)
         memory["theirs_bytes"] = meter["bytes"]
 
+    ops = {
+        "ours_fb": C.count_aten_ops(ours_fb)["aten_ops"],
+        "ours_layer_fb": C.count_aten_ops(ours_layer_fb)["aten_ops"],
+        "theirs": C.count_aten_ops(theirs_fb if theirs_backward == "ok" else theirs_f)[
+            "aten_ops"
+        ],
+    }
+
     med = {key: s["median_s"] for key, s in stats.items()}
     if theirs_backward == "ok":
         compared, ratio = "forward+backward", C.ratio(med["ours_fb"], med["theirs_fb"])
@@ -250,6 +258,7 @@ def bench_one(spec, args, device, shape, repeats, warmup):
             med["ours_layer_fb"], med.get("theirs_fb", med["theirs_f"])
         ),
         "memory": memory,
+        "aten_ops": ops,
     }
 
 
@@ -310,6 +319,8 @@ def main(argv=None):
                 "fwd+bwd" if res["compared"] != "forward" else "fwd",
                 C.fmt_bytes(res["memory"]["ours_bytes"]),
                 C.fmt_bytes(res["memory"]["theirs_bytes"]),
+                str(res["aten_ops"]["ours_layer_fb"]),
+                str(res["aten_ops"]["theirs"]),
             ]
         )
     mem = "peak CUDA" if device.type == "cuda" else "autograd-saved"
@@ -330,6 +341,8 @@ def main(argv=None):
                 "compared",
                 f"ours {mem}",
                 f"bd {mem}",
+                "ours layer ops",
+                "bd ops",
             ],
             rows,
         )
@@ -338,7 +351,8 @@ def main(argv=None):
         "(f+b: forward + backward w.r.t. X and, for ours, the magnitude; median "
         "times; ours/bd on f+b, or fwd when braindecode's backward fails; 'ours "
         "layer': sample_params + apply as in AugmentationLayer, without the "
-        "input checks of forward)"
+        "input checks of forward); ops: aten operators of one f+b (bd: of its "
+        "f+b, or fwd when its backward fails)"
     )
     failures = [r for r in results if r["theirs_backward"] != "ok"]
     for res in failures:

@@ -140,12 +140,18 @@ class DeviceGenerators:
         return self._draw(torch.randn, shape, like)
 
     def categorical(self, probs, n):
-        """``n`` independent draws from the categorical ``probs``."""
+        """``n`` independent draws from the categorical ``probs``.
+
+        Off CPU, a single draw is taken as the first of two: torch checks the
+        probabilities on the host (a synchronisation) when it draws one.
+        """
         group, n = _n_groups(n)
-        out = torch.multinomial(
+        n_draws = 2 if n == 1 and probs.device.type != "cpu" else n
+        draws = torch.multinomial(
             probs.detach().float(),
-            n,
+            n_draws,
             replacement=True,
             generator=self.get(probs.device),
         )
-        return out if group == 1 else out.repeat_interleave(group, dim=0)
+        draws = draws[:n] if n_draws != n else draws
+        return draws if group == 1 else draws.repeat_interleave(group, dim=0)

@@ -44,6 +44,7 @@ from .functional import hard_relaxed_bernoulli
 __all__ = [
     "DifferentiableTransform",
     "Involution",
+    "NonFiniteFlag",
     "check_eeg_batch",
     "unit_interval",
 ]
@@ -57,14 +58,16 @@ class _UnitIntervalStraightThrough(torch.autograd.Function):
 
     @staticmethod
     def forward(ctx, raw):
-        ctx.save_for_backward(raw)
-        return raw.clamp(0.0, 1.0)
+        value = raw.clamp(0.0, 1.0)
+        # inward: > 0 below the range, < 0 above it, 0 inside
+        ctx.save_for_backward(value - raw)
+        return value
 
     @staticmethod
     def backward(ctx, grad):
-        (raw,) = ctx.saved_tensors
-        blocked = ((raw < 0) & (grad > 0)) | ((raw > 1) & (grad < 0))
-        return grad.masked_fill(blocked, 0.0)
+        (inward,) = ctx.saved_tensors
+        # blocked where a descent step (-grad) moves further out
+        return grad.masked_fill(inward * grad > 0, 0.0)
 
 
 def unit_interval(raw):
@@ -96,13 +99,22 @@ def unit_interval(raw):
     return _UnitIntervalStraightThrough.apply(raw)
 
 
-def check_eeg_batch(X):
+_NON_FINITE = (
+    "X contains NaN or infinite values; clean or interpolate the signals before "
+    "augmenting them."
+)
+
+
+def check_eeg_batch(X, check_finite=True):
     """Check that ``X`` is a finite float batch ``(batch, channels, times)``.
 
     Parameters
     ----------
     X : torch.Tensor | numpy.ndarray
         Input batch.
+    check_finite : bool
+        Check the values too. Reading the answer of the check is a host
+        synchronisation on an accelerator: :class:`NonFiniteFlag` defers it.
 
     Returns
     -------
@@ -126,12 +138,54 @@ def check_eeg_batch(X):
         )
     # a finite sum implies finite values: the exact check runs only when the
     # sum is not finite (NaN, inf, or an overflow)
-    if not torch.isfinite(X.sum()) and not torch.isfinite(X).all():
-        raise ValueError(
-            "X contains NaN or infinite values; clean or interpolate the "
-            "signals before augmenting them."
-        )
+    if check_finite and not torch.isfinite(X.sum()) and not torch.isfinite(X).all():
+        raise ValueError(_NON_FINITE)
     return X
+
+
+class NonFiniteFlag:
+    """The finite check of :func:`check_eeg_batch`, read later.
+
+    :meth:`record` computes on the batch's device whether it holds NaN or
+    infinite values and keeps the answer there, without a host
+    synchronisation; :meth:`raise_if_set` reads the answers recorded since
+    its last call (one synchronisation, free where the host waits for the
+    device anyway, e.g. after the loss is read) and raises the same
+    ValueError as :func:`check_eeg_batch`.
+
+    Examples
+    --------
+    >>> import torch
+    >>> flag = NonFiniteFlag()
+    >>> flag.record(torch.tensor([[[1.0, float("nan")]]]))  # no error yet
+    >>> flag.raise_if_set()
+    Traceback (most recent call last):
+    ...
+    ValueError: X contains NaN or infinite values; ...
+    >>> flag.raise_if_set()  # the answer was read: nothing pending
+    """
+
+    def __init__(self):
+        self._bad = None
+
+    @property
+    def pending(self):
+        """Whether answers were recorded and not read yet."""
+        return self._bad is not None
+
+    def record(self, X):
+        """Record, on ``X``'s device, whether ``X`` holds NaN or infinities."""
+        bad = ~torch.isfinite(X).all()
+        if self._bad is not None and self._bad.device != bad.device:
+            self.raise_if_set()  # the device changed: read the old answer
+        self._bad = bad if self._bad is None else self._bad | bad
+
+    def raise_if_set(self):
+        """Raise a ValueError if a batch recorded since the last call was not
+        finite; forget the recorded answers."""
+        bad, self._bad = self._bad, None
+        if bad is not None and bool(bad):
+            raise ValueError(_NON_FINITE)
 
 
 def _check_mag_range(mag_range):
@@ -231,6 +285,8 @@ class DifferentiableTransform(Transform):
         go through it.
         """
         low, high = self.mag_range
+        if low == 0:
+            return high * magnitude
         return low + (high - low) * magnitude
 
     @property
@@ -340,7 +396,9 @@ class DifferentiableTransform(Transform):
             the learnable parameters, so the dict can be replayed with
             ``forward(X, params=params)`` or :meth:`augment`. Adding a
             ``"magnitude"`` entry of shape ``(batch,)`` replaces the learned
-            magnitude by per-example values.
+            magnitude by per-example values (a 0-d tensor: by one value for
+            all, e.g. the magnitude an :class:`~.AugmentationLayer` projected
+            once for all its candidates).
         """
         params = {"apply": self._uniform((X.shape[0],), X)}
         params.update(self._sample_op_params(X))
@@ -486,7 +544,7 @@ class Involution(DifferentiableTransform):
         gate = hard_relaxed_bernoulli(
             probability, params["apply"], self.relaxation_temperature
         ).reshape(-1, 1, 1)
-        return X + gate * (transformed - X)
+        return torch.lerp(X, transformed, gate)
 
     def extra_repr(self):
         return f"probability={self.probability.item():.3f}"

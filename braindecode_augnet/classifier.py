@@ -913,10 +913,9 @@ class AugNetClassifier(EEGClassifier):
             penalty = augmentation_regularizer(
                 unwrap_module(self), scale=self.current_reg_scale()
             )
-            # one host synchronisation for both logged values, not two
-            nll, reg_value = torch.stack([loss, penalty]).detach().tolist()
-            self.history.record_batch("train_nll", nll)
-            self.history.record_batch("aug_reg", reg_value)
+            # logged in on_batch_end: read there, after the host has waited
+            # for the loss anyway, the values cost no synchronisation
+            self._batch_logs = torch.stack([loss, penalty]).detach()
             reg = self.current_reg()
             if reg:
                 loss = loss - reg * penalty
@@ -927,6 +926,26 @@ class AugNetClassifier(EEGClassifier):
         if self.reg_scale is None:
             return _METHOD_DEFAULTS[self.method]["reg_scale"]
         return self.reg_scale
+
+    def on_batch_end(self, net, batch=None, training=False, **kwargs):
+        """Log ``train_nll`` and ``aug_reg``; raise a deferred input check.
+
+        Runs once skorch has read the batch's loss: reading the logged values
+        and the answer of the deferred input check (``AugNet(input_check=)``)
+        costs no further host synchronisation.
+        """
+        super().on_batch_end(net, batch=batch, training=training, **kwargs)
+        logs = self.__dict__.pop("_batch_logs", None)
+        if logs is not None:
+            nll, reg_value = logs.tolist()
+            self.history.record_batch("train_nll", nll)
+            self.history.record_batch("aug_reg", reg_value)
+        self._check_deferred_inputs()
+
+    def _check_deferred_inputs(self):
+        check = getattr(unwrap_module(self), "check_deferred_inputs", None)
+        if callable(check):
+            check()
 
     def current_reg(self):
         """Weight of the regulariser at the current epoch (see reg_warmup)."""
@@ -961,7 +980,16 @@ class AugNetClassifier(EEGClassifier):
             self.check_is_fitted()
             self._check_input(X)
             unwrap_module(self).reset_random_state()
-        return super().forward_iter(X, training=training, device=device)
+        return self._checked_outputs(
+            super().forward_iter(X, training=training, device=device)
+        )
+
+    def _checked_outputs(self, outputs):
+        # each output was moved to its device: the deferred input check is
+        # read after the host has waited for it
+        for output in outputs:
+            self._check_deferred_inputs()
+            yield output
 
     def predict(self, X):
         """Class labels (values of ``classes_``) of the highest mean probability."""

@@ -6,7 +6,7 @@ from torch import nn
 
 from ._random import DeviceGenerators, seed_stream
 from ._validation import check_positive
-from .base import DifferentiableTransform, check_eeg_batch
+from .base import DifferentiableTransform, check_eeg_batch, unit_interval
 
 __all__ = [
     "AugmentationLayer",
@@ -74,11 +74,11 @@ def validate_transforms(transforms):
     return transforms
 
 
-def apply_grouped(X, choice, n_groups, fn):
-    """Apply ``fn(k, X[index], index)`` to the examples of each group ``k``.
+GROUPINGS = ("auto", "split", "full")
 
-    Each function runs once per non-empty group on its own examples only;
-    the outputs are put back in the original order (differentiably).
+
+def apply_grouped(X, choice, n_groups, fn, grouping="auto"):
+    """Apply ``fn(k, X[index], index)`` to the examples of each group ``k``.
 
     Parameters
     ----------
@@ -90,12 +90,30 @@ def apply_grouped(X, choice, n_groups, fn):
         Number of groups.
     fn : callable
         ``fn(k, part, index) -> augmented part``.
+    grouping : {'auto', 'split', 'full'}
+        ``'split'``: each function runs once per non-empty group on its own
+        examples only (the sizes of the groups are read on the host: a
+        synchronisation on an accelerator). ``'full'``: each function runs on
+        the whole batch (``index`` is then ``arange(batch)``) and every
+        example keeps its own group's output: no host synchronisation, at
+        ``n_groups`` times the arithmetic. ``'auto'``: ``'split'`` on CPU,
+        where reading the sizes is free and arithmetic is the cost, ``'full'``
+        elsewhere, where launches and synchronisations are.
 
     Returns
     -------
     torch.Tensor
-        The reassembled batch.
+        The reassembled batch (differentiable).
     """
+    if grouping not in GROUPINGS:
+        raise ValueError(f"grouping must be one of {GROUPINGS}, got {grouping!r}.")
+    if grouping == "auto":
+        grouping = "split" if X.device.type == "cpu" else "full"
+    if grouping == "full":
+        index = torch.arange(X.shape[0], device=X.device)
+        outputs = torch.stack([fn(k, X, index) for k in range(n_groups)])
+        select = choice.reshape(1, -1, *([1] * (X.ndim - 1))).expand(1, *X.shape)
+        return outputs.gather(0, select).squeeze(0)
     order = torch.argsort(choice, stable=True)
     counts = torch.bincount(choice, minlength=n_groups).tolist()
     pieces = []
@@ -132,7 +150,16 @@ class AugmentationLayer(nn.Module):
         Training mode (see above).
     random_state : int | numpy.random.RandomState | torch.Generator | None
         Seeds the draws of transforms per example.
+
+    Attributes
+    ----------
+    grouping : {'auto', 'split', 'full'}
+        How the sampled mode and evaluation compute each transform on its
+        examples (see :func:`apply_grouped`); ``'auto'`` by default: without
+        host synchronisation off CPU.
     """
+
+    grouping = "auto"
 
     def __init__(
         self, transforms, temperature=0.05, sampling="mixture", random_state=None
@@ -163,6 +190,10 @@ class AugmentationLayer(nn.Module):
         For involutions the magnitude is twice the learned probability (see
         :class:`~.Involution`), so 1 means the largest invariance everywhere.
         """
+        if self._default_magnitudes():  # one projection, not one per transform
+            raws = [tr.raw_magnitude for tr in self.transforms]
+            raws = [raw if raw.ndim == 0 else raw.reshape(()) for raw in raws]
+            return unit_interval(torch.stack(raws))
         return torch.stack([tr.magnitude.reshape(()) for tr in self.transforms])
 
     def calibrate(self, X):
@@ -216,6 +247,30 @@ class AugmentationLayer(nn.Module):
         self.calibrated = True
         return self.displacement
 
+    def _default_magnitudes(self):
+        return all(
+            type(tr).magnitude is DifferentiableTransform.magnitude
+            for tr in self.transforms
+        )
+
+    def _candidate(self, X):
+        """``apply(k, part)``: candidate ``k`` on ``part``, its magnitude
+        taken from the layer's magnitudes, projected once for all candidates
+        (the same value and gradient as each transform's own)."""
+        if torch.finfo(X.dtype).bits < 32 or not self._default_magnitudes():
+            return lambda k, part: self.transforms[k].augment(part)
+        magnitudes = self.magnitudes().to(X.dtype).unbind()
+
+        def apply(k, part):
+            if part.shape[0] == 0:
+                return part
+            tr = self.transforms[k]
+            params = tr.sample_params(part)
+            params["magnitude"] = magnitudes[k]
+            return tr.augment(part, params)
+
+        return apply
+
     def forward(self, X):
         """Augment a batch ``(batch, channels, times)``."""
         return self.augment(check_eeg_batch(X))
@@ -226,28 +281,31 @@ class AugmentationLayer(nn.Module):
             self.calibrate(X)
         weights = self.weights.to(X.dtype)
         if self.training and self.sampling == "mixture":
-            out = 0
-            for weight, tr in zip(weights, self.transforms):
-                out = out + weight * tr.augment(X)
-            return out
+            candidate = self._candidate(X)
+            if len(self.transforms) == 1:
+                return weights[0] * candidate(0, X)
+            # one weighted sum over the stacked outputs, not K products and sums
+            outputs = torch.stack([candidate(k, X) for k in range(len(weights))])
+            return (weights @ outputs.view(len(weights), -1)).view(X.shape)
         return self._augment_sampled(X, weights)
 
     def _augment_sampled(self, X, weights):
         choice = self._rng.categorical(weights, X.shape[0])
+        candidate = self._candidate(X)
 
         def apply(k, part, index):
-            tr = self.transforms[k]
-            augmented = tr.augment(part)
-            if self.training:
-                # Straight-through gate of value 1 whose gradient is that of
-                # log w_k: k is drawn with probability w_k, so in expectation
-                # the weights get the gradient of the mixture.
-                w = weights[k]
-                gate = 1 + (w - w.detach()) / w.detach().clamp_min(1e-3)
-                augmented = part + gate * (augmented - part)
-            return augmented
+            return candidate(k, part)
 
-        return apply_grouped(X, choice, len(self.transforms), apply)
+        out = apply_grouped(X, choice, len(self.transforms), apply, self.grouping)
+        if not self.training:
+            return out
+        # Straight-through gate of value 1 whose gradient is that of log w_k
+        # for the example's transform k: k is drawn with probability w_k, so
+        # in expectation the weights get the gradient of the mixture. One
+        # gate per example, applied once to the reassembled batch.
+        held = weights.detach()
+        gates = 1 + (weights - held) / held.clamp_min(1e-3)
+        return torch.lerp(X, out, gates[choice].reshape(-1, *([1] * (X.ndim - 1))))
 
     def reset_random_state(self):
         """Restart the draws of candidates from ``random_state``."""

@@ -7,16 +7,18 @@ from torch import nn
 
 from ._random import shared_draws
 from ._validation import check_int
-from .base import check_eeg_batch
+from .base import NonFiniteFlag, check_eeg_batch
 from .layers import AugmentationModule
 
 __all__ = ["AugNet"]
 
 #: How the windows of a sequence are augmented (see :class:`AugNet`).
 SEQUENCE_AUGMENTATIONS = ("window", "sequence")
+#: When the input values are checked for NaN and infinities (see :class:`AugNet`).
+INPUT_CHECKS = ("auto", "immediate", "deferred")
 
 
-def _check_sequence_batch(X, window_size=None):
+def _check_sequence_batch(X, window_size=None, check_finite=True):
     """Check a batch of examples or sequences; return it and its window count.
 
     Parameters
@@ -28,6 +30,8 @@ def _check_sequence_batch(X, window_size=None):
         sequences.
     window_size : int | None
         Time samples per window of the concatenated layout.
+    check_finite : bool
+        Whether to check the values for NaN and infinities here.
 
     Returns
     -------
@@ -44,7 +48,9 @@ def _check_sequence_batch(X, window_size=None):
                 f"Expected sequences (batch, n_windows, channels, {window_size}) "
                 f"(window_size={window_size}), got shape {tuple(X.shape)}."
             )
-        flat = check_eeg_batch(X.reshape(n_batch * n_windows, n_chans, n_times))
+        flat = check_eeg_batch(
+            X.reshape(n_batch * n_windows, n_chans, n_times), check_finite=check_finite
+        )
         return flat.reshape(X.shape), n_windows
     if X.ndim != 3:
         layout = (
@@ -56,7 +62,7 @@ def _check_sequence_batch(X, window_size=None):
             f"Expected X of shape {layout} or sequences (batch, n_windows, "
             f"channels, times), got a {X.ndim}-D input of shape {tuple(X.shape)}."
         )
-    X = check_eeg_batch(X)
+    X = check_eeg_batch(X, check_finite=check_finite)
     if window_size is None:
         return X, None
     if X.shape[-1] % window_size:
@@ -133,6 +139,14 @@ class AugNet(nn.Module):
         Time samples per window, for sequences given as one continuous signal
         ``(batch, channels, n_windows * window_size)``. ``None``: 3-D inputs
         are single windows.
+    input_check : {'auto', 'immediate', 'deferred'}
+        When the input values are checked for NaN and infinities.
+        ``'immediate'``: in :meth:`forward` (a host synchronisation on an
+        accelerator). ``'deferred'``: :meth:`forward` records the answer on
+        the input's device and :meth:`check_deferred_inputs` raises it later
+        (:class:`~.AugNetClassifier` calls it after each batch, once the host
+        has waited for the loss or the output anyway). ``'auto'``: immediate
+        on CPU, where it costs nothing, deferred elsewhere.
 
     References
     ----------
@@ -151,6 +165,7 @@ class AugNet(nn.Module):
         copies_per_chunk=4,
         sequence_augmentation="window",
         window_size=None,
+        input_check="auto",
     ):
         super().__init__()
         n_copies = check_int(n_copies, "n_copies", low=1)
@@ -164,6 +179,10 @@ class AugNet(nn.Module):
             )
         if window_size is not None:
             window_size = check_int(window_size, "window_size", low=1)
+        if input_check not in INPUT_CHECKS:
+            raise ValueError(
+                f"input_check must be one of {INPUT_CHECKS}, got {input_check!r}."
+            )
         self.trunk = trunk
         if isinstance(augmentation, (list, tuple)):
             augmentation = AugmentationModule(augmentation)
@@ -178,6 +197,8 @@ class AugNet(nn.Module):
         self.copies_per_chunk = copies_per_chunk
         self.sequence_augmentation = sequence_augmentation
         self.window_size = window_size
+        self.input_check = input_check
+        self._non_finite = NonFiniteFlag()
 
     @property
     def current_n_copies(self):
@@ -190,7 +211,13 @@ class AugNet(nn.Module):
         ``(batch, n_classes)`` for single windows, ``(batch, n_classes,
         n_windows)`` for sequences.
         """
-        X, n_windows = _check_sequence_batch(X, self.window_size)
+        X = torch.as_tensor(X)
+        defer = self.input_check == "deferred" or (
+            self.input_check == "auto" and X.device.type != "cpu"
+        )
+        X, n_windows = _check_sequence_batch(X, self.window_size, not defer)
+        if defer:
+            self._non_finite.record(X)
         n_batch = X.shape[0]
         n_copies = self.current_n_copies
         chunk = self.copies_per_chunk or n_copies
@@ -198,11 +225,13 @@ class AugNet(nn.Module):
         for start in range(0, n_copies, chunk):
             n = min(chunk, n_copies - start)
             # copy-major: row i * batch + b
-            tiled = X.repeat(n, *([1] * (X.ndim - 1)))
+            tiled = X.repeat(n, *([1] * (X.ndim - 1))) if n > 1 else X
             logits = self._check_logits(
                 self.trunk(self._augment(tiled, n_windows)), n_batch * n, n_windows
             )
             log_probs = torch.log_softmax(logits, dim=1)
+            if n_copies == 1:
+                return log_probs
             log_probs = log_probs.reshape(n, n_batch, *log_probs.shape[1:])
             part = torch.logsumexp(log_probs, dim=0)
             log_total = part if log_total is None else torch.logaddexp(log_total, part)
@@ -260,6 +289,24 @@ class AugNet(nn.Module):
             )
         return logits
 
+    def __setstate__(self, state):
+        super().__setstate__(state)
+        # models pickled before input_check existed
+        self.__dict__.setdefault("input_check", "auto")
+        self.__dict__.setdefault("_non_finite", NonFiniteFlag())
+
+    def check_deferred_inputs(self):
+        """Raise the deferred input check (see ``input_check``).
+
+        Raises
+        ------
+        ValueError
+            If an input given to :meth:`forward` since the last call held NaN
+            or infinite values. Reads a device value: a host synchronisation
+            when an answer is pending, nothing otherwise.
+        """
+        self._non_finite.raise_if_set()
+
     def reset_random_state(self):
         """Restart every augmentation draw from its ``random_state``.
 
@@ -277,5 +324,5 @@ class AugNet(nn.Module):
             f"n_copies={self.n_copies}, n_copies_train={self.n_copies_train}, "
             f"copies_per_chunk={self.copies_per_chunk}, "
             f"sequence_augmentation={self.sequence_augmentation!r}, "
-            f"window_size={self.window_size}"
+            f"window_size={self.window_size}, input_check={self.input_check!r}"
         )

@@ -8,6 +8,7 @@ from braindecode_augnet import transforms as T
 from braindecode_augnet.base import (
     DifferentiableTransform,
     Involution,
+    NonFiniteFlag,
     check_eeg_batch,
     unit_interval,
 )
@@ -83,6 +84,33 @@ def test_check_eeg_batch_rejects_non_finite_values(bad):
 def test_check_eeg_batch_accepts_a_sum_that_overflows():
     X = torch.full((1, 1, 4), 3e38)  # finite values, infinite float32 sum
     assert check_eeg_batch(X) is X
+
+
+def test_check_eeg_batch_can_leave_the_values_to_a_deferred_check():
+    X = torch.zeros(2, 3, 4)
+    X[0, 1, 2] = float("nan")
+    assert check_eeg_batch(X, check_finite=False) is X
+    with pytest.raises(ValueError, match="batch, channels, times"):
+        check_eeg_batch(X[0], check_finite=False)  # the shape is still checked
+
+
+def test_non_finite_flag_raises_the_same_error_later_and_once():
+    flag = NonFiniteFlag()
+    flag.raise_if_set()  # nothing recorded
+    flag.record(torch.ones(2, 1, 3))
+    assert flag.pending
+    flag.raise_if_set()  # finite: no error
+    assert not flag.pending
+    bad = torch.ones(2, 1, 3)
+    bad[1, 0, 2] = float("inf")
+    flag.record(bad)  # no error at record time
+    flag.record(torch.ones(2, 1, 3))  # a later finite batch does not clear it
+    with pytest.raises(ValueError, match="NaN or infinite"):
+        flag.raise_if_set()
+    flag.raise_if_set()  # read once
+    big = torch.full((1, 1, 4), 3e38)  # finite values whose sum overflows
+    flag.record(big)
+    flag.raise_if_set()
 
 
 # ---------------------------------------------------------------- magnitude

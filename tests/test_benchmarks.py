@@ -62,6 +62,8 @@ def test_bench_transforms(bench, tmp_path):
         assert {"ours_fb", "ours_layer_fb", "ours_f", "theirs_f"} <= set(res["timings"])
         assert res["ratio_ours_over_theirs"] > 0
         assert res["memory"]["ours_bytes"] >= 0
+        assert res["aten_ops"]["ours_fb"] >= res["aten_ops"]["ours_layer_fb"] > 0
+        assert res["aten_ops"]["theirs"] > 0
     names = [t["name"] for t in payload["targets"]]
     assert "SensorsZRotation: speed-up at batch 2" in names
 
@@ -91,6 +93,11 @@ def test_bench_training_step(bench, tmp_path):
         "aug_only_sampled",
     }
     assert _positive_times(results["inference"])
+    ops = results["training_aten_ops"]
+    assert set(ops) == {"trunk", "augnet_mixture", "augnet_sampled"}
+    for count in ops.values():  # the optimizer adds operators to fwd+bwd
+        assert count["step"]["aten_ops"] > count["forward_backward"]["aten_ops"] > 0
+    assert ops["augnet_mixture"]["step"]["aten_ops"] > ops["trunk"]["step"]["aten_ops"]
     assert results["inference"]["augnet"]["windows_per_s"] > 0
     assert all(v > 0 for v in results["training_autograd_saved_bytes"].values())
     assert len(payload["targets"]) == 3
@@ -100,6 +107,20 @@ def test_bench_training_step(bench, tmp_path):
     for res in sequences.values():
         assert _positive_times(res["training"]) and _positive_times(res["inference"])
         assert all(v > 0 for v in res["ratios"].values())
+
+
+def test_count_aten_ops_counts_dispatched_ops_host_reads_and_profiler_events(bench):
+    common = bench("_common")
+    x = torch.ones(3, requires_grad=True)
+
+    def fn():
+        (x * 2).sum().backward()  # mul, sum; backward: a few more
+        (x > 0).all().item()  # one host read
+
+    counts = common.count_aten_ops(fn, profiler=True)
+    assert counts["host_reads"] == 1
+    assert 4 <= counts["aten_ops"] < 30
+    assert counts["profiler_aten_events"] >= counts["aten_ops"] - 5
 
 
 def test_bench_training_step_memory_worker(bench, capsys):

@@ -239,6 +239,27 @@ def test_bad_data():
         make_clf().fit(X_nan, y)
 
 
+@pytest.mark.parametrize("where", ["fit", "predict"])
+def test_deferred_input_check_raises_after_the_batch(where):
+    """AugNet(input_check='deferred') (the default off CPU) is read by the
+    classifier once the batch's loss or output reached the host."""
+    X, y = toy_data()
+    X_nan = X.copy()
+    X_nan[5, 0, 0] = np.nan
+    clf = make_clf(max_epochs=1).initialize()
+    clf.module_.input_check = "deferred"
+    if where == "fit":
+        with pytest.raises(ValueError, match="NaN or infinite"):
+            clf.partial_fit(X_nan, y)
+        assert len(clf.history[-1, "batches"]) == 1  # raised after batch 1
+    else:
+        clf.partial_fit(X, y)
+        assert clf.history[-1, "batches"][0]["train_nll"] > 0
+        with pytest.raises(ValueError, match="NaN or infinite"):
+            clf.predict_proba(X_nan)
+        assert not clf.module_._non_finite.pending
+
+
 def test_policy_before_fit_raises():
     from skorch.exceptions import NotInitializedError
 

@@ -55,6 +55,44 @@ def test_hard_relaxed_bernoulli_passes_a_gradient_through_every_draw():
     assert torch.isfinite(p.grad).all() and (p.grad > 0).all()
 
 
+@pytest.mark.parametrize("shape", [(), (16, 1), (16, 3)])
+def test_hard_relaxed_bernoulli_gradient_is_the_binary_concrete_one(shape):
+    """The fused gradient equals autograd's through the composed relaxation
+    sigmoid((logit(p) + logit(1 - u)) / T), p clamped to [eps, 1 - eps]."""
+    gen = torch.Generator().manual_seed(2)
+    uniform = torch.rand(16, 3, generator=gen, dtype=torch.float64)
+    weights = torch.randn(16, 3, generator=gen, dtype=torch.float64)
+    p0 = 0.05 + 0.9 * torch.rand(shape, generator=gen, dtype=torch.float64)
+    for value in (p0, torch.zeros(shape, dtype=torch.float64)):  # 0: no gradient
+        p = value.clone().requires_grad_(True)
+        (weights * F.hard_relaxed_bernoulli(p, uniform, 0.3)).sum().backward()
+        q = value.clone().requires_grad_(True)
+        c = q.clamp(1e-6, 1 - 1e-6)
+        logistic = torch.log1p(-uniform) - torch.log(uniform)
+        soft = torch.sigmoid((torch.log(c) - torch.log1p(-c) + logistic) / 0.3)
+        (weights * soft).sum().backward()
+        torch.testing.assert_close(p.grad, q.grad)
+
+
+def test_constants_made_while_predicting_serve_training():
+    """Cached constants (time axes, spectral masks) are made outside
+    inference mode: a first call under torch.inference_mode must not break
+    a later differentiable call."""
+    X = randn(2, 1, 211)  # a length no other test caches
+    with torch.inference_mode():
+        F.frequency_shift(X, torch.tensor([1.0, -1.0]), SFREQ)
+        F.ft_surrogate(X, torch.tensor(0.5), torch.rand(2, 1, 106))
+        F.smooth_time_mask(X, torch.tensor([3.0, 4.0]), torch.tensor(5.0))
+    delta = torch.tensor([1.0, -1.0], dtype=torch.float64, requires_grad=True)
+    noise = torch.tensor(0.5, dtype=torch.float64, requires_grad=True)
+    length = torch.tensor(5.0, dtype=torch.float64, requires_grad=True)
+    out = F.frequency_shift(X, delta, SFREQ).sum()
+    out = out + F.ft_surrogate(X, noise, torch.rand(2, 1, 106)).pow(2).sum()
+    out = out + F.smooth_time_mask(X, torch.tensor([3.0, 4.0]), length).sum()
+    out.backward()
+    assert all(torch.isfinite(t.grad).all() for t in (delta, noise, length))
+
+
 # ------------------------------------------------------------- involutions
 @pytest.mark.parametrize("op", [F.sign_flip, F.time_reverse])
 def test_flips_are_involutions(op):
@@ -206,6 +244,23 @@ def test_rotation_by_90_degrees_around_z():
     torch.testing.assert_close(R @ x_axis, torch.tensor([0.0, 1.0, 0.0]).double())
     with pytest.raises(ValueError, match="axis"):
         F.make_rotation_matrices("w", torch.zeros(1))
+
+
+def test_spline_g_interpolation_matches_the_legendre_series():
+    """g (and its derivative, for the gradient) from the interpolated table
+    equal the 50-term series they replace."""
+    cosang = torch.cat(
+        [
+            2 * torch.rand(5000, generator=torch.Generator().manual_seed(0)) - 1,
+            torch.tensor([-1.0, 0.0, 1.0, 1 - 1e-12]),
+        ]
+    ).double()
+    value, deriv = F._legendre_series(cosang)
+    x = cosang.clone().requires_grad_(True)
+    ours = F._legendre_g(x)
+    ours.sum().backward()
+    torch.testing.assert_close(ours, value, atol=1e-15, rtol=0)
+    torch.testing.assert_close(x.grad, deriv, atol=1e-11, rtol=0)
 
 
 def test_sensors_rotation_is_the_identity_at_zero_degrees():

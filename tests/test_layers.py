@@ -42,6 +42,20 @@ def test_training_output_is_the_weighted_mixture():
     torch.testing.assert_close(out, expected)
 
 
+def test_magnitudes_projected_once_give_each_transforms_gradients():
+    """The layer projects its candidates' magnitudes once and hands them to
+    the transforms: same values and gradients as each transform's own."""
+    layer = AugmentationLayer(candidates(), temperature=1.0).train()
+    X = torch.randn(8, 2, 200, dtype=torch.float64)
+    layer.double()
+    (layer(X) ** 2).sum().backward()
+    reference = [tr.double() for tr in candidates()]  # same seeds, same draws
+    weights = layer.weights.detach()
+    (sum(w * tr(X) for w, tr in zip(weights, reference)) ** 2).sum().backward()
+    for ours, theirs in zip(layer.transforms, reference):
+        torch.testing.assert_close(ours.raw_magnitude.grad, theirs.raw_magnitude.grad)
+
+
 def test_training_mixture_gradients_reach_every_parameter():
     layer = AugmentationLayer(candidates(), temperature=1.0).train()
     layer(torch.randn(8, 2, 200)).pow(2).mean().backward()
@@ -193,3 +207,43 @@ def test_loaded_state_keeps_its_displacement():
     fresh.load_state_dict(layer.state_dict())
     assert fresh.calibrated
     torch.testing.assert_close(fresh.displacement, layer.displacement)
+
+
+@pytest.mark.parametrize("n_groups", [1, 3])
+def test_apply_grouped_split_and_full_agree_with_gradients(n_groups):
+    from braindecode_augnet.layers import apply_grouped
+
+    X = torch.randn(10, 2, 7, requires_grad=True)
+    choice = torch.tensor([2, 0, 0, 1, 2, 2, 0, 1, 1, 0]) % n_groups
+    scale = torch.arange(10.0)
+
+    def fn(k, part, index):  # depends on the group, the examples and index
+        return part * (k + 1) + scale[index].reshape(-1, 1, 1)
+
+    outs, grads = [], []
+    for grouping in ("split", "full", "auto"):
+        out = apply_grouped(X, choice, n_groups, fn, grouping)
+        (grad,) = torch.autograd.grad((out * out).sum(), X)
+        outs.append(out)
+        grads.append(grad)
+    expected = X * (choice + 1).reshape(-1, 1, 1) + scale.reshape(-1, 1, 1)
+    for out, grad in zip(outs, grads):
+        torch.testing.assert_close(out, expected)
+        torch.testing.assert_close(grad, 2 * expected * (choice + 1).reshape(-1, 1, 1))
+    with pytest.raises(ValueError, match="grouping must be one of"):
+        apply_grouped(X, choice, n_groups, fn, "nope")
+
+
+@pytest.mark.parametrize("grouping", ["split", "full"])
+def test_sampled_layer_keeps_one_candidate_per_example(grouping):
+    layer = AugmentationLayer(
+        [Negate(), Reverse()], sampling="sampled", random_state=0
+    ).train()
+    layer.grouping = grouping
+    X = torch.randn(32, 2, 30)
+    out = layer(X)
+    negated = torch.isclose(out, -X).flatten(1).all(1)
+    reversed_ = torch.isclose(out, X.flip(-1)).flatten(1).all(1)
+    assert bool((negated | reversed_).all()) and negated.any() and reversed_.any()
+    out.sum().backward()
+    assert layer.alpha.grad.abs().sum() > 0

@@ -5,6 +5,7 @@ import math
 import pytest
 import torch
 from torch import nn
+from torch.utils._python_dispatch import TorchDispatchMode
 
 from braindecode_augnet import AugmentationModule, AugNet
 from braindecode_augnet import transforms as T
@@ -237,3 +238,138 @@ def test_bad_sequence_shapes_and_arguments_are_clear_errors():
         make_augnet()(torch.randn(2, 4, 2, 40))
     with pytest.raises(ValueError, match="set window_size"):
         sequence_augnet()(torch.randn(2, 2, 40))
+
+
+def test_input_check_immediate_deferred_and_auto():
+    X = torch.randn(4, 2, 40)
+    X[2, 1, 5] = float("nan")
+    for check in ("immediate", "auto"):  # auto: immediate on CPU
+        with pytest.raises(ValueError, match="NaN or infinite"):
+            make_augnet(input_check=check)(X)
+    net = make_augnet(input_check="deferred")
+    net(X)  # recorded on the device, not read
+    with pytest.raises(ValueError, match="NaN or infinite"):
+        net.check_deferred_inputs()
+    net.check_deferred_inputs()  # read once
+    net(torch.randn(4, 2, 40))
+    net.check_deferred_inputs()  # finite
+    with pytest.raises(ValueError, match="input_check must be one of"):
+        make_augnet(input_check="later")
+
+
+def test_models_pickled_before_input_check_load():
+    import pickle
+
+    net = make_augnet()
+    del net.__dict__["input_check"], net.__dict__["_non_finite"]
+    loaded = pickle.loads(pickle.dumps(net))
+    assert loaded.input_check == "auto"
+    loaded.check_deferred_inputs()
+
+
+def _eeg_augnet(sampling, device="cpu"):
+    from braindecode_augnet import augmentation_layers, eeg_augmentation
+
+    aug = eeg_augmentation(
+        sfreq=100.0, ch_names=["Fpz-Cz", "Pz-Oz"], sampling=sampling, random_state=0
+    )
+    net = AugNet(Trunk(n_outputs=5), aug, n_copies=4, input_check="deferred")
+    net = net.to(device)
+    for layer in augmentation_layers(net):
+        layer.grouping = "full"  # what 'auto' picks off CPU
+    return net
+
+
+def _training_step(net, X, y):
+    from braindecode_augnet import augmentation_regularizer
+
+    loss = nn.functional.nll_loss(net(X), y) - 0.5 * augmentation_regularizer(net)
+    loss.backward()
+
+
+class _HostReads(TorchDispatchMode):
+    """Record the aten ops that read a tensor value on the host."""
+
+    def __init__(self):
+        super().__init__()
+        self.reads, self.n_ops = [], 0
+
+    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+        self.n_ops += 1
+        if func.overloadpacket in (
+            torch.ops.aten.item,
+            torch.ops.aten._local_scalar_dense,
+        ):
+            self.reads.append(str(func))
+        return func(*args, **(kwargs or {}))
+
+
+def _host_read(*args, **kwargs):
+    raise AssertionError("a tensor value was read on the host")
+
+
+def _forbid_python_host_reads(patch):
+    for name in ("item", "tolist", "__bool__", "__float__", "__int__"):
+        patch.setattr(torch.Tensor, name, _host_read)
+
+
+@pytest.mark.parametrize("sampling", ["mixture", "sampled"])
+def test_training_and_inference_read_nothing_on_the_host(sampling, monkeypatch):
+    """CPU proxy of CUDA's sync debug mode: nothing reads a tensor value on
+    the host in the forward and backward of a training step (EEG preset,
+    batch 64) nor in inference, with the settings that 'auto' picks off
+    CPU."""
+    net = _eeg_augnet(sampling).train()
+    X, y = torch.randn(64, 2, 3000), torch.randint(0, 5, (64,))
+
+    with monkeypatch.context() as patch:
+        _forbid_python_host_reads(patch)
+        with _HostReads() as ops:  # aten-level reads
+            _training_step(net, X, y)
+            with torch.no_grad():
+                net.eval()(X[:8])
+    assert ops.n_ops > 100  # the mode saw the step
+    assert ops.reads == []
+    X[3, 1, 7] = float("inf")
+    net(X)  # the finite check was deferred, not dropped
+    with pytest.raises(ValueError, match="NaN or infinite"):
+        net.check_deferred_inputs()
+
+
+def test_the_host_read_proxy_sees_the_reads_it_forbids(monkeypatch):
+    net = _eeg_augnet("sampled").train()
+    net.input_check = "immediate"
+    X = torch.randn(64, 2, 300)
+    with _HostReads() as ops:
+        net(X)
+    assert ops.reads  # the immediate finite check reads its answer
+    net.input_check = "deferred"
+    for layer in net.augmentation.layers:
+        layer.grouping = "split"
+    with monkeypatch.context() as patch:  # the sizes of the groups
+        _forbid_python_host_reads(patch)
+        with pytest.raises(AssertionError, match="read on the host"):
+            net(X)
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+@pytest.mark.parametrize("sampling", ["mixture", "sampled"])
+def test_no_host_synchronisation_on_cuda(sampling):
+    net = _eeg_augnet(sampling, "cuda").train()
+    for layer in net.augmentation.layers:
+        layer.grouping = "auto"
+    net.input_check = "auto"
+    X = torch.randn(64, 2, 3000, device="cuda")
+    y = torch.randint(0, 5, (64,), device="cuda")
+    _training_step(net, X, y)  # warm-up: generators, kernels
+    torch.cuda.synchronize()
+    torch.cuda.set_sync_debug_mode("error")
+    try:
+        _training_step(net, X, y)
+        with torch.no_grad():
+            net.eval()(X)
+            net.n_copies = 1
+            net(X[:1])  # one draw per layer: multinomial's host check
+    finally:
+        torch.cuda.set_sync_debug_mode("default")
+    net.check_deferred_inputs()
