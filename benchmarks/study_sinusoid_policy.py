@@ -25,7 +25,7 @@ import torch
 
 from braindecode_augnet import AugNetClassifier, sinusoid_augmentation
 from braindecode_augnet.datasets import make_sinusoids
-from braindecode_augnet.toy_models import ToyConvNet, ToyMLP
+from braindecode_augnet.toy_models import SINUSOID_TRAINING, ToyConvNet, ToyMLP
 
 TRUNKS = {
     "mlp": (ToyMLP, {}),
@@ -54,13 +54,7 @@ def run(trunk, seed, args):
         ),
         n_copies=20,
         random_state=seed,
-        max_epochs=args.epochs,
-        lr=3e-3,
-        batch_size=64,
-        train_split=None,
-        optimizer=torch.optim.Adam,
-        iterator_train__drop_last=False,
-        verbose=0,
+        **{**SINUSOID_TRAINING, "max_epochs": args.epochs},
         **extra,
     ).fit(X, y)
     policy = clf.policy_.set_index("transform")

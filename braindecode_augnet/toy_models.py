@@ -7,13 +7,28 @@ and a small convolutional network. Both take the signal arguments that
 :class:`braindecode.EEGClassifier` fills in from the data (``n_chans``,
 ``n_times``, ``n_outputs``), so they can be passed as classes. The tests, the
 sinusoid gallery example and ``benchmarks/study_sinusoid_policy.py`` use
-them: the claim "the learned range matches the data's invariance whatever
-the trunk" is checked on both.
+them, with the training settings of ``SINUSOID_TRAINING``: the claim "the
+learned range matches the data's invariance whatever the trunk" is checked on
+both.
 """
 
+import torch
 from torch import nn
 
-__all__ = ["ToyConvNet", "ToyMLP"]
+__all__ = ["SINUSOID_TRAINING", "ToyConvNet", "ToyMLP"]
+
+#: Training settings of the sinusoid experiments, as keyword arguments of a
+#: braindecode/skorch classifier: Adam at 3e-3, batches of 64, 30 epochs, every
+#: example used for training (no validation split, no dropped batch), quiet.
+SINUSOID_TRAINING = {
+    "max_epochs": 30,
+    "lr": 3e-3,
+    "batch_size": 64,
+    "train_split": None,
+    "optimizer": torch.optim.Adam,
+    "iterator_train__drop_last": False,
+    "verbose": 0,
+}
 
 
 class ToyMLP(nn.Module):

@@ -13,18 +13,10 @@ from braindecode import EEGClassifier
 
 from braindecode_augnet import AugNetClassifier, invariance, sinusoid_augmentation
 from braindecode_augnet.datasets import make_sinusoids
-from braindecode_augnet.toy_models import ToyConvNet, ToyMLP
+from braindecode_augnet.toy_models import SINUSOID_TRAINING, ToyConvNet, ToyMLP
 from braindecode_augnet.transforms import FrequencyShift
 
-TRAINING = dict(
-    max_epochs=30,
-    lr=3e-3,
-    batch_size=64,
-    train_split=None,
-    optimizer=torch.optim.Adam,
-    iterator_train__drop_last=False,
-    verbose=0,
-)
+TRAINING = SINUSOID_TRAINING
 TRUNKS = {
     "tiny-mlp": (ToyMLP, {"module__hidden": 32, "module__depth": 1}),
     "larger-mlp": (ToyMLP, {"module__hidden": 256, "module__depth": 2}),

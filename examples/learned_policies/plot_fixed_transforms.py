@@ -87,7 +87,6 @@ network = dict(
 torch.manual_seed(SEED)
 augnet = AugNetClassifier(
     augmentation="eeg",
-    reg=0.5,
     reg_warmup=2,
     max_epochs=5,
     train_split=None,

@@ -100,9 +100,7 @@ common = dict(
 )
 
 torch.manual_seed(SEED)
-augnet = AugNetClassifier(
-    augmentation="eeg", reg=0.5, reg_warmup=2, n_copies=10, **common
-)
+augnet = AugNetClassifier(augmentation="eeg", reg_warmup=2, n_copies=10, **common)
 augnet.fit(X_train, y_train)
 
 torch.manual_seed(SEED)

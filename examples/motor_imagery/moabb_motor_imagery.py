@@ -192,7 +192,7 @@ common = dict(
 
 torch.manual_seed(SEED)
 augnet = AugNetClassifier(
-    augmentation=augmentation, reg=0.5, reg_warmup=20, n_copies=20, **common
+    augmentation=augmentation, reg_warmup=20, n_copies=20, **common
 )
 augnet.fit(train_set, y=None)
 

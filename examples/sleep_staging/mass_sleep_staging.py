@@ -206,7 +206,6 @@ def make_classifier(method):
     return AugNetClassifier(
         augmentation="eeg",
         method=method,
-        reg=0.5,
         reg_warmup=REG_WARMUP,
         n_copies=N_COPIES,
         copies_per_chunk=5,  # bounds the memory of inference with 20 copies

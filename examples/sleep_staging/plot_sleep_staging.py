@@ -213,9 +213,7 @@ common = dict(
 )
 
 torch.manual_seed(SEED)  # seeds the initialisation and the augmentations
-augnet = AugNetClassifier(
-    augmentation="eeg", reg=0.5, reg_warmup=2, n_copies=10, **common
-)
+augnet = AugNetClassifier(augmentation="eeg", reg_warmup=2, n_copies=10, **common)
 augnet.fit(X_train, y_train)
 
 # %%

@@ -41,22 +41,14 @@ from braindecode import EEGClassifier
 
 from braindecode_augnet import AugNetClassifier, invariance, sinusoid_augmentation
 from braindecode_augnet.datasets import make_sinusoids
-from braindecode_augnet.toy_models import ToyMLP
+from braindecode_augnet.toy_models import SINUSOID_TRAINING, ToyMLP
 from braindecode_augnet.transforms import FrequencyShift
 
 X, y = make_sinusoids(n_per_class=100, duration=5.0, random_state=0)
 X_test, y_test = make_sinusoids(n_per_class=100, duration=5.0, random_state=1)
 
 
-training = dict(
-    max_epochs=30,
-    lr=3e-3,
-    batch_size=64,
-    train_split=None,
-    optimizer=torch.optim.Adam,
-    iterator_train__drop_last=False,
-    verbose=0,
-)
+training = dict(SINUSOID_TRAINING)  # Adam at 3e-3, batches of 64, 30 epochs
 widths = [8, 32, 128, 512]
 methods = ["no augmentation", "ADDA (data augmentation)", "AugNet"]
 

@@ -38,7 +38,7 @@ from braindecode_augnet import (
     sinusoid_augmentation,
 )
 from braindecode_augnet.datasets import make_sinusoids
-from braindecode_augnet.toy_models import ToyConvNet, ToyMLP
+from braindecode_augnet.toy_models import SINUSOID_TRAINING, ToyConvNet, ToyMLP
 from braindecode_augnet.transforms import FrequencyShift
 
 X, y = make_sinusoids(random_state=0)
@@ -62,15 +62,7 @@ ax.set_title("One training signal per class (first 3 s)")
 # (two convolutions and pooling), from :mod:`braindecode_augnet.toy_models`.
 # The classifiers fill in the signal arguments of a braindecode model
 # (``n_chans``, ``n_times``, ``n_outputs``) from the data.
-training = dict(
-    max_epochs=30,
-    lr=3e-3,
-    batch_size=64,
-    train_split=None,
-    optimizer=torch.optim.Adam,
-    iterator_train__drop_last=False,
-    verbose=0,
-)
+training = dict(SINUSOID_TRAINING)  # Adam at 3e-3, batches of 64, 30 epochs
 trunks = {
     "MLP 1 x 32": (ToyMLP, dict(hidden=32, depth=1)),
     "MLP 2 x 256": (ToyMLP, dict(hidden=256, depth=2)),
