@@ -499,7 +499,7 @@ def test_temperature_set_after_fit_is_used():
 @pytest.mark.parametrize(
     ("method", "reg", "aug_lr", "magnitude_lr", "reg_scale"),
     [
-        ("augnet", 0.3, 0.1, 0.03, "displacement"),
+        ("augnet", 0.1, 0.1, 0.03, "displacement"),
         ("augerino", 0.01, 0.01, 0.01, "magnitude"),
     ],
 )

@@ -59,7 +59,7 @@ def test_augnet_learns_the_frequency_shift_invariance(data, baselines, trunk, sa
     """With the package's defaults, for fully connected and convolutional
     trunks and both training modes (over seeds 0-4 of
     benchmarks/study_sinusoid_policy.py, 20/20 runs selected the shift, with
-    a range of 0.41-1.02 Hz)."""
+    a range of 0.38-0.54 Hz)."""
     (X, y), (X_test, y_test) = data
     shift = FrequencyShift(sfreq=100, magnitude=0.25, mag_range=(0, 2)).freeze()
     module, trunk_kwargs = TRUNKS[trunk]
