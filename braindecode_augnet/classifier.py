@@ -230,11 +230,11 @@ class AugNetClassifier(EEGClassifier):
         always trains on one candidate drawn per example.
     init_magnitude : float
         Initial magnitude, in [0, 1], of the transforms of the ``'eeg'``
-        preset. The
-        default, 0.5, starts every candidate strong enough for the data term
-        to tell harmful from harmless ones in the first steps: from 0.1, the
-        paper's value, the weights settle before the magnitudes have moved
-        (see the closing notes of the sinusoid experiment in the docs).
+        preset. The default, 0.5, starts every candidate strong enough for
+        the data term to tell harmful from harmless ones in the first steps:
+        from 0.1, the paper's value, the weights settled before the
+        magnitudes moved; 0.25 did no better on the synthetic sleep job (see
+        "Choosing the defaults" on the method page).
     aug_lr : float | None
         Learning rate of the layers' weights (``alpha``). ``None``: for
         AugNet 10 times the trunk's learning rate, so that the policy moves
