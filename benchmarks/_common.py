@@ -128,6 +128,24 @@ def add_sleep_training_arguments(parser):
     return parser
 
 
+def checkpoint_dirs(clf):
+    """Folders of the estimator's skorch ``Checkpoint`` callbacks."""
+    from skorch.callbacks import Checkpoint
+
+    return [
+        Path(cb.dirname)
+        for _, cb in getattr(clf, "callbacks_", [])
+        if isinstance(cb, Checkpoint) and cb.dirname
+    ]
+
+
+def best_epoch(clf):
+    """Epoch (1-based) and value of the best validation balanced accuracy."""
+    values = clf.history[:, "valid_bacc"]
+    best = int(max(range(len(values)), key=values.__getitem__))
+    return best + 1, float(values[best])
+
+
 def mode_name(args):
     """``'smoke'``, ``'quick'`` or ``'full'``."""
     if args.smoke:

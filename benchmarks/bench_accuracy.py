@@ -195,24 +195,6 @@ def warm_up(n_chans, n_times, sfreq, batch_size, device, steps=3):
         model.eval()(X)
 
 
-def _checkpoint_dirs(clf):
-    """Folders of the estimator's skorch ``Checkpoint`` callbacks."""
-    from skorch.callbacks import Checkpoint
-
-    return [
-        Path(cb.dirname)
-        for _, cb in getattr(clf, "callbacks_", [])
-        if isinstance(cb, Checkpoint) and cb.dirname
-    ]
-
-
-def _best_epoch(clf):
-    """Epoch (1-based) and value of the best validation balanced accuracy."""
-    values = clf.history[:, "valid_bacc"]
-    best = int(np.argmax(values))
-    return best + 1, float(values[best])
-
-
 def _records(frame):
     """A DataFrame as JSON-safe records (NaN -> None)."""
     records = frame.to_dict(orient="records")
@@ -458,12 +440,12 @@ def main(argv=None):
                     "train_sleep_models)."
                 )
             row = {k: v.item() if hasattr(v, "item") else v for k, v in row.items()}
-            epoch, valid_bacc = _best_epoch(clf)
+            epoch, valid_bacc = C.best_epoch(clf)
             row.update(best_epoch=epoch, valid_bacc_best=valid_bacc)
             rows.append(row)
             if method in LEARNED:
                 policies[method][str(seed)] = _records(clf.policy_)
-            for folder in _checkpoint_dirs(clf):  # the pipeline leaves them
+            for folder in C.checkpoint_dirs(clf):  # the pipeline leaves them
                 if folder.name.startswith("augnet-ckpt-"):
                     shutil.rmtree(folder, ignore_errors=True)
             print(

@@ -581,22 +581,6 @@ def plot_planted(rows, seeds, path, title):
 
 
 # ------------------------------------------------------------------ helpers
-def _checkpoint_dirs(clf):
-    """Folders of the estimator's skorch ``Checkpoint`` callbacks."""
-    from skorch.callbacks import Checkpoint
-
-    return [
-        Path(cb.dirname)
-        for _, cb in getattr(clf, "callbacks_", [])
-        if isinstance(cb, Checkpoint) and cb.dirname
-    ]
-
-
-def _best_epoch(clf):
-    values = clf.history[:, "valid_bacc"]
-    return int(np.argmax(values)) + 1
-
-
 def run_seed(args, seed, settings, device):
     """Data, split, AugNet training and the policy's rows for one seed."""
     from braindecode_augnet import pipeline as P
@@ -640,10 +624,10 @@ def run_seed(args, seed, settings, device):
         )
     score = out["results"].to_dict(orient="records")[0]
     score = {k: v.item() if hasattr(v, "item") else v for k, v in score.items()}
-    score["best_epoch"] = _best_epoch(clf)
+    score["best_epoch"] = C.best_epoch(clf)[0]
     policy = clf.policy_
     rows = nuisance_rows(policy, planted, seed, len(ch_names), args.min_weight)
-    for folder in _checkpoint_dirs(clf):  # the pipeline leaves them
+    for folder in C.checkpoint_dirs(clf):  # the pipeline leaves them
         if folder.name.startswith("augnet-ckpt-"):
             shutil.rmtree(folder, ignore_errors=True)
     return {
