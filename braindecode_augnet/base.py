@@ -30,6 +30,7 @@ through the draw (reparametrisation).
 """
 
 import contextlib
+import math
 from numbers import Real
 
 import numpy as np
@@ -138,8 +139,10 @@ def check_eeg_batch(X, check_finite=True):
         )
     # a finite sum implies finite values: the exact check runs only when the
     # sum is not finite (NaN, inf, or an overflow)
-    if check_finite and not torch.isfinite(X.sum()) and not torch.isfinite(X).all():
-        raise ValueError(_NON_FINITE)
+    if check_finite:
+        with torch.no_grad():  # no autograd node for the check
+            if not math.isfinite(X.sum().item()) and not torch.isfinite(X).all():
+                raise ValueError(_NON_FINITE)
     return X
 
 
@@ -457,6 +460,10 @@ class DifferentiableTransform(Transform):
             return self.augment(X.float(), params).to(X.dtype)
         if params is None:
             params = self.sample_params(X)
+        return self._apply_gated(X, params)
+
+    def _apply_gated(self, X, params):
+        """The op applied to the examples drawn to be augmented."""
         return self._gate(X, self.apply_transform(X, params), params)
 
     def forward(self, X, y=None, params=None):
@@ -539,12 +546,33 @@ class Involution(DifferentiableTransform):
         """Always False: probability 0.5 is the largest invariance, not a cap."""
         return False
 
-    def _gate(self, X, transformed, params):
-        probability = self._op(X, params)
-        gate = hard_relaxed_bernoulli(
-            probability, params["apply"], self.relaxation_temperature
+    def _draw_gate(self, X, params):
+        """Per-example 0/1 gates ``(batch, 1, 1)``, straight-through relaxed
+        Bernoulli draws with the learned probability."""
+        return hard_relaxed_bernoulli(
+            self._op(X, params), params["apply"], self.relaxation_temperature
         ).reshape(-1, 1, 1)
-        return torch.lerp(X, transformed, gate)
+
+    def _gate(self, X, transformed, params):
+        """The generic gating: ``lerp(X, transformed, gate)``."""
+        return torch.lerp(X, transformed, self._draw_gate(X, params))
+
+    def _gated(self, X, gate, params):
+        """Optional fast path: ``lerp(X, apply_transform(X, params), gate)``.
+
+        Subclasses whose op allows it return the gated batch in fewer
+        full-size passes (e.g. :func:`~braindecode_augnet.functional.gated_sign_flip`),
+        with the same value and gradients as the generic path; ``None`` (the
+        default) falls back on :meth:`_gate`.
+        """
+        return None
+
+    def _apply_gated(self, X, params):
+        gate = self._draw_gate(X, params)
+        out = self._gated(X, gate, params)
+        if out is None:
+            out = torch.lerp(X, self.apply_transform(X, params), gate)
+        return out
 
     def extra_repr(self):
         return f"probability={self.probability.item():.3f}"

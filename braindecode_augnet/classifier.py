@@ -121,6 +121,17 @@ def _input_shape(X):
     return shape[-2:] if len(shape) >= 2 else (None, None)
 
 
+_COMPILED_PREFIX = "_orig_mod."
+
+
+def _uncompiled_name(name):
+    """A parameter's name in the module, without the prefixes that
+    :func:`torch.compile`'s wrapper adds."""
+    while name.startswith(_COMPILED_PREFIX):
+        name = name[len(_COMPILED_PREFIX) :]
+    return name
+
+
 class AugNetClassifier(EEGClassifier):
     """AugNet (Rommel, Moreau & Gramfort, NeurIPS 2022) as an EEGClassifier.
 
@@ -280,6 +291,20 @@ class AugNetClassifier(EEGClassifier):
     criterion : torch.nn.Module class
         Defaults to :class:`torch.nn.NLLLoss` (AugNet returns
         log-probabilities).
+    compile : bool
+        skorch's option (default False): wrap ``module_`` with
+        :func:`torch.compile`, with the ``compile__*`` parameters as its
+        arguments, e.g. ``compile=True, compile__backend="aot_eager"`` or
+        ``compile__mode="max-autotune"`` (the default backend, inductor, needs
+        a C compiler on CPU). Off by default: on CPU it was not measured to
+        help (the augmentation layers' graph breaks at their input checks and
+        random draws, and dynamo recompiles for each kind of transform); on a
+        GPU, where the cost is many small kernels, it is to be measured
+        (``benchmarks/bench_training_step.py --compile``). The policy, the
+        regulariser, the learning-rate groups, pickling and the predictions
+        are those of the eager module (:func:`~.layers.unwrap_module` reaches
+        the :class:`AugNet` inside the compiled wrapper); ``module_`` is then
+        the wrapper, and its ``state_dict`` keys start with ``_orig_mod.``.
     **kwargs
         Passed to :class:`braindecode.EEGClassifier` (``max_epochs``, ``lr``,
         ``batch_size``, ``train_split``, ``callbacks``, ``device``, ...).
@@ -689,7 +714,8 @@ class AugNetClassifier(EEGClassifier):
         (``alpha``, learning rate ``aug_lr``) and the magnitudes and
         probabilities (learning rate ``magnitude_lr``).
         """
-        named = list(named_parameters)
+        # torch.compile (compile=True) prefixes the names with "_orig_mod."
+        named = [(_uncompiled_name(name), p) for name, p in named_parameters]
         rest = [(name, p) for name, p in named if not name.startswith("augmentation.")]
         args, kwargs = super().get_params_for_optimizer(prefix, rest)
         if self.method not in BILEVEL_METHODS:  # their policy has its own

@@ -19,6 +19,8 @@ __all__ = [
     "channels_shuffle",
     "frequency_shift",
     "ft_surrogate",
+    "gated_involution",
+    "gated_sign_flip",
     "gaussian_noise",
     "hard_relaxed_bernoulli",
     "make_rotation_matrices",
@@ -113,6 +115,164 @@ def _constant(make, *key):
 
 _CONSTANTS = {}
 
+#: Elements per chunk of the CPU backward passes below: a chunk of the
+#: gradient, of ``X`` and their temporaries stays in cache (1 MiB in float32).
+_CHUNK_ELEMENTS = 1 << 18
+
+
+def _chunks(n, per_item, device):
+    """Slices of ``range(n)`` of about ``_CHUNK_ELEMENTS / per_item`` items,
+    or ``None`` for one slice with everything.
+
+    ``None`` off CPU (one kernel per op is what counts there) and for small
+    batches; cache-sized slices on CPU, where memory traffic dominates the
+    element-wise ops and reductions of large batches.
+    """
+    if device.type != "cpu" or n * per_item <= 2 * _CHUNK_ELEMENTS:
+        return None
+    step = max(1, _CHUNK_ELEMENTS // max(per_item, 1))
+    return [slice(i, min(i + step, n)) for i in range(0, n, step)]
+
+
+class _ScaleRows(torch.autograd.Function):
+    """``X * scale`` with ``scale`` of shape ``(batch, channels or 1, 1)``.
+
+    The value and gradients are those of the product; the backward pass
+    computes the gradient to ``X`` and the per-row dot products that make the
+    gradient to ``scale`` in one sweep of cache-sized chunks (autograd's
+    ``MulBackward`` writes, then reads, a full-size ``grad * X`` temporary).
+    Used on CPU for large batches only (see :func:`_scale_rows`).
+    """
+
+    @staticmethod
+    def forward(ctx, X, scale):
+        ctx.save_for_backward(X, scale)
+        return X * scale
+
+    @staticmethod
+    def backward(ctx, grad):
+        X, scale = ctx.saved_tensors
+        need_x, need_scale = ctx.needs_input_grad[:2]
+        if torch.is_grad_enabled():  # double backward: the differentiable form
+            grad_x = grad * scale if need_x else None
+            grad_scale = (grad * X).sum_to_size(scale.shape) if need_scale else None
+            return grad_x, grad_scale
+        n_batch, n_channels, n_times = X.shape
+        rows = n_batch * n_channels
+        grad = grad.reshape(rows, n_times)
+        Xr = X.reshape(rows, n_times)
+        scale_r = scale.expand(n_batch, n_channels, 1).reshape(rows, 1)
+        grad_x = torch.empty_like(grad) if need_x else None
+        dots = torch.empty_like(scale_r) if need_scale else None
+        for part in _chunks(rows, n_times, X.device) or [slice(None)]:
+            g = grad[part]
+            if need_x:
+                torch.mul(g, scale_r[part], out=grad_x[part])
+            if need_scale:
+                torch.sum(g * Xr[part], dim=1, keepdim=True, out=dots[part])
+        if need_x:
+            grad_x = grad_x.view(n_batch, n_channels, n_times)
+        if need_scale:
+            dots = dots.view(n_batch, n_channels, 1).sum_to_size(scale.shape)
+        return grad_x, dots
+
+
+def _scale_rows(X, scale):
+    """``X * scale`` for a ``(batch, channels or 1, 1)`` scale; on CPU, for
+    large batches, with a cache-friendly backward pass (:class:`_ScaleRows`)."""
+    scale = scale.to(X.dtype)
+    if (
+        X.ndim != 3
+        or scale.ndim != 3
+        or scale.shape[-1] != 1
+        or _chunks(X.shape[0] * X.shape[1], X.shape[-1], X.device) is None
+    ):
+        return X * scale
+    return _ScaleRows.apply(X, scale)
+
+
+class _GatedInvolution(torch.autograd.Function):
+    """``lerp(X, op(X), gate)`` for a self-adjoint ``op`` and 0/1 gates.
+
+    ``op`` is a per-example involution that is its own adjoint (a time
+    reversal, a channel permutation made of swaps), so that the gradient to
+    ``X`` is ``lerp(grad, op(grad), gate)`` and the gradient to the gate,
+    ``<grad, op(X) - X>``, is ``<op(grad) - grad, X>``: the backward pass
+    never builds ``op(X) - X``, and needs nothing saved but ``X``. On CPU,
+    large batches go through both passes in cache-sized chunks of examples.
+    """
+
+    @staticmethod
+    def forward(ctx, X, gate, op):
+        ctx.save_for_backward(X, gate)
+        ctx.op = op
+        parts = _chunks(X.shape[0], X[0].numel() if len(X) else 1, X.device)
+        if parts is None:
+            return torch.lerp(X, op(X), gate)
+        out = torch.empty_like(X)
+        for part in parts:
+            Xp = X[part]
+            torch.lerp(Xp, op(Xp), gate[part], out=out[part])
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        X, gate = ctx.saved_tensors
+        op = ctx.op
+        need_x, need_gate = ctx.needs_input_grad[:2]
+        parts = _chunks(X.shape[0], X[0].numel(), X.device)
+        if parts is None or torch.is_grad_enabled():
+            # one pass (and the differentiable form for a double backward)
+            moved = op(grad)
+            grad_x = torch.lerp(grad, moved, gate) if need_x else None
+            grad_gate = None
+            if need_gate:
+                grad_gate = ((moved - grad) * X).sum_to_size(gate.shape)
+            return grad_x, grad_gate, None
+        grad_x = torch.empty_like(grad) if need_x else None
+        dots = torch.empty(X.shape[0], dtype=X.dtype, device=X.device)
+        for part in parts:
+            g = grad[part]
+            moved = op(g)
+            if need_x:
+                torch.lerp(g, moved, gate[part], out=grad_x[part])
+            if need_gate:
+                moved.sub_(g).mul_(X[part])
+                torch.sum(moved.flatten(1), dim=1, out=dots[part])
+        grad_gate = dots.view(-1, 1, 1).sum_to_size(gate.shape) if need_gate else None
+        return grad_x, grad_gate, None
+
+
+def gated_involution(X, gate, op):
+    """Apply a self-adjoint involution to the examples whose gate is 1.
+
+    Same value and gradients as ``torch.lerp(X, op(X), gate)`` for gates of
+    0/1 values (e.g. straight-through draws of :func:`hard_relaxed_bernoulli`),
+    in fewer full-size passes: see :class:`_GatedInvolution`.
+
+    Parameters
+    ----------
+    X : torch.Tensor
+        Batch ``(batch, channels, times)``.
+    gate : torch.Tensor
+        ``(batch, 1, 1)`` 0/1 gates, possibly carrying a gradient.
+    op : callable
+        Per-example linear involution equal to its adjoint (``op(op(X))`` is
+        ``X`` and ``<op(A), B> = <A, op(B)>``), e.g. :func:`time_reverse` or a
+        :func:`channels_permute` by a permutation made of swaps.
+
+    Examples
+    --------
+    >>> import torch
+    >>> X = torch.tensor([[[1.0, 2.0]], [[3.0, 4.0]]])
+    >>> gated_involution(X, torch.tensor([[[1.0]], [[0.0]]]), time_reverse)
+    tensor([[[2., 1.]],
+    <BLANKLINE>
+            [[3., 4.]]])
+    """
+    gate = gate.to(X.dtype).expand(X.shape[0], 1, 1)
+    return _GatedInvolution.apply(X, gate, op)
+
 
 def time_reverse(X):
     """Reverse every signal in time.
@@ -124,6 +284,29 @@ def time_reverse(X):
     tensor([[[3., 2., 1.]]])
     """
     return torch.flip(X, dims=[-1])
+
+
+def gated_sign_flip(X, gate):
+    """Flip the sign of the examples whose gate is 1: ``X * (1 - 2 * gate)``.
+
+    Same value and gradients as ``torch.lerp(X, -X, gate)`` for 0/1 gates,
+    in one broadcast product (and a cache-friendly backward pass).
+
+    Parameters
+    ----------
+    X : torch.Tensor
+        Batch ``(batch, channels, times)``.
+    gate : torch.Tensor
+        ``(batch, 1, 1)`` 0/1 gates, possibly carrying a gradient.
+
+    Examples
+    --------
+    >>> import torch
+    >>> X = torch.tensor([[[1.0, -2.0]], [[3.0, 4.0]]])
+    >>> gated_sign_flip(X, torch.tensor([[[1.0]], [[0.0]]])).tolist()
+    [[[-1.0, 2.0]], [[3.0, 4.0]]]
+    """
+    return _scale_rows(X, 1 - 2 * gate.to(X.dtype).reshape(-1, 1, 1))
 
 
 def sign_flip(X):
@@ -148,7 +331,15 @@ def channels_permute(X, permutation):
     >>> channels_permute(X, [1, 0, 2]).flatten().tolist()
     [2.0, 1.0, 3.0]
     """
-    return X[:, permutation, :]
+    if not isinstance(permutation, torch.Tensor):
+        key = tuple(int(i) for i in permutation)
+        permutation = _constant(
+            lambda: torch.tensor(key, dtype=torch.long, device=X.device),
+            "permutation",
+            key,
+            X.device,
+        )
+    return X.index_select(1, permutation.to(X.device))
 
 
 def gaussian_noise(X, std, noise):
@@ -350,7 +541,7 @@ def channels_dropout(X, drop):
     >>> out[0, :, 0].tolist()
     [1.0, 0.0, 1.0]
     """
-    return X * (1 - drop.to(X.dtype)).unsqueeze(-1)
+    return _scale_rows(X, (1 - drop.to(X.dtype)).unsqueeze(-1))
 
 
 def masked_channel_permutation(selected, keys):
@@ -412,11 +603,54 @@ def channels_shuffle(X, shuffle, permutation, partners):
     partners : torch.Tensor
         ``(batch, channels)`` channel each channel would be swapped with.
     """
-    n_times = X.shape[-1]
-    hard = shuffle.detach() > 0.5
-    source = torch.where(hard, permutation, partners)
-    moved = torch.gather(X, 1, source.unsqueeze(-1).expand(-1, -1, n_times))
-    return torch.lerp(X, moved, shuffle.to(X.dtype).unsqueeze(-1))
+    return _ChannelsShuffle.apply(X, shuffle.to(X.dtype), permutation, partners)
+
+
+class _ChannelsShuffle(torch.autograd.Function):
+    """Value and gradients of ``lerp(X, X[b, source], shuffle)`` with
+    ``source = where(shuffle, permutation, partners)`` for 0/1 ``shuffle``.
+
+    Channels are moved as rows of the ``(batch * channels, times)`` view
+    (``index_select``/``index_add_``, contiguous copies, instead of a gather
+    along the channel axis), and the partners' channels, which only carry the
+    gradient to ``shuffle``, are read in the backward pass only.
+    """
+
+    @staticmethod
+    def forward(ctx, X, shuffle, permutation, partners):
+        n_batch, n_channels, n_times = X.shape
+        hard = shuffle > 0.5
+        index = torch.arange(n_channels, device=X.device)
+        offset = (torch.arange(n_batch, device=X.device) * n_channels).unsqueeze(1)
+        rows = (torch.where(hard, permutation, index) + offset).flatten()
+        sources = (torch.where(hard, permutation, partners) + offset).flatten()
+        ctx.save_for_backward(X, rows, sources)
+        ctx.shuffle_shape = shuffle.shape
+        flat = X.reshape(n_batch * n_channels, n_times)
+        return flat.index_select(0, rows).view(n_batch, n_channels, n_times)
+
+    @staticmethod
+    def backward(ctx, grad):
+        X, rows, sources = ctx.saved_tensors
+        need_x, need_shuffle = ctx.needs_input_grad[:2]
+        n_batch, n_channels, n_times = X.shape
+        flat_grad = grad.reshape(-1, n_times)
+        grad_x = grad_shuffle = None
+        if need_x:
+            grad_x = torch.zeros_like(flat_grad).index_add_(0, rows, flat_grad)
+            grad_x = grad_x.view(n_batch, n_channels, n_times)
+        if need_shuffle:
+            flat = X.reshape(-1, n_times)
+            moved = flat.index_select(0, sources)
+            if torch.is_grad_enabled():  # double backward: differentiable form
+                grad_shuffle = ((moved - flat) * flat_grad).sum(1)
+            else:
+                grad_shuffle = torch.empty(len(rows), dtype=X.dtype, device=X.device)
+                for part in _chunks(len(rows), n_times, X.device) or [slice(None)]:
+                    diff = moved[part].sub_(flat[part]).mul_(flat_grad[part])
+                    torch.sum(diff, dim=1, out=grad_shuffle[part])
+            grad_shuffle = grad_shuffle.view(ctx.shuffle_shape)
+        return grad_x, grad_shuffle, None, None
 
 
 def amplitude_scale(X, log2_scale):
@@ -436,7 +670,7 @@ def amplitude_scale(X, log2_scale):
     >>> out[0, :, 0].tolist()
     [2.0, 0.5]
     """
-    return X * torch.exp2(log2_scale.to(X.dtype)).unsqueeze(-1)
+    return _scale_rows(X, torch.exp2(log2_scale.to(X.dtype)).unsqueeze(-1))
 
 
 def make_rotation_matrices(axis, angles_deg):

@@ -385,15 +385,21 @@ def unwrap_module(obj):
     object
         ``obj.module_`` when ``obj`` has one, else ``obj``; unwrapped from
         :class:`torch.nn.parallel.DistributedDataParallel` or
-        :class:`torch.nn.DataParallel`.
+        :class:`torch.nn.DataParallel`, and from :func:`torch.compile`'s
+        wrapper (``compile=True`` of skorch nets).
     """
     module = getattr(obj, "module_", None)
     module = module if isinstance(module, nn.Module) else obj
-    # a module prepared for several processes (DistributedDataParallel,
-    # DataParallel, e.g. by Hugging Face Accelerate) holds it in .module
-    while isinstance(module, (nn.DataParallel, nn.parallel.DistributedDataParallel)):
-        module = module.module
-    return module
+    while True:
+        # a module prepared for several processes (DistributedDataParallel,
+        # DataParallel, e.g. by Hugging Face Accelerate) holds it in .module
+        if isinstance(module, (nn.DataParallel, nn.parallel.DistributedDataParallel)):
+            module = module.module
+        # torch.compile's OptimizedModule holds it in ._orig_mod
+        elif isinstance(getattr(module, "_orig_mod", None), nn.Module):
+            module = module._orig_mod
+        else:
+            return module
 
 
 def augmentation_layers(obj):

@@ -655,3 +655,39 @@ def test_every_method_trains_on_sequences_with_one_draw_per_sequence(method):
     ).fit(X, y)
     assert np.isfinite(clf.history[-1, "train_loss"])
     assert clf.predict(X).shape == (8, 3)
+
+
+# ------------------------------------------------------------------ compile
+@pytest.mark.filterwarnings("ignore")
+def test_compile_option_fits_predicts_and_pickles_like_the_eager_module():
+    """skorch's ``compile=True`` wraps module_ with torch.compile; the "eager"
+    backend (no C compiler, quick) checks the wiring: the learning-rate
+    groups, the regulariser and the policy see the AugNet inside, and the
+    predictions are the uncompiled estimator's."""
+    X, y = toy_data()
+
+    def fit(**kwargs):
+        torch.manual_seed(0)  # the trunk's initialisation and the batches
+        return make_clf(max_epochs=2, **kwargs).fit(X, y)
+
+    try:
+        eager = fit()
+        compiled = fit(compile=True, compile__backend="eager")
+        assert not isinstance(compiled.module_, AugNet)  # the compiled wrapper
+        module = unwrap_module(compiled)
+        assert isinstance(module, AugNet) and module is compiled.module_._orig_mod
+        # the augmentation parameters have their own groups, as without compile
+        assert [len(g["params"]) for g in compiled.optimizer_.param_groups] == [
+            len(g["params"]) for g in eager.optimizer_.param_groups
+        ]
+        np.testing.assert_allclose(
+            compiled.history[:, "aug_reg"], eager.history[:, "aug_reg"], rtol=1e-5
+        )
+        pd.testing.assert_frame_equal(compiled.policy_, eager.policy_, rtol=1e-4)
+        proba = compiled.predict_proba(X)
+        np.testing.assert_allclose(proba, eager.predict_proba(X), rtol=1e-4, atol=1e-5)
+        restored = pickle.loads(pickle.dumps(compiled))
+        assert isinstance(unwrap_module(restored), AugNet)
+        np.testing.assert_allclose(restored.predict_proba(X), proba, rtol=1e-5)
+    finally:
+        torch._dynamo.reset()

@@ -275,3 +275,111 @@ def test_sensors_rotation_is_the_identity_at_zero_degrees():
     out = F.sensors_rotation(X, turned, unit, g_from, weights)
     torch.testing.assert_close(out[0], X[0], atol=1e-6, rtol=0)
     assert (out[1] - X[1]).abs().max() > 1e-2
+
+
+# ------------------------------------------------------------ fast paths
+# (48, 4, 3000) has more elements than one cache-sized chunk: the CPU backward
+# passes run in chunks; (6, 3, 50) goes through the one-pass branch.
+FAST_PATH_SHAPES = [(6, 3, 50), (48, 4, 3000)]
+
+
+def _value_and_grads(fn, inputs, grad_out, create_graph=False):
+    inputs = [x.detach().clone().requires_grad_(True) for x in inputs]
+    out = fn(*inputs)
+    grads = torch.autograd.grad(out, inputs, grad_out, create_graph=create_graph)
+    return out.detach(), [g.detach() for g in grads]
+
+
+def _assert_same(fast, generic, inputs, grad_out, rtol=1e-5, atol=1e-4):
+    out, grads = _value_and_grads(fast, inputs, grad_out)
+    out_ref, grads_ref = _value_and_grads(generic, inputs, grad_out)
+    assert torch.equal(out, out_ref)  # the values are exactly the same
+    for grad, ref in zip(grads, grads_ref, strict=True):
+        torch.testing.assert_close(grad, ref, rtol=rtol, atol=atol)
+    # a double backward (create_graph) goes through the differentiable form
+    _, grads_2 = _value_and_grads(fast, inputs, grad_out, create_graph=True)
+    for grad, ref in zip(grads_2, grads_ref, strict=True):
+        torch.testing.assert_close(grad, ref, rtol=rtol, atol=atol)
+
+
+def _gates(n, seed=1):
+    return (
+        torch.rand(n, 1, 1, generator=torch.Generator().manual_seed(seed)) < 0.5
+    ).float()
+
+
+@pytest.mark.parametrize("shape", FAST_PATH_SHAPES)
+def test_gated_sign_flip_matches_lerp(shape):
+    X, grad_out = randn(*shape, dtype=torch.float32), randn(*shape, seed=2).float()
+    _assert_same(
+        F.gated_sign_flip,
+        lambda X, gate: torch.lerp(X, F.sign_flip(X), gate),
+        [X, _gates(shape[0])],
+        grad_out,
+    )
+
+
+@pytest.mark.parametrize("shape", FAST_PATH_SHAPES)
+@pytest.mark.parametrize("name", ["time_reverse", "swap_channels"])
+def test_gated_involution_matches_lerp(shape, name):
+    X, grad_out = randn(*shape, dtype=torch.float32), randn(*shape, seed=2).float()
+    if name == "time_reverse":
+        op = F.time_reverse
+    else:
+        swaps = {3: [1, 0, 2], 4: [1, 0, 3, 2]}[shape[1]]  # made of swaps
+
+        def op(part):
+            return F.channels_permute(part, swaps)
+
+    _assert_same(
+        lambda X, gate: F.gated_involution(X, gate, op),
+        lambda X, gate: torch.lerp(X, op(X), gate),
+        [X, _gates(shape[0])],
+        grad_out,
+    )
+
+
+@pytest.mark.parametrize("shape", FAST_PATH_SHAPES)
+def test_channel_scaling_matches_the_product(shape):
+    """amplitude_scale and channels_dropout (the cache-friendly backward on
+    large CPU batches) against the plain broadcast product."""
+    X, grad_out = randn(*shape, dtype=torch.float32), randn(*shape, seed=2).float()
+    log2 = randn(*shape[:2], seed=3).float()
+    _assert_same(
+        F.amplitude_scale,
+        lambda X, v: X * torch.exp2(v).unsqueeze(-1),
+        [X, log2],
+        grad_out,
+    )
+    drop = (randn(*shape[:2], seed=4) > 0).float()
+    _assert_same(
+        F.channels_dropout,
+        lambda X, d: X * (1 - d).unsqueeze(-1),
+        [X, drop],
+        grad_out,
+    )
+
+
+@pytest.mark.parametrize("shape", FAST_PATH_SHAPES)
+def test_channels_shuffle_matches_gather_and_lerp(shape):
+    """The row-copy implementation against the gather + lerp definition."""
+    n_batch, n_channels, n_times = shape
+    generator = torch.Generator().manual_seed(5)
+    shuffle = (torch.rand(n_batch, n_channels, generator=generator) < 0.5).float()
+    keys = torch.rand(n_batch, n_channels, generator=generator)
+    permutation = F.masked_channel_permutation(shuffle > 0.5, keys)
+    offset = torch.randint(1, n_channels, (n_batch, 1), generator=generator)
+    partners = (torch.arange(n_channels) + offset) % n_channels
+
+    def generic(X, shuffle):
+        source = torch.where(shuffle.detach() > 0.5, permutation, partners)
+        moved = torch.gather(X, 1, source.unsqueeze(-1).expand(-1, -1, n_times))
+        return torch.lerp(X, moved, shuffle.unsqueeze(-1))
+
+    X, grad_out = randn(*shape, dtype=torch.float32), randn(*shape, seed=2).float()
+    _assert_same(
+        lambda X, shuffle: F.channels_shuffle(X, shuffle, permutation, partners),
+        generic,
+        [X, shuffle],
+        grad_out,
+    )

@@ -410,3 +410,39 @@ def test_per_example_magnitude_override(name):
     out = tr(X, params=params)
     torch.testing.assert_close(out[:2], X[:2], atol=1e-5, rtol=1e-5)
     assert (out[2:] - X[2:]).abs().max() > 1e-3
+
+
+@pytest.mark.parametrize("name", PROBABILITY)
+@pytest.mark.parametrize("n_times", [300, 3000])  # one pass; CPU chunks
+def test_involution_fast_path_matches_the_generic_gate(name, n_times):
+    """An involution's fast path (``_gated``) gives the output and the
+    gradients (to X and to the probability) of the generic
+    ``lerp(X, apply_transform(X), gate)``."""
+    tr = make(name, probability=0.3, random_state=0)
+    X0 = batch(n=32, n_times=n_times)
+    params = tr.sample_params(X0)
+    grad_out = torch.randn(X0.shape, generator=torch.Generator().manual_seed(1))
+
+    def run(fn):
+        X = X0.clone().requires_grad_(True)
+        out = fn(X)
+        grads = torch.autograd.grad(out, [X, tr.raw_magnitude], grad_out)
+        return out.detach(), grads
+
+    out, grads = run(lambda X: tr.augment(X, params))
+    ref, grads_ref = run(lambda X: tr._gate(X, tr.apply_transform(X, params), params))
+    assert tr._gated(X0, tr._draw_gate(X0, params), params) is not None
+    assert torch.equal(out, ref)
+    assert 0 < (out != X0).any(dim=(1, 2)).sum() < len(X0)  # some gated, not all
+    for grad, grad_ref in zip(grads, grads_ref, strict=True):
+        torch.testing.assert_close(grad, grad_ref, rtol=1e-5, atol=1e-4)
+
+
+def test_channels_symmetry_without_an_involution_uses_the_generic_path():
+    tr = make("ChannelsSymmetry", probability=0.5, random_state=0)
+    tr.permutation = list(range(1, N_CH)) + [0]  # a cycle: not its own inverse
+    X = batch()
+    params = tr.sample_params(X)
+    assert tr._gated(X, tr._draw_gate(X, params), params) is None
+    ref = tr._gate(X, tr.apply_transform(X, params), params)
+    assert torch.equal(tr.augment(X, params), ref)

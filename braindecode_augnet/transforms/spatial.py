@@ -84,6 +84,15 @@ class ChannelsSymmetry(Involution):
         _check_n_channels(X, len(self.permutation), type(self).__name__)
         return F.channels_permute(X, self.permutation)
 
+    def _gated(self, X, gate, params):
+        _check_n_channels(X, len(self.permutation), type(self).__name__)
+        permutation = self.permutation
+        if any(permutation[j] != i for i, j in enumerate(permutation)):
+            return None  # not made of swaps: the generic path
+        return F.gated_involution(
+            X, gate, lambda part: F.channels_permute(part, permutation)
+        )
+
 
 class _ChannelProportion(DifferentiableTransform):
     """A transform whose op parameter is a proportion of channels."""

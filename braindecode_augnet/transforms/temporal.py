@@ -43,6 +43,9 @@ class TimeReverse(Involution):
     def apply_transform(self, X, params):
         return F.time_reverse(X)
 
+    def _gated(self, X, gate, params):
+        return F.gated_involution(X, gate, F.time_reverse)
+
 
 class SignFlip(Involution):
     """Flip the sign of each signal, with a learned probability in [0, 0.5].
@@ -86,6 +89,9 @@ class SignFlip(Involution):
 
     def apply_transform(self, X, params):
         return F.sign_flip(X)
+
+    def _gated(self, X, gate, params):
+        return F.gated_sign_flip(X, gate)
 
 
 class GaussianNoise(DifferentiableTransform):
