@@ -299,8 +299,8 @@ class AugNetClassifier(EEGClassifier):
         a C compiler on CPU). Off by default: on CPU it was not measured to
         help (the augmentation layers' graph breaks at their input checks and
         random draws, and dynamo recompiles for each kind of transform); on a
-        GPU, where the cost is many small kernels, it is to be measured
-        (``benchmarks/bench_training_step.py --compile``). The policy, the
+        GPU, where the cost is many small kernels, it is still to be
+        measured. The policy, the
         regulariser, the learning-rate groups, pickling and the predictions
         are those of the eager module (:func:`~.layers.unwrap_module` reaches
         the :class:`AugNet` inside the compiled wrapper); ``module_`` is then
