@@ -25,16 +25,20 @@ Adam, balanced class weights, best validation balanced accuracy kept):
 Every method is trained with several seeds (each seed draws its own subject
 split, initialisation and augmentations). The script reports balanced
 accuracy, Cohen's kappa, macro-F1 and wall-clock training time per method as
-mean +- std over seeds, with the ratio of ADDA's (and CADDA's) training time
-to AugNet's, writes the per-seed scores and the learned policies into the
+mean +- std over seeds, the differences of balanced accuracy paired by seed
+(each method minus none, fixed and random: mean +- std and the number of
+seeds ahead), the ratio of ADDA's (and CADDA's) training time to AugNet's,
+writes the per-seed scores and the learned policies into the
 JSON, and plots balanced accuracy against training time (as Figure 6 of the
 paper) into a PNG next to it.
 
 Usage::
 
     python benchmarks/bench_accuracy.py [--quick] [--dataset mass --data-path DIR]
+    python benchmarks/bench_accuracy.py --merge A.json B.json  # pool seeds
 """
 
+import json
 import math
 import shutil
 import statistics
@@ -225,6 +229,45 @@ def summarize_rows(rows, methods):
     return summary
 
 
+def paired_differences(rows, methods, baselines=("none", "fixed", "random")):
+    """Per-seed differences of balanced accuracy, paired by seed.
+
+    For each method and baseline measured on common seeds: the mean and
+    standard deviation over seeds of ``method - baseline`` (the same split
+    and data for both), the number of seeds where the method is ahead, and
+    the seeds compared. Paired differences remove the spread that the
+    split's difficulty puts on both methods alike, which dominates the
+    unpaired standard deviations of small sleep benchmarks.
+    """
+    score = {(r["method"], r["seed"]): r["balanced_accuracy"] for r in rows}
+    paired = {}
+    for method in methods:
+        for base in baselines:
+            if METHODS.index(base) >= METHODS.index(method):
+                continue  # each pair once: a method against earlier baselines
+            seeds = sorted(s for (m, s) in score if m == method and (base, s) in score)
+            if not seeds:
+                continue
+            diffs = [score[method, s] - score[base, s] for s in seeds]
+            paired[f"{method} - {base}"] = {
+                "mean": statistics.fmean(diffs),
+                "std": statistics.stdev(diffs) if len(diffs) > 1 else 0.0,
+                "wins": sum(d > 0 for d in diffs),
+                "n": len(diffs),
+                "seeds": seeds,
+            }
+    return paired
+
+
+def format_paired(paired):
+    """Table of the paired differences of balanced accuracy."""
+    rows = [
+        [name, _pm(stats), f"{stats['wins']}/{stats['n']}"]
+        for name, stats in paired.items()
+    ]
+    return C.format_table(["difference", "balanced acc. (paired)", "ahead"], rows)
+
+
 def _pm(stats, digits=3):
     return f"{stats['mean']:.{digits}f} ± {stats['std']:.{digits}f}"
 
@@ -310,6 +353,62 @@ def time_ratios(summary):
     return ratios
 
 
+def report(rows, methods, title, plot_path):
+    """Print the tables of ``rows`` (per-seed scores) and draw the plot.
+
+    Returns the ``summary``, ``paired`` and ``time_ratios`` entries of the
+    JSON.
+    """
+    summary = summarize_rows(rows, methods)
+    n_seeds = len({r["seed"] for r in rows})
+    print(f"\nTest scores, mean ± std over {n_seeds} seed(s):")
+    print(format_summary(summary))
+    paired = paired_differences(rows, methods)
+    if paired:
+        print("\nPaired by seed (same split for both), mean ± std over seeds:")
+        print(format_paired(paired))
+    ratios = time_ratios(summary)
+    for name, value in ratios.items():
+        print(f"training time {name}: {C.fmt_ratio(value)}")
+    plot_accuracy_vs_time(summary, rows, plot_path, f"{title}, {n_seeds} seed(s)")
+    print(f"\nwrote {plot_path}")
+    return {"summary": summary, "paired": paired, "time_ratios": ratios}
+
+
+def merge(paths, out_dir):
+    """Pool the per-seed scores of several runs (e.g. seeds run on several
+    machines) into one summary, table, plot and JSON.
+
+    Each run keeps its own settings (recorded under ``runs``); a seed met
+    twice for the same method is an error.
+    """
+    payloads = [json.loads(Path(p).read_text()) for p in paths]
+    rows, seen = [], set()
+    for payload in payloads:
+        for row in payload["results"]["per_seed"]:
+            key = (row["method"], row["seed"])
+            if key in seen:
+                raise ValueError(
+                    f"seed {row['seed']} of {row['method']!r} is in several of "
+                    f"{list(map(str, paths))}: merge runs of different seeds."
+                )
+            seen.add(key)
+            rows.append(row)
+    methods = [m for m in METHODS if any(r["method"] == m for r in rows)]
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    results = report(rows, methods, "merged runs", out_dir / f"{NAME}_merged.png")
+    results["per_seed"] = rows
+    results["runs"] = [
+        {"file": str(p), "command": pl["command"], "settings": pl["settings"]}
+        for p, pl in zip(paths, payloads)
+    ]
+    path = out_dir / f"{NAME}_merged.json"
+    path.write_text(json.dumps(results, indent=2, default=str) + "\n")
+    print(f"wrote {path}")
+    return path
+
+
 def _targets(summary, mode, wall_s, ratios=None):
     targets = []
     for name, value in (ratios or {}).items():
@@ -351,8 +450,19 @@ def main(argv=None):
         choices=METHODS,
         help=f"methods to compare (default: {list(METHODS)})",
     )
+    parser.add_argument(
+        "--merge",
+        nargs="+",
+        metavar="JSON",
+        default=None,
+        help="pool the per-seed scores of earlier runs (JSON files of other "
+        "seeds) into one table, plot and bench_accuracy_merged.json in "
+        "--out-dir, instead of training",
+    )
     C.add_sleep_training_arguments(parser)
     args = parser.parse_args(argv)
+    if args.merge:
+        return merge(args.merge, args.out_dir)
     device = C.setup(args)
     mode = C.mode_name(args)
     # full runs: the figures quoted in the issues (10 subjects x 2 h, 15 epochs)
@@ -457,12 +567,15 @@ def main(argv=None):
             del clf
     wall_s = time.perf_counter() - started
 
-    summary = summarize_rows(rows, methods)
-    print(f"\nTest scores, mean ± std over {n_seeds} seed(s) ({args.dataset}):")
-    print(format_summary(summary))
-    ratios = time_ratios(summary)
-    for name, value in ratios.items():
-        print(f"training time {name}: {C.fmt_ratio(value)}")
+    suffix = "" if mode == "full" else f"_{mode}"
+    plot_path = Path(args.out_dir) / f"{NAME}{suffix}.png"
+    tables = report(
+        rows,
+        methods,
+        f"{args.dataset}: {n_subjects} subjects, {max_epochs} epochs",
+        plot_path,
+    )
+    summary, ratios = tables["summary"], tables["time_ratios"]
     for method in LEARNED:
         if policies[method]:
             last = policies[method][str(seeds[-1])]
@@ -492,16 +605,6 @@ def main(argv=None):
                     ],
                 )
             )
-    suffix = "" if mode == "full" else f"_{mode}"
-    plot_path = Path(args.out_dir) / f"{NAME}{suffix}.png"
-    plot_accuracy_vs_time(
-        summary,
-        rows,
-        plot_path,
-        f"{args.dataset}: {n_subjects} subjects, {max_epochs} epochs, "
-        f"{n_seeds} seed(s)",
-    )
-    print(f"\nwrote {plot_path}")
     print(f"total wall time {wall_s:.0f} s (data loading {load_s:.0f} s)")
     targets = _targets(summary, mode, wall_s, ratios)
     if targets:
@@ -509,8 +612,7 @@ def main(argv=None):
         print(C.format_targets(targets))
     results = {
         "per_seed": rows,
-        "summary": summary,
-        "time_ratios": ratios,
+        **tables,
         "policies": {m: p for m, p in policies.items() if p},
         "braindecode_fixed_augmentation": [
             _describe(t) for t in braindecode_fixed_augmentation(sfreq, 0)

@@ -205,6 +205,8 @@ def test_bench_accuracy(bench, tmp_path):
         f"{a} / {b}" for a in ("adda", "cadda") for b in ("augnet", "augnet_sampled")
     }
     assert all(value > 0 for value in results["time_ratios"].values())
+    assert results["paired"]["augnet - none"]["seeds"] == [payload["seed"]]
+    assert "augnet - random" in results["paired"]
     assert len(results["braindecode_fixed_augmentation"]) == 5
     assert Path(results["plot"]).is_file()
     assert Path(results["plot"]).parent == tmp_path
@@ -330,3 +332,55 @@ def test_study_sinusoid_policy(bench, capsys, variant, reg_scale):
     *runs, summary = capsys.readouterr().out.strip().splitlines()
     assert json.loads(runs[-1]) == row
     assert summary.startswith(f"conv ({row['sampling']}): FrequencyShift selected in")
+
+
+def test_bench_accuracy_paired_differences_pair_seeds(bench):
+    """Differences are taken seed by seed, against earlier baselines only."""
+    module = bench("bench_accuracy")
+    rows = [
+        {"method": m, "seed": s, "balanced_accuracy": v}
+        for m, s, v in [
+            ("none", 0, 0.5),
+            ("none", 1, 0.9),
+            ("augnet", 0, 0.6),
+            ("augnet", 1, 0.8),
+            ("augnet", 2, 0.7),  # no none for seed 2: not paired
+        ]
+    ]
+    paired = module.paired_differences(rows, ["none", "augnet"])
+    assert list(paired) == ["augnet - none"]
+    stats = paired["augnet - none"]
+    assert stats["seeds"] == [0, 1] and stats["n"] == 2 and stats["wins"] == 1
+    assert stats["mean"] == pytest.approx(0.0)
+    assert stats["std"] == pytest.approx(0.1 * 2**0.5)
+
+
+def test_bench_accuracy_merge_pools_seeds_and_refuses_repeats(bench, tmp_path):
+    module = bench("bench_accuracy")
+
+    def run(name, seeds):
+        rows = [
+            {
+                "method": m,
+                "seed": s,
+                "balanced_accuracy": 0.5 + 0.1 * s,
+                "kappa": 0.4,
+                "macro_f1": 0.4,
+                "train_time_s": 10.0,
+            }
+            for s in seeds
+            for m in ("none", "augnet")
+        ]
+        path = tmp_path / name
+        payload = {"command": [name], "settings": {}, "results": {"per_seed": rows}}
+        path.write_text(json.dumps(payload))
+        return path
+
+    a, b = run("a.json", [0, 1]), run("b.json", [2])
+    merged = json.loads(module.merge([a, b], tmp_path / "out").read_text())
+    assert merged["summary"]["augnet"]["balanced_accuracy"]["n"] == 3
+    assert merged["paired"]["augnet - none"]["seeds"] == [0, 1, 2]
+    assert len(merged["runs"]) == 2
+    assert (tmp_path / "out" / "bench_accuracy_merged.png").is_file()
+    with pytest.raises(ValueError, match="seed 0 of 'none' is in several"):
+        module.merge([a, a], tmp_path / "out")
