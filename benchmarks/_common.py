@@ -305,6 +305,19 @@ def summarize(times):
     }
 
 
+def mean_std(values):
+    """Mean, standard deviation (0 for one value) and count of ``values``,
+    ``None`` ones left out (mean and std ``None`` when nothing is left)."""
+    values = [v for v in values if v is not None]
+    if not values:
+        return {"mean": None, "std": None, "n": 0}
+    return {
+        "mean": statistics.fmean(values),
+        "std": statistics.stdev(values) if len(values) > 1 else 0.0,
+        "n": len(values),
+    }
+
+
 def ratio(a, b):
     """``a / b``, or ``None`` when either is missing."""
     if a is None or b is None or b == 0:

@@ -41,7 +41,6 @@ Usage::
 import json
 import math
 import shutil
-import statistics
 import sys
 import tempfile
 import time
@@ -220,12 +219,7 @@ def summarize_rows(rows, methods):
             continue
         summary[method] = {}
         for metric in METRICS:
-            values = [r[metric] for r in mine]
-            summary[method][metric] = {
-                "mean": statistics.fmean(values),
-                "std": statistics.stdev(values) if len(values) > 1 else 0.0,
-                "n": len(values),
-            }
+            summary[method][metric] = C.mean_std(r[metric] for r in mine)
     return summary
 
 
@@ -250,10 +244,8 @@ def paired_differences(rows, methods, baselines=("none", "fixed", "random")):
                 continue
             diffs = [score[method, s] - score[base, s] for s in seeds]
             paired[f"{method} - {base}"] = {
-                "mean": statistics.fmean(diffs),
-                "std": statistics.stdev(diffs) if len(diffs) > 1 else 0.0,
+                **C.mean_std(diffs),
                 "wins": sum(d > 0 for d in diffs),
-                "n": len(diffs),
                 "seeds": seeds,
             }
     return paired

@@ -89,7 +89,6 @@ Usage::
 
 import math
 import shutil
-import statistics
 import sys
 import time
 from pathlib import Path
@@ -325,17 +324,6 @@ def _records(frame):
 
 
 # ----------------------------------------------------------------- summary
-def _stats(values):
-    values = [v for v in values if v is not None]
-    if not values:
-        return {"mean": None, "std": None, "n": 0}
-    return {
-        "mean": statistics.fmean(values),
-        "std": statistics.stdev(values) if len(values) > 1 else 0.0,
-        "n": len(values),
-    }
-
-
 def summarize(rows, seeds):
     """Per nuisance, over seeds: selections, learned and planted values."""
     summary = {}
@@ -346,11 +334,13 @@ def summarize(rows, seeds):
             "n_seeds": len(seeds),
             "n_selected": sum(r["selected"] for r in mine),
             "n_at_cap": sum(r["at_cap"] for r in mine),
-            "weight": _stats([r["weight"] for r in mine]),
-            "learned": _stats([r["learned"] for r in mine]),
-            "learned_selected": _stats([r["learned"] for r in mine if r["selected"]]),
-            "planted": _stats([r["planted"] for r in mine]),
-            "planted_comparable": _stats([r["planted_comparable"] for r in mine]),
+            "weight": C.mean_std([r["weight"] for r in mine]),
+            "learned": C.mean_std([r["learned"] for r in mine]),
+            "learned_selected": C.mean_std(
+                [r["learned"] for r in mine if r["selected"]]
+            ),
+            "planted": C.mean_std([r["planted"] for r in mine]),
+            "planted_comparable": C.mean_std([r["planted_comparable"] for r in mine]),
             "unit": mine[0]["unit"] if mine else None,
         }
     return summary
@@ -471,7 +461,7 @@ def format_accuracy(scores):
         ]
         for s in scores
     ]
-    stats = {k: _stats([s[k] for s in scores]) for k in _SCORE_KEYS}
+    stats = {k: C.mean_std([s[k] for s in scores]) for k in _SCORE_KEYS}
     table.append(
         [
             "mean ± std",
