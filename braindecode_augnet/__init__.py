@@ -15,7 +15,12 @@ from .invariance import invariance, invariance_scores
 from .layers import AugmentationLayer, AugmentationModule, augmentation_layers
 from .model import AugNet
 from .plotting import plot_policy
-from .policy import capped_transforms, fixed_transforms, policy_table
+from .policy import (
+    capped_transforms,
+    fixed_transforms,
+    policy_table,
+    unsettled_transforms,
+)
 from .presets import eeg_augmentation, sinusoid_augmentation
 from .regularization import augmentation_regularizer
 
@@ -44,4 +49,5 @@ __all__ = [
     "policy_table",
     "sinusoid_augmentation",
     "unrolled_hypergradient",
+    "unsettled_transforms",
 ]

@@ -1034,12 +1034,17 @@ class AugNetClassifier(EEGClassifier):
     # --------------------------------------------------------------- state
     @property
     def policy_(self):
-        """The learned policy as a :class:`pandas.DataFrame`."""
+        """The learned policy as a :class:`pandas.DataFrame`.
+
+        See :func:`~.policy_table`: with this classifier's ``history``, the
+        ``drift`` and ``moving`` columns say whether each magnitude had
+        settled when training stopped.
+        """
         self.check_is_fitted()
         module = unwrap_module(self)
         if isinstance(module.augmentation, BilevelPolicy):
             return module.augmentation.policy_table(getattr(self, "classes_", None))
-        return policy_table(module)
+        return policy_table(module, history=self.history)
 
     @property
     def bilevel_policy_(self):

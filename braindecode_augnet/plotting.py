@@ -3,7 +3,7 @@
 import numpy as np
 
 from .layers import unwrap_module
-from .policy import policy_table
+from .policy import history_arrays, policy_table
 
 __all__ = ["plot_policy"]
 
@@ -13,18 +13,11 @@ _WIDTH = 6.4
 _TICKS = [0.0, 0.25, 0.5, 0.75, 1.0]
 
 
-def _history_arrays(history, key):
-    """Per-layer ``(n_epochs, n_transforms)`` arrays of a history key."""
-    rows = [epoch[key] for epoch in history if key in epoch]
-    if not rows:
-        return []
-    return [np.array([row[i] for row in rows]) for i in range(len(rows[0]))]
-
-
 def _label(row):
     """Legend entry of a candidate: its name and final weight and magnitude."""
     cap = ", cap" if row.at_cap else ""
-    return f"{row.transform} (w {row.weight:.2f}, m {row.magnitude:.2f}{cap})"
+    moving = ", moving" if getattr(row, "moving", False) else ""
+    return f"{row.transform} (w {row.weight:.2f}, m {row.magnitude:.2f}{cap}{moving})"
 
 
 def _draw_final_policy(ax, rows):
@@ -78,7 +71,9 @@ def plot_policy(estimator, axes=None, show_trajectory=True):
     of each epoch, read from its ``history``, and the legend below gives their
     final values (``w``: weight, ``m``: magnitude; ``cap`` and a triangle mark
     a magnitude at the top of its range, whose reported value is the range's
-    limit rather than a learned value). Otherwise the row shows the final
+    limit rather than a learned value; ``moving`` marks one that had not
+    settled when training stopped, see :func:`~.policy_table`). Otherwise
+    the row shows the final
     weights and magnitudes as bars. For involutions (``TimeReverse``,
     ``SignFlip``, ``ChannelsSymmetry``), the magnitude is twice the learned
     probability.
@@ -116,10 +111,10 @@ def plot_policy(estimator, axes=None, show_trajectory=True):
     """
     import matplotlib.pyplot as plt
 
-    table = policy_table(unwrap_module(estimator))
     history = getattr(estimator, "history", None)
-    weights_traj = _history_arrays(history, "aug_weights") if history else []
-    magnitudes_traj = _history_arrays(history, "aug_magnitudes") if history else []
+    table = policy_table(unwrap_module(estimator), history=history)
+    weights_traj = history_arrays(history, "aug_weights") if history else []
+    magnitudes_traj = history_arrays(history, "aug_magnitudes") if history else []
     with_traj = show_trajectory and bool(weights_traj)
     n_layers = int(table["layer"].max()) + 1
     n_cols = 2 if with_traj else 1

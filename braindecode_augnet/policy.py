@@ -2,21 +2,69 @@
 
 import copy
 
+import numpy as np
 import pandas as pd
 import torch
 
 from .layers import augmentation_layers
 
-__all__ = ["capped_transforms", "fixed_transforms", "policy_table"]
+__all__ = [
+    "capped_transforms",
+    "fixed_transforms",
+    "policy_table",
+    "unsettled_transforms",
+]
+
+#: Epochs over which :func:`policy_table` measures a magnitude's ``drift``.
+DRIFT_EPOCHS = 3
+#: Change of a magnitude per epoch (on its [0, 1] scale) above which, when
+#: every one of the last :data:`DRIFT_EPOCHS` epochs moved it the same way,
+#: the magnitude had not settled when training stopped. Adam moves a
+#: magnitude pushed one way by about ``magnitude_lr`` per step, whatever the
+#: size of the push: 0.05 per epoch in the main job (17 steps of 3e-3), the
+#: pace measured there; 0.01 is a fifth of it.
+DRIFT_TOLERANCE = 0.01
 
 
-def policy_table(obj):
-    """The learned policy as a table.
+def history_arrays(history, key):
+    """Per-layer ``(n_epochs, n_transforms)`` arrays of a history key.
 
     Parameters
     ----------
-    obj : AugNetClassifier | AugNet | AugmentationModule | AugmentationLayer
-        What holds the augmentation layers (a fitted classifier too).
+    history : skorch.History | list of dict
+        A fitted classifier's ``history``: ``aug_weights`` and
+        ``aug_magnitudes`` hold, after each epoch, one list per layer
+        (recorded by :class:`~.PolicyLogger`).
+    key : str
+        The history key.
+
+    Returns
+    -------
+    list of numpy.ndarray
+        One array per layer, empty when no epoch recorded ``key``.
+    """
+    rows = [epoch[key] for epoch in history if key in epoch]
+    if not rows:
+        return []
+    return [np.array([row[i] for row in rows]) for i in range(len(rows[0]))]
+
+
+def _drift(history, n_rows):
+    """``(drift, moving)`` of every candidate, in the order of the table."""
+    drift, moving = np.full(n_rows, np.nan), np.zeros(n_rows, dtype=bool)
+    layers = history_arrays(history, "aug_magnitudes") if history else []
+    if not layers or len(layers[0]) <= DRIFT_EPOCHS:
+        return drift, moving
+    steps = np.diff(np.hstack(layers)[-DRIFT_EPOCHS - 1 :], axis=0)
+    if steps.shape[1] != n_rows:  # a history of other layers
+        return drift, moving
+    drift = steps.mean(axis=0)
+    same_way = (np.sign(steps) == np.sign(drift)).all(axis=0)
+    return drift, same_way & (np.abs(drift) > DRIFT_TOLERANCE)
+
+
+def policy_table(obj, history=None):
+    """The learned policy as a table.
 
     Returns
     -------
@@ -30,7 +78,21 @@ def policy_table(obj):
         the range's limit, not a learned value; widen ``mag_range`` to learn
         it) and ``displacement`` (how much the candidate's full range changes
         the data, measured on the first training batch, see
-        :meth:`~.AugmentationLayer.calibrate`; 1 before training).
+        :meth:`~.AugmentationLayer.calibrate`; 1 before training). With a
+        ``history``, also ``drift``, the magnitude's mean change per epoch
+        over the last 3 epochs (NaN with fewer than 4 recorded), and
+        ``moving``, True when each of those epochs moved it the same way,
+        by more than 0.01 per epoch on average: the magnitude had not settled
+        when training stopped, and the value reported is where it stopped,
+        not an equilibrium between the data and the regulariser.
+
+    Parameters
+    ----------
+    obj : AugNetClassifier | AugNet | AugmentationModule | AugmentationLayer
+        What holds the augmentation layers (a fitted classifier too).
+    history : skorch.History | list of dict | None
+        The training history (``clf.history``, which ``clf.policy_`` passes)
+        whose ``aug_magnitudes`` give ``drift`` and ``moving``.
 
     Examples
     --------
@@ -65,7 +127,10 @@ def policy_table(obj):
                         "displacement": displacement,
                     }
                 )
-    return pd.DataFrame(rows)
+    table = pd.DataFrame(rows)
+    if history is not None:
+        table["drift"], table["moving"] = _drift(history, len(table))
+    return table
 
 
 def capped_transforms(table, min_weight=0.1):
@@ -102,6 +167,50 @@ def capped_transforms(table, min_weight=0.1):
             f"layer {row.layer}, {row.transform}: magnitude at the top of "
             f"mag_range=({low:g}, {high:g}); {high:g} is the range's limit, not a "
             "learned value: widen mag_range to learn how far the invariance goes."
+        )
+    return notes
+
+
+def unsettled_transforms(table, min_weight=0.1):
+    """Human-readable notes on the selected magnitudes still moving.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        Output of :func:`policy_table` with a ``history`` (``clf.policy_``).
+    min_weight : float
+        Only transforms with at least this weight are reported.
+
+    Returns
+    -------
+    list of str
+        One sentence per transform whose magnitude had not settled when
+        training stopped (``moving``), with its drift per epoch.
+
+    Examples
+    --------
+    >>> from braindecode_augnet import AugmentationModule
+    >>> from braindecode_augnet.transforms import FTSurrogate
+    >>> module = AugmentationModule([[FTSurrogate(magnitude=0.65)]])
+    >>> history = [{"aug_magnitudes": [[m]]} for m in (0.5, 0.55, 0.6, 0.65)]
+    >>> for note in unsettled_transforms(policy_table(module, history)):
+    ...     print(note)
+    layer 0, FTSurrogate: magnitude still rising by 0.050 per epoch over the
+    last 3 epochs; 0.65 is where training stopped, not a settled value: train
+    for more epochs before reading it as the data's invariance.
+    """
+    if "moving" not in table:
+        return []
+    notes = []
+    moving = table[table["moving"] & (table["weight"] >= min_weight)]
+    for row in moving.itertuples():
+        way = "rising" if row.drift > 0 else "falling"
+        notes.append(
+            f"layer {row.layer}, {row.transform}: magnitude still {way} by "
+            f"{abs(row.drift):.3f} per epoch over the last {DRIFT_EPOCHS} epochs; "
+            f"{row.magnitude:.3g} is where training stopped, not a settled "
+            "value: train for more epochs before reading it as the data's "
+            "invariance."
         )
     return notes
 

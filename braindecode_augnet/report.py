@@ -16,7 +16,7 @@ import math
 from pathlib import Path
 
 from .pipeline import log_progress
-from .policy import capped_transforms
+from .policy import capped_transforms, unsettled_transforms
 from .sleep_plots import plot_confusion_matrices, plot_hypnogram
 
 __all__ = ["summarize_scores", "write_report"]
@@ -125,9 +125,19 @@ def _policy_section(out, clf):
     policy = clf.policy_
     policy.to_csv(out / "policy.csv", index=False)
     _save_figure(plot_policy(clf), out / "policy.png")
-    capped = capped_transforms(policy)
-    notes = ["Magnitudes at the top of their range (not learned values):", ""]
-    notes = notes + [f"- {note}" for note in capped] + [""] if capped else []
+    notes = []
+    for title, found in (
+        (
+            "Magnitudes at the top of their range (not learned values):",
+            capped_transforms(policy),
+        ),
+        (
+            "Magnitudes still moving when training stopped (not settled values):",
+            unsettled_transforms(policy),
+        ),
+    ):
+        if found:
+            notes += [title, "", *[f"- {note}" for note in found], ""]
     return [
         "Learned policy:",
         "",

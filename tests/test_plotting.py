@@ -78,6 +78,23 @@ def test_plot_policy_marks_capped_magnitudes(fitted_clf):
     assert texts[1].startswith("GaussianNoise") and texts[1].endswith(", cap)")
 
 
+def test_plot_policy_marks_magnitudes_still_moving(fitted_clf):
+    moving = copy.deepcopy(fitted_clf)
+    layer = moving.module_.augmentation.layers[0]
+    n = len(layer.transforms)
+    for k, step in enumerate(moving.history):  # the first candidate rises
+        step["aug_magnitudes"][0] = [0.1 * k] + [0.5] * (n - 1)
+    for _ in range(3):  # two epochs are too few to tell: add three
+        moving.history.append(copy.deepcopy(moving.history[-1]))
+        k = len(moving.history) - 1
+        moving.history[-1]["aug_magnitudes"][0] = [0.1 * k] + [0.5] * (n - 1)
+    texts = _legend_texts(plot_policy(moving))
+    assert texts[0].endswith(", moving)") and not texts[1].endswith(", moving)")
+    assert not any(
+        text.endswith(", moving)") for text in _legend_texts(plot_policy(fitted_clf))
+    )
+
+
 def test_plot_policy_draws_on_given_axes(fitted_clf):
     fig, axes = plt.subplots(2, 2)
     assert plot_policy(fitted_clf, axes=axes) is fig

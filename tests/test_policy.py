@@ -11,8 +11,10 @@ from braindecode_augnet import (
     capped_transforms,
     fixed_transforms,
     policy_table,
+    unsettled_transforms,
 )
 from braindecode_augnet import transforms as T
+from braindecode_augnet.policy import DRIFT_TOLERANCE, history_arrays
 
 COLUMNS = [
     "layer",
@@ -115,6 +117,57 @@ def test_capped_transforms_skips_unselected_transforms():
     assert table["at_cap"].iloc[1]
     assert capped_transforms(table) == []
     assert len(capped_transforms(table, min_weight=0.0)) == 1
+
+
+def _history(*trajectories):
+    """A history of ``module()``'s magnitudes: one trajectory per candidate."""
+    return [{"aug_magnitudes": [[a, b], [c]]} for a, b, c in zip(*trajectories)]
+
+
+def test_history_arrays_gives_one_array_per_layer():
+    history = _history([0.1, 0.2], [0.3, 0.4], [0.5, 0.6])
+    first, second = history_arrays(history, "aug_magnitudes")
+    assert first.tolist() == [[0.1, 0.3], [0.2, 0.4]]
+    assert second.tolist() == [[0.5], [0.6]]
+    assert history_arrays(history, "aug_weights") == []
+
+
+def test_policy_table_drift_flags_magnitudes_still_moving():
+    rising = [0.40, 0.45, 0.50, 0.55, 0.60]  # +0.05 per epoch, every epoch
+    wobbling = [0.50, 0.56, 0.50, 0.56, 0.52]  # moves, but not one way
+    settled = [0.40, 0.401, 0.402, 0.403, 0.404]  # one way, but slowly
+    table = policy_table(module(), history=_history(rising, wobbling, settled))
+    assert list(table.columns) == COLUMNS + ["drift", "moving"]
+    # the last 3 epochs: mean change per epoch
+    assert table["drift"].tolist() == pytest.approx([0.05, -0.04 / 3, 0.001])
+    assert table["moving"].tolist() == [True, False, False]
+    assert abs(table["drift"].iloc[2]) < DRIFT_TOLERANCE < table["drift"].iloc[0]
+    falling = policy_table(module(), history=_history(rising[::-1], rising, rising))
+    assert falling["moving"].all() and falling["drift"].iloc[0] < 0
+
+
+def test_policy_table_drift_is_unknown_without_enough_epochs():
+    short = _history([0.4, 0.5, 0.6], [0.4, 0.5, 0.6], [0.4, 0.5, 0.6])
+    for history in (short, [], [{"train_loss": 1.0}] * 5):
+        table = policy_table(module(), history=history)
+        assert table["drift"].isna().all() and not table["moving"].any()
+    other_layers = [{"aug_magnitudes": [[0.1 * k]]} for k in range(5)]
+    assert policy_table(module(), history=other_layers)["drift"].isna().all()
+    assert "drift" not in policy_table(module())  # no history: no columns
+
+
+def test_unsettled_transforms_names_the_moving_selected_transforms():
+    aug = module()
+    select(aug.layers[0], 0)  # SignFlip selected, GaussianNoise ~0.007
+    rising = [0.40, 0.45, 0.50, 0.55, 0.60]
+    table = policy_table(aug, history=_history(rising, rising, rising[::-1]))
+    notes = unsettled_transforms(table)
+    assert len(notes) == 2  # GaussianNoise moves too, but is not selected
+    assert notes[0].startswith("layer 0, SignFlip: magnitude still rising by 0.050")
+    assert notes[1].startswith("layer 1, FrequencyShift: magnitude still falling")
+    assert "train for more epochs" in notes[1]
+    assert len(unsettled_transforms(table, min_weight=0.0)) == 3
+    assert unsettled_transforms(policy_table(aug)) == []  # no history
 
 
 def test_fixed_transforms_keeps_the_most_weighted_per_layer():

@@ -15,17 +15,19 @@ N_TEST = 40
 class Oracle:
     """A fitted-estimator stand-in: predicts stored stages for indexed X."""
 
-    def __init__(self, y_pred, module=None):
+    def __init__(self, y_pred, module=None, history=None):
         self.y_pred = np.asarray(y_pred)
         if module is not None:
             self.module_ = module  # what plot_policy and policy_table read
+        if history is not None:
+            self.history = history
 
     def predict(self, X):
         return self.y_pred[X[:, 0, 0].astype(int)]
 
     @property
     def policy_(self):
-        return policy_table(self.module_)
+        return policy_table(self.module_, getattr(self, "history", None))
 
 
 @pytest.fixture
@@ -144,6 +146,26 @@ def test_report_flags_magnitudes_at_their_cap(tmp_path, test_set):
     assert "GaussianNoise: magnitude at the top of mag_range=(0, 0.1)" in report
     assert "widen mag_range" in report
     assert "FrequencyShift: magnitude at the top" not in report
+
+
+def test_report_flags_magnitudes_still_moving(tmp_path, test_set):
+    _, y, _ = test_set
+    rising = [0.3, 0.35, 0.4, 0.45, 0.5]
+    history = [
+        {"aug_weights": [[1 / 3] * 3], "aug_magnitudes": [[m, 0.5, 0.5]]}
+        for m in rising
+    ]
+    module = sinusoid_augmentation(random_state=0)
+    models = {"augnet": Oracle(y, module=module, history=history)}
+    results = _results(methods=("augnet",), seeds=(0,))
+    out = write_report(tmp_path, results, models, test_set)
+    report = (out / "report.md").read_text()
+    assert "Magnitudes still moving when training stopped" in report
+    assert "FrequencyShift: magnitude still rising by 0.050 per epoch" in report
+    assert "FTSurrogate: magnitude still" not in report
+    assert "Magnitudes at the top of their range" not in report
+    policy = pd.read_csv(out / "policy.csv")
+    assert policy["moving"].tolist() == [True, False, False]
 
 
 def test_report_uses_given_per_window_predictions(tmp_path, test_set):
