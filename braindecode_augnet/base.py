@@ -40,7 +40,7 @@ from torch import nn
 
 from ._random import DeviceGenerators
 from ._validation import check_positive, check_unit
-from .functional import hard_relaxed_bernoulli
+from .functional import hard_relaxed_bernoulli, scalar
 
 __all__ = [
     "DifferentiableTransform",
@@ -68,7 +68,8 @@ class _UnitIntervalStraightThrough(torch.autograd.Function):
     def backward(ctx, grad):
         (inward,) = ctx.saved_tensors
         # blocked where a descent step (-grad) moves further out
-        return grad.masked_fill(inward * grad > 0, 0.0)
+        zero = scalar(0, grad)
+        return torch.where(inward * grad > zero, zero, grad)
 
 
 def unit_interval(raw):
@@ -288,9 +289,11 @@ class DifferentiableTransform(Transform):
         go through it.
         """
         low, high = self.mag_range
-        if low == 0:
-            return high * magnitude
-        return low + (high - low) * magnitude
+        if not isinstance(magnitude, torch.Tensor):
+            return low + (high - low) * magnitude
+        if low == 0:  # products by tensors of the magnitude's dtype (see scalar)
+            return magnitude if high == 1 else magnitude * scalar(high, magnitude)
+        return magnitude * scalar(high - low, magnitude) + scalar(low, magnitude)
 
     @property
     def op_value(self):
@@ -323,7 +326,9 @@ class DifferentiableTransform(Transform):
         magnitude = params.get("magnitude")
         if magnitude is None:
             magnitude = self.magnitude
-        value = self.magnitude_to_op(magnitude).to(X.dtype)
+        value = self.magnitude_to_op(magnitude)
+        if value.dtype != X.dtype:
+            value = value.to(X.dtype)
         if value.ndim:
             value = value.reshape(-1, *([1] * n_trailing))
         return value
@@ -400,8 +405,7 @@ class DifferentiableTransform(Transform):
             ``forward(X, params=params)`` or :meth:`augment`. Adding a
             ``"magnitude"`` entry of shape ``(batch,)`` replaces the learned
             magnitude by per-example values (a 0-d tensor: by one value for
-            all, e.g. the magnitude an :class:`~.AugmentationLayer` projected
-            once for all its candidates).
+            all).
         """
         params = {"apply": self._uniform((X.shape[0],), X)}
         params.update(self._sample_op_params(X))

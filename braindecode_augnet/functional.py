@@ -11,9 +11,11 @@ parameters and to ``X``.
 import math
 
 import torch
+from torch.autograd.function import once_differentiable
 
 __all__ = [
     "amplitude_scale",
+    "arange",
     "channels_dropout",
     "channels_permute",
     "channels_shuffle",
@@ -25,19 +27,42 @@ __all__ = [
     "hard_relaxed_bernoulli",
     "make_rotation_matrices",
     "masked_channel_permutation",
+    "scalar",
     "sensors_rotation",
     "sign_flip",
     "smooth_time_mask",
     "spherical_spline_inverse",
+    "symmetric_range",
     "time_reverse",
 ]
 
 _EPS = 1e-6
 
 
+def _cast(values, X):
+    """``values`` in ``X``'s dtype, without an operator when they already are."""
+    return values if values.dtype == X.dtype else values.to(X.dtype)
+
+
 def _as_batch_column(values, X):
     """Shape per-example values ``(batch,)`` to broadcast over ``X``."""
-    return values.to(dtype=X.dtype).reshape(-1, *([1] * (X.ndim - 1)))
+    return _cast(values, X).reshape(-1, *([1] * (X.ndim - 1)))
+
+
+def symmetric_range(uniform, bound):
+    """Map uniform draws on [0, 1) onto ``[-bound, bound)``: ``(2 u - 1) bound``.
+
+    The draws of a transform whose op parameter is symmetric around the
+    identity (a frequency shift, a rotation angle, a log scale factor), with
+    ``bound`` the learned maximum (differentiable).
+
+    Examples
+    --------
+    >>> import torch
+    >>> symmetric_range(torch.tensor([0.0, 0.5, 0.75]), torch.tensor(2.0))
+    tensor([-2.,  0.,  1.])
+    """
+    return torch.add(scalar(-1, uniform), uniform, alpha=2) * bound
 
 
 def hard_relaxed_bernoulli(probability, uniform, temperature):
@@ -86,11 +111,15 @@ class _HardRelaxedBernoulli(torch.autograd.Function):
 
     @staticmethod
     def forward(ctx, probability, logit_p, uniform, temperature):
-        soft = torch.sigmoid((logit_p - torch.logit(uniform, eps=_EPS)) / temperature)
-        hard = (uniform < probability).to(soft.dtype)
-        ctx.save_for_backward(soft.mul_(1 - soft).div_(temperature))
+        temperature = scalar(temperature, uniform)
+        soft = torch.sub(logit_p, torch.logit(uniform, eps=_EPS))
+        soft = soft.div_(temperature).sigmoid_()
+        hard = uniform < probability
+        # the slope of the relaxation, sigmoid' / temperature
+        slope = torch.addcmul(soft, soft, soft, value=-1).div_(temperature)
+        ctx.save_for_backward(slope)
         ctx.shape = logit_p.shape
-        return hard
+        return hard.to(soft.dtype)
 
     @staticmethod
     def backward(ctx, grad):
@@ -114,6 +143,62 @@ def _constant(make, *key):
 
 
 _CONSTANTS = {}
+
+
+def scalar(value, like):
+    """``value`` as a 0-d tensor of ``like``'s dtype and device, built once.
+
+    Arithmetic between a tensor and a Python number wraps the number in a
+    float64 tensor, which CPU kernels of float32 operands first copy to
+    float32: four more operators per operation, in the forward pass and, for
+    a product, again in the backward pass. A 0-d tensor of the operand's
+    dtype is used as is, so the small arithmetic that every candidate of an
+    augmentation layer does on its parameters uses these. On the operand's
+    device, so that every operator takes it (``where`` and ``polar`` do not
+    take a CPU scalar with CUDA tensors); built on the first call, outside
+    any captured region.
+
+    Examples
+    --------
+    >>> import torch
+    >>> X = torch.ones(2, dtype=torch.float64)
+    >>> scalar(0.5, X)
+    tensor(0.5000, dtype=torch.float64)
+    >>> scalar(0.5, X) is scalar(0.5, X)  # built once
+    True
+    """
+    dtype, device = like.dtype, like.device
+    return _constant(
+        lambda: torch.tensor(value, dtype=dtype, device=device),
+        "scalar",
+        value,
+        dtype,
+        device,
+    )
+
+
+def arange(n, device, dtype=torch.long, step=1, start=0):
+    """``start + step * arange(n)``, a constant built once per arguments.
+
+    Index tensors (channels, rows of a batch) and time axes that the
+    per-example ops need at every call.
+
+    Examples
+    --------
+    >>> arange(3, "cpu", step=4)
+    tensor([0, 4, 8])
+    """
+    device = torch.device(device)
+    return _constant(
+        lambda: torch.arange(n, dtype=dtype, device=device) * step + start,
+        "arange",
+        n,
+        device,
+        dtype,
+        step,
+        start,
+    )
+
 
 #: Elements per chunk of the CPU backward passes below: a chunk of the
 #: gradient, of ``X`` and their temporaries stays in cache (1 MiB in float32).
@@ -306,7 +391,8 @@ def gated_sign_flip(X, gate):
     >>> gated_sign_flip(X, torch.tensor([[[1.0]], [[0.0]]])).tolist()
     [[[-1.0, 2.0]], [[3.0, 4.0]]]
     """
-    return _scale_rows(X, 1 - 2 * gate.to(X.dtype).reshape(-1, 1, 1))
+    scale = torch.add(scalar(1, X), gate.reshape(-1, 1, 1), alpha=-2)
+    return _scale_rows(X, scale)
 
 
 def sign_flip(X):
@@ -401,18 +487,6 @@ def frequency_shift(X, delta_freq, sfreq):
     12.0
     """
     n_times = X.shape[-1]
-    n_fft = _nextpow2(n_times)
-    # The analytic signal is X + i H(X): its real part is X itself, and the
-    # Hilbert transform H(X) multiplies positive frequencies by -i (real FFTs).
-    spectrum = torch.fft.rfft(X, n=n_fft, dim=-1)
-    rotate = _constant(
-        lambda: _hilbert_rotation(spectrum.shape[-1], spectrum.dtype, X.device),
-        "hilbert",
-        spectrum.shape[-1],
-        spectrum.dtype,
-        X.device,
-    )
-    hilbert = torch.fft.irfft(spectrum * rotate, n=n_fft, dim=-1)[..., :n_times]
     # 2 pi t, in seconds
     two_pi_t = _constant(
         lambda: (
@@ -426,7 +500,58 @@ def frequency_shift(X, delta_freq, sfreq):
         X.device,
     )
     phase = _as_batch_column(delta_freq, X) * two_pi_t
-    return X * torch.cos(phase) - hilbert * torch.sin(phase)
+    return _FrequencyShift.apply(X, phase)
+
+
+def _hilbert(X):
+    """Hilbert transform of every signal, zero-padded to the next power of two.
+
+    The analytic signal is ``X + i H(X)``: its real part is ``X`` itself, and
+    ``H`` multiplies positive frequencies by ``-i`` (real FFTs).
+    """
+    n_times = X.shape[-1]
+    n_fft = _nextpow2(n_times)
+    spectrum = torch.fft.rfft(X, n=n_fft, dim=-1)
+    rotate = _constant(
+        lambda: _hilbert_rotation(spectrum.shape[-1], spectrum.dtype, X.device),
+        "hilbert",
+        spectrum.shape[-1],
+        spectrum.dtype,
+        X.device,
+    )
+    return torch.fft.irfft(spectrum * rotate, n=n_fft, dim=-1)[..., :n_times]
+
+
+class _FrequencyShift(torch.autograd.Function):
+    """``X cos(phase) - H(X) sin(phase)``, ``H`` the Hilbert transform.
+
+    ``H`` (of the zero-padded signal, then cut) is anti-self-adjoint, so the
+    gradient to ``X`` is ``g cos + H(g sin)``: one more Hilbert transform in
+    the backward pass, where autograd goes back through both FFTs, the
+    complex product and the padding (about 50 operators more per call).
+    First-order only: a double backward raises.
+    """
+
+    @staticmethod
+    def forward(ctx, X, phase):
+        hilbert = _hilbert(X)
+        cos, sin = torch.cos(phase), torch.sin(phase)
+        ctx.save_for_backward(X, hilbert, cos, sin)
+        ctx.phase_shape = phase.shape
+        return X * cos - hilbert * sin
+
+    @staticmethod
+    @once_differentiable
+    def backward(ctx, grad):
+        X, hilbert, cos, sin = ctx.saved_tensors
+        need_x, need_phase = ctx.needs_input_grad
+        grad_x = grad_phase = None
+        if need_x:
+            grad_x = grad * cos + _hilbert(grad * sin)
+        if need_phase:  # d out / d phase = -(X sin + H(X) cos)
+            moved = torch.addcmul(X * sin, hilbert, cos).mul_(grad)
+            grad_phase = moved.sum_to_size(ctx.phase_shape).neg_()
+        return grad_x, grad_phase
 
 
 def _hilbert_rotation(n_freqs, dtype, device):
@@ -462,7 +587,6 @@ def ft_surrogate(X, phase_noise, uniform):
     True
     """
     n_times = X.shape[-1]
-    spectrum = torch.fft.rfft(X, dim=-1)
     # 2 pi, 0 at the frequencies whose phase is kept
     two_pi_keep = _constant(
         lambda: _phase_scale(n_times, X.dtype, X.device),
@@ -471,9 +595,46 @@ def ft_surrogate(X, phase_noise, uniform):
         X.dtype,
         X.device,
     )
-    phases = phase_noise.to(X.dtype) * (uniform.to(X.dtype) * two_pi_keep)
-    rotated = spectrum * torch.polar(torch.ones_like(phases), phases)
-    return torch.fft.irfft(rotated, n=n_times, dim=-1)
+    phases = _cast(uniform, X) * two_pi_keep
+    return _FTSurrogate.apply(X, _cast(phase_noise, X), phases)
+
+
+class _FTSurrogate(torch.autograd.Function):
+    """``irfft(rfft(X) exp(i m phi))`` for phases ``phi`` null at the DC and
+    Nyquist terms, and its gradients in the frequency domain.
+
+    The op is a real circulant operator with response ``exp(i m phi)``: its
+    adjoint has the conjugate response, so the gradient to ``X`` is
+    ``irfft(rfft(g) exp(-i m phi))``, and by Parseval the gradient to ``m``
+    is ``-2 / n sum(phi Im(conj(rfft(g)) rfft(out)))``. One FFT pair in the
+    backward pass, where autograd goes back through the polar form, the
+    complex products and both FFTs (about 50 operators more per call).
+    First-order only: a double backward raises.
+    """
+
+    @staticmethod
+    def forward(ctx, X, phase_noise, phases):
+        rotation = torch.polar(scalar(1, phases), phases * phase_noise)
+        rotated = torch.fft.rfft(X, dim=-1) * rotation
+        ctx.save_for_backward(rotated, rotation, phases)
+        ctx.noise_shape = phase_noise.shape
+        return torch.fft.irfft(rotated, n=X.shape[-1], dim=-1)
+
+    @staticmethod
+    @once_differentiable
+    def backward(ctx, grad):
+        rotated, rotation, phases = ctx.saved_tensors
+        need_x, need_noise = ctx.needs_input_grad[:2]
+        n_times = grad.shape[-1]
+        spectrum = torch.fft.rfft(grad, dim=-1)
+        grad_x = grad_noise = None
+        if need_x:
+            grad_x = torch.fft.irfft(spectrum * rotation.conj(), n=n_times, dim=-1)
+        if need_noise:
+            cross = torch.imag(spectrum.conj() * rotated).mul_(phases)
+            grad_noise = cross.sum_to_size(ctx.noise_shape)
+            grad_noise = grad_noise * scalar(-2 / n_times, grad_noise)
+        return grad_x, grad_noise, None
 
 
 def _phase_scale(n_times, dtype, device):
@@ -505,20 +666,15 @@ def smooth_time_mask(X, mask_start, mask_len):
     [40, 59]
     """
     n_times = X.shape[-1]
-    t = _constant(
-        lambda: torch.arange(n_times, dtype=X.dtype, device=X.device),
-        "arange",
-        n_times,
-        X.dtype,
-        X.device,
-    )
+    t = arange(n_times, X.device, X.dtype)
     start = _as_batch_column(mask_start, X)
     length = mask_len.to(X.dtype)
     if length.ndim == 1:
         length = _as_batch_column(length, X)
     steep = 1000.0 / n_times
-    mask = torch.sigmoid(-steep * (t - start)) + torch.sigmoid(
-        steep * (t - start - length)
+    shifted = t - start
+    mask = torch.sigmoid(shifted * scalar(-steep, X)) + torch.sigmoid(
+        (shifted - length) * scalar(steep, X)
     )
     return X * mask
 
@@ -541,7 +697,7 @@ def channels_dropout(X, drop):
     >>> out[0, :, 0].tolist()
     [1.0, 0.0, 1.0]
     """
-    return _scale_rows(X, (1 - drop.to(X.dtype)).unsqueeze(-1))
+    return _scale_rows(X, (scalar(1, X) - drop).unsqueeze(-1))
 
 
 def masked_channel_permutation(selected, keys):
@@ -573,12 +729,12 @@ def masked_channel_permutation(selected, keys):
     >>> masked_channel_permutation(selected, keys).tolist()
     [[2, 1, 0, 3]]
     """
-    n_channels = selected.shape[1]
-    index = torch.arange(n_channels, device=selected.device).expand_as(selected)
-    positions = torch.argsort(torch.where(selected, index, index + n_channels), dim=1)
-    sources = torch.argsort(
-        torch.where(selected, keys, 2.0 + index.to(keys.dtype)), dim=1
-    )
+    n_channels, device = selected.shape[1], selected.device
+    index = arange(n_channels, device)
+    after = arange(n_channels, device, start=n_channels)  # unselected: last
+    positions = torch.argsort(torch.where(selected, index, after), dim=1)
+    above = arange(n_channels, device, keys.dtype, start=2)  # keys are below 1
+    sources = torch.argsort(torch.where(selected, keys, above), dim=1)
     return torch.empty_like(positions).scatter_(1, positions, sources)
 
 
@@ -619,9 +775,9 @@ class _ChannelsShuffle(torch.autograd.Function):
     @staticmethod
     def forward(ctx, X, shuffle, permutation, partners):
         n_batch, n_channels, n_times = X.shape
-        hard = shuffle > 0.5
-        index = torch.arange(n_channels, device=X.device)
-        offset = (torch.arange(n_batch, device=X.device) * n_channels).unsqueeze(1)
+        hard = shuffle > scalar(0.5, shuffle)
+        index = arange(n_channels, X.device)
+        offset = arange(n_batch, X.device, step=n_channels).unsqueeze(1)
         rows = (torch.where(hard, permutation, index) + offset).flatten()
         sources = (torch.where(hard, permutation, partners) + offset).flatten()
         ctx.save_for_backward(X, rows, sources)

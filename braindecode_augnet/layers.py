@@ -7,6 +7,7 @@ from torch import nn
 from ._random import DeviceGenerators, seed_stream
 from ._validation import check_positive
 from .base import DifferentiableTransform, check_eeg_batch, unit_interval
+from .functional import scalar
 
 __all__ = [
     "AugmentationLayer",
@@ -182,7 +183,7 @@ class AugmentationLayer(nn.Module):
     @property
     def weights(self):
         """Weights of the candidates, ``softmax(alpha / temperature)``."""
-        return torch.softmax(self.alpha / self.temperature, dim=0)
+        return torch.softmax(self.alpha / scalar(self.temperature, self.alpha), dim=0)
 
     def magnitudes(self):
         """Learned magnitudes of the candidates, as a tensor.
@@ -253,24 +254,6 @@ class AugmentationLayer(nn.Module):
             for tr in self.transforms
         )
 
-    def _candidate(self, X):
-        """``apply(k, part)``: candidate ``k`` on ``part``, its magnitude
-        taken from the layer's magnitudes, projected once for all candidates
-        (the same value and gradient as each transform's own)."""
-        if torch.finfo(X.dtype).bits < 32 or not self._default_magnitudes():
-            return lambda k, part: self.transforms[k].augment(part)
-        magnitudes = self.magnitudes().to(X.dtype).unbind()
-
-        def apply(k, part):
-            if part.shape[0] == 0:
-                return part
-            tr = self.transforms[k]
-            params = tr.sample_params(part)
-            params["magnitude"] = magnitudes[k]
-            return tr.augment(part, params)
-
-        return apply
-
     def forward(self, X):
         """Augment a batch ``(batch, channels, times)``."""
         return self.augment(check_eeg_batch(X))
@@ -281,20 +264,18 @@ class AugmentationLayer(nn.Module):
             self.calibrate(X)
         weights = self.weights.to(X.dtype)
         if self.training and self.sampling == "mixture":
-            candidate = self._candidate(X)
             if len(self.transforms) == 1:
-                return weights[0] * candidate(0, X)
+                return weights[0] * self.transforms[0].augment(X)
             # one weighted sum over the stacked outputs, not K products and sums
-            outputs = torch.stack([candidate(k, X) for k in range(len(weights))])
+            outputs = torch.stack([tr.augment(X) for tr in self.transforms])
             return (weights @ outputs.view(len(weights), -1)).view(X.shape)
         return self._augment_sampled(X, weights)
 
     def _augment_sampled(self, X, weights):
         choice = self._rng.categorical(weights, X.shape[0])
-        candidate = self._candidate(X)
 
         def apply(k, part, index):
-            return candidate(k, part)
+            return self.transforms[k].augment(part)
 
         out = apply_grouped(X, choice, len(self.transforms), apply, self.grouping)
         if not self.training:
@@ -304,7 +285,7 @@ class AugmentationLayer(nn.Module):
         # in expectation the weights get the gradient of the mixture. One
         # gate per example, applied once to the reassembled batch.
         held = weights.detach()
-        gates = 1 + (weights - held) / held.clamp_min(1e-3)
+        gates = (weights - held) / held.clamp_min(1e-3) + scalar(1, weights)
         return torch.lerp(X, out, gates[choice].reshape(-1, *([1] * (X.ndim - 1))))
 
     def reset_random_state(self):

@@ -93,6 +93,28 @@ def test_constants_made_while_predicting_serve_training():
     assert all(torch.isfinite(t.grad).all() for t in (delta, noise, length))
 
 
+@pytest.mark.parametrize("n_times", [50, 51])
+@pytest.mark.parametrize("per_example", [False, True])
+def test_spectral_ops_gradients_match_finite_differences(n_times, per_example):
+    """frequency_shift and ft_surrogate compute their backward passes in the
+    frequency domain (adjoint operators, Parseval): check them against
+    finite differences, to X and to the per-example or shared parameters,
+    for even and odd lengths and per-channel phases."""
+    X = randn(4, 3, n_times).requires_grad_(True)
+    shape = (4,) if per_example else ()
+    delta = torch.randn(shape, dtype=torch.float64).requires_grad_(True)
+    noise_shape = (4, 1, 1) if per_example else ()
+    noise = torch.rand(noise_shape, dtype=torch.float64).requires_grad_(True)
+    for n_phases in (1, 3):
+        uniform = torch.rand(4, n_phases, n_times // 2 + 1, dtype=torch.float64)
+        assert torch.autograd.gradcheck(
+            lambda X, m, u=uniform: F.ft_surrogate(X, m, u), (X, noise)
+        )
+    assert torch.autograd.gradcheck(
+        lambda X, d: F.frequency_shift(X, d, SFREQ), (X, delta)
+    )
+
+
 # ------------------------------------------------------------- involutions
 @pytest.mark.parametrize("op", [F.sign_flip, F.time_reverse])
 def test_flips_are_involutions(op):

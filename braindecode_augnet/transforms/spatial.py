@@ -211,9 +211,12 @@ class ChannelsShuffle(_ChannelProportion):
     def _sample_op_params(self, X):
         n_batch, n_channels = X.shape[:2]
         keys = self._uniform((n_batch, n_channels), X)
-        offset = torch.floor(self._uniform((n_batch, 1), X) * (n_channels - 1)) + 1
-        index = torch.arange(n_channels, device=X.device)
-        partners = (index + offset.long()) % max(n_channels, 1)
+        offset = torch.floor(
+            self._uniform((n_batch, 1), X) * F.scalar(n_channels - 1, X)
+        )
+        # index + 1 + offset, offset in [0, n_channels - 1): another channel
+        index = F.arange(n_channels, X.device, X.dtype, start=1)
+        partners = ((index + offset) % max(n_channels, 1)).long()
         return {
             "u": self._uniform((n_batch, n_channels), X),
             "keys": keys,
@@ -225,7 +228,7 @@ class ChannelsShuffle(_ChannelProportion):
             self._op(X, params, 1), params["u"], self.relaxation_temperature
         )
         permutation = F.masked_channel_permutation(
-            shuffle.detach() > 0.5, params["keys"]
+            shuffle.detach() > F.scalar(0.5, shuffle), params["keys"]
         )
         return F.channels_shuffle(X, shuffle, permutation, params["partners"])
 
@@ -320,7 +323,7 @@ class SensorsRotation(DifferentiableTransform):
 
     def apply_transform(self, X, params):
         _check_n_channels(X, self.unit_positions.shape[0], type(self).__name__)
-        angles = (2 * params["u"] - 1) * self._op(X, params)
+        angles = F.symmetric_range(params["u"], self._op(X, params))
         rotations = F.make_rotation_matrices(self.axis, angles)
         return F.sensors_rotation(
             X, rotations, self.unit_positions, self.g_from, self.spline_weights

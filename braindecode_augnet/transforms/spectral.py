@@ -84,7 +84,7 @@ class FrequencyShift(DifferentiableTransform):
         return {"u": self._uniform((X.shape[0],), X)}
 
     def apply_transform(self, X, params):
-        delta = (2 * params["u"] - 1) * self._op(X, params)
+        delta = F.symmetric_range(params["u"], self._op(X, params))
         return F.frequency_shift(X, delta, self.sfreq)
 
 

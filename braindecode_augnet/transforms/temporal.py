@@ -200,7 +200,7 @@ class SmoothTimeMask(DifferentiableTransform):
 
     def apply_transform(self, X, params):
         length = self._op(X, params).clamp(max=X.shape[-1])
-        start = params["start"] * (X.shape[-1] - length)
+        start = params["start"] * (F.scalar(X.shape[-1], X) - length)
         return F.smooth_time_mask(X, start, length)
 
 
@@ -248,4 +248,5 @@ class AmplitudeScale(DifferentiableTransform):
         return {"u": self._uniform(X.shape[:2], X)}
 
     def apply_transform(self, X, params):
-        return F.amplitude_scale(X, (2 * params["u"] - 1) * self._op(X, params, 1))
+        log2_scale = F.symmetric_range(params["u"], self._op(X, params, 1))
+        return F.amplitude_scale(X, log2_scale)
