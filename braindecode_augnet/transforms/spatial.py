@@ -214,9 +214,10 @@ class ChannelsShuffle(_ChannelProportion):
         offset = torch.floor(
             self._uniform((n_batch, 1), X) * F.scalar(n_channels - 1, X)
         )
-        # index + 1 + offset, offset in [0, n_channels - 1): another channel
-        index = F.arange(n_channels, X.device, X.dtype, start=1)
-        partners = ((index + offset) % max(n_channels, 1)).long()
+        # index + 1 + offset, offset in [0, n_channels - 1): another channel;
+        # in integers, which half-precision floats hold exactly only up to 256
+        index = F.arange(n_channels, X.device, start=1)
+        partners = (index + offset.long()) % max(n_channels, 1)
         return {
             "u": self._uniform((n_batch, n_channels), X),
             "keys": keys,
