@@ -273,6 +273,15 @@ def test_shuffle_is_a_permutation_of_channels():
     torch.testing.assert_close(out.sort(dim=1).values, X.sort(dim=1).values)
 
 
+def test_shuffle_partners_are_other_channels_in_half_precision():
+    # 300 channels: more integers than bfloat16 holds exactly
+    X = torch.zeros(16, 300, 4, dtype=torch.bfloat16)
+    partners = make("ChannelsShuffle", random_state=0).sample_params(X)["partners"]
+    assert partners.dtype == torch.long
+    assert ((partners >= 0) & (partners < 300)).all()
+    assert (partners != torch.arange(300)).all()
+
+
 def test_amplitude_scale_range():
     X = torch.ones(256, 4, 10)
     out = make("AmplitudeScale", magnitude=1.0, random_state=0)(X)
