@@ -1044,7 +1044,7 @@ class AugNetClassifier(EEGClassifier):
         module = unwrap_module(self)
         if isinstance(module.augmentation, BilevelPolicy):
             return module.augmentation.policy_table(getattr(self, "classes_", None))
-        return policy_table(module, history=self.history)
+        return policy_table(self)
 
     @property
     def bilevel_policy_(self):

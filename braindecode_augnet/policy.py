@@ -91,8 +91,9 @@ def policy_table(obj, history=None):
     obj : AugNetClassifier | AugNet | AugmentationModule | AugmentationLayer
         What holds the augmentation layers (a fitted classifier too).
     history : skorch.History | list of dict | None
-        The training history (``clf.history``, which ``clf.policy_`` passes)
-        whose ``aug_magnitudes`` give ``drift`` and ``moving``.
+        The training history whose ``aug_magnitudes`` give ``drift`` and
+        ``moving``; None: the ``history`` of ``obj`` when it is a fitted
+        classifier (as ``clf.policy_``), else no such columns.
 
     Examples
     --------
@@ -104,6 +105,8 @@ def policy_table(obj, history=None):
     1     FTSurrogate   0.333        0.5
     2   GaussianNoise   0.333        0.5
     """
+    if history is None:
+        history = getattr(obj, "history", None)
     rows = []
     with torch.no_grad():
         for i, layer in enumerate(augmentation_layers(obj)):
