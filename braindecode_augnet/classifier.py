@@ -1038,7 +1038,7 @@ class AugNetClassifier(EEGClassifier):
 
         See :func:`~.policy_table`: with this classifier's ``history``, the
         ``drift`` and ``moving`` columns say whether each magnitude had
-        settled when training stopped.
+        settled at the epoch the table shows.
         """
         self.check_is_fitted()
         module = unwrap_module(self)

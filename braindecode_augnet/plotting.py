@@ -72,7 +72,7 @@ def plot_policy(estimator, axes=None, show_trajectory=True):
     final values (``w``: weight, ``m``: magnitude; ``cap`` and a triangle mark
     a magnitude at the top of its range, whose reported value is the range's
     limit rather than a learned value; ``moving`` marks one that had not
-    settled when training stopped, see :func:`~.policy_table`). Otherwise
+    settled at the epoch shown, see :func:`~.policy_table`). Otherwise
     the row shows the final
     weights and magnitudes as bars. For involutions (``TimeReverse``,
     ``SignFlip``, ``ChannelsSymmetry``), the magnitude is twice the learned

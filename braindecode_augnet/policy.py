@@ -19,7 +19,7 @@ __all__ = [
 DRIFT_EPOCHS = 3
 #: Change of a magnitude per epoch (on its [0, 1] scale) above which, when
 #: every one of the last :data:`DRIFT_EPOCHS` epochs moved it the same way,
-#: the magnitude had not settled when training stopped. Adam moves a
+#: the magnitude had not settled by the epoch reported. Adam moves a
 #: magnitude pushed one way by about ``magnitude_lr`` per step, whatever the
 #: size of the push: 0.05 per epoch in the main job (17 steps of 3e-3), the
 #: pace measured there; 0.01 is a fifth of it.
@@ -49,15 +49,26 @@ def history_arrays(history, key):
     return [np.array([row[i] for row in rows]) for i in range(len(rows[0]))]
 
 
-def _drift(history, n_rows):
-    """``(drift, moving)`` of every candidate, in the order of the table."""
+def _drift(history, magnitudes):
+    """``(drift, moving)`` of every candidate, in the order of the table.
+
+    Measured over the epochs up to the one whose magnitudes the table shows:
+    the last epoch that recorded them (the best epoch when a checkpoint was
+    restored after training), else the last epoch.
+    """
+    n_rows = len(magnitudes)
     drift, moving = np.full(n_rows, np.nan), np.zeros(n_rows, dtype=bool)
     layers = history_arrays(history, "aug_magnitudes") if history else []
-    if not layers or len(layers[0]) <= DRIFT_EPOCHS:
+    if not layers:
         return drift, moving
-    steps = np.diff(np.hstack(layers)[-DRIFT_EPOCHS - 1 :], axis=0)
-    if steps.shape[1] != n_rows:  # a history of other layers
+    trajectory = np.hstack(layers)
+    if trajectory.shape[1] != n_rows:  # a history of other layers
         return drift, moving
+    shown = np.flatnonzero(np.isclose(trajectory, magnitudes, atol=1e-6).all(axis=1))
+    end = shown[-1] if len(shown) else len(trajectory) - 1
+    if end < DRIFT_EPOCHS:
+        return drift, moving
+    steps = np.diff(trajectory[end - DRIFT_EPOCHS : end + 1], axis=0)
     drift = steps.mean(axis=0)
     same_way = (np.sign(steps) == np.sign(drift)).all(axis=0)
     return drift, same_way & (np.abs(drift) > DRIFT_TOLERANCE)
@@ -80,11 +91,13 @@ def policy_table(obj, history=None):
         the data, measured on the first training batch, see
         :meth:`~.AugmentationLayer.calibrate`; 1 before training). With a
         ``history``, also ``drift``, the magnitude's mean change per epoch
-        over the last 3 epochs (NaN with fewer than 4 recorded), and
-        ``moving``, True when each of those epochs moved it the same way,
-        by more than 0.01 per epoch on average: the magnitude had not settled
-        when training stopped, and the value reported is where it stopped,
-        not an equilibrium between the data and the regulariser.
+        over the 3 epochs up to the one the table shows (the last epoch that
+        recorded these magnitudes: the best epoch when a checkpoint was
+        restored after training; NaN without 3 epochs before it), and
+        ``moving``, True when each of those epochs moved it the same way, by
+        more than 0.01 per epoch on average: the magnitude had not settled,
+        and the value reported is where it was at that epoch, not an
+        equilibrium between the data and the regulariser.
 
     Parameters
     ----------
@@ -132,7 +145,8 @@ def policy_table(obj, history=None):
                 )
     table = pd.DataFrame(rows)
     if history is not None:
-        table["drift"], table["moving"] = _drift(history, len(table))
+        magnitudes = [row["magnitude"] for row in rows]
+        table["drift"], table["moving"] = _drift(history, magnitudes)
     return table
 
 
@@ -187,8 +201,8 @@ def unsettled_transforms(table, min_weight=0.1):
     Returns
     -------
     list of str
-        One sentence per transform whose magnitude had not settled when
-        training stopped (``moving``), with its drift per epoch.
+        One sentence per transform whose magnitude had not settled at the
+        epoch the table shows (``moving``), with its drift per epoch.
 
     Examples
     --------
@@ -199,8 +213,8 @@ def unsettled_transforms(table, min_weight=0.1):
     >>> for note in unsettled_transforms(policy_table(module, history)):
     ...     print(note)
     layer 0, FTSurrogate: magnitude still rising by 0.050 per epoch over the
-    last 3 epochs; 0.65 is where training stopped, not a settled value: train
-    for more epochs before reading it as the data's invariance.
+    3 epochs up to the reported one; 0.65 is where it was then, not a settled
+    value: train for more epochs before reading it as the data's invariance.
     """
     if "moving" not in table:
         return []
@@ -210,8 +224,8 @@ def unsettled_transforms(table, min_weight=0.1):
         way = "rising" if row.drift > 0 else "falling"
         notes.append(
             f"layer {row.layer}, {row.transform}: magnitude still {way} by "
-            f"{abs(row.drift):.3f} per epoch over the last {DRIFT_EPOCHS} epochs; "
-            f"{row.magnitude:.3g} is where training stopped, not a settled "
+            f"{abs(row.drift):.3f} per epoch over the {DRIFT_EPOCHS} epochs up to the "
+            f"reported one; {row.magnitude:.3g} is where it was then, not a settled "
             "value: train for more epochs before reading it as the data's "
             "invariance."
         )

@@ -132,7 +132,7 @@ def _policy_section(out, clf):
             capped_transforms(policy),
         ),
         (
-            "Magnitudes still moving when training stopped (not settled values):",
+            "Magnitudes still moving at the reported epoch (not settled values):",
             unsettled_transforms(policy),
         ),
     ):

@@ -135,7 +135,7 @@ def test_history_arrays_gives_one_array_per_layer():
 def test_policy_table_drift_flags_magnitudes_still_moving():
     rising = [0.40, 0.45, 0.50, 0.55, 0.60]  # +0.05 per epoch, every epoch
     wobbling = [0.50, 0.56, 0.50, 0.56, 0.52]  # moves, but not one way
-    settled = [0.40, 0.401, 0.402, 0.403, 0.404]  # one way, but slowly
+    settled = [0.41, 0.411, 0.412, 0.413, 0.414]  # one way, but slowly
     table = policy_table(module(), history=_history(rising, wobbling, settled))
     assert list(table.columns) == COLUMNS + ["drift", "moving"]
     # the last 3 epochs: mean change per epoch
@@ -144,6 +144,19 @@ def test_policy_table_drift_flags_magnitudes_still_moving():
     assert abs(table["drift"].iloc[2]) < DRIFT_TOLERANCE < table["drift"].iloc[0]
     falling = policy_table(module(), history=_history(rising[::-1], rising, rising))
     assert falling["moving"].all() and falling["drift"].iloc[0] < 0
+
+
+def test_policy_table_drift_ends_at_the_epoch_the_module_holds():
+    # module(): magnitudes 0.4, 0.5, 0.4, those of epoch 3; training went on
+    # to epoch 6 and the best epoch (3) was restored, as the main job does
+    sign_flip = [0.25, 0.30, 0.35, 0.40, 0.45, 0.45, 0.45]
+    table = policy_table(module(), history=_history(sign_flip, [0.5] * 7, [0.4] * 7))
+    assert table["drift"].tolist() == pytest.approx([0.05, 0.0, 0.0])
+    assert table["moving"].tolist() == [True, False, False]
+    # no epoch recorded the module's magnitudes: the last epochs
+    table = policy_table(module(), history=_history(sign_flip, [0.6] * 7, [0.4] * 7))
+    assert table["drift"].tolist() == pytest.approx([0.05 / 3, 0.0, 0.0])
+    assert not table["moving"].any()
 
 
 def test_policy_table_drift_is_unknown_without_enough_epochs():

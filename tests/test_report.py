@@ -160,7 +160,7 @@ def test_report_flags_magnitudes_still_moving(tmp_path, test_set):
     results = _results(methods=("augnet",), seeds=(0,))
     out = write_report(tmp_path, results, models, test_set)
     report = (out / "report.md").read_text()
-    assert "Magnitudes still moving when training stopped" in report
+    assert "Magnitudes still moving at the reported epoch" in report
     assert "FrequencyShift: magnitude still rising by 0.050 per epoch" in report
     assert "FTSurrogate: magnitude still" not in report
     assert "Magnitudes at the top of their range" not in report
