@@ -98,8 +98,9 @@ print(augnet.policy_[columns].round(3).to_string(index=False))
 
 # %%
 # AugNet's ``train_loss`` is the negative log-likelihood minus ``reg`` times
-# the regulariser ``aug_reg``: it turns negative as the regulariser grows,
-# and says nothing about the fit by itself.
+# the regulariser ``aug_reg``: it falls below ``train_nll`` as the
+# regulariser grows (and can turn negative), and says nothing about the fit
+# by itself.
 
 # %%
 # Exporting it
@@ -215,9 +216,9 @@ fig.suptitle("Fixed AugNet policy vs no augmentation\n(synthetic sleep)")
 plt.show()
 
 # %%
-# With two test subjects and eight epochs these scores are noisy, and a network
-# trained on augmented windows usually needs more epochs to converge than one
-# trained on the raw windows. The exported policy is a starting point: unlike
+# With two test subjects and a few epochs these scores are noisy, and a
+# network trained on augmented windows may need more epochs to converge than
+# one trained on the raw windows. The exported policy is a starting point: unlike
 # AugNet, ordinary augmentation keeps the magnitudes fixed and does not
 # average augmented copies at inference, so the invariance it gives the
 # network is only learned from the augmented training batches (see

@@ -344,8 +344,9 @@ plt.show()
 #   subjects have swapped channels: the swap was not recovered, and its swap
 #   probability of about 0.14 is not a learned value;
 # * **alpha peak**: ``FrequencyShift`` kept a weight close to 0 in every
-#   layer. Its maximal shift (2.5-2.7 Hz) is above the planted 1.3 and
-#   1.2 Hz, but with such a weight it is not evidence of a learned range; a
+#   layer. Its maximal shift (2.4-2.7 Hz, near its initial 2.5 Hz) is
+#   above the planted 1.3 and 1.2 Hz, but with such a weight it is not
+#   evidence of a learned range; a
 #   shift of a few hertz also moves the alpha of wake into the theta of N1
 #   or the spindle band of N2, which the classification loss has reasons to
 #   reject;

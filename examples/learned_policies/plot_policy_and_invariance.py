@@ -113,8 +113,9 @@ for name, clf in [("AugNet", augnet), ("no augmentation", plain)]:
 # %%
 # AugNet's ``train_loss`` is the negative log-likelihood *minus* ``reg``
 # times the regulariser (``aug_reg``, the norm of the weighted magnitudes),
-# which is why it turns negative: it cannot be compared with the plain
-# network's ``train_loss``, a negative log-likelihood alone.
+# which is why it sits below ``train_nll`` (and can turn negative): it
+# cannot be compared with the plain network's ``train_loss``, a negative
+# log-likelihood alone.
 
 # %%
 # The learned policy
@@ -286,8 +287,11 @@ plt.show()
 # * averaging over copies makes the AugNet model invariant, by construction,
 #   to what its layers apply with a high weight and magnitude; the transforms
 #   the policy leaves out (or keeps weak) are not averaged away;
-# * its trunk alone, fed raw windows, inherits part of that invariance from
-#   having been trained on augmented windows;
+# * its trunk alone, fed raw windows, gets that invariance only from having
+#   been trained on augmented windows: here it was not more invariant than
+#   the plain network to any probe (equal for sign flips and channel
+#   swaps, below it for channel dropout and frequency shifts), so in this
+#   run the invariance comes from averaging the copies;
 # * a transform the policy rejected (a weight close to 0) may find the AugNet
 #   model *less* invariant than the plain network: nothing in its training
 #   asked for that invariance;
@@ -302,9 +306,11 @@ plt.show()
 #   stage: that is why the *median* is reported, the mean is dominated by such
 #   pairs.
 #
-# AugNet also fits more slowly than the plain network, as its training windows
-# are augmented: let it train longer than the few epochs of this example for
-# real use.
+# With eight epochs and one test subject these accuracies are noisy (here
+# the plain network scored higher on the test windows): a network trained on
+# augmented windows may need more epochs than one trained on raw windows
+# (docs/method.rst, "Training long enough"), so let it train longer than
+# this example for real use.
 #
 # References
 # ----------

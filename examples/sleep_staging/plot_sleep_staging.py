@@ -164,8 +164,9 @@ print(
 #   brings it to full weight at the third. Until the network has learned
 #   something, the classification loss cannot tell a harmful augmentation
 #   from a harmless one, and the regulariser alone could saturate a
-#   destructive transform (e.g. channel dropout at magnitude 1, which zeroes
-#   every channel) from which the policy would not recover;
+#   destructive transform from which the policy would not recover (the
+#   preset already caps the worst one: its channel dropout drops at most
+#   half the channels, as dropping them all left nothing to learn from);
 # * ``n_copies`` augmented copies of each window are averaged at inference.
 #
 # The augmentations are drawn from torch's global generator, so
