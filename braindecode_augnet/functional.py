@@ -734,7 +734,9 @@ def masked_channel_permutation(selected, keys):
     after = arange(n_channels, device, start=n_channels)  # unselected: last
     positions = torch.argsort(torch.where(selected, index, after), dim=1)
     above = arange(n_channels, device, keys.dtype, start=2)  # keys are below 1
-    sources = torch.argsort(torch.where(selected, keys, above), dim=1)
+    # stable: in half precision neighbouring values of ``above`` can round to
+    # one, and the unselected channels must still keep their order
+    sources = torch.argsort(torch.where(selected, keys, above), dim=1, stable=True)
     return torch.empty_like(positions).scatter_(1, positions, sources)
 
 

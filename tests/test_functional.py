@@ -405,3 +405,13 @@ def test_channels_shuffle_matches_gather_and_lerp(shape):
         [X, shuffle],
         grad_out,
     )
+
+
+def test_masked_channel_permutation_keeps_unselected_channels_in_bfloat16():
+    # 300 channels: more integers than bfloat16 holds exactly
+    keys = torch.rand(8, 300, generator=torch.Generator().manual_seed(0))
+    selected = torch.zeros(8, 300, dtype=torch.bool)
+    selected[:, :5] = True
+    perm = F.masked_channel_permutation(selected, keys.to(torch.bfloat16))
+    assert (perm[:, 5:] == torch.arange(5, 300)).all()
+    assert (perm[:, :5].sort(dim=1).values == torch.arange(5)).all()
