@@ -113,8 +113,8 @@ def plot_policy(estimator, axes=None, show_trajectory=True):
 
     history = getattr(estimator, "history", None)
     table = policy_table(unwrap_module(estimator), history=history)
-    weights_traj = history_arrays(history, "aug_weights") if history else []
-    magnitudes_traj = history_arrays(history, "aug_magnitudes") if history else []
+    weights_traj = history_arrays(history, "aug_weights")
+    magnitudes_traj = history_arrays(history, "aug_magnitudes")
     with_traj = show_trajectory and bool(weights_traj)
     n_layers = int(table["layer"].max()) + 1
     n_cols = 2 if with_traj else 1

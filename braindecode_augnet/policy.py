@@ -31,8 +31,8 @@ def history_arrays(history, key):
 
     Parameters
     ----------
-    history : skorch.History | list of dict
-        A fitted classifier's ``history``: ``aug_weights`` and
+    history : skorch.History | list of dict | None
+        A fitted classifier's ``history`` (None: no epochs): ``aug_weights`` and
         ``aug_magnitudes`` hold, after each epoch, one list per layer
         (recorded by :class:`~.PolicyLogger`).
     key : str
@@ -43,7 +43,7 @@ def history_arrays(history, key):
     list of numpy.ndarray
         One array per layer, empty when no epoch recorded ``key``.
     """
-    rows = [epoch[key] for epoch in history if key in epoch]
+    rows = [epoch[key] for epoch in history or [] if key in epoch]
     if not rows:
         return []
     return [np.array([row[i] for row in rows]) for i in range(len(rows[0]))]
@@ -58,7 +58,7 @@ def _drift(history, magnitudes):
     """
     n_rows = len(magnitudes)
     drift, moving = np.full(n_rows, np.nan), np.zeros(n_rows, dtype=bool)
-    layers = history_arrays(history, "aug_magnitudes") if history else []
+    layers = history_arrays(history, "aug_magnitudes")
     if not layers:
         return drift, moving
     trajectory = np.hstack(layers)

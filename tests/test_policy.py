@@ -130,6 +130,7 @@ def test_history_arrays_gives_one_array_per_layer():
     assert first.tolist() == [[0.1, 0.3], [0.2, 0.4]]
     assert second.tolist() == [[0.5], [0.6]]
     assert history_arrays(history, "aug_weights") == []
+    assert history_arrays(None, "aug_magnitudes") == []  # no history at all
 
 
 def test_policy_table_drift_flags_magnitudes_still_moving():
