@@ -120,24 +120,24 @@ class DeviceGenerators:
             self._generators[key] = generator
         return generator
 
-    def _draw(self, fn, shape, like):
+    def _draw(self, method, shape, like):
+        # torch.empty(...).uniform_() draws what torch.rand draws, in one
+        # operator fewer (torch.rand is that pair, nested in a third)
         shape = tuple(shape) if not isinstance(shape, int) else (shape,)
         group, n = _n_groups(shape[0])
-        out = fn(
-            (n, *shape[1:]),
-            generator=self.get(like.device),
-            device=like.device,
-            dtype=like.dtype,
-        )
+        out = torch.empty((n, *shape[1:]), device=like.device, dtype=like.dtype)
+        out = method(out, generator=self.get(like.device))
         return out if group == 1 else out.repeat_interleave(group, dim=0)
 
     def uniform(self, shape, like):
-        """Uniform draws in [0, 1) on ``like``'s device and dtype."""
-        return self._draw(torch.rand, shape, like)
+        """Uniform draws in [0, 1) on ``like``'s device and dtype (those of
+        :func:`torch.rand`)."""
+        return self._draw(torch.Tensor.uniform_, shape, like)
 
     def normal(self, shape, like):
-        """Standard normal draws on ``like``'s device and dtype."""
-        return self._draw(torch.randn, shape, like)
+        """Standard normal draws on ``like``'s device and dtype (those of
+        :func:`torch.randn`)."""
+        return self._draw(torch.Tensor.normal_, shape, like)
 
     def categorical(self, probs, n):
         """``n`` independent draws from the categorical ``probs``.
@@ -147,8 +147,10 @@ class DeviceGenerators:
         """
         group, n = _n_groups(n)
         n_draws = 2 if n == 1 and probs.device.type != "cpu" else n
+        if probs.dtype != torch.float32:  # multinomial records no gradient
+            probs = probs.float()
         draws = torch.multinomial(
-            probs.detach().float(),
+            probs,
             n_draws,
             replacement=True,
             generator=self.get(probs.device),

@@ -59,7 +59,8 @@ class _UnitIntervalStraightThrough(torch.autograd.Function):
 
     @staticmethod
     def forward(ctx, raw):
-        value = raw.clamp(0.0, 1.0)
+        # tensor bounds: one operator (Python bounds add a cast)
+        value = torch.clamp(raw, scalar(0, raw), scalar(1, raw))
         # inward: > 0 below the range, < 0 above it, 0 inside
         ctx.save_for_backward(value - raw)
         return value
@@ -330,7 +331,9 @@ class DifferentiableTransform(Transform):
         if value.dtype != X.dtype:
             value = value.to(X.dtype)
         if value.ndim:
-            value = value.reshape(-1, *([1] * n_trailing))
+            shape = (-1, *([1] * n_trailing))
+            # a view of any 1-D tensor (reshape adds an operator)
+            value = value.view(shape) if value.ndim == 1 else value.reshape(shape)
         return value
 
     def freeze(self):
@@ -442,7 +445,7 @@ class DifferentiableTransform(Transform):
         mask = (params["apply"] < probability).reshape(-1, 1, 1)
         return torch.where(mask, transformed, X)
 
-    def augment(self, X, params=None):
+    def augment(self, X, params=None, magnitude=None):
         """Augment a validated batch (the template method, no input checks).
 
         Parameters
@@ -451,6 +454,14 @@ class DifferentiableTransform(Transform):
             Batch ``(batch, channels, times)``.
         params : dict | None
             A draw of :meth:`sample_params` to replay; ``None`` draws anew.
+        magnitude : torch.Tensor | None
+            The learned magnitude, 0-d, when the caller already holds it: an
+            :class:`~.AugmentationLayer` projects the magnitudes of all its
+            candidates at once, and reuses them in the regulariser, rather
+            than each candidate projecting its own (the small operators of
+            these projections, not the arithmetic, make the cost of a layer
+            on an accelerator). ``None``: :attr:`magnitude`. A
+            ``"magnitude"`` entry of ``params`` takes precedence.
 
         Returns
         -------
@@ -461,9 +472,11 @@ class DifferentiableTransform(Transform):
         if X.shape[0] == 0:
             return X
         if X.dtype in _LOW_PRECISION:
-            return self.augment(X.float(), params).to(X.dtype)
+            return self.augment(X.float(), params, magnitude).to(X.dtype)
         if params is None:
             params = self.sample_params(X)
+        if magnitude is not None and "magnitude" not in params:
+            params = {**params, "magnitude": magnitude}
         return self._apply_gated(X, params)
 
     def _apply_gated(self, X, params):
@@ -553,9 +566,10 @@ class Involution(DifferentiableTransform):
     def _draw_gate(self, X, params):
         """Per-example 0/1 gates ``(batch, 1, 1)``, straight-through relaxed
         Bernoulli draws with the learned probability."""
+        uniform = params["apply"]
         return hard_relaxed_bernoulli(
-            self._op(X, params), params["apply"], self.relaxation_temperature
-        ).reshape(-1, 1, 1)
+            self._op(X, params, 2), uniform.view(-1, 1, 1), self.relaxation_temperature
+        )
 
     def _gate(self, X, transformed, params):
         """The generic gating: ``lerp(X, transformed, gate)``."""

@@ -251,6 +251,14 @@ class AugNetClassifier(EEGClassifier):
         AugNet 10 times the trunk's learning rate, so that the policy moves
         within a few epochs; for Augerino the trunk's, as Benton et al.; for
         ADDA/CADDA 10 times the trunk's, as AugNet (the policy's own Adam).
+        AugNet's fast weights commit to the candidate the regulariser favours
+        before the data term has a say: on the paper's sinusoids that is the
+        frequency shift (at the trunk's rate, the mixture with an MLP trunk
+        kept the phase noise instead), but on sleep EEG it is fully random
+        phases, and at the trunk's rate AugNet scored higher there (5 seeds);
+        the sleep pipeline (:mod:`~braindecode_augnet.pipeline`) therefore
+        passes ``aug_lr=lr``. See the method page, "The weights' learning
+        rate".
     magnitude_lr : float | None
         Learning rate of the magnitudes and probabilities. ``None``: for
         AugNet 3 times the trunk's learning rate, for Augerino the trunk's.

@@ -19,6 +19,7 @@ __all__ = [
     "channels_dropout",
     "channels_permute",
     "channels_shuffle",
+    "choice_gate",
     "frequency_shift",
     "ft_surrogate",
     "gated_involution",
@@ -27,7 +28,9 @@ __all__ = [
     "hard_relaxed_bernoulli",
     "make_rotation_matrices",
     "masked_channel_permutation",
+    "mixture",
     "scalar",
+    "scatter_rows",
     "sensors_rotation",
     "sign_flip",
     "smooth_time_mask",
@@ -46,7 +49,10 @@ def _cast(values, X):
 
 def _as_batch_column(values, X):
     """Shape per-example values ``(batch,)`` to broadcast over ``X``."""
-    return _cast(values, X).reshape(-1, *([1] * (X.ndim - 1)))
+    values = _cast(values, X)
+    shape = (-1, *([1] * (X.ndim - 1)))
+    # a view of any 1-D tensor (reshape adds an operator)
+    return values.view(shape) if values.ndim == 1 else values.reshape(shape)
 
 
 def symmetric_range(uniform, bound):
@@ -114,19 +120,25 @@ class _HardRelaxedBernoulli(torch.autograd.Function):
         temperature = scalar(temperature, uniform)
         soft = torch.sub(logit_p, torch.logit(uniform, eps=_EPS))
         soft = soft.div_(temperature).sigmoid_()
-        hard = uniform < probability
+        # u < p as 0/1 floats, without the cast of a boolean comparison
+        # (p - u > 0 exactly when u < p: floats have no underflow to 0)
+        difference = probability - uniform
+        hard = torch.heaviside(difference, scalar(0, difference))
         # the slope of the relaxation, sigmoid' / temperature
         slope = torch.addcmul(soft, soft, soft, value=-1).div_(temperature)
         ctx.save_for_backward(slope)
         ctx.shape = logit_p.shape
-        return hard.to(soft.dtype)
+        return _cast(hard, soft)
 
     @staticmethod
     def backward(ctx, grad):
         if not ctx.needs_input_grad[1]:
             return None, None, None, None
         (slope,) = ctx.saved_tensors
-        return None, (grad * slope).sum_to_size(ctx.shape), None, None
+        grad = grad * slope
+        if grad.shape != ctx.shape:
+            grad = grad.sum_to_size(ctx.shape)
+        return None, grad, None, None
 
 
 def _constant(make, *key):
@@ -265,7 +277,7 @@ class _ScaleRows(torch.autograd.Function):
 def _scale_rows(X, scale):
     """``X * scale`` for a ``(batch, channels or 1, 1)`` scale; on CPU, for
     large batches, with a cache-friendly backward pass (:class:`_ScaleRows`)."""
-    scale = scale.to(X.dtype)
+    scale = _cast(scale, X)
     if (
         X.ndim != 3
         or scale.ndim != 3
@@ -355,8 +367,171 @@ def gated_involution(X, gate, op):
     <BLANKLINE>
             [[3., 4.]]])
     """
-    gate = gate.to(X.dtype).expand(X.shape[0], 1, 1)
+    gate = _cast(gate, X)
+    if gate.shape != (X.shape[0], 1, 1):
+        gate = gate.expand(X.shape[0], 1, 1)
     return _GatedInvolution.apply(X, gate, op)
+
+
+def mixture(weights, outputs):
+    """The convex combination ``sum_k weights[k] * outputs[k]``.
+
+    What a mixture augmentation layer outputs, as one operator in each pass:
+    stacking the outputs and multiplying by the weights with autograd's
+    operators adds a view and a gradient split per output, which, not the
+    arithmetic, make the cost on an accelerator.
+
+    Parameters
+    ----------
+    weights : torch.Tensor
+        ``(K,)`` weights, in the dtype of the outputs.
+    outputs : sequence of torch.Tensor
+        ``K`` contiguous tensors of one shape.
+
+    Returns
+    -------
+    torch.Tensor
+        Differentiable with respect to the weights and the outputs.
+
+    Examples
+    --------
+    >>> import torch
+    >>> mixture(torch.tensor([0.25, 0.75]), [torch.zeros(2), torch.ones(2)])
+    tensor([0.7500, 0.7500])
+    """
+    return _Mixture.apply(weights, *outputs)
+
+
+class _Mixture(torch.autograd.Function):
+    """``weights @ stack(outputs)``: the outputs are rows of one ``(K, n)``
+    matrix, and their gradients the rows of the outer product of the weights
+    and the output's gradient (differentiable again, for a double backward)."""
+
+    @staticmethod
+    def forward(ctx, weights, *outputs):
+        shape = outputs[0].shape
+        stacked = torch.cat([out.view(1, -1) for out in outputs])
+        ctx.save_for_backward(weights, stacked)
+        ctx.shape = shape
+        return torch.mm(weights.view(1, -1), stacked).view(shape)
+
+    @staticmethod
+    def backward(ctx, grad):
+        weights, stacked = ctx.saved_tensors
+        flat = grad.reshape(-1)
+        grad_weights = torch.mv(stacked, flat) if ctx.needs_input_grad[0] else None
+        if not any(ctx.needs_input_grad[1:]):
+            return (grad_weights, *([None] * len(stacked)))
+        grads = torch.outer(weights, flat).view(len(stacked), *ctx.shape)
+        return (grad_weights, *grads.unbind(0))
+
+
+def scatter_rows(pieces, index):
+    """Put the rows of ``pieces`` back at the positions ``index``.
+
+    ``out[index[i]] = cat(pieces)[i]``: the inverse of
+    ``X.index_select(0, index).split(sizes)`` for a permutation ``index``,
+    with which a batch regrouped by candidate (e.g. by
+    :func:`~braindecode_augnet.layers.apply_grouped`) is put back in order.
+    One write in the forward pass and one read in the backward pass, without
+    inverting the permutation.
+
+    Parameters
+    ----------
+    pieces : sequence of torch.Tensor
+        Tensors of the same trailing shape, as many rows in all as ``index``.
+    index : torch.Tensor
+        ``(rows,)`` permutation.
+
+    Returns
+    -------
+    torch.Tensor
+        Differentiable with respect to the pieces.
+
+    Examples
+    --------
+    >>> import torch
+    >>> pieces = [torch.tensor([1.0, 2.0]), torch.tensor([3.0])]
+    >>> scatter_rows(pieces, torch.tensor([2, 0, 1]))
+    tensor([2., 3., 1.])
+    """
+    return _ScatterRows.apply(index, *pieces)
+
+
+class _ScatterRows(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, index, *pieces):
+        rows = torch.cat(pieces) if len(pieces) > 1 else pieces[0]
+        ctx.save_for_backward(index)
+        ctx.sizes = [len(piece) for piece in pieces]
+        return torch.empty_like(rows).index_copy_(0, index, rows)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (index,) = ctx.saved_tensors
+        return (None, *grad.index_select(0, index).split(ctx.sizes))
+
+
+def choice_gate(X, out, weights, choice):
+    """``out``, with the straight-through gradient of one candidate drawn per
+    example.
+
+    Example ``b`` of ``out`` is the output of candidate ``choice[b]``, drawn
+    with probability ``weights[choice[b]]``. The value is ``out``; the
+    gradients are those of ``lerp(X, out, g)`` with the gate
+    ``g_b = w_k / stop_gradient(w_k)`` (of value 1) for ``k = choice[b]``:
+    the weights get ``sum_b <grad_b, out_b - X_b> / w_k`` over the examples
+    of each candidate (with ``w_k`` at least 1e-3), the gradient of
+    ``log w_k`` per example, so that in expectation over the draws they get
+    the gradient of the mixture ``sum_k w_k T_k(X)``. One operator in the
+    forward pass, and a few in the backward pass, instead of the gate's
+    arithmetic and its gathering from the weights.
+
+    Parameters
+    ----------
+    X : torch.Tensor
+        Batch ``(batch, ...)`` before augmentation.
+    out : torch.Tensor
+        The augmented batch, ``X``'s shape.
+    weights : torch.Tensor
+        ``(K,)`` probabilities of the candidates, in ``out``'s dtype.
+    choice : torch.Tensor
+        ``(batch,)`` candidate of each example.
+
+    Returns
+    -------
+    torch.Tensor
+        ``out`` (a view), differentiable with respect to ``out`` (the
+        identity) and to the weights.
+
+    Examples
+    --------
+    >>> import torch
+    >>> weights = torch.tensor([0.25, 0.75], requires_grad=True)
+    >>> X, out = torch.zeros(2, 1), torch.tensor([[1.0], [2.0]])
+    >>> choice_gate(X, out, weights, torch.tensor([0, 1])).sum().backward()
+    >>> weights.grad  # 1 / 0.25 and 2 / 0.75
+    tensor([4.0000, 2.6667])
+    """
+    return _ChoiceGate.apply(weights, X, out, choice)
+
+
+class _ChoiceGate(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, weights, X, out, choice):
+        ctx.save_for_backward(weights, X, out, choice)
+        return out.view_as(out)
+
+    @staticmethod
+    def backward(ctx, grad):
+        grad_weights = None
+        if ctx.needs_input_grad[0]:
+            weights, X, out, choice = ctx.saved_tensors
+            moved = torch.sub(out, X).mul_(grad)
+            dots = moved.sum(dim=tuple(range(1, moved.ndim)))
+            sums = torch.zeros_like(weights).index_add_(0, choice, dots)
+            grad_weights = sums / weights.detach().clamp_min(scalar(1e-3, weights))
+        return grad_weights, None, grad, None
 
 
 def time_reverse(X):
@@ -391,7 +566,9 @@ def gated_sign_flip(X, gate):
     >>> gated_sign_flip(X, torch.tensor([[[1.0]], [[0.0]]])).tolist()
     [[[-1.0, 2.0]], [[3.0, 4.0]]]
     """
-    scale = torch.add(scalar(1, X), gate.reshape(-1, 1, 1), alpha=-2)
+    if gate.ndim != 3:
+        gate = gate.reshape(-1, 1, 1)
+    scale = torch.add(scalar(1, X), gate, alpha=-2)
     return _scale_rows(X, scale)
 
 
@@ -448,10 +625,10 @@ def gaussian_noise(X, std, noise):
     >>> [round(value, 3) for value in out[:, 0, 0].tolist()]
     [0.1, 0.2]
     """
-    std = std.to(X.dtype)
+    std = _cast(std, X)
     if std.ndim == 1:
         std = _as_batch_column(std, X)
-    return X + std * noise.to(X.dtype)
+    return torch.addcmul(X, std, _cast(noise, X))
 
 
 def _nextpow2(n):
@@ -668,7 +845,7 @@ def smooth_time_mask(X, mask_start, mask_len):
     n_times = X.shape[-1]
     t = arange(n_times, X.device, X.dtype)
     start = _as_batch_column(mask_start, X)
-    length = mask_len.to(X.dtype)
+    length = _cast(mask_len, X)
     if length.ndim == 1:
         length = _as_batch_column(length, X)
     steep = 1000.0 / n_times
@@ -761,7 +938,7 @@ def channels_shuffle(X, shuffle, permutation, partners):
     partners : torch.Tensor
         ``(batch, channels)`` channel each channel would be swapped with.
     """
-    return _ChannelsShuffle.apply(X, shuffle.to(X.dtype), permutation, partners)
+    return _ChannelsShuffle.apply(X, _cast(shuffle, X), permutation, partners)
 
 
 class _ChannelsShuffle(torch.autograd.Function):
@@ -828,7 +1005,7 @@ def amplitude_scale(X, log2_scale):
     >>> out[0, :, 0].tolist()
     [2.0, 0.5]
     """
-    return _scale_rows(X, torch.exp2(log2_scale.to(X.dtype)).unsqueeze(-1))
+    return _scale_rows(X, torch.exp2(_cast(log2_scale, X)).unsqueeze(-1))
 
 
 def make_rotation_matrices(axis, angles_deg):

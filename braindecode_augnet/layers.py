@@ -1,5 +1,7 @@
 """Augmentation layers: learned mixtures of candidate transforms."""
 
+import bisect
+
 import torch
 from braindecode.augmentation import Transform
 from torch import nn
@@ -7,7 +9,7 @@ from torch import nn
 from ._random import DeviceGenerators, seed_stream
 from ._validation import check_positive
 from .base import DifferentiableTransform, check_eeg_batch, unit_interval
-from .functional import scalar
+from .functional import choice_gate, mixture, scalar, scatter_rows
 
 __all__ = [
     "AugmentationLayer",
@@ -115,15 +117,21 @@ def apply_grouped(X, choice, n_groups, fn, grouping="auto"):
         outputs = torch.stack([fn(k, X, index) for k in range(n_groups)])
         select = choice.reshape(1, -1, *([1] * (X.ndim - 1))).expand(1, *X.shape)
         return outputs.gather(0, select).squeeze(0)
-    order = torch.argsort(choice, stable=True)
-    counts = torch.bincount(choice, minlength=n_groups).tolist()
+    # the sorted groups are read on the host (split needs the sizes there
+    # anyway) and counted there: fewer operators than a bincount
+    groups, order = torch.sort(choice, stable=True)
+    groups = groups.tolist()
+    bounds = [bisect.bisect_left(groups, k) for k in range(n_groups + 1)]
+    counts = [end - start for start, end in zip(bounds, bounds[1:])]
     pieces = []
     for k, (index, part) in enumerate(
         zip(torch.split(order, counts), torch.split(X.index_select(0, order), counts))
     ):
         if counts[k]:
             pieces.append(fn(k, part, index))
-    return torch.cat(pieces).index_select(0, torch.argsort(order))
+    if _is_compiling():  # dynamo traces autograd's operators
+        return torch.cat(pieces).index_select(0, torch.argsort(order))
+    return scatter_rows(pieces, order)
 
 
 class AugmentationLayer(nn.Module):
@@ -183,7 +191,7 @@ class AugmentationLayer(nn.Module):
     @property
     def weights(self):
         """Weights of the candidates, ``softmax(alpha / temperature)``."""
-        return torch.softmax(self.alpha / scalar(self.temperature, self.alpha), dim=0)
+        return self._policy()[0]
 
     def magnitudes(self):
         """Learned magnitudes of the candidates, as a tensor.
@@ -191,11 +199,28 @@ class AugmentationLayer(nn.Module):
         For involutions the magnitude is twice the learned probability (see
         :class:`~.Involution`), so 1 means the largest invariance everywhere.
         """
+        magnitudes = self._policy()[1]
+        if magnitudes is None:  # candidates with magnitudes of their own
+            return torch.stack([tr.magnitude.reshape(()) for tr in self.transforms])
+        return magnitudes
+
+    def _policy(self):
+        """``(weights, magnitudes)``; the magnitudes are ``None`` when a
+        candidate defines its own.
+
+        The candidates' magnitudes are projected at once, and the forward
+        pass hands each candidate its own, rather than each candidate
+        projecting its own: on an accelerator the small operators of these
+        projections, not the arithmetic, make the cost of a layer.
+        """
+        temperature = scalar(self.temperature, self.alpha)
+        weights = torch.softmax(self.alpha / temperature, dim=0)
+        magnitudes = None
         if self._default_magnitudes():  # one projection, not one per transform
             raws = [tr.raw_magnitude for tr in self.transforms]
             raws = [raw if raw.ndim == 0 else raw.reshape(()) for raw in raws]
-            return unit_interval(torch.stack(raws))
-        return torch.stack([tr.magnitude.reshape(()) for tr in self.transforms])
+            magnitudes = unit_interval(torch.stack(raws))
+        return weights, magnitudes
 
     def calibrate(self, X):
         """Measure how much each candidate changes ``X`` at full magnitude.
@@ -262,31 +287,40 @@ class AugmentationLayer(nn.Module):
         """Augment an already validated batch (no input checks)."""
         if self.training and not self.calibrated and X.shape[0]:
             self.calibrate(X)
-        weights = self.weights.to(X.dtype)
+        weights, magnitudes = self._policy()
+        if weights.dtype != X.dtype:
+            weights = weights.to(X.dtype)
+        n_candidates = len(self.transforms)
+        # each candidate gets its magnitude from the layer's projection
+        magnitudes = (
+            [None] * n_candidates if magnitudes is None else magnitudes.unbind()
+        )
         if self.training and self.sampling == "mixture":
-            if len(self.transforms) == 1:
-                return weights[0] * self.transforms[0].augment(X)
-            # one weighted sum over the stacked outputs, not K products and sums
-            outputs = torch.stack([tr.augment(X) for tr in self.transforms])
-            return (weights @ outputs.view(len(weights), -1)).view(X.shape)
-        return self._augment_sampled(X, weights)
+            outputs = [
+                tr.augment(X, magnitude=magnitude)
+                for tr, magnitude in zip(self.transforms, magnitudes)
+            ]
+            if n_candidates == 1:
+                return weights[0] * outputs[0]
+            if _is_compiling():  # dynamo traces autograd's operators
+                stacked = torch.stack(outputs).view(n_candidates, -1)
+                return (weights @ stacked).view(X.shape)
+            return mixture(weights, outputs)
+        return self._augment_sampled(X, weights, magnitudes)
 
-    def _augment_sampled(self, X, weights):
+    def _augment_sampled(self, X, weights, magnitudes):
         choice = self._rng.categorical(weights, X.shape[0])
 
         def apply(k, part, index):
-            return self.transforms[k].augment(part)
+            return self.transforms[k].augment(part, magnitude=magnitudes[k])
 
         out = apply_grouped(X, choice, len(self.transforms), apply, self.grouping)
         if not self.training:
             return out
         # Straight-through gate of value 1 whose gradient is that of log w_k
         # for the example's transform k: k is drawn with probability w_k, so
-        # in expectation the weights get the gradient of the mixture. One
-        # gate per example, applied once to the reassembled batch.
-        held = weights.detach()
-        gates = (weights - held) / held.clamp_min(1e-3) + scalar(1, weights)
-        return torch.lerp(X, out, gates[choice].reshape(-1, *([1] * (X.ndim - 1))))
+        # in expectation the weights get the gradient of the mixture.
+        return choice_gate(X, out, weights, choice)
 
     def reset_random_state(self):
         """Restart the draws of candidates from ``random_state``."""
@@ -294,6 +328,11 @@ class AugmentationLayer(nn.Module):
 
     def extra_repr(self):
         return f"temperature={self.temperature:g}, sampling={self.sampling!r}"
+
+
+def _is_compiling():
+    is_compiling = getattr(getattr(torch, "compiler", None), "is_compiling", None)
+    return bool(is_compiling is not None and is_compiling())
 
 
 def _mark_calibrated(layer, incompatible_keys):

@@ -71,7 +71,13 @@ def _drift(history, magnitudes):
     steps = np.diff(trajectory[end - DRIFT_EPOCHS : end + 1], axis=0)
     drift = steps.mean(axis=0)
     same_way = (np.sign(steps) == np.sign(drift)).all(axis=0)
-    return drift, same_way & (np.abs(drift) > DRIFT_TOLERANCE)
+    # a magnitude that reached the end of [0, 1] it moved to can go no
+    # further: it is at its bound (``at_cap``), not on its way
+    shown_values = np.asarray(magnitudes, dtype=float)
+    at_bound = ((drift > 0) & (shown_values >= 1 - 1e-6)) | (
+        (drift < 0) & (shown_values <= 1e-6)
+    )
+    return drift, same_way & (np.abs(drift) > DRIFT_TOLERANCE) & ~at_bound
 
 
 def policy_table(obj, history=None):
@@ -97,7 +103,10 @@ def policy_table(obj, history=None):
         ``moving``, True when each of those epochs moved it the same way, by
         more than 0.01 per epoch on average: the magnitude had not settled,
         and the value reported is where it was at that epoch, not an
-        equilibrium between the data and the regulariser.
+        equilibrium between the data and the regulariser (False once it has
+        reached the end of [0, 1] it moved to, where it can go no further:
+        ``at_cap`` says so for a magnitude at its top; for an involution,
+        probability 0.5 is the largest invariance).
 
     Parameters
     ----------

@@ -141,6 +141,27 @@ def test_train_one_method(windows, split):
     assert predicted["balanced_accuracy"] == results["balanced_accuracy"].iloc[0]
 
 
+@pytest.mark.parametrize(
+    "augnet_kwargs, aug_lr", [(None, 2e-3), ({"aug_lr": 5e-3}, 5e-3)]
+)
+def test_augnet_weights_learn_at_the_sleep_jobs_rate(windows, augnet_kwargs, aug_lr):
+    """In the sleep job AugNet's layer weights learn at DEFAULT_AUG_LR_FACTOR
+    times the trunk's rate (not the classifier's 10), unless told otherwise."""
+    assert pipeline.DEFAULT_AUG_LR_FACTOR == 1.0
+    out = train_sleep_models(
+        windows,
+        methods=("augnet",),
+        max_epochs=1,
+        lr=2e-3,
+        n_copies=2,
+        augnet_kwargs=augnet_kwargs,
+        verbose=False,
+    )
+    clf = out["models"]["augnet"]
+    assert clf.aug_lr == pytest.approx(aug_lr)
+    assert clf.optimizer_.param_groups[1]["lr"] == pytest.approx(aug_lr)
+
+
 # ----------------------------------------------------------- sequence models
 def test_split_records_recordings_and_cuts_covering_sequences(split):
     for part in ("train", "valid", "test"):

@@ -160,6 +160,23 @@ def test_policy_table_drift_ends_at_the_epoch_the_module_holds():
     assert not table["moving"].any()
 
 
+def test_policy_table_drift_a_magnitude_at_its_bound_is_not_moving():
+    # SignFlip rose to probability 0.5 (magnitude 1) at the shown epoch: it
+    # can rise no further, so it is not "still moving" (as in the main job)
+    aug = module()
+    cap(aug.layers[0].transforms[0])
+    table = policy_table(
+        aug, history=_history([0.85, 0.9, 0.95, 1.0], [0.5] * 4, [0.4] * 4)
+    )
+    assert table["drift"].iloc[0] == pytest.approx(0.05)
+    assert not table["moving"].any()
+    # the same rise short of the bound is moving
+    rising = policy_table(
+        module(), history=_history([0.25, 0.3, 0.35, 0.4], [0.5] * 4, [0.4] * 4)
+    )
+    assert rising["moving"].tolist() == [True, False, False]
+
+
 def test_policy_table_drift_is_unknown_without_enough_epochs():
     short = _history([0.4, 0.5, 0.6], [0.4, 0.5, 0.6], [0.4, 0.5, 0.6])
     for history in (short, [], [{"train_loss": 1.0}] * 5):

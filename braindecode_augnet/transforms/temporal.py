@@ -1,5 +1,7 @@
 """Time-domain transforms: reversal, sign flip, noise, masking, scaling."""
 
+import torch
+
 from .. import functional as F
 from ..base import DifferentiableTransform, Involution
 
@@ -199,7 +201,9 @@ class SmoothTimeMask(DifferentiableTransform):
         return {"start": self._uniform((X.shape[0],), X)}
 
     def apply_transform(self, X, params):
-        length = self._op(X, params).clamp(max=X.shape[-1])
+        length = self._op(X, params)
+        if self.mag_range[1] > X.shape[-1]:  # else the clamp is the identity
+            length = torch.clamp(length, max=F.scalar(X.shape[-1], length))
         start = params["start"] * (F.scalar(X.shape[-1], X) - length)
         return F.smooth_time_mask(X, start, length)
 
