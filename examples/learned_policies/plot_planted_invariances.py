@@ -349,7 +349,7 @@ plt.show()
 #   subjects have swapped channels: the swap was not recovered, and its swap
 #   probability of about 0.14 is not a learned value;
 # * **alpha peak**: ``FrequencyShift`` kept a weight close to 0 in every
-#   layer. Its maximal shift (2.4-2.7 Hz, near its initial 2.5 Hz) is
+#   layer. Its maximal shift (2.4-2.6 Hz, near its initial 2.5 Hz) is
 #   above the planted 1.3 and 1.2 Hz, but with such a weight it is not
 #   evidence of a learned range; a
 #   shift of a few hertz also moves the alpha of wake into the theta of N1
@@ -365,7 +365,7 @@ plt.show()
 # the planted nuisances (the regulariser weighs each candidate by how much
 # its full range changes the data, and random phases change it most, with
 # frequency shifts). And the two models are not equally good (test balanced
-# accuracy 0.80 and 0.50): a policy is read with the quality of the model
+# accuracy 0.80 and 0.36): a policy is read with the quality of the model
 # that learned it.
 #
 # A selected involution is not evidence on its own either: in the benchmark

@@ -289,9 +289,10 @@ plt.show()
 #   the policy leaves out (or keeps weak) are not averaged away;
 # * its trunk alone, fed raw windows, gets that invariance only from having
 #   been trained on augmented windows: here it was not more invariant than
-#   the plain network to any probe (equal for sign flips and channel
-#   swaps, below it for channel dropout and frequency shifts), so in this
-#   run the invariance comes from averaging the copies;
+#   the plain network to any probe (equal for channel swaps, time reversal
+#   and random phases, below it for sign flips, channel dropout and
+#   frequency shifts), so in this run the invariance comes from averaging
+#   the copies;
 # * a transform the policy rejected (a weight close to 0) may find the AugNet
 #   model *less* invariant than the plain network: nothing in its training
 #   asked for that invariance;
