@@ -457,11 +457,11 @@ class DifferentiableTransform(Transform):
         magnitude : torch.Tensor | None
             The learned magnitude, 0-d, when the caller already holds it: an
             :class:`~.AugmentationLayer` projects the magnitudes of all its
-            candidates at once, and reuses them in the regulariser, rather
-            than each candidate projecting its own (the small operators of
-            these projections, not the arithmetic, make the cost of a layer
-            on an accelerator). ``None``: :attr:`magnitude`. A
-            ``"magnitude"`` entry of ``params`` takes precedence.
+            candidates at once rather than each candidate projecting its own
+            (the small operators of these projections, not the arithmetic,
+            make the cost of a layer on an accelerator). ``None``:
+            :attr:`magnitude`. A ``"magnitude"`` entry of ``params`` takes
+            precedence.
 
         Returns
         -------

@@ -191,7 +191,7 @@ class AugmentationLayer(nn.Module):
     @property
     def weights(self):
         """Weights of the candidates, ``softmax(alpha / temperature)``."""
-        return self._policy()[0]
+        return torch.softmax(self.alpha / scalar(self.temperature, self.alpha), dim=0)
 
     def magnitudes(self):
         """Learned magnitudes of the candidates, as a tensor.
@@ -199,28 +199,24 @@ class AugmentationLayer(nn.Module):
         For involutions the magnitude is twice the learned probability (see
         :class:`~.Involution`), so 1 means the largest invariance everywhere.
         """
-        magnitudes = self._policy()[1]
+        magnitudes = self._projected_magnitudes()
         if magnitudes is None:  # candidates with magnitudes of their own
             return torch.stack([tr.magnitude.reshape(()) for tr in self.transforms])
         return magnitudes
 
-    def _policy(self):
-        """``(weights, magnitudes)``; the magnitudes are ``None`` when a
+    def _projected_magnitudes(self):
+        """The candidates' magnitudes in one projection, or ``None`` when a
         candidate defines its own.
 
-        The candidates' magnitudes are projected at once, and the forward
-        pass hands each candidate its own, rather than each candidate
-        projecting its own: on an accelerator the small operators of these
-        projections, not the arithmetic, make the cost of a layer.
+        The forward pass hands each candidate its own, rather than each
+        candidate projecting its own: on an accelerator the small operators
+        of these projections, not the arithmetic, make the cost of a layer.
         """
-        temperature = scalar(self.temperature, self.alpha)
-        weights = torch.softmax(self.alpha / temperature, dim=0)
-        magnitudes = None
-        if self._default_magnitudes():  # one projection, not one per transform
-            raws = [tr.raw_magnitude for tr in self.transforms]
-            raws = [raw if raw.ndim == 0 else raw.reshape(()) for raw in raws]
-            magnitudes = unit_interval(torch.stack(raws))
-        return weights, magnitudes
+        if not self._default_magnitudes():
+            return None
+        raws = [tr.raw_magnitude for tr in self.transforms]
+        raws = [raw if raw.ndim == 0 else raw.reshape(()) for raw in raws]
+        return unit_interval(torch.stack(raws))
 
     def calibrate(self, X):
         """Measure how much each candidate changes ``X`` at full magnitude.
@@ -287,7 +283,7 @@ class AugmentationLayer(nn.Module):
         """Augment an already validated batch (no input checks)."""
         if self.training and not self.calibrated and X.shape[0]:
             self.calibrate(X)
-        weights, magnitudes = self._policy()
+        weights, magnitudes = self.weights, self._projected_magnitudes()
         if weights.dtype != X.dtype:
             weights = weights.to(X.dtype)
         n_candidates = len(self.transforms)

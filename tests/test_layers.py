@@ -269,7 +269,7 @@ def _profiler_aten_events(fn):
     return sum(event.name.startswith("aten::") for event in prof.events())
 
 
-# measured 1178 and 1290 (torch 2.11): 1210 and 1436 before the layers
+# measured 1131 and 1243 (torch 2.11): 1210 and 1436 before the layers
 # projected their magnitudes once per forward pass, mixed in one op and
 # regrouped sampled rows by one indexed write; 1850 and 2108 before issue
 # 10's second item (per-candidate scalar casts, FFT backward passes, ...)

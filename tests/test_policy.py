@@ -162,7 +162,8 @@ def test_policy_table_drift_ends_at_the_epoch_the_module_holds():
 
 def test_policy_table_drift_a_magnitude_at_its_bound_is_not_moving():
     # SignFlip rose to probability 0.5 (magnitude 1) at the shown epoch: it
-    # can rise no further, so it is not "still moving" (as in the main job)
+    # can rise no further, so it is not "still moving" (the main job's report
+    # said so of TimeReverse at 0.5)
     aug = module()
     cap(aug.layers[0].transforms[0])
     table = policy_table(
