@@ -357,16 +357,28 @@ class _OpCounter(TorchDispatchMode):
     def __init__(self):
         super().__init__()
         self.count = 0
+        self.kernels = 0
         self.host_reads = 0
 
     def __torch_dispatch__(self, func, types, args=(), kwargs=None):
         self.count += 1
+        if not func.is_view and func.overloadpacket not in _NO_KERNEL:
+            self.kernels += 1
         if func.overloadpacket in _HOST_READS:
             self.host_reads += 1
         return func(*args, **(kwargs or {}))
 
 
 _HOST_READS = (torch.ops.aten.item, torch.ops.aten._local_scalar_dense)
+#: operators that allocate or alias memory without running a kernel
+_NO_KERNEL = (
+    torch.ops.aten.empty,
+    torch.ops.aten.empty_like,
+    torch.ops.aten.empty_strided,
+    torch.ops.aten.resize_,
+    torch.ops.aten.detach,
+    torch.ops.aten.lift_fresh,
+)
 
 
 def count_aten_ops(fn, profiler=False):
@@ -376,7 +388,9 @@ def count_aten_ops(fn, profiler=False):
     and optimizer alike; views included, nested calls of composite operators
     not): the CPU stand-in for the number of kernel launches. Also counts
     the operators that read a value on the host (``item``), each a
-    synchronisation on an accelerator.
+    synchronisation on an accelerator, and the kernels: the operators that
+    are neither views nor allocations, the closest to launches on an
+    accelerator.
 
     Parameters
     ----------
@@ -391,13 +405,17 @@ def count_aten_ops(fn, profiler=False):
     Returns
     -------
     dict
-        ``{"aten_ops": int, "host_reads": int}``, plus
+        ``{"aten_ops": int, "kernels": int, "host_reads": int}``, plus
         ``"profiler_aten_events"`` with ``profiler``.
     """
     fn()
     with _OpCounter() as counter:
         fn()
-    counts = {"aten_ops": counter.count, "host_reads": counter.host_reads}
+    counts = {
+        "aten_ops": counter.count,
+        "kernels": counter.kernels,
+        "host_reads": counter.host_reads,
+    }
     if profiler:
         from torch.profiler import ProfilerActivity, profile
 

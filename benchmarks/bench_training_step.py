@@ -103,13 +103,16 @@ def make_data(batch, n_chans, n_times, seed, device, n_windows=None):
 
 
 def augnet_forward_backward(net, X, y, reg=REG):
-    """Forward and backward of AugNet's loss (``NLL - reg * R``)."""
+    """Forward and backward of AugNet's loss (``NLL - reg * R``), the
+    regulariser reusing the policy of the forward pass, as
+    ``AugNetClassifier.get_loss`` does."""
     from braindecode_augnet import augmentation_regularizer
 
     net.train()
 
     def run():
-        loss = F.nll_loss(net(X), y) - reg * augmentation_regularizer(net)
+        nll = F.nll_loss(net(X), y)
+        loss = nll - reg * augmentation_regularizer(net, reuse_forward=True)
         loss.backward()
 
     return run
@@ -524,6 +527,7 @@ def main(argv=None):
             str(count["step"]["aten_ops"]),
             C.fmt_ratio(C.ratio(count["step"]["aten_ops"], base_ops)),
             str(count["forward_backward"]["aten_ops"]),
+            str(count["forward_backward"]["kernels"]),
             str(count["forward_backward"].get("profiler_aten_events", "-")),
             str(count["step"]["host_reads"]),
             str(count["forward_backward"]["host_reads"]),
@@ -538,6 +542,7 @@ def main(argv=None):
                 "ops",
                 "/ trunk",
                 "fwd+bwd ops",
+                "fwd+bwd kernels",
                 "fwd+bwd profiler",
                 "host reads",
                 "fwd+bwd reads",
@@ -549,7 +554,9 @@ def main(argv=None):
         "(ops: operators as dispatched, one each; step: zero_grad, forward, "
         "loss, backward, Adam; fwd+bwd: forward, loss and backward, without the "
         "optimizer, whose CPU for-loop over parameters is a per-device choice "
-        "of torch; profiler: aten:: events of torch.profiler, nested calls "
+        "of torch; kernels: the ops that are neither views nor allocations, "
+        "the closest to launches on an accelerator; "
+        "profiler: aten:: events of torch.profiler, nested calls "
         "included, the count of issue 10; host reads: item() calls, each a "
         "synchronisation on an accelerator)"
     )

@@ -320,14 +320,18 @@ class DifferentiableTransform(Transform):
     def _op(self, X, params, n_trailing=0):
         """Op parameter in ``X``'s dtype for one application.
 
-        A scalar from the learned magnitude or, when ``params`` holds
-        per-example ``"magnitude"`` values (e.g. drawn by a random policy),
-        a ``(batch, 1, ...)`` tensor with ``n_trailing`` singleton axes.
+        A scalar from the learned magnitude (or the ``"op_value"`` that an
+        :class:`~.AugmentationLayer` computed from it) or, when ``params``
+        holds per-example ``"magnitude"`` values (e.g. drawn by a random
+        policy), a ``(batch, 1, ...)`` tensor with ``n_trailing`` singleton
+        axes.
         """
         magnitude = params.get("magnitude")
-        if magnitude is None:
-            magnitude = self.magnitude
-        value = self.magnitude_to_op(magnitude)
+        value = params.get("op_value") if magnitude is None else None
+        if value is None:
+            if magnitude is None:
+                magnitude = self.magnitude
+            value = self.magnitude_to_op(magnitude)
         if value.dtype != X.dtype:
             value = value.to(X.dtype)
         if value.ndim:
@@ -445,7 +449,7 @@ class DifferentiableTransform(Transform):
         mask = (params["apply"] < probability).reshape(-1, 1, 1)
         return torch.where(mask, transformed, X)
 
-    def augment(self, X, params=None, magnitude=None):
+    def augment(self, X, params=None, op_value=None):
         """Augment a validated batch (the template method, no input checks).
 
         Parameters
@@ -454,12 +458,13 @@ class DifferentiableTransform(Transform):
             Batch ``(batch, channels, times)``.
         params : dict | None
             A draw of :meth:`sample_params` to replay; ``None`` draws anew.
-        magnitude : torch.Tensor | None
-            The learned magnitude, 0-d, when the caller already holds it: an
-            :class:`~.AugmentationLayer` projects the magnitudes of all its
-            candidates at once rather than each candidate projecting its own
+        op_value : torch.Tensor | None
+            The learned magnitude mapped onto the op's range
+            (:meth:`magnitude_to_op`), 0-d, when the caller already holds it:
+            an :class:`~.AugmentationLayer` projects and maps the magnitudes
+            of all its candidates at once rather than each candidate its own
             (the small operators of these projections, not the arithmetic,
-            make the cost of a layer on an accelerator). ``None``:
+            make the cost of a layer on an accelerator). ``None``: from
             :attr:`magnitude`. A ``"magnitude"`` entry of ``params`` takes
             precedence.
 
@@ -472,11 +477,11 @@ class DifferentiableTransform(Transform):
         if X.shape[0] == 0:
             return X
         if X.dtype in _LOW_PRECISION:
-            return self.augment(X.float(), params, magnitude).to(X.dtype)
+            return self.augment(X.float(), params, op_value).to(X.dtype)
         if params is None:
             params = self.sample_params(X)
-        if magnitude is not None and "magnitude" not in params:
-            params = {**params, "magnitude": magnitude}
+        if op_value is not None and "magnitude" not in params:
+            params = {**params, "op_value": op_value}
         return self._apply_gated(X, params)
 
     def _apply_gated(self, X, params):

@@ -944,8 +944,9 @@ class AugNetClassifier(EEGClassifier):
             )
         loss = super().get_loss(y_pred, y_true, X=X, training=training)
         if training:
+            # the policy of the forward pass of this step: one graph, not two
             penalty = augmentation_regularizer(
-                unwrap_module(self), scale=self.current_reg_scale()
+                unwrap_module(self), scale=self.current_reg_scale(), reuse_forward=True
             )
             # logged in on_batch_end: read there, after the host has waited
             # for the loss anyway, the values cost no synchronisation

@@ -26,6 +26,7 @@ __all__ = [
     "gated_sign_flip",
     "gaussian_noise",
     "hard_relaxed_bernoulli",
+    "layer_policy",
     "make_rotation_matrices",
     "masked_channel_permutation",
     "mixture",
@@ -168,7 +169,8 @@ def scalar(value, like):
     augmentation layer does on its parameters uses these. On the operand's
     device, so that every operator takes it (``where`` and ``polar`` do not
     take a CPU scalar with CUDA tensors); built on the first call, outside
-    any captured region.
+    any captured region. A tuple of numbers gives a 1-D tensor (e.g. one
+    constant per candidate of a layer, see :func:`layer_policy`).
 
     Examples
     --------
@@ -178,6 +180,8 @@ def scalar(value, like):
     tensor(0.5000, dtype=torch.float64)
     >>> scalar(0.5, X) is scalar(0.5, X)  # built once
     True
+    >>> scalar((0.5, 2.0), X)
+    tensor([0.5000, 2.0000], dtype=torch.float64)
     """
     dtype, device = like.dtype, like.device
     return _constant(
@@ -371,6 +375,136 @@ def gated_involution(X, gate, op):
     if gate.shape != (X.shape[0], 1, 1):
         gate = gate.expand(X.shape[0], 1, 1)
     return _GatedInvolution.apply(X, gate, op)
+
+
+def layer_policy(alpha, temperature, raws, mag_ranges=None):
+    """An augmentation layer's weights, its candidates' op values and the
+    products of weights and magnitudes.
+
+    The weights are ``softmax(alpha / temperature)``; each magnitude is its
+    raw parameter projected on [0, 1] with the straight-through gradient of
+    :func:`~braindecode_augnet.base.unit_interval`, then mapped linearly onto
+    its ``(low, high)`` range (what
+    :meth:`~braindecode_augnet.base.DifferentiableTransform.magnitude_to_op`
+    does); the products ``weights * magnitudes`` are the layer's terms of
+    the regulariser. One autograd node for the whole layer: projecting and
+    mapping each candidate's magnitude with autograd's operators adds views,
+    products and gradient splits per candidate in each pass, which, not the
+    arithmetic, make the cost on an accelerator.
+
+    Parameters
+    ----------
+    alpha : torch.Tensor
+        ``(K,)`` logits of the weights.
+    temperature : float
+        Softmax temperature.
+    raws : sequence of torch.Tensor
+        ``K`` 0-d raw magnitudes.
+    mag_ranges : sequence of (float, float) | None
+        ``(low, high)`` op values of magnitudes 0 and 1 of each candidate;
+        ``None``: the magnitudes themselves.
+
+    Returns
+    -------
+    weights : torch.Tensor
+        ``(K,)``.
+    op_values : tuple of torch.Tensor
+        ``K`` 0-d magnitudes mapped onto their ranges.
+    products : torch.Tensor
+        ``(K,)`` weights times magnitudes.
+
+    Examples
+    --------
+    >>> import torch
+    >>> raws = [torch.tensor(1.5), torch.tensor(0.3)]
+    >>> weights, op_values, products = layer_policy(
+    ...     torch.zeros(2), 0.05, raws, mag_ranges=[(0.0, 2.0), (0.0, 1.0)]
+    ... )
+    >>> weights.tolist(), [round(v.item(), 2) for v in op_values]
+    ([0.5, 0.5], [2.0, 0.3])
+    >>> [round(p, 2) for p in products.tolist()]
+    [0.5, 0.15]
+    """
+    spans = lows = None
+    if mag_ranges is not None:
+        mag_ranges = tuple((float(low), float(high)) for low, high in mag_ranges)
+        spans = tuple(high - low for low, high in mag_ranges)
+        lows = tuple(low for low, _ in mag_ranges)
+        if not any(lows):
+            lows = None
+    weights, products, *op_values = _LayerPolicy.apply(
+        alpha, temperature, spans, lows, *raws
+    )
+    return weights, tuple(op_values), products
+
+
+class _LayerPolicy(torch.autograd.Function):
+    """Softmax of the weights, straight-through projection of the magnitudes
+    and their linear map onto the op ranges, the raw magnitudes gathered by
+    views into one vector (a ``cat`` of views, not a ``stack``, which adds a
+    view per candidate) and handed back as views of it: a few kernels in
+    each pass, whatever the number of candidates. The products, the mapping
+    and the gradient of each use are computed as autograd computes them for
+    one candidate at a time (same roundings), so that training is unchanged.
+    First-order only: a double backward raises.
+    """
+
+    @staticmethod
+    def forward(ctx, alpha, temperature, spans, lows, *raws):
+        ctx.set_materialize_grads(False)
+        temperature = scalar(temperature, alpha)
+        weights = torch.softmax(alpha / temperature, dim=0)
+        raw = torch.cat([r.view(1) for r in raws])
+        magnitudes = torch.clamp(raw, scalar(0, raw), scalar(1, raw))
+        # > 0 below the range, < 0 above it, 0 inside (see unit_interval)
+        inward = magnitudes - raw
+        op_values = magnitudes
+        spans = None if spans is None else scalar(spans, raw)  # a vector
+        if spans is not None:
+            op_values = magnitudes * spans
+            if lows is not None:
+                op_values = op_values + scalar(lows, raw)
+        ctx.save_for_backward(weights, temperature, magnitudes, inward, spans)
+        return (weights, weights * magnitudes, *op_values.unbind())
+
+    @staticmethod
+    @once_differentiable
+    def backward(ctx, grad_weights, grad_products, *grads):
+        weights, temperature, magnitudes, inward, spans = ctx.saved_tensors
+        need_alpha, _, _, _, *need_raws = ctx.needs_input_grad
+        grad_alpha = None
+        if need_alpha:
+            # d(w m) = m dw + w dm; each use of the weights goes through the
+            # softmax on its own, then the two are added: the rounding of
+            # separate softmax nodes
+            for grad in (grad_weights, grad_products):
+                if grad is None:
+                    continue
+                if grad is grad_products:
+                    grad = grad * magnitudes
+                grad = torch._softmax_backward_data(
+                    grad, weights, 0, weights.dtype
+                ).div_(temperature)
+                grad_alpha = grad if grad_alpha is None else grad_alpha.add_(grad)
+        no_grads = (None,) * len(grads)
+        if not any(need_raws):
+            return (grad_alpha, None, None, None, *no_grads)
+        # each path is blocked where a descent step (-grad) moves its
+        # magnitude further out, as with one unit_interval per use
+        zero = scalar(0, inward)
+        grad = None
+        if any(g is not None for g in grads):
+            grad = torch.cat([zero.view(1) if g is None else g.view(1) for g in grads])
+            if spans is not None:
+                grad = grad * spans
+            grad = torch.where(inward * grad > zero, zero, grad)
+        if grad_products is not None:
+            products_raw = grad_products * weights
+            products_raw = torch.where(inward * products_raw > zero, zero, products_raw)
+            grad = products_raw if grad is None else grad.add_(products_raw)
+        if grad is None:
+            return (grad_alpha, None, None, None, *no_grads)
+        return (grad_alpha, None, None, None, *grad.unbind())
 
 
 def mixture(weights, outputs):
@@ -628,7 +762,27 @@ def gaussian_noise(X, std, noise):
     std = _cast(std, X)
     if std.ndim == 1:
         std = _as_batch_column(std, X)
-    return torch.addcmul(X, std, _cast(noise, X))
+    return _AddScaledNoise.apply(X, std, _cast(noise, X))
+
+
+class _AddScaledNoise(torch.autograd.Function):
+    """``X + std * noise``: the gradient to ``X`` is the output's, the one to
+    ``std`` the sum of ``grad * noise`` over its broadcast axes (autograd's
+    ``addcmul`` backward adds a multiplication and casts)."""
+
+    @staticmethod
+    def forward(ctx, X, std, noise):
+        ctx.save_for_backward(std, noise)
+        return torch.addcmul(X, std, noise)
+
+    @staticmethod
+    def backward(ctx, grad):
+        std, noise = ctx.saved_tensors
+        grad_std = None
+        if ctx.needs_input_grad[1]:
+            grad_std = (grad * noise).sum_to_size(std.shape)
+        grad_noise = grad * std if ctx.needs_input_grad[2] else None
+        return grad, grad_std, grad_noise
 
 
 def _nextpow2(n):

@@ -9,7 +9,7 @@ from torch import nn
 from ._random import DeviceGenerators, seed_stream
 from ._validation import check_positive
 from .base import DifferentiableTransform, check_eeg_batch, unit_interval
-from .functional import choice_gate, mixture, scalar, scatter_rows
+from .functional import choice_gate, layer_policy, mixture, scalar, scatter_rows
 
 __all__ = [
     "AugmentationLayer",
@@ -206,17 +206,85 @@ class AugmentationLayer(nn.Module):
 
     def _projected_magnitudes(self):
         """The candidates' magnitudes in one projection, or ``None`` when a
-        candidate defines its own.
-
-        The forward pass hands each candidate its own, rather than each
-        candidate projecting its own: on an accelerator the small operators
-        of these projections, not the arithmetic, make the cost of a layer.
+        candidate defines its own (the forward pass gets them, mapped onto
+        the op ranges, from :func:`~.functional.layer_policy`).
         """
         if not self._default_magnitudes():
             return None
         raws = [tr.raw_magnitude for tr in self.transforms]
         raws = [raw if raw.ndim == 0 else raw.reshape(()) for raw in raws]
         return unit_interval(torch.stack(raws))
+
+    def _policy(self):
+        """The weights and each candidate's op value (``None`` for those that
+        define their own magnitude), for a forward pass.
+
+        In training, the products of the weights and magnitudes are kept for
+        :meth:`regularizer_terms` (``reuse_forward=True``).
+        """
+        self._forward_products = None
+        n_candidates = len(self.transforms)
+        if not self._default_magnitudes():
+            return self.weights, [None] * n_candidates
+        if _is_compiling():  # dynamo traces autograd's operators
+            magnitudes = self._projected_magnitudes().unbind()
+            return self.weights, [
+                tr.magnitude_to_op(m) for tr, m in zip(self.transforms, magnitudes)
+            ]
+        raws = [tr.raw_magnitude for tr in self.transforms]
+        raws = [raw if raw.ndim == 0 else raw.reshape(()) for raw in raws]
+        # the linear map of magnitudes onto op values, unless a candidate
+        # has a map of its own
+        default_map = all(
+            type(tr).magnitude_to_op is DifferentiableTransform.magnitude_to_op
+            for tr in self.transforms
+        )
+        mag_ranges = [tr.mag_range for tr in self.transforms] if default_map else None
+        weights, op_values, products = layer_policy(
+            self.alpha, self.temperature, raws, mag_ranges
+        )
+        if not default_map:
+            op_values = [
+                tr.magnitude_to_op(m) for tr, m in zip(self.transforms, op_values)
+            ]
+        if self.training and torch.is_grad_enabled():
+            self._forward_products = products, self._parameter_versions()
+        return weights, op_values
+
+    def _parameter_versions(self):
+        # in-place updates (an optimizer step) change these counters
+        raws = (tr.raw_magnitude._version for tr in self.transforms)
+        return (self.alpha._version, *raws)
+
+    def regularizer_terms(self, reuse_forward=False):
+        """``weights * magnitudes``: the layer's terms of the regulariser.
+
+        Parameters
+        ----------
+        reuse_forward : bool
+            Return the products that the last training forward pass computed
+            (with its graph), once, rather than computing them again: for a
+            loss computed right after the forward pass of the same step, with
+            the same parameters (as :class:`~.AugNetClassifier` does), one
+            graph for the policy instead of two. Computed anew when no
+            forward pass left any (evaluation, ``torch.compile``, or read
+            already) or when the parameters were changed in place since
+            (e.g. by an optimizer step); changes through ``.data`` are not
+            seen: leave it False when making them between a forward pass
+            and its loss.
+
+        Returns
+        -------
+        torch.Tensor
+            ``(n_candidates,)``, differentiable with respect to the weights
+            and magnitudes.
+        """
+        forward = self.__dict__.pop("_forward_products", None)
+        if reuse_forward and forward is not None:
+            products, versions = forward
+            if versions == self._parameter_versions():
+                return products
+        return self.weights * self.magnitudes()
 
     def calibrate(self, X):
         """Measure how much each candidate changes ``X`` at full magnitude.
@@ -283,18 +351,14 @@ class AugmentationLayer(nn.Module):
         """Augment an already validated batch (no input checks)."""
         if self.training and not self.calibrated and X.shape[0]:
             self.calibrate(X)
-        weights, magnitudes = self.weights, self._projected_magnitudes()
+        weights, op_values = self._policy()
         if weights.dtype != X.dtype:
             weights = weights.to(X.dtype)
         n_candidates = len(self.transforms)
-        # each candidate gets its magnitude from the layer's projection
-        magnitudes = (
-            [None] * n_candidates if magnitudes is None else magnitudes.unbind()
-        )
         if self.training and self.sampling == "mixture":
             outputs = [
-                tr.augment(X, magnitude=magnitude)
-                for tr, magnitude in zip(self.transforms, magnitudes)
+                tr.augment(X, op_value=op_value)
+                for tr, op_value in zip(self.transforms, op_values)
             ]
             if n_candidates == 1:
                 return weights[0] * outputs[0]
@@ -302,13 +366,13 @@ class AugmentationLayer(nn.Module):
                 stacked = torch.stack(outputs).view(n_candidates, -1)
                 return (weights @ stacked).view(X.shape)
             return mixture(weights, outputs)
-        return self._augment_sampled(X, weights, magnitudes)
+        return self._augment_sampled(X, weights, op_values)
 
-    def _augment_sampled(self, X, weights, magnitudes):
+    def _augment_sampled(self, X, weights, op_values):
         choice = self._rng.categorical(weights, X.shape[0])
 
         def apply(k, part, index):
-            return self.transforms[k].augment(part, magnitude=magnitudes[k])
+            return self.transforms[k].augment(part, op_value=op_values[k])
 
         out = apply_grouped(X, choice, len(self.transforms), apply, self.grouping)
         if not self.training:
@@ -321,6 +385,13 @@ class AugmentationLayer(nn.Module):
     def reset_random_state(self):
         """Restart the draws of candidates from ``random_state``."""
         self._rng.reset()
+
+    def __getstate__(self):
+        # the products of a forward pass belong to its step (and its graph
+        # cannot be copied)
+        state = self.__dict__.copy()
+        state.pop("_forward_products", None)
+        return state
 
     def extra_repr(self):
         return f"temperature={self.temperature:g}, sampling={self.sampling!r}"

@@ -120,6 +120,7 @@ def test_count_aten_ops_counts_dispatched_ops_host_reads_and_profiler_events(ben
     counts = common.count_aten_ops(fn, profiler=True)
     assert counts["host_reads"] == 1
     assert 4 <= counts["aten_ops"] < 30
+    assert 2 <= counts["kernels"] < counts["aten_ops"]  # views are no kernels
     assert counts["profiler_aten_events"] >= counts["aten_ops"] - 5
 
 

@@ -415,3 +415,67 @@ def test_masked_channel_permutation_keeps_unselected_channels_in_bfloat16():
     perm = F.masked_channel_permutation(selected, keys.to(torch.bfloat16))
     assert (perm[:, 5:] == torch.arange(5, 300)).all()
     assert (perm[:, :5].sort(dim=1).values == torch.arange(5)).all()
+
+
+@pytest.mark.parametrize("sign", [1.0, -1.0])
+def test_layer_policy_matches_one_projection_per_use(sign):
+    """Weights, magnitudes and products of one node have the values and the
+    gradients of a softmax and of one straight-through projection per use
+    (candidate and regulariser), out-of-range raw magnitudes included, where
+    each use's gradient is blocked on its own."""
+    from braindecode_augnet.base import unit_interval
+
+    def leaves():
+        alpha = torch.tensor([0.3, -0.2, 0.1], dtype=torch.float64, requires_grad=True)
+        raws = [
+            torch.tensor(v, dtype=torch.float64, requires_grad=True)
+            for v in (-0.2, 0.4, 1.3)
+        ]
+        return alpha, raws
+
+    coef = torch.tensor([1.0, -2.0, 0.5], dtype=torch.float64)
+    alpha, raws = leaves()
+    weights, magnitudes, products = F.layer_policy(alpha, 0.3, raws)
+    loss = (weights * coef).sum() + sign * sum(
+        c * m for c, m in zip(coef.flip(0), magnitudes)
+    )
+    (loss - sign * products.pow(2).sum().sqrt()).backward()
+
+    alpha_ref, raws_ref = leaves()
+    weights_ref = torch.softmax(alpha_ref / 0.3, dim=0)
+    magnitudes_ref = [unit_interval(r) for r in raws_ref]
+    products_ref = weights_ref * torch.stack([unit_interval(r) for r in raws_ref])
+    loss_ref = (weights_ref * coef).sum() + sign * sum(
+        c * m for c, m in zip(coef.flip(0), magnitudes_ref)
+    )
+    (loss_ref - sign * products_ref.pow(2).sum().sqrt()).backward()
+
+    torch.testing.assert_close(weights, weights_ref)
+    torch.testing.assert_close(products, products_ref)
+    assert [m.item() for m in magnitudes] == [0.0, 0.4, 1.0]
+    torch.testing.assert_close(alpha.grad, alpha_ref.grad)
+    for raw, ref in zip(raws, raws_ref):
+        torch.testing.assert_close(raw.grad, ref.grad)
+    # the out-of-range magnitudes are blocked on one side only
+    assert raws[0].grad != 0 or raws[2].grad != 0
+
+
+def test_layer_policy_unused_outputs_pass_no_gradient():
+    alpha = torch.zeros(2, requires_grad=True)
+    raws = [
+        torch.tensor(0.5, requires_grad=True),
+        torch.tensor(0.2, requires_grad=True),
+    ]
+    weights, magnitudes, _ = F.layer_policy(alpha, 0.05, raws)
+    magnitudes[1].backward()
+    assert raws[0].grad == 0 and raws[1].grad == 1 and alpha.grad is None
+
+
+@pytest.mark.parametrize("per_example", [False, True])
+def test_gaussian_noise_gradients_match_finite_differences(per_example):
+    generator = torch.Generator().manual_seed(0)
+    X = torch.randn(3, 2, 8, dtype=torch.float64, generator=generator)
+    noise = torch.randn(3, 2, 8, dtype=torch.float64, generator=generator)
+    std = torch.rand(3 if per_example else (), dtype=torch.float64, generator=generator)
+    inputs = (X.requires_grad_(), std.requires_grad_(), noise.requires_grad_())
+    assert torch.autograd.gradcheck(F.gaussian_noise, inputs)

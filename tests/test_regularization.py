@@ -77,3 +77,66 @@ def test_displacement_scale_rewards_what_changes_the_data():
 def test_unknown_scale_is_refused():
     with pytest.raises(ValueError, match="scale must be one of"):
         augmentation_regularizer(AugmentationModule([[T.GaussianNoise()]]), "range")
+
+
+@pytest.mark.parametrize("sampling", ["mixture", "sampled"])
+def test_reuse_forward_gives_the_values_and_gradients_of_a_fresh_regulariser(
+    sampling,
+):
+    """The regulariser of the forward pass's policy (what AugNetClassifier's
+    loss uses) has the value and gradients of one computed anew, is read
+    once, and does not keep a layer from being copied or pickled."""
+    import copy
+    import pickle
+
+    def build():
+        return AugmentationModule(
+            [
+                [T.GaussianNoise(random_state=0), T.SignFlip(random_state=1)],
+                [T.FTSurrogate(random_state=2), T.TimeReverse(random_state=3)],
+            ],
+            sampling=sampling,
+            random_state=0,
+        ).train()
+
+    X = torch.randn(8, 2, 64, generator=torch.Generator().manual_seed(0))
+    losses = []
+    modules = [build(), build()]
+    for module, reuse in zip(modules, (True, False)):
+        out = module(X)
+        copy.deepcopy(module)  # the forward pass's products are not copied
+        pickle.loads(pickle.dumps(module))
+        reg = augmentation_regularizer(module, "displacement", reuse_forward=reuse)
+        loss = out.pow(2).mean() - reg
+        loss.backward()
+        losses.append(loss.detach())
+    torch.testing.assert_close(losses[0], losses[1])
+    for p, q in zip(modules[0].parameters(), modules[1].parameters()):
+        torch.testing.assert_close(p.grad, q.grad)
+    # read once: a second read computes the products anew from the parameters
+    layer = modules[0].layers[0]
+    with torch.no_grad():
+        layer.transforms[0].raw_magnitude.data.fill_(0.9)
+    fresh = layer.regularizer_terms(reuse_forward=True)
+    torch.testing.assert_close(fresh, layer.weights * layer.magnitudes())
+
+
+def test_evaluation_leaves_no_forward_products():
+    module = AugmentationModule([[T.GaussianNoise(), T.SignFlip()]]).eval()
+    module(torch.randn(4, 2, 32))
+    layer = module.layers[0]
+    assert layer.regularizer_terms(reuse_forward=True).grad_fn is not None
+    assert "_forward_products" not in vars(layer) or layer._forward_products is None
+
+
+def test_reuse_forward_after_a_parameter_update_computes_anew():
+    """Products of a forward pass are not reused once an optimizer step has
+    changed the parameters (a loss computed before the next forward pass)."""
+    module = AugmentationModule([[T.GaussianNoise(), T.FTSurrogate()]]).train()
+    X = torch.randn(4, 2, 32)
+    module(X).pow(2).mean().backward()  # the products are left unread
+    optimizer = torch.optim.SGD(module.parameters(), lr=0.5)
+    optimizer.step()
+    reg = augmentation_regularizer(module, reuse_forward=True)
+    torch.testing.assert_close(reg, augmentation_regularizer(module))
+    reg.backward()  # a graph of its own, not the freed one of the forward pass
