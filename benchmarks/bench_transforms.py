@@ -4,6 +4,9 @@ For every transform, times on the same batch
 
 - forward + backward of ours, the backward giving the gradients with respect
   to ``X`` and to the learnable magnitude (or probability);
+- forward + backward of ours with the magnitude (or probability) frozen, the
+  gradient with respect to ``X`` only: the same work as braindecode's, whose
+  ops pass no gradient to their magnitude;
 - forward + backward of braindecode's transform of the same name at the same
   magnitude (gradient with respect to ``X``; reported as ``fails`` when its
   backward raises, and then only forward passes are compared);
@@ -24,6 +27,7 @@ Usage::
     python benchmarks/bench_transforms.py [--quick] [--device cuda]
 """
 
+import statistics
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -179,6 +183,17 @@ def bench_one(spec, args, device, shape, repeats, warmup):
         out = ours.augment(X)
         torch.autograd.grad(out, [X, *params], grad_out)
 
+    def ours_frozen_fb():
+        # the same work as braindecode's: no gradient to the magnitude
+        for param in params:
+            param.requires_grad_(False)
+        try:
+            out = ours.augment(X)
+            torch.autograd.grad(out, [X], grad_out)
+        finally:
+            for param in params:
+                param.requires_grad_(True)
+
     def theirs_fb():
         out = theirs(X)
         torch.autograd.grad(out, [X], grad_out)
@@ -201,13 +216,20 @@ def bench_one(spec, args, device, shape, repeats, warmup):
     fns = {
         "ours_fb": ours_fb,
         "ours_layer_fb": ours_layer_fb,
+        "ours_frozen_fb": ours_frozen_fb,
         "ours_f": ours_f,
         "theirs_f": theirs_f,
     }
     if theirs_backward == "ok":
         fns["theirs_fb"] = theirs_fb
+    faults = {name: [] for name in fns}
     times = C.time_interleaved(
-        fns, device, repeats, warmup, slow_s=1.0, **C.adaptive(args)
+        {name: _counting_faults(fn, faults[name]) for name, fn in fns.items()},
+        device,
+        repeats,
+        warmup,
+        slow_s=1.0,
+        **C.adaptive(args),
     )
     stats = {key: C.summarize(val) for key, val in times.items()}
 
@@ -257,9 +279,53 @@ def bench_one(spec, args, device, shape, repeats, warmup):
         "layer_path_ratio": C.ratio(
             med["ours_layer_fb"], med.get("theirs_fb", med["theirs_f"])
         ),
+        "same_work_ratio": C.ratio(
+            med["ours_frozen_fb"], med.get("theirs_fb", med["theirs_f"])
+        ),
         "memory": memory,
         "aten_ops": ops,
+        "page_faults": {
+            name: statistics.median(counts)
+            if counts and counts[0] is not None
+            else None
+            for name, counts in faults.items()
+        },
     }
+
+
+def _minor_faults():
+    """Minor page faults of this process so far (``None`` off Unix)."""
+    try:
+        import resource
+    except ImportError:
+        return None
+    return resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+
+
+def _counting_faults(fn, counts):
+    """``fn``, recording the minor page faults of each call in ``counts``.
+
+    On CPU a large tensor often lands on memory that the allocator has just
+    got anew from the OS, and its first writes fault page by page (3,750
+    faults, several milliseconds, for a 64 x 20 x 3000 float32 batch):
+    which side of a comparison pays them follows the order of allocations,
+    not the work, so the table shows them beside the times.
+    """
+
+    def run():
+        before = _minor_faults()
+        fn()
+        counts.append(None if before is None else _minor_faults() - before)
+
+    return run
+
+
+def _fmt_faults(faults, theirs_fb):
+    keys = ["ours_fb", "ours_layer_fb", "ours_frozen_fb"]
+    keys.append("theirs_fb" if theirs_fb else "theirs_f")
+    if any(faults.get(key) is None for key in keys):
+        return "-"
+    return "/".join(f"{faults[key]:.0f}" for key in keys)
 
 
 def main(argv=None):
@@ -316,11 +382,13 @@ def main(argv=None):
                 C.fmt_time(t["theirs_f"]["median_s"]),
                 C.fmt_ratio(res["ratio_ours_over_theirs"]),
                 C.fmt_ratio(res["layer_path_ratio"]),
+                C.fmt_ratio(res["same_work_ratio"]),
                 "fwd+bwd" if res["compared"] != "forward" else "fwd",
                 C.fmt_bytes(res["memory"]["ours_bytes"]),
                 C.fmt_bytes(res["memory"]["theirs_bytes"]),
                 str(res["aten_ops"]["ours_layer_fb"]),
                 str(res["aten_ops"]["theirs"]),
+                _fmt_faults(res["page_faults"], theirs_fb is not None),
             ]
         )
     mem = "peak CUDA" if device.type == "cuda" else "autograd-saved"
@@ -338,11 +406,13 @@ def main(argv=None):
                 "bd fwd",
                 "ours/bd",
                 "layer/bd",
+                "frozen/bd",
                 "compared",
                 f"ours {mem}",
                 f"bd {mem}",
                 "ours layer ops",
                 "bd ops",
+                "page faults",
             ],
             rows,
         )
@@ -351,8 +421,12 @@ def main(argv=None):
         "(f+b: forward + backward w.r.t. X and, for ours, the magnitude; median "
         "times; ours/bd on f+b, or fwd when braindecode's backward fails; 'ours "
         "layer': sample_params + apply as in AugmentationLayer, without the "
-        "input checks of forward); ops: aten operators of one f+b (bd: of its "
-        "f+b, or fwd when its backward fails)"
+        "input checks of forward; 'frozen': the layer path with the magnitude "
+        "frozen, gradient w.r.t. X only, braindecode's work); ops: aten "
+        "operators of one f+b (bd: of its f+b, or fwd when its backward fails); "
+        "page faults: median minor faults per call, ours f+b / layer / frozen / "
+        "bd (the CPU's cost of fresh memory, which follows the order of "
+        "allocations: read the ratios of rows with many faults with care)"
     )
     failures = [r for r in results if r["theirs_backward"] != "ok"]
     for res in failures:
@@ -364,6 +438,13 @@ def main(argv=None):
             C.target(
                 f"{res['transform']}: ours/braindecode time",
                 res["ratio_ours_over_theirs"],
+                1.0,
+            )
+        )
+        targets.append(
+            C.target(
+                f"{res['transform']}: same work (magnitude frozen)",
+                res["same_work_ratio"],
                 1.0,
             )
         )

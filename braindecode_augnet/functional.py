@@ -265,12 +265,17 @@ class _ScaleRows(torch.autograd.Function):
         scale_r = scale.expand(n_batch, n_channels, 1).reshape(rows, 1)
         grad_x = torch.empty_like(grad) if need_x else None
         dots = torch.empty_like(scale_r) if need_scale else None
-        for part in _chunks(rows, n_times, X.device) or [slice(None)]:
+        parts = _chunks(rows, n_times, X.device) or [slice(None)]
+        # one buffer for the products of every chunk, not one per chunk
+        buffer = torch.empty_like(grad[parts[0]]) if need_scale else None
+        for part in parts:
             g = grad[part]
             if need_x:
                 torch.mul(g, scale_r[part], out=grad_x[part])
             if need_scale:
-                torch.sum(g * Xr[part], dim=1, keepdim=True, out=dots[part])
+                products = buffer if len(g) == len(buffer) else buffer[: len(g)]
+                torch.mul(g, Xr[part], out=products)
+                torch.sum(products, dim=1, keepdim=True, out=dots[part])
         if need_x:
             grad_x = grad_x.view(n_batch, n_channels, n_times)
         if need_scale:
@@ -290,6 +295,10 @@ def _scale_rows(X, scale):
     ):
         return X * scale
     return _ScaleRows.apply(X, scale)
+
+
+def _shares_memory(a, b):
+    return a.untyped_storage().data_ptr() == b.untyped_storage().data_ptr()
 
 
 class _GatedInvolution(torch.autograd.Function):
@@ -328,7 +337,12 @@ class _GatedInvolution(torch.autograd.Function):
             grad_x = torch.lerp(grad, moved, gate) if need_x else None
             grad_gate = None
             if need_gate:
-                grad_gate = ((moved - grad) * X).sum_to_size(gate.shape)
+                if torch.is_grad_enabled() or _shares_memory(moved, grad):
+                    # the lerp above saved ``moved``, or ``op`` returned a view
+                    moved = moved - grad
+                else:  # no temporaries: ``moved`` is ours once lerp has run
+                    moved = moved.sub_(grad)
+                grad_gate = moved.mul_(X).sum_to_size(gate.shape)
             return grad_x, grad_gate, None
         grad_x = torch.empty_like(grad) if need_x else None
         dots = torch.empty(X.shape[0], dtype=X.dtype, device=X.device)
@@ -338,7 +352,9 @@ class _GatedInvolution(torch.autograd.Function):
             if need_x:
                 torch.lerp(g, moved, gate[part], out=grad_x[part])
             if need_gate:
-                moved.sub_(g).mul_(X[part])
+                # out of place where ``op`` returned a view of the gradient
+                moved = moved - g if _shares_memory(moved, g) else moved.sub_(g)
+                moved.mul_(X[part])
                 torch.sum(moved.flatten(1), dim=1, out=dots[part])
         grad_gate = dots.view(-1, 1, 1).sum_to_size(gate.shape) if need_gate else None
         return grad_x, grad_gate, None

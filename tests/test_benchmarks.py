@@ -59,13 +59,19 @@ def test_bench_transforms(bench, tmp_path):
     assert [r["transform"] for r in results] == only
     for res in results:
         assert _positive_times(res["timings"])
-        assert {"ours_fb", "ours_layer_fb", "ours_f", "theirs_f"} <= set(res["timings"])
+        timed = {"ours_fb", "ours_layer_fb", "ours_frozen_fb", "ours_f", "theirs_f"}
+        assert timed <= set(res["timings"])
         assert res["ratio_ours_over_theirs"] > 0
+        assert res["same_work_ratio"] > 0
+        faults = res["page_faults"]  # per timed function; None off Unix
+        assert set(faults) == set(res["timings"])
+        assert all(count is None or count >= 0 for count in faults.values())
         assert res["memory"]["ours_bytes"] >= 0
         assert res["aten_ops"]["ours_fb"] >= res["aten_ops"]["ours_layer_fb"] > 0
         assert res["aten_ops"]["theirs"] > 0
     names = [t["name"] for t in payload["targets"]]
     assert "SensorsZRotation: speed-up at batch 2" in names
+    assert "FrequencyShift: same work (magnitude frozen)" in names
 
 
 def test_bench_transforms_specs_cover_all_names(bench):
@@ -385,3 +391,22 @@ def test_bench_accuracy_merge_pools_seeds_and_refuses_repeats(bench, tmp_path):
     assert (tmp_path / "out" / "bench_accuracy_merged.png").is_file()
     with pytest.raises(ValueError, match="seed 0 of 'none' is in several"):
         module.merge([a, a], tmp_path / "out")
+
+
+def test_bench_transforms_frozen_path_restores_the_magnitude(bench, tmp_path):
+    """The same-work timing freezes the magnitude only while it runs."""
+    module = bench("bench_transforms")
+    spec = next(
+        s for s in module.specs(module.C.TEN_TWENTY_20) if s.name == "AmplitudeScale"
+    )
+    built = []
+
+    def ours(magnitude, seed):
+        built.append(spec.ours(magnitude, seed))
+        return built[-1]
+
+    frozen = module.Spec(spec.name, spec.spatial, ours, spec.theirs)
+    args = module.C.base_parser("x").parse_args(["--smoke"])
+    args.magnitude, args.seed = 0.5, 0
+    module.bench_one(frozen, args, torch.device("cpu"), (2, 2, 50), 1, 0)
+    assert all(p.requires_grad for p in built[0].parameters())
