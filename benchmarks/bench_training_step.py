@@ -28,10 +28,16 @@ sequences of ``--n-windows`` windows and predict every window
 ``batch // n_windows``
 sequences, i.e. about as many windows per step as the single-window rows.
 
+Compilation (``--compile BACKEND``, e.g. ``inductor``): the training steps
+of :func:`torch.compile`'d copies of the trunk and of both AugNets are timed
+too, side by side with the eager ones, after a first step whose time (the
+compilation, mostly) is reported apart.
+
 Usage::
 
     python benchmarks/bench_training_step.py [--quick] [--device cuda] [--profile]
         [--sequence-models timedistributed usleep] [--n-windows 3]
+        [--compile inductor]
 """
 
 import copy
@@ -40,6 +46,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import torch
@@ -147,6 +154,27 @@ def augnet_step(net, X, y, reg=REG):
 def trunk_step(trunk, X, y):
     """A training-step closure for the bare trunk (cross-entropy, Adam)."""
     return _step(trunk, trunk_forward_backward(trunk, X, y))
+
+
+def compiled_steps(trunk, nets, X, y, backend, device):
+    """Training steps of ``torch.compile``'d copies of the trunk and the
+    AugNets, each run once (compiling it) and the seconds that took."""
+    models = {"trunk": copy.deepcopy(trunk)}
+    models.update({f"augnet_{m}": copy.deepcopy(net) for m, net in nets.items()})
+    steps, first_s = {}, {}
+    for name, model in models.items():
+        compiled = torch.compile(model, backend=backend)
+        if name == "trunk":
+            step = trunk_step(compiled, X, y)
+        else:
+            step = augnet_step(compiled, X, y)
+        start = time.perf_counter()
+        step()
+        C.synchronize(device)
+        first_s[name] = time.perf_counter() - start
+        print(f"  compiled {name}: first step {first_s[name]:.1f} s", flush=True)
+        steps[f"{name}_compiled"] = step
+    return steps, first_s
 
 
 def count_ops(nets, bare, X, y, profiler=True):
@@ -427,6 +455,37 @@ def profile_steps(steps, device, row_limit=12):
 
 
 # -------------------------------------------------------------------- main
+def print_compiled(train, first_s, backend):
+    """Compiled against eager steps, and against the compiled trunk."""
+    rows = []
+    for name in first_s:
+        compiled = train[f"{name}_compiled"]["median_s"]
+        rows.append(
+            [
+                name,
+                f"{first_s[name]:.1f} s",
+                C.fmt_time(train[name]["median_s"]),
+                C.fmt_time(compiled),
+                C.fmt_ratio(C.ratio(compiled, train[name]["median_s"])),
+                C.fmt_ratio(C.ratio(compiled, train["trunk_compiled"]["median_s"])),
+            ]
+        )
+    print(f"\nCompiled training steps (torch.compile, backend={backend!r}):")
+    print(
+        C.format_table(
+            [
+                "model",
+                "first step",
+                "eager",
+                "compiled",
+                "compiled / eager",
+                "/ compiled trunk",
+            ],
+            rows,
+        )
+    )
+
+
 def main(argv=None):
     """Run the benchmark; return the JSON payload's path."""
     parser = C.base_parser(__doc__.splitlines()[0])
@@ -455,6 +514,13 @@ def main(argv=None):
     )
     parser.add_argument(
         "--profile", action="store_true", help="print torch.profiler tables"
+    )
+    parser.add_argument(
+        "--compile",
+        default=None,
+        metavar="BACKEND",
+        help="also time torch.compile'd copies of the trunk and AugNets with "
+        "this backend (e.g. inductor; default: none)",
     )
     parser.add_argument("--_memory-worker", dest="memory_worker", default=None)
     args = parser.parse_args(argv)
@@ -490,6 +556,13 @@ def main(argv=None):
     steps.update({f"augnet_{m}": augnet_step(net, X, y) for m, net in nets.items()})
     fns = dict(steps)
     fns.update({f"aug_only_{m}": augmentation_only(n, X) for m, n in nets.items()})
+    compile_first_s = None
+    if args.compile:
+        print(f"torch.compile(backend={args.compile!r}):")
+        compiled, compile_first_s = compiled_steps(
+            trunk, nets, X, y, args.compile, device
+        )
+        fns.update(compiled)
     times = C.time_interleaved(fns, device, repeats, warmup, **C.adaptive(args))
     train = {name: C.summarize(t) for name, t in times.items()}
     saved = {
@@ -518,6 +591,8 @@ def main(argv=None):
         )
     )
     print("(aug_only_*: the augmentation layers' forward + backward alone)")
+    if args.compile:
+        print_compiled(train, compile_first_s, args.compile)
 
     ops = count_ops(nets, bare, X, y, profiler=not args.smoke)
     base_ops = ops["trunk"]["step"]["aten_ops"]
@@ -706,6 +781,9 @@ def main(argv=None):
         "inference_memory": memory,
         "sequence_models": sequence_models,
         "profiles": profiles,
+        "compile": None
+        if not args.compile
+        else {"backend": args.compile, "first_step_s": compile_first_s},
     }
     return C.write_results(NAME, args, device, settings, results, targets)
 

@@ -304,11 +304,15 @@ class AugNetClassifier(EEGClassifier):
         :func:`torch.compile`, with the ``compile__*`` parameters as its
         arguments, e.g. ``compile=True, compile__backend="aot_eager"`` or
         ``compile__mode="max-autotune"`` (the default backend, inductor, needs
-        a C compiler on CPU). Off by default: on CPU it was not measured to
-        help (the augmentation layers' graph breaks at their input checks and
-        random draws, and dynamo recompiles for each kind of transform); on a
-        GPU, where the cost is many small kernels, it is still to be
-        measured. The policy, the
+        a C compiler on CPU). Off by default: on CPU (``python
+        benchmarks/bench_training_step.py --quick --compile inductor``) the
+        first step compiled for about a minute and later steps took 0.80-0.90x
+        the eager ones (the trunk alone 0.72-0.76x): the augmentation layers
+        gain little, as dynamo guards their shared methods on each
+        candidate's class, reaches its recompile limit and runs the rest
+        eagerly (``benchmarks/README.rst`` gives the figures); on a GPU,
+        where the cost is many small kernels, it is still to be measured.
+        The policy, the
         regulariser, the learning-rate groups, pickling and the predictions
         are those of the eager module (:func:`~.layers.unwrap_module` reaches
         the :class:`AugNet` inside the compiled wrapper); ``module_`` is then

@@ -130,6 +130,29 @@ def test_count_aten_ops_counts_dispatched_ops_host_reads_and_profiler_events(ben
     assert counts["profiler_aten_events"] >= counts["aten_ops"] - 5
 
 
+def test_bench_training_step_compiled(bench, tmp_path, capsys):
+    """--compile times compiled copies beside the eager steps ("eager"
+    backend: dynamo only, no C compiler, quick)."""
+    module = bench("bench_training_step")
+    try:
+        path = module.main(
+            _smoke_args(
+                tmp_path,
+                *("--batch", "2", "--n-copies", "2", "--sequence-models"),
+                *("--compile", "eager"),
+            )
+        )
+    finally:
+        torch.compiler.reset()  # no compiled frames left to later tests
+    results = _load(path)["results"]
+    compiled = {"trunk", "augnet_mixture", "augnet_sampled"}
+    assert {f"{name}_compiled" for name in compiled} <= set(results["training"])
+    assert _positive_times(results["training"])
+    assert results["compile"]["backend"] == "eager"
+    assert set(results["compile"]["first_step_s"]) == compiled
+    assert "Compiled training steps" in capsys.readouterr().out
+
+
 def test_bench_training_step_memory_worker(bench, capsys):
     module = bench("bench_training_step")
     args = ["--smoke", "--threads", "1", "--batch", "2", "--n-copies", "2"]
