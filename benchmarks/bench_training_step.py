@@ -156,18 +156,20 @@ def trunk_step(trunk, X, y):
     return _step(trunk, trunk_forward_backward(trunk, X, y))
 
 
+def _copies(trunk, nets):
+    """Copies of the trunk and of each AugNet, named as in the results."""
+    models = {"trunk": copy.deepcopy(trunk)}
+    models.update({f"augnet_{m}": copy.deepcopy(net) for m, net in nets.items()})
+    return models
+
+
 def compiled_steps(trunk, nets, X, y, backend, device):
     """Training steps of ``torch.compile``'d copies of the trunk and the
     AugNets, each run once (compiling it) and the seconds that took."""
-    models = {"trunk": copy.deepcopy(trunk)}
-    models.update({f"augnet_{m}": copy.deepcopy(net) for m, net in nets.items()})
     steps, first_s = {}, {}
-    for name, model in models.items():
+    for name, model in _copies(trunk, nets).items():
         compiled = torch.compile(model, backend=backend)
-        if name == "trunk":
-            step = trunk_step(compiled, X, y)
-        else:
-            step = augnet_step(compiled, X, y)
+        step = (trunk_step if name == "trunk" else augnet_step)(compiled, X, y)
         start = time.perf_counter()
         step()
         C.synchronize(device)
@@ -185,9 +187,7 @@ def count_ops(nets, bare, X, y, profiler=True):
     events (see ``_common.count_aten_ops``).
     """
     counts = {}
-    models = {"trunk": copy.deepcopy(bare)}
-    models.update({f"augnet_{m}": copy.deepcopy(net) for m, net in nets.items()})
-    for name, model in models.items():
+    for name, model in _copies(bare, nets).items():
         if name == "trunk":
             fb = trunk_forward_backward(model, X, y)
         else:

@@ -34,6 +34,11 @@ from pathlib import Path
 
 import torch
 
+try:
+    import resource  # Unix only: the page faults of each timed call
+except ImportError:
+    resource = None
+
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import _common as C  # noqa: E402
@@ -295,9 +300,7 @@ def bench_one(spec, args, device, shape, repeats, warmup):
 
 def _minor_faults():
     """Minor page faults of this process so far (``None`` off Unix)."""
-    try:
-        import resource
-    except ImportError:
+    if resource is None:
         return None
     return resource.getrusage(resource.RUSAGE_SELF).ru_minflt
 

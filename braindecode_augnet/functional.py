@@ -297,8 +297,14 @@ def _scale_rows(X, scale):
     return _ScaleRows.apply(X, scale)
 
 
-def _shares_memory(a, b):
-    return a.untyped_storage().data_ptr() == b.untyped_storage().data_ptr()
+def _moved_minus(moved, grad):
+    """``op(grad) - grad`` in the place of ``op(grad)``, or out of place
+    where that would change a tensor still needed: ``moved`` saved by a
+    differentiable backward pass, or a view of ``grad`` returned by ``op``."""
+    shared = moved.untyped_storage().data_ptr() == grad.untyped_storage().data_ptr()
+    if shared or torch.is_grad_enabled():
+        return moved - grad
+    return moved.sub_(grad)
 
 
 class _GatedInvolution(torch.autograd.Function):
@@ -337,11 +343,7 @@ class _GatedInvolution(torch.autograd.Function):
             grad_x = torch.lerp(grad, moved, gate) if need_x else None
             grad_gate = None
             if need_gate:
-                if torch.is_grad_enabled() or _shares_memory(moved, grad):
-                    # the lerp above saved ``moved``, or ``op`` returned a view
-                    moved = moved - grad
-                else:  # no temporaries: ``moved`` is ours once lerp has run
-                    moved = moved.sub_(grad)
+                moved = _moved_minus(moved, grad)
                 grad_gate = moved.mul_(X).sum_to_size(gate.shape)
             return grad_x, grad_gate, None
         grad_x = torch.empty_like(grad) if need_x else None
@@ -352,8 +354,7 @@ class _GatedInvolution(torch.autograd.Function):
             if need_x:
                 torch.lerp(g, moved, gate[part], out=grad_x[part])
             if need_gate:
-                # out of place where ``op`` returned a view of the gradient
-                moved = moved - g if _shares_memory(moved, g) else moved.sub_(g)
+                moved = _moved_minus(moved, g)
                 moved.mul_(X[part])
                 torch.sum(moved.flatten(1), dim=1, out=dots[part])
         grad_gate = dots.view(-1, 1, 1).sum_to_size(gate.shape) if need_gate else None

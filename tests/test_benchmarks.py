@@ -74,6 +74,25 @@ def test_bench_transforms(bench, tmp_path):
     assert "FrequencyShift: same work (magnitude frozen)" in names
 
 
+def test_bench_transforms_frozen_path_restores_the_magnitude(bench, tmp_path):
+    """The same-work timing freezes the magnitude only while it runs."""
+    module = bench("bench_transforms")
+    spec = next(
+        s for s in module.specs(module.C.TEN_TWENTY_20) if s.name == "AmplitudeScale"
+    )
+    built = []
+
+    def ours(magnitude, seed):
+        built.append(spec.ours(magnitude, seed))
+        return built[-1]
+
+    frozen = module.Spec(spec.name, spec.spatial, ours, spec.theirs)
+    args = module.C.base_parser("x").parse_args(["--smoke"])
+    args.magnitude, args.seed = 0.5, 0
+    module.bench_one(frozen, args, torch.device("cpu"), (2, 2, 50), 1, 0)
+    assert all(p.requires_grad for p in built[0].parameters())
+
+
 def test_bench_transforms_specs_cover_all_names(bench):
     """Every compared transform exists in both libraries and builds."""
     module = bench("bench_transforms")
@@ -414,22 +433,3 @@ def test_bench_accuracy_merge_pools_seeds_and_refuses_repeats(bench, tmp_path):
     assert (tmp_path / "out" / "bench_accuracy_merged.png").is_file()
     with pytest.raises(ValueError, match="seed 0 of 'none' is in several"):
         module.merge([a, a], tmp_path / "out")
-
-
-def test_bench_transforms_frozen_path_restores_the_magnitude(bench, tmp_path):
-    """The same-work timing freezes the magnitude only while it runs."""
-    module = bench("bench_transforms")
-    spec = next(
-        s for s in module.specs(module.C.TEN_TWENTY_20) if s.name == "AmplitudeScale"
-    )
-    built = []
-
-    def ours(magnitude, seed):
-        built.append(spec.ours(magnitude, seed))
-        return built[-1]
-
-    frozen = module.Spec(spec.name, spec.spatial, ours, spec.theirs)
-    args = module.C.base_parser("x").parse_args(["--smoke"])
-    args.magnitude, args.seed = 0.5, 0
-    module.bench_one(frozen, args, torch.device("cpu"), (2, 2, 50), 1, 0)
-    assert all(p.requires_grad for p in built[0].parameters())
