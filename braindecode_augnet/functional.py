@@ -20,6 +20,7 @@ __all__ = [
     "channels_permute",
     "channels_shuffle",
     "choice_gate",
+    "concatenated_norm",
     "frequency_shift",
     "ft_surrogate",
     "gated_involution",
@@ -107,8 +108,20 @@ def hard_relaxed_bernoulli(probability, uniform, temperature):
     >>> bool(p.grad > 0)  # every draw passes a gradient to p
     True
     """
+    if not (probability.requires_grad and torch.is_grad_enabled()):
+        # no gradient to pass (evaluation, a frozen probability): the hard
+        # draw alone, without the relaxation's operators
+        return _hard_draw(probability, uniform)
     logit_p = torch.logit(probability, eps=_EPS)  # gradient 0 outside [eps, 1-eps]
     return _HardRelaxedBernoulli.apply(probability, logit_p, uniform, temperature)
+
+
+def _hard_draw(probability, uniform):
+    """``uniform < probability`` as 0/1 floats, without the cast of a
+    boolean comparison (``p - u > 0`` exactly when ``u < p``: floats have no
+    underflow to 0)."""
+    difference = probability - uniform
+    return torch.heaviside(difference, scalar(0, difference))
 
 
 class _HardRelaxedBernoulli(torch.autograd.Function):
@@ -121,10 +134,7 @@ class _HardRelaxedBernoulli(torch.autograd.Function):
         temperature = scalar(temperature, uniform)
         soft = torch.sub(logit_p, torch.logit(uniform, eps=_EPS))
         soft = soft.div_(temperature).sigmoid_()
-        # u < p as 0/1 floats, without the cast of a boolean comparison
-        # (p - u > 0 exactly when u < p: floats have no underflow to 0)
-        difference = probability - uniform
-        hard = torch.heaviside(difference, scalar(0, difference))
+        hard = _hard_draw(probability, uniform)
         # the slope of the relaxation, sigmoid' / temperature
         slope = torch.addcmul(soft, soft, soft, value=-1).div_(temperature)
         ctx.save_for_backward(slope)
@@ -138,8 +148,28 @@ class _HardRelaxedBernoulli(torch.autograd.Function):
         (slope,) = ctx.saved_tensors
         grad = grad * slope
         if grad.shape != ctx.shape:
-            grad = grad.sum_to_size(ctx.shape)
+            grad = _sum_to(grad, ctx.shape)
         return None, grad, None, None
+
+
+def _sum_to(values, shape):
+    """``values.sum_to_size(shape)`` as the one reduction it makes (the same
+    kernel, so the same values to the bit) without its wrapper operators:
+    the gradients of per-example or scalar parameters, in every backward
+    pass of every candidate."""
+    shape = tuple(shape)
+    if values.shape == shape:
+        return values
+    if not shape:
+        return values.sum()
+    lead = values.ndim - len(shape)
+    dims = tuple(range(lead)) + tuple(
+        lead + i
+        for i, size in enumerate(shape)
+        if size == 1 and values.shape[lead + i] != 1
+    )
+    summed = values.sum(dims, keepdim=True)
+    return summed.view(shape) if lead else summed
 
 
 def _constant(make, *key):
@@ -254,9 +284,11 @@ class _ScaleRows(torch.autograd.Function):
     def backward(ctx, grad):
         X, scale = ctx.saved_tensors
         need_x, need_scale = ctx.needs_input_grad[:2]
-        if torch.is_grad_enabled():  # double backward: the differentiable form
+        if not need_scale or torch.is_grad_enabled():
+            # one product when the scale is frozen (nothing to share a sweep
+            # with), and the differentiable form for a double backward
             grad_x = grad * scale if need_x else None
-            grad_scale = (grad * X).sum_to_size(scale.shape) if need_scale else None
+            grad_scale = _sum_to(grad * X, scale.shape) if need_scale else None
             return grad_x, grad_scale
         n_batch, n_channels, n_times = X.shape
         rows = n_batch * n_channels
@@ -279,7 +311,7 @@ class _ScaleRows(torch.autograd.Function):
         if need_x:
             grad_x = grad_x.view(n_batch, n_channels, n_times)
         if need_scale:
-            dots = dots.view(n_batch, n_channels, 1).sum_to_size(scale.shape)
+            dots = _sum_to(dots.view(n_batch, n_channels, 1), scale.shape)
         return grad_x, dots
 
 
@@ -322,7 +354,7 @@ class _GatedInvolution(torch.autograd.Function):
     def forward(ctx, X, gate, op):
         ctx.save_for_backward(X, gate)
         ctx.op = op
-        parts = _chunks(X.shape[0], X[0].numel() if len(X) else 1, X.device)
+        parts = _chunks(X.shape[0], math.prod(X.shape[1:]), X.device)
         if parts is None:
             return torch.lerp(X, op(X), gate)
         out = torch.empty_like(X)
@@ -336,7 +368,7 @@ class _GatedInvolution(torch.autograd.Function):
         X, gate = ctx.saved_tensors
         op = ctx.op
         need_x, need_gate = ctx.needs_input_grad[:2]
-        parts = _chunks(X.shape[0], X[0].numel(), X.device)
+        parts = _chunks(X.shape[0], math.prod(X.shape[1:]), X.device)
         if parts is None or torch.is_grad_enabled():
             # one pass (and the differentiable form for a double backward)
             moved = op(grad)
@@ -344,7 +376,7 @@ class _GatedInvolution(torch.autograd.Function):
             grad_gate = None
             if need_gate:
                 moved = _moved_minus(moved, grad)
-                grad_gate = moved.mul_(X).sum_to_size(gate.shape)
+                grad_gate = _sum_to(moved.mul_(X), gate.shape)
             return grad_x, grad_gate, None
         grad_x = torch.empty_like(grad) if need_x else None
         dots = torch.empty(X.shape[0], dtype=X.dtype, device=X.device)
@@ -357,7 +389,7 @@ class _GatedInvolution(torch.autograd.Function):
                 moved = _moved_minus(moved, g)
                 moved.mul_(X[part])
                 torch.sum(moved.flatten(1), dim=1, out=dots[part])
-        grad_gate = dots.view(-1, 1, 1).sum_to_size(gate.shape) if need_gate else None
+        grad_gate = _sum_to(dots.view(-1, 1, 1), gate.shape) if need_gate else None
         return grad_x, grad_gate, None
 
 
@@ -482,7 +514,7 @@ class _LayerPolicy(torch.autograd.Function):
             if lows is not None:
                 op_values = op_values + scalar(lows, raw)
         ctx.save_for_backward(weights, temperature, magnitudes, inward, spans)
-        return (weights, weights * magnitudes, *op_values.unbind())
+        return (weights, weights * magnitudes, *_elements(op_values))
 
     @staticmethod
     @once_differentiable
@@ -507,21 +539,32 @@ class _LayerPolicy(torch.autograd.Function):
         if not any(need_raws):
             return (grad_alpha, None, None, None, *no_grads)
         # each path is blocked where a descent step (-grad) moves its
-        # magnitude further out, as with one unit_interval per use
+        # magnitude further out, as with one unit_interval per use (in place:
+        # every tensor blocked here is made here)
         zero = scalar(0, inward)
         grad = None
         if any(g is not None for g in grads):
             grad = torch.cat([zero.view(1) if g is None else g.view(1) for g in grads])
             if spans is not None:
                 grad = grad * spans
-            grad = torch.where(inward * grad > zero, zero, grad)
+            grad = grad.masked_fill_(inward * grad > zero, 0)
         if grad_products is not None:
             products_raw = grad_products * weights
-            products_raw = torch.where(inward * products_raw > zero, zero, products_raw)
+            products_raw = products_raw.masked_fill_(inward * products_raw > zero, 0)
             grad = products_raw if grad is None else grad.add_(products_raw)
         if grad is None:
             return (grad_alpha, None, None, None, *no_grads)
-        return (grad_alpha, None, None, None, *grad.unbind())
+        return (grad_alpha, None, None, None, *_elements(grad))
+
+
+def _elements(vector):
+    """The elements of a 1-D tensor as 0-d views: what ``unbind`` returns,
+    one operator per element instead of two (a ``select`` and the
+    ``as_strided`` it calls)."""
+    stride, offset = vector.stride(0), vector.storage_offset()
+    return tuple(
+        vector.as_strided((), (), offset + k * stride) for k in range(len(vector))
+    )
 
 
 def mixture(weights, outputs):
@@ -556,12 +599,19 @@ def mixture(weights, outputs):
 class _Mixture(torch.autograd.Function):
     """``weights @ stack(outputs)``: the outputs are rows of one ``(K, n)``
     matrix, and their gradients the rows of the outer product of the weights
-    and the output's gradient (differentiable again, for a double backward)."""
+    and the output's gradient. A double backward differentiates the
+    gradients with respect to the weights and to the incoming gradient; the
+    weights' gradient reads the copy of the outputs made by the forward pass
+    (saving the outputs themselves as well would double what the layer
+    keeps), so it is not differentiated again with respect to them."""
 
     @staticmethod
     def forward(ctx, weights, *outputs):
         shape = outputs[0].shape
-        stacked = torch.cat([out.view(1, -1) for out in outputs])
+        if _splits_rows(shape):  # one concatenation, no view per output
+            stacked = torch.cat(outputs).view(len(outputs), -1)
+        else:
+            stacked = torch.stack(outputs).view(len(outputs), -1)
         ctx.save_for_backward(weights, stacked)
         ctx.shape = shape
         return torch.mm(weights.view(1, -1), stacked).view(shape)
@@ -569,12 +619,77 @@ class _Mixture(torch.autograd.Function):
     @staticmethod
     def backward(ctx, grad):
         weights, stacked = ctx.saved_tensors
-        flat = grad.reshape(-1)
+        # views and a broadcast product: fewer operators than reshape and
+        # outer, the same values
+        flat = grad.view(-1) if grad.is_contiguous() else grad.reshape(-1)
         grad_weights = torch.mv(stacked, flat) if ctx.needs_input_grad[0] else None
         if not any(ctx.needs_input_grad[1:]):
             return (grad_weights, *([None] * len(stacked)))
-        grads = torch.outer(weights, flat).view(len(stacked), *ctx.shape)
-        return (grad_weights, *grads.unbind(0))
+        grads = weights.view(-1, 1) * flat
+        shape = ctx.shape
+        if _splits_rows(shape):  # a split: one view per output, not two
+            sizes = [shape[0]] * len(stacked)  # sizes: no narrow per block
+            grads = grads.view(-1, *shape[1:]).split_with_sizes(sizes)
+        else:
+            grads = grads.view(len(stacked), *shape).unbind(0)
+        return (grad_weights, *grads)
+
+
+def _splits_rows(shape):
+    """Whether tensors of ``shape`` are stacked as blocks of rows (a
+    concatenation along their first axis, split back into blocks)."""
+    return len(shape) > 0 and shape[0] > 0
+
+
+def concatenated_norm(parts):
+    """The Euclidean norm of the concatenation of ``parts``,
+    ``torch.cat(parts).norm()``.
+
+    The regulariser of a stack of layers (the norm of every layer's weights
+    times magnitudes) as one node: autograd's concatenation hands back the
+    gradient of each part through three views, and the norm's gradient
+    compares with a Python zero (a cast); here, one split into views and a
+    tensor zero, with autograd's formula for the rest (the same values to
+    the bit; differentiable again).
+
+    Parameters
+    ----------
+    parts : sequence of torch.Tensor
+        1-D tensors of one dtype.
+
+    Returns
+    -------
+    torch.Tensor
+        0-d.
+
+    Examples
+    --------
+    >>> import torch
+    >>> concatenated_norm([torch.tensor([3.0]), torch.tensor([0.0, 4.0])])
+    tensor(5.)
+    """
+    return _ConcatenatedNorm.apply(*parts)
+
+
+class _ConcatenatedNorm(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, *parts):
+        values = torch.cat(parts)
+        norm = torch.linalg.vector_norm(values)
+        ctx.save_for_backward(values, norm, *parts)
+        ctx.sizes = [len(part) for part in parts]
+        return norm
+
+    @staticmethod
+    def backward(ctx, grad):
+        values, norm, *parts = ctx.saved_tensors
+        if torch.is_grad_enabled():  # double backward: from the saved parts
+            values = torch.cat(parts)
+            norm = torch.linalg.vector_norm(values)
+        # autograd's gradient of the 2-norm (0 where the norm is 0)
+        zero = scalar(0, norm)
+        grad = grad * (values / norm).masked_fill_(norm == zero, 0)
+        return grad.split_with_sizes(ctx.sizes)
 
 
 def scatter_rows(pieces, index):
@@ -797,7 +912,7 @@ class _AddScaledNoise(torch.autograd.Function):
         std, noise = ctx.saved_tensors
         grad_std = None
         if ctx.needs_input_grad[1]:
-            grad_std = (grad * noise).sum_to_size(std.shape)
+            grad_std = _sum_to(grad * noise, std.shape)
         grad_noise = grad * std if ctx.needs_input_grad[2] else None
         return grad, grad_std, grad_noise
 
@@ -847,8 +962,23 @@ def frequency_shift(X, delta_freq, sfreq):
         X.dtype,
         X.device,
     )
-    phase = _as_batch_column(delta_freq, X) * two_pi_t
-    return _FrequencyShift.apply(X, phase)
+    return _FrequencyShift.apply(X, _cast(delta_freq, X), two_pi_t)
+
+
+def _rfft(X, n_fft=None):
+    """``torch.fft.rfft(X, n=n_fft, dim=-1)`` through the aten operator it
+    calls: the same values to the bit, one operator fewer per call (on an
+    accelerator, operators are launches)."""
+    n_times = X.shape[-1]
+    if n_fft is not None and n_fft > n_times:
+        X = torch.constant_pad_nd(X, [0, n_fft - n_times])
+    return torch._fft_r2c(X, [X.ndim - 1], 0, True)  # norm="backward": none
+
+
+def _irfft(spectrum, n_times):
+    """``torch.fft.irfft(spectrum, n=n_times, dim=-1)`` for the spectrum of
+    an :func:`_rfft` of that length, through the aten operator it calls."""
+    return torch._fft_c2r(spectrum, [spectrum.ndim - 1], 2, n_times)  # by 1/n
 
 
 def _hilbert(X):
@@ -859,7 +989,7 @@ def _hilbert(X):
     """
     n_times = X.shape[-1]
     n_fft = _nextpow2(n_times)
-    spectrum = torch.fft.rfft(X, n=n_fft, dim=-1)
+    spectrum = _rfft(X, n_fft)
     rotate = _constant(
         lambda: _hilbert_rotation(spectrum.shape[-1], spectrum.dtype, X.device),
         "hilbert",
@@ -867,39 +997,52 @@ def _hilbert(X):
         spectrum.dtype,
         X.device,
     )
-    return torch.fft.irfft(spectrum * rotate, n=n_fft, dim=-1)[..., :n_times]
+    return _irfft(spectrum * rotate, n_fft)[..., :n_times]
 
 
 class _FrequencyShift(torch.autograd.Function):
-    """``X cos(phase) - H(X) sin(phase)``, ``H`` the Hilbert transform.
+    """``X cos(phase) - H(X) sin(phase)``, ``H`` the Hilbert transform, with
+    ``phase = delta_freq * 2 pi t``.
 
     ``H`` (of the zero-padded signal, then cut) is anti-self-adjoint, so the
     gradient to ``X`` is ``g cos + H(g sin)``: one more Hilbert transform in
     the backward pass, where autograd goes back through both FFTs, the
     complex product and the padding (about 50 operators more per call).
-    First-order only: a double backward raises.
+    The phase is made here, and the gradient to the shift computed as
+    autograd computes it through the product and the view (the same
+    roundings), without their nodes. First-order only: a double backward
+    raises.
     """
 
     @staticmethod
-    def forward(ctx, X, phase):
+    def forward(ctx, X, delta_freq, two_pi_t):
+        column = (
+            delta_freq.view(-1, 1, 1)
+            if delta_freq.ndim == 1
+            else delta_freq.reshape(-1, 1, 1)
+        )
+        phase = column * two_pi_t
         hilbert = _hilbert(X)
         cos, sin = torch.cos(phase), torch.sin(phase)
-        ctx.save_for_backward(X, hilbert, cos, sin)
-        ctx.phase_shape = phase.shape
+        ctx.save_for_backward(X, hilbert, cos, sin, two_pi_t)
+        ctx.shapes = phase.shape, column.shape, delta_freq.shape
         return X * cos - hilbert * sin
 
     @staticmethod
     @once_differentiable
     def backward(ctx, grad):
-        X, hilbert, cos, sin = ctx.saved_tensors
-        need_x, need_phase = ctx.needs_input_grad
-        grad_x = grad_phase = None
+        X, hilbert, cos, sin, two_pi_t = ctx.saved_tensors
+        need_x, need_delta = ctx.needs_input_grad[:2]
+        grad_x = grad_delta = None
         if need_x:
             grad_x = grad * cos + _hilbert(grad * sin)
-        if need_phase:  # d out / d phase = -(X sin + H(X) cos)
+        if need_delta:  # d out / d phase = -(X sin + H(X) cos)
+            phase_shape, column_shape, delta_shape = ctx.shapes
             moved = torch.addcmul(X * sin, hilbert, cos).mul_(grad)
-            grad_phase = moved.sum_to_size(ctx.phase_shape).neg_()
-        return grad_x, grad_phase
+            grad_phase = _sum_to(moved, phase_shape).neg_()
+            grad_delta = _sum_to(grad_phase * two_pi_t, column_shape)
+            grad_delta = grad_delta.view(delta_shape)  # a new, contiguous sum
+        return grad_x, grad_delta, None
 
 
 def _hilbert_rotation(n_freqs, dtype, device):
@@ -963,10 +1106,10 @@ class _FTSurrogate(torch.autograd.Function):
     @staticmethod
     def forward(ctx, X, phase_noise, phases):
         rotation = torch.polar(scalar(1, phases), phases * phase_noise)
-        rotated = torch.fft.rfft(X, dim=-1) * rotation
+        rotated = _rfft(X) * rotation
         ctx.save_for_backward(rotated, rotation, phases)
         ctx.noise_shape = phase_noise.shape
-        return torch.fft.irfft(rotated, n=X.shape[-1], dim=-1)
+        return _irfft(rotated, X.shape[-1])
 
     @staticmethod
     @once_differentiable
@@ -974,13 +1117,13 @@ class _FTSurrogate(torch.autograd.Function):
         rotated, rotation, phases = ctx.saved_tensors
         need_x, need_noise = ctx.needs_input_grad[:2]
         n_times = grad.shape[-1]
-        spectrum = torch.fft.rfft(grad, dim=-1)
+        spectrum = _rfft(grad)
         grad_x = grad_noise = None
         if need_x:
-            grad_x = torch.fft.irfft(spectrum * rotation.conj(), n=n_times, dim=-1)
+            grad_x = _irfft(spectrum * rotation.conj(), n_times)
         if need_noise:
             cross = torch.imag(spectrum.conj() * rotated).mul_(phases)
-            grad_noise = cross.sum_to_size(ctx.noise_shape)
+            grad_noise = _sum_to(cross, ctx.noise_shape)
             grad_noise = grad_noise * scalar(-2 / n_times, grad_noise)
         return grad_x, grad_noise, None
 
@@ -1129,7 +1272,9 @@ class _ChannelsShuffle(torch.autograd.Function):
         index = arange(n_channels, X.device)
         offset = arange(n_batch, X.device, step=n_channels).unsqueeze(1)
         rows = (torch.where(hard, permutation, index) + offset).flatten()
-        sources = (torch.where(hard, permutation, partners) + offset).flatten()
+        sources = None
+        if ctx.needs_input_grad[1]:  # only the gradient to shuffle reads them
+            sources = (torch.where(hard, permutation, partners) + offset).flatten()
         ctx.save_for_backward(X, rows, sources)
         ctx.shuffle_shape = shuffle.shape
         flat = X.reshape(n_batch * n_channels, n_times)
@@ -1150,9 +1295,11 @@ class _ChannelsShuffle(torch.autograd.Function):
             moved = flat.index_select(0, sources)
             if torch.is_grad_enabled():  # double backward: differentiable form
                 grad_shuffle = ((moved - flat) * flat_grad).sum(1)
+            elif (parts := _chunks(len(rows), n_times, X.device)) is None:
+                grad_shuffle = moved.sub_(flat).mul_(flat_grad).sum(1)
             else:
                 grad_shuffle = torch.empty(len(rows), dtype=X.dtype, device=X.device)
-                for part in _chunks(len(rows), n_times, X.device) or [slice(None)]:
+                for part in parts:
                     diff = moved[part].sub_(flat[part]).mul_(flat_grad[part])
                     torch.sum(diff, dim=1, out=grad_shuffle[part])
             grad_shuffle = grad_shuffle.view(ctx.shuffle_shape)

@@ -80,7 +80,7 @@ def validate_transforms(transforms):
 GROUPINGS = ("auto", "split", "full")
 
 
-def apply_grouped(X, choice, n_groups, fn, grouping="auto"):
+def apply_grouped(X, choice, n_groups, fn, grouping="auto", with_index=True):
     """Apply ``fn(k, X[index], index)`` to the examples of each group ``k``.
 
     Parameters
@@ -102,6 +102,10 @@ def apply_grouped(X, choice, n_groups, fn, grouping="auto"):
         ``n_groups`` times the arithmetic. ``'auto'``: ``'split'`` on CPU,
         where reading the sizes is free and arithmetic is the cost, ``'full'``
         elsewhere, where launches and synchronisations are.
+    with_index : bool
+        Pass each group's ``index``; ``False`` passes ``None`` instead, for
+        functions that do not read it (splitting the indices costs a view per
+        group).
 
     Returns
     -------
@@ -113,7 +117,7 @@ def apply_grouped(X, choice, n_groups, fn, grouping="auto"):
     if grouping == "auto":
         grouping = "split" if X.device.type == "cpu" else "full"
     if grouping == "full":
-        index = torch.arange(X.shape[0], device=X.device)
+        index = torch.arange(X.shape[0], device=X.device) if with_index else None
         outputs = torch.stack([fn(k, X, index) for k in range(n_groups)])
         select = choice.reshape(1, -1, *([1] * (X.ndim - 1))).expand(1, *X.shape)
         return outputs.gather(0, select).squeeze(0)
@@ -123,12 +127,13 @@ def apply_grouped(X, choice, n_groups, fn, grouping="auto"):
     groups = groups.tolist()
     bounds = [bisect.bisect_left(groups, k) for k in range(n_groups + 1)]
     counts = [end - start for start, end in zip(bounds, bounds[1:])]
-    pieces = []
-    for k, (index, part) in enumerate(
-        zip(torch.split(order, counts), torch.split(X.index_select(0, order), counts))
-    ):
-        if counts[k]:
-            pieces.append(fn(k, part, index))
+    parts = torch.split(X.index_select(0, order), counts)
+    indices = torch.split(order, counts) if with_index else [None] * n_groups
+    pieces = [
+        fn(k, part, index)
+        for k, (part, index) in enumerate(zip(parts, indices))
+        if counts[k]
+    ]
     if _is_compiling():  # dynamo traces autograd's operators
         return torch.cat(pieces).index_select(0, torch.argsort(order))
     return scatter_rows(pieces, order)
@@ -374,7 +379,9 @@ class AugmentationLayer(nn.Module):
         def apply(k, part, index):
             return self.transforms[k].augment(part, op_value=op_values[k])
 
-        out = apply_grouped(X, choice, len(self.transforms), apply, self.grouping)
+        out = apply_grouped(
+            X, choice, len(self.transforms), apply, self.grouping, with_index=False
+        )
         if not self.training:
             return out
         # Straight-through gate of value 1 whose gradient is that of log w_k

@@ -2,6 +2,7 @@
 
 import torch
 
+from .functional import concatenated_norm
 from .layers import augmentation_layers
 
 __all__ = ["augmentation_regularizer"]
@@ -84,4 +85,4 @@ def augmentation_regularizer(obj, scale="magnitude", reuse_forward=False):
         if scale == "displacement":
             part = part * layer.displacement.to(part.dtype)
         parts.append(part)
-    return torch.cat(parts).norm()
+    return concatenated_norm(parts)

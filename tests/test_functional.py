@@ -486,3 +486,95 @@ def test_gaussian_noise_gradients_match_finite_differences(per_example):
     std = torch.rand(3 if per_example else (), dtype=torch.float64, generator=generator)
     inputs = (X.requires_grad_(), std.requires_grad_(), noise.requires_grad_())
     assert torch.autograd.gradcheck(F.gaussian_noise, inputs)
+
+
+# ------------------------------------------------- fewer operators, same bits
+@pytest.mark.parametrize("n_times, n_fft", [(50, None), (51, None), (50, 64)])
+def test_fft_helpers_are_torch_fft_to_the_bit(n_times, n_fft):
+    X = randn(4, 3, n_times, dtype=torch.float32)
+    spectrum = F._rfft(X, n_fft)
+    assert torch.equal(spectrum, torch.fft.rfft(X, n=n_fft, dim=-1))
+    n = n_fft or n_times
+    assert torch.equal(F._irfft(spectrum, n), torch.fft.irfft(spectrum, n=n, dim=-1))
+
+
+@pytest.mark.parametrize(
+    "shape, target",
+    [
+        ((4, 3, 50), ()),
+        ((4, 3, 50), (4, 1, 1)),
+        ((4, 3, 50), (4, 1, 50)),
+        ((4, 3, 50), (3, 1)),
+        ((4, 3, 50), (4, 3, 50)),
+        ((5,), ()),
+    ],
+)
+def test_sum_to_is_sum_to_size_to_the_bit(shape, target):
+    values = randn(*shape, dtype=torch.float32) * 1e3
+    summed = F._sum_to(values, target)
+    assert summed.shape == torch.Size(target)
+    assert torch.equal(summed, values.sum_to_size(target))
+
+
+def test_elements_are_the_elements_of_unbind():
+    vector = randn(10, dtype=torch.float32)[1::3]  # strided, with an offset
+    elements = F._elements(vector)
+    assert all(e.ndim == 0 for e in elements)
+    assert torch.equal(torch.stack(elements), torch.stack(vector.unbind()))
+
+
+@pytest.mark.parametrize("shape", [(6, 3, 50), (5,), (), (0, 2, 3)])
+def test_mixture_matches_the_product_of_the_stacked_outputs(shape):
+    """Values and gradients (to the bit) of weights @ stack(outputs), through
+    autograd's matrix product; blocks of rows, scalars and empty batches."""
+
+    def draw(seed):
+        return randn(math.prod(shape), seed=seed, dtype=torch.float32).view(shape)
+
+    weights = torch.softmax(randn(4, seed=1, dtype=torch.float32), dim=0)
+    outputs = [draw(2 + k) for k in range(4)]
+    grad_out = draw(9)
+
+    def reference(weights, *outputs):
+        stacked = torch.stack(outputs).view(len(outputs), -1)
+        return torch.mm(weights.view(1, -1), stacked).view(shape)
+
+    def fast(weights, *outputs):
+        return F.mixture(weights, outputs)
+
+    out, grads = _value_and_grads(fast, [weights, *outputs], grad_out)
+    out_ref, grads_ref = _value_and_grads(reference, [weights, *outputs], grad_out)
+    assert torch.equal(out, out_ref)
+    for grad, ref in zip(grads, grads_ref, strict=True):
+        assert torch.equal(grad, ref)
+    if math.prod(shape):  # differentiable again (see _Mixture)
+        two = torch.softmax(weights[:2], dim=0).double().requires_grad_()
+        pair = [out.double() for out in outputs[:2]]
+        assert torch.autograd.gradgradcheck(lambda w: fast(w, *pair), [two])
+
+
+def test_concatenated_norm_is_the_norm_of_the_concatenation_to_the_bit():
+    generator = torch.Generator().manual_seed(0)
+    for scale in (1e-4, 1.0, 1e3, 0.0):
+        parts = [
+            (torch.rand(n, generator=generator) * scale).requires_grad_()
+            for n in (3, 5, 5)
+        ]
+        upstream = torch.randn((), generator=generator)
+        norm = F.concatenated_norm(parts)
+        ref = torch.cat(parts).norm()
+        grads = torch.autograd.grad(norm, parts, upstream)
+        grads_ref = torch.autograd.grad(ref, parts, upstream)
+        assert torch.equal(norm, ref)
+        assert all(torch.equal(g, r) for g, r in zip(grads, grads_ref, strict=True))
+    parts = [torch.rand(n, dtype=torch.float64).requires_grad_() for n in (2, 3)]
+    assert torch.autograd.gradgradcheck(lambda *p: F.concatenated_norm(p), parts)
+
+
+def test_channel_scaling_with_a_frozen_scale_is_the_product():
+    """Large CPU batch, gradient to X only (a frozen magnitude): one product."""
+    X = randn(48, 4, 3000, dtype=torch.float32).requires_grad_()
+    scale = torch.rand(48, 4, 1, generator=torch.Generator().manual_seed(1))
+    grad_out = randn(48, 4, 3000, seed=2, dtype=torch.float32)
+    (grad,) = torch.autograd.grad(F._scale_rows(X, scale), X, grad_out)
+    assert torch.equal(grad, grad_out * scale)

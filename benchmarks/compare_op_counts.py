@@ -1,0 +1,148 @@
+"""Operators of an AugNet training step, counted for several revisions side by side.
+
+Issue 10 asks for 3x fewer operators per training step than at the commit
+where it was filed. A ratio of counts only means something when both are
+counted the same way, on the same machine and torch: this script checks out
+each revision given (``git worktree``, in a temporary folder), counts one
+forward + backward of AugNet's loss there, in a subprocess that imports that
+revision's ``braindecode_augnet``, and prints every count with its ratio to
+the first revision's.
+
+The step is the one of ``bench_training_step.py``: the paper's 3-layer EEG
+preset around ``SleepStagerChambon2018``, 64 windows of 2 x 3000 samples,
+``NLL - 0.5 * augmentation_regularizer`` (reusing the forward pass's policy
+where the revision can), counted by ``_common.count_aten_ops`` (profiler
+``aten::`` events, nested calls included; dispatched operators; kernels).
+Only the public API that every revision has is used.
+
+Usage::
+
+    python benchmarks/compare_op_counts.py 382b077 HEAD
+    python benchmarks/compare_op_counts.py 382b077 .   # "." : the working tree
+"""
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+SAMPLINGS = ("mixture", "sampled")
+
+
+def count_step(sampling, batch=64, n_chans=2, n_times=3000, seed=0):
+    """Counts of one AugNet forward + backward with the installed (or first
+    importable) ``braindecode_augnet``."""
+    import inspect
+
+    import torch
+    import torch.nn.functional as F
+    from braindecode.models import SleepStagerChambon2018
+
+    import braindecode_augnet as package
+
+    sys.path.insert(0, str(HERE))
+    import _common as C
+
+    torch.manual_seed(seed)
+    trunk = SleepStagerChambon2018(
+        n_chans=n_chans, sfreq=100.0, n_outputs=5, n_times=n_times
+    )
+    aug = package.eeg_augmentation(
+        sfreq=100.0, n_chans=n_chans, sampling=sampling, random_state=seed
+    )
+    net = package.AugNet(trunk, aug).train()
+    generator = torch.Generator().manual_seed(seed)
+    X = torch.randn(batch, n_chans, n_times, generator=generator)
+    y = torch.randint(0, 5, (batch,), generator=generator)
+    regularizer = package.augmentation_regularizer
+    reuse = "reuse_forward" in inspect.signature(regularizer).parameters
+    kwargs = {"reuse_forward": True} if reuse else {}
+
+    def step():
+        loss = F.nll_loss(net(X), y) - 0.5 * regularizer(net, **kwargs)
+        loss.backward()
+
+    counts = C.count_aten_ops(step, profiler=True)
+    counts["package"] = str(Path(package.__file__).parent)
+    counts["reuse_forward"] = reuse
+    return counts
+
+
+def _run_child(tree, threads):
+    env = dict(os.environ, PYTHONPATH=str(tree), OMP_NUM_THREADS=str(threads))
+    cmd = [sys.executable, str(Path(__file__).resolve()), "--child"]
+    done = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
+    if done.returncode:
+        raise RuntimeError(f"counting in {tree} failed:\n{done.stderr[-2000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def count_revision(revision, threads=1):
+    """``{sampling: counts}`` for a git revision, or ``"."`` (the working tree)."""
+    if revision == ".":
+        return _run_child(ROOT, threads)
+    with tempfile.TemporaryDirectory() as tmp:
+        tree = Path(tmp) / "tree"
+        git = ["git", "-C", str(ROOT), "worktree"]
+        subprocess.run(
+            [*git, "add", "--detach", str(tree), revision],
+            check=True,
+            capture_output=True,
+        )
+        try:
+            return _run_child(tree, threads)
+        finally:
+            subprocess.run(
+                [*git, "remove", "--force", str(tree)], check=False, capture_output=True
+            )
+
+
+def table(results):
+    """Rows of counts with their ratios to the first revision's."""
+    first = next(iter(results.values()))
+    lines = [
+        f"{'revision':<12} {'sampling':<8} {'profiler events':>16} "
+        f"{'first/this':>10} {'kernels':>8} {'first/this':>10}"
+    ]
+    for revision, counts in results.items():
+        for sampling in SAMPLINGS:
+            c, f = counts[sampling], first[sampling]
+            events, kernels = c["profiler_aten_events"], c["kernels"]
+            lines.append(
+                f"{revision:<12} {sampling:<8} {events:>16,} "
+                f"{f['profiler_aten_events'] / events:>9.2f}x {kernels:>8,} "
+                f"{f['kernels'] / kernels:>9.2f}x"
+            )
+    return "\n".join(lines)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("revisions", nargs="*", default=["."])
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--out", type=Path, help="write the counts as JSON here")
+    args = parser.parse_args(argv)
+    if args.child:
+        import torch
+
+        torch.set_num_threads(1)
+        print(json.dumps({s: count_step(s) for s in SAMPLINGS}))
+        return None
+    results = {}
+    for revision in args.revisions:
+        print(f"counting {revision} ...", flush=True)
+        results[revision] = count_revision(revision, args.threads)
+    print(table(results))
+    if args.out:
+        args.out.write_text(json.dumps(results, indent=2))
+    return results
+
+
+if __name__ == "__main__":
+    main()
