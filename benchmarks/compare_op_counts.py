@@ -73,19 +73,20 @@ def count_step(sampling, batch=64, n_chans=2, n_times=3000, seed=0):
     return counts
 
 
-def _run_child(tree, threads):
+def _run_child(tree, threads, batch, n_times):
     env = dict(os.environ, PYTHONPATH=str(tree), OMP_NUM_THREADS=str(threads))
     cmd = [sys.executable, str(Path(__file__).resolve()), "--child"]
+    cmd += ["--batch", str(batch), "--n-times", str(n_times)]
     done = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
     if done.returncode:
         raise RuntimeError(f"counting in {tree} failed:\n{done.stderr[-2000:]}")
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def count_revision(revision, threads=1):
+def count_revision(revision, threads=1, batch=64, n_times=3000):
     """``{sampling: counts}`` for a git revision, or ``"."`` (the working tree)."""
     if revision == ".":
-        return _run_child(ROOT, threads)
+        return _run_child(ROOT, threads, batch, n_times)
     with tempfile.TemporaryDirectory() as tmp:
         tree = Path(tmp) / "tree"
         git = ["git", "-C", str(ROOT), "worktree"]
@@ -95,7 +96,7 @@ def count_revision(revision, threads=1):
             capture_output=True,
         )
         try:
-            return _run_child(tree, threads)
+            return _run_child(tree, threads, batch, n_times)
         finally:
             subprocess.run(
                 [*git, "remove", "--force", str(tree)], check=False, capture_output=True
@@ -125,6 +126,8 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("revisions", nargs="*", default=["."])
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--batch", type=int, default=64)
+    parser.add_argument("--n-times", type=int, default=3000)
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--out", type=Path, help="write the counts as JSON here")
     args = parser.parse_args(argv)
@@ -132,12 +135,15 @@ def main(argv=None):
         import torch
 
         torch.set_num_threads(1)
-        print(json.dumps({s: count_step(s) for s in SAMPLINGS}))
+        counts = {s: count_step(s, args.batch, n_times=args.n_times) for s in SAMPLINGS}
+        print(json.dumps(counts))
         return None
     results = {}
     for revision in args.revisions:
         print(f"counting {revision} ...", flush=True)
-        results[revision] = count_revision(revision, args.threads)
+        results[revision] = count_revision(
+            revision, args.threads, args.batch, args.n_times
+        )
     print(table(results))
     if args.out:
         args.out.write_text(json.dumps(results, indent=2))

@@ -433,3 +433,35 @@ def test_bench_accuracy_merge_pools_seeds_and_refuses_repeats(bench, tmp_path):
     assert (tmp_path / "out" / "bench_accuracy_merged.png").is_file()
     with pytest.raises(ValueError, match="seed 0 of 'none' is in several"):
         module.merge([a, a], tmp_path / "out")
+
+
+def test_compare_op_counts_counts_revisions_side_by_side(bench, tmp_path, capsys):
+    """The working tree and HEAD (through a git worktree), each counted in a
+    subprocess that imports that tree's package."""
+    import subprocess
+
+    module = bench("compare_op_counts")
+    root = BENCH_DIR.parent
+    small = ["--batch", "4", "--n-times", "600", "--out", str(tmp_path / "c.json")]
+    results = module.main([".", "HEAD", *small])
+    assert set(results) == {".", "HEAD"}
+    for counts in results.values():
+        for sampling in ("mixture", "sampled"):
+            c = counts[sampling]
+            assert c["profiler_aten_events"] > c["aten_ops"] > c["kernels"] > 0
+    assert results["."]["mixture"]["package"] == str(root / "braindecode_augnet")
+    assert results["HEAD"]["mixture"]["package"] != results["."]["mixture"]["package"]
+    dirty = subprocess.run(
+        ["git", "-C", str(root), "status", "--porcelain", "braindecode_augnet"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    if not dirty:  # the same package: the same counts
+        assert (
+            results["HEAD"]["mixture"]["aten_ops"]
+            == results["."]["mixture"]["aten_ops"]
+        )
+    table = capsys.readouterr().out
+    assert "first/this" in table and "1.00x" in table
+    assert json.loads((tmp_path / "c.json").read_text()).keys() == {".", "HEAD"}

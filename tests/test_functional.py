@@ -29,23 +29,42 @@ def peak_frequency(X):
 
 
 # ------------------------------------------------------------ relaxed draws
-def test_hard_relaxed_bernoulli_values_are_the_hard_draw():
+@pytest.mark.parametrize("learned", [True, False])
+def test_hard_relaxed_bernoulli_values_are_the_hard_draw(learned):
     uniform = torch.rand(1000, generator=torch.Generator().manual_seed(0))
-    p = torch.tensor(0.3)
+    p = torch.tensor(0.3, requires_grad=learned)
     draw = F.hard_relaxed_bernoulli(p, uniform, temperature=0.5)
     hard = (uniform < p).float()
-    torch.testing.assert_close(draw, hard, atol=1e-6, rtol=0)
+    assert torch.equal(draw, hard)
     assert 0.25 < draw.mean() < 0.35
-    assert torch.equal(draw[hard == 0], hard[hard == 0])  # exact zeros
-    zero = F.hard_relaxed_bernoulli(torch.tensor(0.0), uniform, 0.5)
+    zero = F.hard_relaxed_bernoulli(
+        torch.tensor(0.0, requires_grad=learned), uniform, 0.5
+    )
     assert torch.count_nonzero(zero) == 0
 
 
 def test_hard_relaxed_bernoulli_ones_are_exact():
     """hard + soft - soft.detach() used to round 1 to 1 - 2**-24 in float32."""
     uniform = torch.rand(1000, generator=torch.Generator().manual_seed(0))
-    draw = F.hard_relaxed_bernoulli(torch.tensor(0.3), uniform, temperature=0.5)
+    p = torch.tensor(0.3, requires_grad=True)
+    draw = F.hard_relaxed_bernoulli(p, uniform, temperature=0.5)
     assert set(draw.unique().tolist()) <= {0.0, 1.0}
+
+
+def test_hard_relaxed_bernoulli_without_a_gradient_is_the_hard_draw_alone():
+    """Evaluation (or a frozen probability) runs no relaxation: same draws,
+    without the logits, sigmoid and slope (fewer kernels per prediction)."""
+    from torch.profiler import profile
+
+    uniform = torch.rand(1000, generator=torch.Generator().manual_seed(0))
+    p = torch.tensor(0.3, requires_grad=True)
+    learned = F.hard_relaxed_bernoulli(p, uniform, temperature=0.5)
+    with torch.no_grad(), profile() as prof:
+        draw = F.hard_relaxed_bernoulli(p, uniform, temperature=0.5)
+    assert torch.equal(draw, learned.detach())
+    names = {event.name for event in prof.events()}
+    assert "aten::heaviside" in names
+    assert not names & {"aten::logit", "aten::sigmoid_", "aten::addcmul"}
 
 
 def test_hard_relaxed_bernoulli_passes_a_gradient_through_every_draw():
