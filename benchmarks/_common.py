@@ -60,6 +60,46 @@ def quiet_warnings():
     warnings.filterwarnings("ignore", category=UserWarning, module="braindecode")
 
 
+# ---------------------------------------------------------------- allocator
+#: glibc's settings (read when a process starts) under which the CPU memory
+#: that tensors free stays with the process, as a caching allocator (CUDA's)
+#: keeps it: blocks up to 256 MiB from the heap, which is never trimmed. By
+#: default glibc hands freed blocks of megabytes back to the OS, and the next
+#: tensor of that size pays a page fault per 4 KiB page (3,750 for 15 MB,
+#: several ms); which side of a side-by-side comparison pays them follows the
+#: order of the allocations, not the work (ratios of 15 MB batches moved by
+#: up to 2x in runs of bench_transforms.py).
+MALLOC_SETTINGS = {
+    "MALLOC_MMAP_THRESHOLD_": str(256 << 20),
+    "MALLOC_TRIM_THRESHOLD_": str(1 << 40),
+}
+
+
+def restart_with_malloc_settings(argv=None):
+    """Run the script again with :data:`MALLOC_SETTINGS` in its environment.
+
+    For a script run from the command line (call it before ``main``): glibc
+    reads these at start, so they cannot be set from a running process.
+    Nothing happens where they are set already, off Linux, or with
+    ``--system-malloc`` (which the scripts' parsers accept, to time with the
+    allocator as it is).
+    """
+    argv = sys.argv if argv is None else argv
+    if (
+        not sys.platform.startswith("linux")
+        or "--system-malloc" in argv
+        or all(os.environ.get(name) for name in MALLOC_SETTINGS)
+    ):
+        return
+    env = {**os.environ, **MALLOC_SETTINGS}
+    os.execve(sys.executable, [sys.executable, *argv], env)
+
+
+def malloc_settings():
+    """The glibc allocator settings of this process (``None`` where unset)."""
+    return {name: os.environ.get(name) for name in MALLOC_SETTINGS}
+
+
 # ----------------------------------------------------------------- arguments
 def base_parser(description):
     """An argument parser with the options shared by every benchmark.
@@ -97,6 +137,13 @@ def base_parser(description):
     )
     parser.add_argument("--warmup", type=int, default=None, help="untimed warm-up runs")
     parser.add_argument("--seed", type=int, default=0, help="random seed")
+    parser.add_argument(
+        "--system-malloc",
+        action="store_true",
+        help="time with glibc's allocator as it is (by default the timing "
+        "scripts restart with memory kept by the process, see "
+        "_common.MALLOC_SETTINGS)",
+    )
     parser.add_argument(
         "--out-dir",
         type=Path,
@@ -538,6 +585,7 @@ def machine_info(device):
         "mkldnn": torch.backends.mkldnn.is_available(),
         "device": str(device),
         "cuda_available": torch.cuda.is_available(),
+        "malloc_settings": malloc_settings(),
     }
     if hasattr(os, "getloadavg"):
         info["load_average_1_5_15min"] = list(os.getloadavg())
@@ -652,3 +700,12 @@ def print_header(title, args, device):
     reason = getattr(args, "threads_reason", None)
     if reason:
         print(f"threads: {reason}")
+    kept = all(malloc_settings().values())
+    print(
+        "CPU memory: "
+        + (
+            "kept by the process (MALLOC_MMAP_THRESHOLD_, MALLOC_TRIM_THRESHOLD_)"
+            if kept
+            else "glibc's defaults (freed blocks go back to the OS: page faults)"
+        )
+    )

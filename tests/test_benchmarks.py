@@ -465,3 +465,25 @@ def test_compare_op_counts_counts_revisions_side_by_side(bench, tmp_path, capsys
     table = capsys.readouterr().out
     assert "first/this" in table and "1.00x" in table
     assert json.loads((tmp_path / "c.json").read_text()).keys() == {".", "HEAD"}
+
+
+def test_restart_with_malloc_settings(bench, monkeypatch):
+    """The timing scripts restart once with glibc's memory kept by the
+    process, unless asked not to or already done."""
+    common = bench("_common")
+    calls = []
+    monkeypatch.setattr(common.os, "execve", lambda *args: calls.append(args))
+    monkeypatch.setattr(common.sys, "platform", "linux")
+    for name in common.MALLOC_SETTINGS:
+        monkeypatch.delenv(name, raising=False)
+    common.restart_with_malloc_settings(["bench.py", "--system-malloc"])
+    assert calls == []
+    common.restart_with_malloc_settings(["bench.py", "--quick"])
+    ((executable, argv, env),) = calls
+    assert argv[1:] == ["bench.py", "--quick"]
+    assert all(env[name] == value for name, value in common.MALLOC_SETTINGS.items())
+    for name, value in common.MALLOC_SETTINGS.items():
+        monkeypatch.setenv(name, value)
+    common.restart_with_malloc_settings(["bench.py"])
+    assert len(calls) == 1  # already set: no second restart
+    assert common.malloc_settings() == common.MALLOC_SETTINGS
