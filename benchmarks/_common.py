@@ -95,6 +95,13 @@ def restart_with_malloc_settings(argv=None):
     os.execve(sys.executable, [sys.executable, *argv], env)
 
 
+def system_malloc_env():
+    """This process's environment without :data:`MALLOC_SETTINGS`: for
+    subprocesses that measure memory (peak resident memory is glibc's as
+    users run it, not that of memory kept for timing)."""
+    return {k: v for k, v in os.environ.items() if k not in MALLOC_SETTINGS}
+
+
 def malloc_settings():
     """The glibc allocator settings of this process (``None`` where unset)."""
     return {name: os.environ.get(name) for name in MALLOC_SETTINGS}

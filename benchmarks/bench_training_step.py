@@ -19,7 +19,9 @@ against ``copies_per_chunk=4``. On CUDA the peak is
 :func:`torch.cuda.max_memory_allocated`; on CPU it is the growth of the peak
 resident set size (``VmHWM``, reset through ``/proc/self/clear_refs`` where
 Linux allows it, else ``ru_maxrss``) of a fresh subprocess per
-configuration, measured after a warm-up on one window.
+configuration, measured after a warm-up on one window, with glibc's
+allocator as users run it (the timings keep freed memory in the process:
+``_common.MALLOC_SETTINGS``).
 
 Sequence models: the same two ratios (training step with ``'mixture'``
 layers, inference with ``n_copies``) for the sleep stagers that read
@@ -318,8 +320,15 @@ def measure_memory(args, device):
             str(args.n_copies),
             "--chunk",
             str(args.chunk),
+            "--system-malloc",
         ]
-        proc = subprocess.run(command, capture_output=True, text=True, check=False)
+        proc = subprocess.run(
+            command,
+            capture_output=True,
+            text=True,
+            check=False,
+            env=C.system_malloc_env(),  # peak memory as users' runs have it
+        )
         lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("{")]
         if proc.returncode != 0 or not lines:
             results[config] = {

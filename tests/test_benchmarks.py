@@ -487,3 +487,4 @@ def test_restart_with_malloc_settings(bench, monkeypatch):
     common.restart_with_malloc_settings(["bench.py"])
     assert len(calls) == 1  # already set: no second restart
     assert common.malloc_settings() == common.MALLOC_SETTINGS
+    assert not set(common.system_malloc_env()) & set(common.MALLOC_SETTINGS)
