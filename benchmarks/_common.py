@@ -79,20 +79,35 @@ def restart_with_malloc_settings(argv=None):
     """Run the script again with :data:`MALLOC_SETTINGS` in its environment.
 
     For a script run from the command line (call it before ``main``): glibc
-    reads these at start, so they cannot be set from a running process.
-    Nothing happens where they are set already, off Linux, or with
+    reads these at start, so they cannot be set from a running process. The
+    interpreter's own options are kept (``sys.orig_argv``). Nothing happens
+    off glibc, where the settings are set already (values of the user's
+    own are kept), after one restart, in an interactive session, or with
     ``--system-malloc`` (which the scripts' parsers accept, to time with the
     allocator as it is).
+
+    Parameters
+    ----------
+    argv : list of str | None
+        The command to run again, interpreter options and script included;
+        ``None``: this process's (``sys.orig_argv`` without the executable).
     """
-    argv = sys.argv if argv is None else argv
+    if argv is None:
+        argv = list(getattr(sys, "orig_argv", [sys.executable, *sys.argv])[1:])
     if (
-        not sys.platform.startswith("linux")
-        or "--system-malloc" in argv
+        platform.libc_ver()[0] != "glibc"
+        or any(a.startswith("--sy") and "--system-malloc".startswith(a) for a in argv)
         or all(os.environ.get(name) for name in MALLOC_SETTINGS)
+        or os.environ.get(_RESTARTED)
+        or sys.flags.interactive
+        or "IPython" in sys.modules
     ):
         return
-    env = {**os.environ, **MALLOC_SETTINGS}
+    env = {**MALLOC_SETTINGS, **os.environ, _RESTARTED: "1"}
     os.execve(sys.executable, [sys.executable, *argv], env)
+
+
+_RESTARTED = "BRAINDECODE_AUGNET_MALLOC_RESTARTED"
 
 
 def system_malloc_env():
@@ -105,6 +120,11 @@ def system_malloc_env():
 def malloc_settings():
     """The glibc allocator settings of this process (``None`` where unset)."""
     return {name: os.environ.get(name) for name in MALLOC_SETTINGS}
+
+
+def memory_kept():
+    """Whether this process runs glibc with :data:`MALLOC_SETTINGS`."""
+    return platform.libc_ver()[0] == "glibc" and malloc_settings() == MALLOC_SETTINGS
 
 
 # ----------------------------------------------------------------- arguments
@@ -148,8 +168,9 @@ def base_parser(description):
         "--system-malloc",
         action="store_true",
         help="time with glibc's allocator as it is (by default the timing "
-        "scripts restart with memory kept by the process, see "
-        "_common.MALLOC_SETTINGS)",
+        "scripts, bench_transforms, bench_training_step and bench_scaling, "
+        "restart with freed memory kept by the process, see "
+        "_common.MALLOC_SETTINGS; the accuracy scripts never do)",
     )
     parser.add_argument(
         "--out-dir",
@@ -707,12 +728,10 @@ def print_header(title, args, device):
     reason = getattr(args, "threads_reason", None)
     if reason:
         print(f"threads: {reason}")
-    kept = all(malloc_settings().values())
-    print(
-        "CPU memory: "
-        + (
-            "kept by the process (MALLOC_MMAP_THRESHOLD_, MALLOC_TRIM_THRESHOLD_)"
-            if kept
-            else "glibc's defaults (freed blocks go back to the OS: page faults)"
-        )
-    )
+    if memory_kept():
+        memory = "kept by the process (MALLOC_MMAP_THRESHOLD_, MALLOC_TRIM_THRESHOLD_)"
+    elif any(malloc_settings().values()):
+        memory = f"allocator settings of the environment: {malloc_settings()}"
+    else:
+        memory = "the allocator's defaults (glibc: freed blocks go back to the OS)"
+    print(f"CPU memory: {memory}")

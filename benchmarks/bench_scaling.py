@@ -201,4 +201,5 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
+    C.restart_with_malloc_settings()
     main()

@@ -76,11 +76,19 @@ def count_step(sampling, batch=64, n_chans=2, n_times=3000, seed=0):
 def _run_child(tree, threads, batch, n_times):
     env = dict(os.environ, PYTHONPATH=str(tree), OMP_NUM_THREADS=str(threads))
     cmd = [sys.executable, str(Path(__file__).resolve()), "--child"]
-    cmd += ["--batch", str(batch), "--n-times", str(n_times)]
+    cmd += ["--threads", str(threads), "--batch", str(batch), "--n-times", str(n_times)]
     done = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
     if done.returncode:
         raise RuntimeError(f"counting in {tree} failed:\n{done.stderr[-2000:]}")
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    counts = json.loads(done.stdout.strip().splitlines()[-1])
+    expected = (Path(tree) / "braindecode_augnet").resolve()
+    for count in counts.values():
+        if Path(count["package"]).resolve() != expected:
+            raise RuntimeError(
+                f"counting in {tree} imported {count['package']}, not {expected}: "
+                "the revision has no braindecode_augnet package at its root."
+            )
+    return counts
 
 
 def count_revision(revision, threads=1, batch=64, n_times=3000):
@@ -90,17 +98,19 @@ def count_revision(revision, threads=1, batch=64, n_times=3000):
     with tempfile.TemporaryDirectory() as tmp:
         tree = Path(tmp) / "tree"
         git = ["git", "-C", str(ROOT), "worktree"]
-        subprocess.run(
+        added = subprocess.run(
             [*git, "add", "--detach", str(tree), revision],
-            check=True,
             capture_output=True,
+            text=True,
+            check=False,
         )
+        if added.returncode:
+            raise RuntimeError(f"git worktree add {revision}: {added.stderr.strip()}")
         try:
             return _run_child(tree, threads, batch, n_times)
         finally:
-            subprocess.run(
-                [*git, "remove", "--force", str(tree)], check=False, capture_output=True
-            )
+            for command in (["remove", "--force", str(tree)], ["prune"]):
+                subprocess.run([*git, *command], check=False, capture_output=True)
 
 
 def table(results):
@@ -134,7 +144,7 @@ def main(argv=None):
     if args.child:
         import torch
 
-        torch.set_num_threads(1)
+        torch.set_num_threads(args.threads)
         counts = {s: count_step(s, args.batch, n_times=args.n_times) for s in SAMPLINGS}
         print(json.dumps(counts))
         return None

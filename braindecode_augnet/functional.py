@@ -27,6 +27,7 @@ __all__ = [
     "gated_sign_flip",
     "gaussian_noise",
     "hard_relaxed_bernoulli",
+    "is_compiling",
     "layer_policy",
     "make_rotation_matrices",
     "masked_channel_permutation",
@@ -146,10 +147,7 @@ class _HardRelaxedBernoulli(torch.autograd.Function):
         if not ctx.needs_input_grad[1]:
             return None, None, None, None
         (slope,) = ctx.saved_tensors
-        grad = grad * slope
-        if grad.shape != ctx.shape:
-            grad = _sum_to(grad, ctx.shape)
-        return None, grad, None, None
+        return None, _sum_to(grad * slope, ctx.shape), None, None
 
 
 def _sum_to(values, shape):
@@ -170,6 +168,17 @@ def _sum_to(values, shape):
     )
     summed = values.sum(dims, keepdim=True)
     return summed.view(shape) if lead else summed
+
+
+def is_compiling():
+    """Whether :func:`torch.compile` (dynamo) is tracing the caller.
+
+    The fused autograd nodes of this module read tensor metadata and fill
+    caches that dynamo does not trace: under compilation the callers use
+    autograd's own operators instead.
+    """
+    check = getattr(getattr(torch, "compiler", None), "is_compiling", None)
+    return bool(check is not None and check())
 
 
 def _constant(make, *key):
@@ -561,6 +570,8 @@ def _elements(vector):
     """The elements of a 1-D tensor as 0-d views: what ``unbind`` returns,
     one operator per element instead of two (a ``select`` and the
     ``as_strided`` it calls)."""
+    if is_compiling():  # dynamo does not trace storage offsets
+        return vector.unbind()
     stride, offset = vector.stride(0), vector.storage_offset()
     return tuple(
         vector.as_strided((), (), offset + k * stride) for k in range(len(vector))
@@ -580,12 +591,16 @@ def mixture(weights, outputs):
     weights : torch.Tensor
         ``(K,)`` weights, in the dtype of the outputs.
     outputs : sequence of torch.Tensor
-        ``K`` contiguous tensors of one shape.
+        ``K`` tensors of one shape.
 
     Returns
     -------
     torch.Tensor
-        Differentiable with respect to the weights and the outputs.
+        Differentiable with respect to the weights and the outputs. A double
+        backward differentiates the outputs' gradients, and the weights'
+        gradient with respect to the incoming gradient, but not the weights'
+        gradient with respect to the outputs (it reads the copy of them
+        that the forward pass made).
 
     Examples
     --------
@@ -668,10 +683,15 @@ def concatenated_norm(parts):
     >>> concatenated_norm([torch.tensor([3.0]), torch.tensor([0.0, 4.0])])
     tensor(5.)
     """
+    if is_compiling():  # dynamo traces autograd's operators
+        return torch.cat(parts).norm()
     return _ConcatenatedNorm.apply(*parts)
 
 
 class _ConcatenatedNorm(torch.autograd.Function):
+    """``norm(cat(parts))``; the backward pass splits the norm's gradient,
+    computed with autograd's formula, into views of one operator each."""
+
     @staticmethod
     def forward(ctx, *parts):
         values = torch.cat(parts)
@@ -699,10 +719,11 @@ def scatter_rows(pieces, index):
     ``X.index_select(0, index).split(sizes)`` for a permutation ``index``,
     with which a batch regrouped by candidate (e.g. by
     :func:`~braindecode_augnet.layers.apply_grouped`) is put back in order.
-    A read of the rows through the inverse permutation in the forward pass
-    and through ``index`` in the backward pass: ``index_select`` copies whole
-    rows, 1.6x (1280 rows) to 11x (64 rows) faster on CPU than writing them
-    with ``index_copy_``, for one more small operator (the inversion).
+    One read through ``index`` in the backward pass; in the forward pass,
+    one write at ``index`` (``index_copy_``) on an accelerator, and on CPU a
+    read through the inverse permutation (``index_select`` copies whole
+    rows there, 1.6x (1280 rows) to 11x (64 rows) faster than the write, for
+    one more small operator, the inversion).
 
     Parameters
     ----------
@@ -732,10 +753,11 @@ class _ScatterRows(torch.autograd.Function):
         rows = torch.cat(pieces) if len(pieces) > 1 else pieces[0]
         ctx.save_for_backward(index)
         ctx.sizes = [len(piece) for piece in pieces]
-        n_rows = len(index)
-        inverse = torch.empty_like(index).scatter_(
-            0, index, arange(n_rows, index.device)
-        )
+        if rows.device.type != "cpu":  # one write: launches are the cost
+            return torch.empty_like(rows).index_copy_(0, index, rows)
+        # on CPU, a read of whole rows is faster than a write
+        positions = arange(len(index), index.device)
+        inverse = torch.empty_like(index).scatter_(0, index, positions)
         return rows.index_select(0, inverse)
 
     @staticmethod
@@ -973,17 +995,21 @@ def frequency_shift(X, delta_freq, sfreq):
 
 def _rfft(X, n_fft=None):
     """``torch.fft.rfft(X, n=n_fft, dim=-1)`` through the aten operator it
-    calls: the same values to the bit, one operator fewer per call (on an
-    accelerator, operators are launches)."""
+    calls, for a floating ``X`` and ``n_fft`` at least its length (padding,
+    no cropping): the same values to the bit, one operator fewer per call (on
+    an accelerator, operators are launches)."""
     n_times = X.shape[-1]
-    if n_fft is not None and n_fft > n_times:
+    if n_fft is not None and n_fft != n_times:
+        if n_fft < n_times:
+            raise ValueError(f"n_fft={n_fft} is below the length {n_times}.")
         X = torch.constant_pad_nd(X, [0, n_fft - n_times])
     return torch._fft_r2c(X, [X.ndim - 1], 0, True)  # norm="backward": none
 
 
 def _irfft(spectrum, n_times):
     """``torch.fft.irfft(spectrum, n=n_times, dim=-1)`` for the spectrum of
-    an :func:`_rfft` of that length, through the aten operator it calls."""
+    an :func:`_rfft` of that length (``n_times // 2 + 1`` frequencies),
+    through the aten operator it calls."""
     return torch._fft_c2r(spectrum, [spectrum.ndim - 1], 2, n_times)  # by 1/n
 
 
@@ -1022,11 +1048,7 @@ class _FrequencyShift(torch.autograd.Function):
 
     @staticmethod
     def forward(ctx, X, delta_freq, two_pi_t):
-        column = (
-            delta_freq.view(-1, 1, 1)
-            if delta_freq.ndim == 1
-            else delta_freq.reshape(-1, 1, 1)
-        )
+        column = _as_batch_column(delta_freq, X)
         phase = column * two_pi_t
         hilbert = _hilbert(X)
         cos, sin = torch.cos(phase), torch.sin(phase)

@@ -9,7 +9,14 @@ from torch import nn
 from ._random import DeviceGenerators, seed_stream
 from ._validation import check_positive
 from .base import DifferentiableTransform, check_eeg_batch, unit_interval
-from .functional import choice_gate, layer_policy, mixture, scalar, scatter_rows
+from .functional import (
+    choice_gate,
+    is_compiling,
+    layer_policy,
+    mixture,
+    scalar,
+    scatter_rows,
+)
 
 __all__ = [
     "AugmentationLayer",
@@ -134,7 +141,7 @@ def apply_grouped(X, choice, n_groups, fn, grouping="auto", with_index=True):
         for k, (part, index) in enumerate(zip(parts, indices))
         if counts[k]
     ]
-    if _is_compiling():  # dynamo traces autograd's operators
+    if is_compiling():  # dynamo traces autograd's operators
         return torch.cat(pieces).index_select(0, torch.argsort(order))
     return scatter_rows(pieces, order)
 
@@ -231,7 +238,7 @@ class AugmentationLayer(nn.Module):
         n_candidates = len(self.transforms)
         if not self._default_magnitudes():
             return self.weights, [None] * n_candidates
-        if _is_compiling():  # dynamo traces autograd's operators
+        if is_compiling():  # dynamo traces autograd's operators
             magnitudes = self._projected_magnitudes().unbind()
             return self.weights, [
                 tr.magnitude_to_op(m) for tr, m in zip(self.transforms, magnitudes)
@@ -367,7 +374,7 @@ class AugmentationLayer(nn.Module):
             ]
             if n_candidates == 1:
                 return weights[0] * outputs[0]
-            if _is_compiling():  # dynamo traces autograd's operators
+            if is_compiling():  # dynamo traces autograd's operators
                 stacked = torch.stack(outputs).view(n_candidates, -1)
                 return (weights @ stacked).view(X.shape)
             return mixture(weights, outputs)
@@ -402,11 +409,6 @@ class AugmentationLayer(nn.Module):
 
     def extra_repr(self):
         return f"temperature={self.temperature:g}, sampling={self.sampling!r}"
-
-
-def _is_compiling():
-    is_compiling = getattr(getattr(torch, "compiler", None), "is_compiling", None)
-    return bool(is_compiling is not None and is_compiling())
 
 
 def _mark_calibrated(layer, incompatible_keys):

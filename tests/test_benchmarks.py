@@ -438,10 +438,13 @@ def test_bench_accuracy_merge_pools_seeds_and_refuses_repeats(bench, tmp_path):
 def test_compare_op_counts_counts_revisions_side_by_side(bench, tmp_path, capsys):
     """The working tree and HEAD (through a git worktree), each counted in a
     subprocess that imports that tree's package."""
+    import shutil
     import subprocess
 
-    module = bench("compare_op_counts")
     root = BENCH_DIR.parent
+    if shutil.which("git") is None or not (root / ".git").exists():
+        pytest.skip("needs git and a git checkout (HEAD is checked out)")
+    module = bench("compare_op_counts")
     small = ["--batch", "4", "--n-times", "600", "--out", str(tmp_path / "c.json")]
     results = module.main([".", "HEAD", *small])
     assert set(results) == {".", "HEAD"}
@@ -465,6 +468,8 @@ def test_compare_op_counts_counts_revisions_side_by_side(bench, tmp_path, capsys
     table = capsys.readouterr().out
     assert "first/this" in table and "1.00x" in table
     assert json.loads((tmp_path / "c.json").read_text()).keys() == {".", "HEAD"}
+    with pytest.raises(RuntimeError, match="git worktree add no-such-revision"):
+        module.count_revision("no-such-revision", batch=2, n_times=600)
 
 
 def test_restart_with_malloc_settings(bench, monkeypatch):
@@ -473,18 +478,26 @@ def test_restart_with_malloc_settings(bench, monkeypatch):
     common = bench("_common")
     calls = []
     monkeypatch.setattr(common.os, "execve", lambda *args: calls.append(args))
-    monkeypatch.setattr(common.sys, "platform", "linux")
+    monkeypatch.setattr(common.platform, "libc_ver", lambda: ("glibc", "2.36"))
+    monkeypatch.delenv(common._RESTARTED, raising=False)
     for name in common.MALLOC_SETTINGS:
         monkeypatch.delenv(name, raising=False)
-    common.restart_with_malloc_settings(["bench.py", "--system-malloc"])
+    assert not common.memory_kept()
+    for opt_out in ("--system-malloc", "--system"):  # and its abbreviation
+        common.restart_with_malloc_settings(["-X", "importtime", "b.py", opt_out])
     assert calls == []
-    common.restart_with_malloc_settings(["bench.py", "--quick"])
+    common.restart_with_malloc_settings(["-X", "importtime", "b.py", "--quick"])
     ((executable, argv, env),) = calls
-    assert argv[1:] == ["bench.py", "--quick"]
+    assert argv[1:] == ["-X", "importtime", "b.py", "--quick"]  # options kept
     assert all(env[name] == value for name, value in common.MALLOC_SETTINGS.items())
+    assert env[common._RESTARTED] == "1"
+    monkeypatch.setenv(common._RESTARTED, "1")
+    common.restart_with_malloc_settings(["b.py"])
+    assert len(calls) == 1  # restarted once already: no loop
+    monkeypatch.delenv(common._RESTARTED)
     for name, value in common.MALLOC_SETTINGS.items():
         monkeypatch.setenv(name, value)
-    common.restart_with_malloc_settings(["bench.py"])
-    assert len(calls) == 1  # already set: no second restart
-    assert common.malloc_settings() == common.MALLOC_SETTINGS
+    common.restart_with_malloc_settings(["b.py"])
+    assert len(calls) == 1  # already set
+    assert common.memory_kept()
     assert not set(common.system_malloc_env()) & set(common.MALLOC_SETTINGS)

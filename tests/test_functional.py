@@ -597,3 +597,54 @@ def test_channel_scaling_with_a_frozen_scale_is_the_product():
     grad_out = randn(48, 4, 3000, seed=2, dtype=torch.float32)
     (grad,) = torch.autograd.grad(F._scale_rows(X, scale), X, grad_out)
     assert torch.equal(grad, grad_out * scale)
+
+
+def test_rfft_helper_pads_and_never_crops():
+    with pytest.raises(ValueError, match="n_fft=40 is below the length 50"):
+        F._rfft(randn(2, 1, 50), 40)
+
+
+@pytest.mark.parametrize("delta_shape", [(), (4,)])
+def test_frequency_shift_keeps_the_shape_of_any_batch(delta_shape):
+    """(batch, times) and (batch, channels, times): one shift per example
+    (or for all), broadcast over the trailing axes."""
+    for shape in [(4, 64), (4, 2, 64)]:
+        X = randn(*shape)
+        delta = torch.full(delta_shape, 2.0, dtype=torch.float64)
+        assert F.frequency_shift(X, delta, SFREQ).shape == X.shape
+
+
+def test_fused_nodes_fall_back_on_autograd_under_torch_compile():
+    """Under dynamo the policy and the regulariser's norm use autograd's own
+    operators (storage offsets and cached constants are not traced): whole
+    graphs, the same values and gradients."""
+    torch.compiler.reset()
+    parts = [torch.rand(3, requires_grad=True), torch.rand(2, requires_grad=True)]
+    norm = torch.compile(
+        lambda a, b: F.concatenated_norm([a, b]), backend="eager", fullgraph=True
+    )
+    assert torch.equal(norm(*parts), torch.cat(parts).norm())
+    raws = [
+        torch.tensor(0.3, requires_grad=True),
+        torch.tensor(1.2, requires_grad=True),
+    ]
+    alpha = torch.zeros(2, requires_grad=True)
+
+    def policy(alpha, *raws):
+        weights, op_values, products = F.layer_policy(
+            alpha, 0.05, raws, [(0.0, 2.0), (0.0, 1.0)]
+        )
+        return weights, op_values[0] + op_values[1] + products.sum()
+
+    compiled = torch.compile(policy, backend="eager", fullgraph=True)
+    for fn in (compiled, policy):
+        for tensor in (alpha, *raws):
+            tensor.grad = None
+        weights, total = fn(alpha, *raws)
+        total.backward()
+        grads = [t.grad.clone() for t in (alpha, *raws)]
+        if fn is compiled:
+            expected = (weights.detach(), total.detach(), grads)
+    assert torch.equal(weights, expected[0]) and torch.equal(total, expected[1])
+    assert all(torch.equal(a, b) for a, b in zip(grads, expected[2], strict=True))
+    torch.compiler.reset()

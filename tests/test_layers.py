@@ -286,7 +286,7 @@ def _profiler_aten_events(fn):
     return sum(event.name.startswith("aten::") for event in prof.events())
 
 
-# measured 873 and 992 (torch 2.11): 1006 and 1109 before the FFTs, sums,
+# measured 873 and 992 (torch 2.11): 1006 and 1103-1109 before the FFTs, sums,
 # mixture and regulariser went through fewer wrapper operators and views
 # (same values to the bit); 1131 and 1243 before each layer's
 # policy was one autograd node whose products the regulariser reuses; 1210
