@@ -501,3 +501,15 @@ def test_restart_with_malloc_settings(bench, monkeypatch):
     assert len(calls) == 1  # already set
     assert common.memory_kept()
     assert not set(common.system_malloc_env()) & set(common.MALLOC_SETTINGS)
+
+
+def test_device_scripts_are_valid_bash():
+    """The GPU checks prepared for a lent machine parse (they run there)."""
+    import shutil
+    import subprocess
+
+    if shutil.which("bash") is None:
+        pytest.skip("needs bash")
+    for name in ("device_wheels.sh", "device_check.sh"):
+        script = BENCH_DIR.parent / "scripts" / name
+        subprocess.run(["bash", "-n", str(script)], check=True)
