@@ -36,35 +36,30 @@ SAMPLINGS = ("mixture", "sampled")
 
 def count_step(sampling, batch=64, n_chans=2, n_times=3000, seed=0):
     """Counts of one AugNet forward + backward with the installed (or first
-    importable) ``braindecode_augnet``."""
+    importable) ``braindecode_augnet``, built as ``bench_training_step.py``
+    builds it."""
     import inspect
 
-    import torch
     import torch.nn.functional as F
-    from braindecode.models import SleepStagerChambon2018
 
     import braindecode_augnet as package
 
     sys.path.insert(0, str(HERE))
     import _common as C
+    import bench_training_step as B
 
-    torch.manual_seed(seed)
-    trunk = SleepStagerChambon2018(
-        n_chans=n_chans, sfreq=100.0, n_outputs=5, n_times=n_times
-    )
-    aug = package.eeg_augmentation(
-        sfreq=100.0, n_chans=n_chans, sampling=sampling, random_state=seed
-    )
-    net = package.AugNet(trunk, aug).train()
-    generator = torch.Generator().manual_seed(seed)
-    X = torch.randn(batch, n_chans, n_times, generator=generator)
-    y = torch.randint(0, 5, (batch,), generator=generator)
+    trunk = B.build_trunk(n_chans, n_times, seed)
+    net = B.build_augnet(trunk, sampling, seed, n_chans=n_chans).train()
+    X, y = B.make_data(batch, n_chans, n_times, seed, "cpu")
+    # the regulariser reuses the forward pass's policy where the revision can
+    # (bench_training_step's augnet_forward_backward, which older revisions
+    # do not support)
     regularizer = package.augmentation_regularizer
     reuse = "reuse_forward" in inspect.signature(regularizer).parameters
     kwargs = {"reuse_forward": True} if reuse else {}
 
     def step():
-        loss = F.nll_loss(net(X), y) - 0.5 * regularizer(net, **kwargs)
+        loss = F.nll_loss(net(X), y) - B.REG * regularizer(net, **kwargs)
         loss.backward()
 
     counts = C.count_aten_ops(step, profiler=True)
