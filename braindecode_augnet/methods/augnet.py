@@ -1,0 +1,24 @@
+"""AugNet (Rommel, Moreau & Gramfort, NeurIPS 2022): the default method."""
+
+from .base import Method
+
+__all__ = ["AugNetMethod", "AUGNET_DEFAULTS"]
+
+#: AugNet's defaults, one home for the estimator and the sleep pipeline:
+#: regulariser weight, what it rewards (see :func:`~.augmentation_regularizer`),
+#: and the learning rates of the layers' weights and of the magnitudes as
+#: multiples of the trunk's.
+AUGNET_DEFAULTS = {
+    "reg": 0.1,
+    "aug_lr": 10.0,
+    "magnitude_lr": 3.0,
+    "reg_scale": "displacement",
+}
+
+
+class AugNetMethod(Method):
+    """The layers as given, learned with the data term and the regulariser;
+    ``n_copies`` augmented copies averaged at inference."""
+
+    name = "augnet"
+    defaults = AUGNET_DEFAULTS
