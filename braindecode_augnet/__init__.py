@@ -22,7 +22,7 @@ from .policy import (
     unsettled_transforms,
 )
 from .presets import eeg_augmentation, sinusoid_augmentation
-from .regularization import augmentation_regularizer
+from .regularization import augmentation_regularizer, augnet_loss
 
 __all__ = [
     "AcceleratedAugNetClassifier",
@@ -40,6 +40,7 @@ __all__ = [
     "augerino_augmentation",
     "augmentation_layers",
     "augmentation_regularizer",
+    "augnet_loss",
     "capped_transforms",
     "eeg_augmentation",
     "fixed_transforms",

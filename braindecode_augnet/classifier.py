@@ -6,23 +6,20 @@ policy, parameter groups, copies, training-step hook) is the strategy's, in
 """
 
 import numpy as np
-import pandas as pd
 import torch
 from braindecode import EEGClassifier
 from sklearn.metrics import accuracy_score
-from sklearn.utils import column_or_1d
 from sklearn.utils.multiclass import check_classification_targets
 from skorch.callbacks import EpochScoring, PrintLog
 from skorch.utils import is_dataset, to_numpy
 
-from . import _data_checks as checks
-from ._validation import check_int, check_positive, check_unit
+from . import _checks as checks
 from .callbacks import PolicyLogger
-from .layers import SAMPLING_MODES, augmentation_layers, unwrap_module
+from .layers import augmentation_layers, unwrap_module
 from .methods import METHODS as _REGISTRY
-from .methods import BilevelPolicy, Method
-from .model import SEQUENCE_AUGMENTATIONS, AugNet
-from .regularization import REGULARIZER_SCALES, augnet_loss
+from .methods import Method
+from .model import AugNet
+from .regularization import augnet_loss
 from .sequences import per_window_scoring
 
 __all__ = ["AugNetClassifier"]
@@ -31,31 +28,10 @@ _POLICY_KEYS = ["aug_weights", "aug_magnitudes"]
 #: The ``method=`` values of the library (see :data:`.methods.METHODS`).
 METHODS = tuple(_REGISTRY)
 
-# numeric parameters, checked once (see _check_params): (check, its keyword
-# arguments, whether None is allowed)
-_NUMBERS = {
-    "reg": (check_positive, {"allow_zero": True}, True),
-    "reg_warmup": (check_int, {}, False),
-    "n_copies": (check_int, {"low": 1}, False),
-    "n_copies_train": (check_int, {"low": 1}, False),
-    "temperature": (check_positive, {}, False),
-    "init_magnitude": (check_unit, {}, False),
-    "aug_weight_decay": (check_positive, {"allow_zero": True}, False),
-    "copies_per_chunk": (check_int, {"low": 1}, True),
-    "aug_lr": (check_positive, {}, True),
-    "magnitude_lr": (check_positive, {}, True),
-    "unroll_lr": (check_positive, {}, True),
-    "policy_valid_fraction": (check_unit, {}, False),
-    "window_size": (check_int, {"low": 1}, True),
-}
 #: Settings of the built AugNet: ``set_params`` updates the fitted module.
 _MODULE_SETTINGS = frozenset(
     ("n_copies", "n_copies_train", "copies_per_chunk", "sequence_augmentation")
     + ("window_size", "temperature")
-)
-_DIVERGED = (
-    "training diverged. Standardise the inputs (X of order 1, e.g. z-scored per "
-    "channel), or lower lr, aug_lr or reg."
 )
 
 
@@ -84,61 +60,46 @@ class AugNetClassifier(EEGClassifier):
     The trunk (``module``) is wrapped in an :class:`~.AugNet`: augmentation
     layers with learned weights and magnitudes feed it augmented copies of
     each input, and predictions average the copies' probabilities. The loss
-    is ``NLL - reg * R`` (:func:`~.augnet_loss`).
-
-    ``y`` holds class labels of any type, as for scikit-learn (encoded as
-    positions in ``classes_`` for training; :meth:`predict` returns values of
-    ``classes_``). Targets in a Dataset are used as given (class indices).
-    **Sequences**: ``X`` shaped ``(n_sequences, n_windows, channels, times)``
-    (or ``(n_sequences, channels, n_windows * window_size)`` with
-    ``window_size``) and ``y`` ``(n_sequences, n_windows)``; the trunk returns
-    per-window logits, ``predict`` one label per window. Numeric parameters
-    accept Python, numpy and 0-d torch numbers, checked at initialisation.
-    A non-finite training loss raises a FloatingPointError.
+    is ``NLL - reg * R`` (:func:`~.augnet_loss`). ``y`` holds class labels of
+    any type (encoded as positions in ``classes_``; Dataset targets are used
+    as class indices). Sequences: ``X`` ``(n_sequences, n_windows, channels,
+    times)``, or ``(n_sequences, channels, n_windows * window_size)`` with
+    ``window_size``, and ``y`` ``(n_sequences, n_windows)``. Numeric
+    parameters accept Python, numpy and 0-d torch numbers.
 
     Parameters
     ----------
     module : str | type | torch.nn.Module
         The trunk, as for :class:`braindecode.EEGClassifier`.
     augmentation : 'eeg' | AugmentationModule | list of lists, default='eeg'
-        The layers: ``'eeg'`` the paper's preset (:func:`~.eeg_augmentation`,
-        from ``module__sfreq`` and the channel names), or per layer its
-        candidate transforms. Deep-copied, never modified.
+        ``'eeg'``: the paper's preset (:func:`~.eeg_augmentation`); or per
+        layer its candidate transforms. Deep-copied, never modified.
     method : str, default='augnet'
-        A key of :data:`braindecode_augnet.methods.METHODS`: ``'augnet'``,
-        ``'augerino'`` (Benton et al. 2020, :func:`~.augerino_augmentation`),
-        ``'random'`` (:class:`~.RandomPolicy`, plain data augmentation),
-        ``'adda'``, ``'cadda'`` (a policy searched by bilevel optimisation on
-        held-out data, one per class for CADDA; :mod:`~.methods.bilevel`).
-        Parameters left to None take the method's ``defaults``.
+        A key of :data:`braindecode_augnet.methods.METHODS` (``'augnet'``,
+        ``'augerino'``, ``'random'``, ``'adda'``, ``'cadda'``); parameters
+        left to None take that method's ``defaults``.
     reg : float | None, default=None
-        Weight of the regulariser (>= 0); None: the method's (AugNet 0.1).
+        Weight of the regulariser (>= 0).
     reg_scale : {'displacement', 'magnitude'} | None, default=None
-        What the regulariser rewards (see :func:`~.augmentation_regularizer`);
-        None: the method's (AugNet ``'displacement'``).
+        What the regulariser rewards (:func:`~.augmentation_regularizer`).
     reg_warmup : int, default=0
         Epochs over which the regulariser's weight grows from 0 to ``reg``.
-    n_copies : int, default=20
-        Augmented copies averaged at inference (1 for plain augmentation).
-    n_copies_train : int, default=1
-        Augmented copies averaged in training.
+    n_copies, n_copies_train : int, default=20, 1
+        Augmented copies averaged at inference and in training.
     copies_per_chunk : int | None, default=4
         At most this many copies through the trunk at once (memory).
     temperature : float, default=0.05
-        Softmax temperature of the weights of layers built here.
+        Softmax temperature of the weights of the layers built here.
     sampling : {'mixture', 'sampled'}, default='mixture'
         The paper's mixture of all candidates, or one drawn per example.
     init_magnitude : float, default=0.5
         Initial magnitude, in [0, 1], of the ``'eeg'`` preset's transforms.
-    aug_lr : float | None, default=None
-        Learning rate of the layers' weights; None: the method's factor
-        times ``lr``.
-    magnitude_lr : float | None, default=None
-        Learning rate of magnitudes and probabilities; None: as ``aug_lr``.
+    aug_lr, magnitude_lr : float | None, default=None
+        Learning rates of the layers' weights and of the magnitudes.
     aug_weight_decay : float, default=0.0
         Weight decay of the augmentation parameters.
     unroll_lr : float | None, default=None
-        ADDA/CADDA: learning rate of the virtual step; None: ``lr``.
+        ADDA/CADDA: learning rate of the virtual step (None: ``lr``).
     policy_valid_fraction : float, default=0.2
         ADDA/CADDA: share of the training examples held out for the policy.
     sequence_augmentation : {'window', 'sequence'}, default='window'
@@ -150,45 +111,31 @@ class AugNetClassifier(EEGClassifier):
     criterion : torch.nn.Module class, default=torch.nn.NLLLoss
         AugNet returns log-probabilities.
     **kwargs
-        Passed to :class:`braindecode.EEGClassifier` (``max_epochs``, ``lr``,
-        ``batch_size``, ``train_split``, ``callbacks``, ``compile``...).
+        Passed to :class:`braindecode.EEGClassifier`.
 
     ``set_params`` of ``n_copies``, ``n_copies_train``, ``copies_per_chunk``,
-    ``sequence_augmentation``, ``window_size`` or ``temperature`` on a fitted
-    estimator updates its module at once; setting the attribute directly
-    takes effect at the next :meth:`initialize` (as skorch).
+    ``sequence_augmentation``, ``window_size`` or ``temperature`` updates a
+    fitted module at once; setting the attribute takes effect at the next
+    :meth:`initialize`, as in skorch.
 
     Attributes
     ----------
     module_ : AugNet
         The trunk with its augmentation layers.
     classes_ : numpy.ndarray
-        The class labels; column ``k`` of ``predict_proba`` is ``classes_[k]``.
+        The labels; column ``k`` of ``predict_proba`` is ``classes_[k]``.
     n_chans_, n_times_ : int
         Channels and time samples per example of the data last fitted on.
     policy_ : pandas.DataFrame
-        The learned policy (see :func:`~.policy_table`).
-    history_ : skorch.History
-        Per epoch ``aug_reg``, ``aug_weights``, ``aug_magnitudes`` (ADDA/CADDA:
-        ``policy_valid_loss``).
+        The learned policy (:func:`~.policy_table`).
     policy_optimizer_, bilevel_ : torch.optim.Adam, UnrolledPolicySearch
-        ADDA/CADDA only: the policy's optimiser (saved by
-        ``save_params(f_policy_optimizer=...)``) and search.
-
-    References
-    ----------
-    .. [1] Rommel, C., Moreau, T., & Gramfort, A. (2022). Deep invariant
-       networks with differentiable augmentation layers. NeurIPS 35.
-    .. [2] Rommel, C., Moreau, T., Paillard, J., & Gramfort, A. (2022). CADDA:
-       Class-wise automatic differentiable data augmentation for EEG signals.
-       ICLR.
+        ADDA/CADDA: the policy's optimiser (``save_params(f_policy_optimizer=
+        ...)``) and search.
 
     Examples
     --------
-    A tiny two-class problem: 40 windows of 2 channels and 100 time samples
-    (2 s at 50 Hz), a 5 Hz ("low") or 12 Hz ("high") sinusoid plus noise, in
-    arbitrary units standardised per channel (mean 0, standard deviation 1):
-    networks train on inputs of order 1, so EEG in volts is scaled first.
+    Two classes of sinusoids (5 or 12 Hz) plus noise, standardised per
+    channel (networks train on inputs of order 1):
 
     >>> import numpy as np
     >>> from braindecode_augnet import AugNetClassifier
@@ -199,23 +146,13 @@ class AugNetClassifier(EEGClassifier):
     >>> X = np.sin(2 * np.pi * freq * t) + 0.5 * rng.standard_normal((40, 2, 100))
     >>> X = (X - X.mean(axis=(0, 2), keepdims=True)) / X.std(axis=(0, 2), keepdims=True)
     >>> clf = AugNetClassifier(
-    ...     "ShallowFBCSPNet",
-    ...     module__sfreq=50.0,  # the 'eeg' preset needs the sampling frequency
-    ...     augmentation="eeg",
-    ...     n_copies=4,
-    ...     max_epochs=2,
-    ...     batch_size=8,
-    ...     lr=1e-3,
-    ...     train_split=None,
-    ...     random_state=0,
-    ...     verbose=0,
-    ... )
-    >>> clf = clf.fit(X, y)
+    ...     "ShallowFBCSPNet", module__sfreq=50.0, n_copies=4, max_epochs=2,
+    ...     batch_size=8, lr=1e-3, train_split=None, random_state=0, verbose=0,
+    ... ).fit(X, y)
     >>> clf.classes_
     array(['high', 'low'], dtype='<U4')
     >>> clf.predict(X[:4]).shape
     (4,)
-    >>> clf.policy_[["layer", "transform", "weight", "magnitude"]]  # doctest: +SKIP
     """
 
     def __init__(
@@ -275,32 +212,6 @@ class AugNetClassifier(EEGClassifier):
             )
         return _REGISTRY[self.method]()
 
-    def _check_params(self):
-        """Check every parameter, before any training (raises ValueError)."""
-        for name, (check, kwargs, optional) in _NUMBERS.items():
-            if not (optional and getattr(self, name) is None):
-                check(getattr(self, name), name, **kwargs)
-        for name, allowed in (
-            ("sampling", SAMPLING_MODES),
-            ("sequence_augmentation", SEQUENCE_AUGMENTATIONS),
-        ):
-            if getattr(self, name) not in allowed:
-                raise ValueError(
-                    f"{name} must be one of {allowed}, got {getattr(self, name)!r}."
-                )
-        if self.reg_scale is not None and self.reg_scale not in REGULARIZER_SCALES:
-            raise ValueError(
-                f"reg_scale must be one of {REGULARIZER_SCALES} or None (the "
-                f"method's default), got {self.reg_scale!r}."
-            )
-        if not 0.0 < float(self.policy_valid_fraction) < 1.0:
-            raise ValueError(
-                "policy_valid_fraction must be strictly between 0 and 1 (the share "
-                "of training examples held out for ADDA/CADDA), got "
-                f"{float(self.policy_valid_fraction)}."
-            )
-        self.strategy.check_params(self)
-
     def set_params(self, **kwargs):
         """As skorch's; the settings of the built AugNet (``n_copies``,
         ``temperature``...) also update a fitted module at once."""
@@ -308,7 +219,7 @@ class AugNetClassifier(EEGClassifier):
         if _MODULE_SETTINGS.intersection(kwargs) and getattr(
             self, "initialized_", False
         ):
-            self._check_params()
+            checks.check_params(self)
             self._configure_module()
         return self
 
@@ -341,40 +252,7 @@ class AugNetClassifier(EEGClassifier):
         if classes is not None:
             self.classes_inferred_ = classes
         self.n_chans_, self.n_times_ = checks.window_shape(X, _int(self.window_size))
-        if y is None or is_dataset(X) or isinstance(X, dict):
-            return
-        try:
-            n_x = len(X)
-        except TypeError:
-            return
-        if n_x != len(y):
-            raise ValueError(
-                f"X and y have different lengths: {n_x} examples and {len(y)} targets."
-            )
-        if len(getattr(self, "classes_", [0, 1])) < 2:
-            raise ValueError(
-                "y holds fewer than 2 classes: a classifier needs at least two."
-            )
-
-    def _check_input(self, X):
-        shape = checks.window_shape(X, _int(self.window_size))
-        fitted = (getattr(self, "n_chans_", None), getattr(self, "n_times_", None))
-        if None not in shape + fitted and shape != fitted:
-            raise ValueError(
-                f"{type(self).__name__} was fitted on {fitted[0]} channels and "
-                f"{fitted[1]} time samples per example, got {shape[0]} channels and "
-                f"{shape[1]} time samples: pass windows of the fitted shape, or refit."
-            )
-        module = unwrap_module(self)
-        for part, name in (
-            (module.augmentation, "augmentation policy"),
-            (module.trunk, "trunk"),
-        ):
-            finite = [p.detach().isfinite().all() for p in part.parameters()]
-            if finite and not torch.stack(finite).all():
-                raise ValueError(
-                    f"The {name} has NaN or infinite parameters: {_DIVERGED}"
-                )
+        checks.check_fit_lengths(X, y, getattr(self, "classes_", [0, 1]))
 
     def get_dataset(self, X, y=None):
         """As EEGClassifier, float32 for float64 arrays; ``y`` (labels)
@@ -383,18 +261,7 @@ class AugNetClassifier(EEGClassifier):
             X = X.astype(np.float32)
         classes = getattr(self, "classes_", None)
         if y is not None and classes is not None and not is_dataset(X):
-            y = checks.as_array(y)
-            if checks.is_sequence(X, self.window_size):  # (n_sequences, n_windows)
-                checks.check_targets_shape(X, y, _int(self.window_size))
-            else:
-                y = column_or_1d(y, warn=True)
-            index = pd.Index(classes).get_indexer(y.ravel()).reshape(y.shape)
-            if (index < 0).any():
-                raise ValueError(
-                    f"y holds labels not in classes {classes.tolist()}: "
-                    f"{np.unique(y[index < 0]).tolist()}."
-                )
-            y = index
+            y = checks.encode_labels(X, y, classes, _int(self.window_size))
         return super().get_dataset(X, y)
 
     # ------------------------------------------------------------ modules
@@ -411,7 +278,7 @@ class AugNetClassifier(EEGClassifier):
     def initialize_module(self):
         """Build the trunk (as EEGClassifier does), wrap it in AugNet with
         the method's policy, and set the module's settings."""
-        self._check_params()
+        checks.check_params(self)
         super().initialize_module()
         if not isinstance(self.module_, AugNet):  # not an AugNet given as module
             self.module_ = AugNet(self.module_, self.strategy.build_policy(self))
@@ -511,17 +378,7 @@ class AugNetClassifier(EEGClassifier):
     def get_loss(self, y_pred, y_true, X=None, training=False):
         """NLL of the averaged model (of every window for sequences), minus
         ``reg * R`` in training (:func:`~.augnet_loss`)."""
-        if y_pred.ndim == 3 and tuple(y_true.shape) != (
-            y_pred.shape[0],
-            y_pred.shape[2],
-        ):
-            raise ValueError(
-                "Per-window predictions of shape (batch, n_classes, n_windows) = "
-                f"{tuple(y_pred.shape)} need targets (batch, n_windows) = "
-                f"{(y_pred.shape[0], y_pred.shape[2])}, got {tuple(y_true.shape)}. "
-                "Batch sequences with braindecode.samplers.SequenceSampler "
-                "(iterator_train__sampler=...)."
-            )
+        checks.check_per_window_targets(y_pred, y_true)
         nll = super().get_loss(y_pred, y_true, X=X, training=training)
         if not training:
             return nll
@@ -556,7 +413,7 @@ class AugNetClassifier(EEGClassifier):
         if not np.isfinite(losses).all():
             raise FloatingPointError(
                 f"The training loss is not finite at epoch {len(self.history)}: "
-                + _DIVERGED
+                + checks.DIVERGED
             )
 
     # --------------------------------------------------------- prediction
@@ -565,7 +422,7 @@ class AugNetClassifier(EEGClassifier):
         parameters) and restart the augmentation draws from their seeds."""
         if not training:
             self.check_is_fitted()
-            self._check_input(X)
+            checks.check_input(self, X, _int(self.window_size))
             unwrap_module(self).reset_random_state()
         return self._checked_outputs(
             super().forward_iter(X, training=training, device=device)
@@ -605,10 +462,4 @@ class AugNetClassifier(EEGClassifier):
         """ADDA/CADDA: the searched :class:`~.BilevelPolicy` (one module per
         class for CADDA); freeze it with its ``fixed_transforms()``."""
         self.check_is_fitted()
-        module = unwrap_module(self)
-        if not isinstance(module.augmentation, BilevelPolicy):
-            raise AttributeError(
-                f"bilevel_policy_ exists for method='adda' or 'cadda', not "
-                f"method={self.method!r}: use policy_ or fixed_transforms(clf)."
-            )
-        return module.augmentation
+        return self.strategy.bilevel_policy(self)

@@ -141,6 +141,13 @@ class Method:
         """The learned policy as a table (``policy_`` of the estimator)."""
         return policy_table(net)
 
+    def bilevel_policy(self, net):
+        """The searched policy (``bilevel_policy_``): bilevel methods only."""
+        raise AttributeError(
+            f"bilevel_policy_ exists for method='adda' or 'cadda', not "
+            f"method={net.method!r}: use policy_ or fixed_transforms(clf)."
+        )
+
     # ---------------------------------------------------------- optimizers
     def augmentation_groups(self, net, named, lr):
         """Parameter groups of the layers' weights (``alpha``, at ``aug_lr``)

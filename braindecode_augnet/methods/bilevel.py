@@ -417,6 +417,27 @@ class ADDAMethod(Method):
     example). No regulariser, no copies: the bare trunk predicts. The
     policy's optimiser is the estimator's ``policy_optimizer_`` (registered
     with skorch like a second optimiser, so ``save_params`` can save it).
+
+    Notes
+    -----
+    ADDA/CADDA here follow DADA and CADDA (Rommel et al. 2022) with these
+    approximations. The hypergradient is the one-step unrolled one of DARTS,
+    computed exactly (second order through
+    :func:`torch.func.functional_call`) rather than with DARTS'
+    finite-difference Hessian-vector product: the networks are small, the
+    exact product costs one more backward pass, and it has no step size to
+    tune. The virtual step is plain SGD, whatever the trunk's optimiser. The
+    selection of candidates is relaxed as the layers' ``sampling`` says:
+    the softmax mixture (DARTS' relaxation) or one candidate per example
+    with a straight-through gradient (close to DADA's Gumbel-softmax); the
+    magnitudes get reparametrised gradients and the involutions'
+    probabilities straight-through relaxed Bernoulli ones (instead of
+    DADA's RELAX estimator). Policy and trunk are updated alternately at
+    every batch (policy first), in one run: the trunk trained during the
+    search is the model returned, without the papers' second training of a
+    new network with the frozen policy (freeze it with
+    ``bilevel_policy_.fixed_transforms()`` to run that step), so the
+    training times measured here are lower bounds of the papers' cost.
     """
 
     name = "adda"
@@ -452,6 +473,9 @@ class ADDAMethod(Method):
         return unwrap_module(net).augmentation.policy_table(
             getattr(net, "classes_", None)
         )
+
+    def bilevel_policy(self, net):
+        return unwrap_module(net).augmentation
 
     def param_groups(self, net, named, lr):
         return []  # the policy has its own optimiser
