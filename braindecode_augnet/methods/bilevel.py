@@ -441,7 +441,7 @@ class ADDAMethod(Method):
     """
 
     name = "adda"
-    # the policy's learning rate as AugNet's weights'
+    # the policy's learning rate: 10 times the trunk's (AugNet's former default)
     defaults = {
         "reg": 0,
         "aug_lr": 10.0,
