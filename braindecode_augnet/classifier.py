@@ -343,8 +343,12 @@ class AugNetClassifier(EEGClassifier):
             for key in inferred:
                 vars(self).pop(key, None)
             inferred, self.signal_args_set_ = [], False
-        if y is not None and not is_dataset(X):  # e.g. CADDA's policies per class
-            self.n_classes_fit_ = len(np.unique(checks.as_array(y)))
+        vars(self).pop("n_classes_fit_", None)  # CADDA's policies per class
+        if y is not None and not is_dataset(X):
+            try:  # labels that cannot be sorted are refused by check_data
+                self.n_classes_fit_ = len(np.unique(checks.as_array(y)))
+            except TypeError:
+                pass
         known = set(vars(self))
         try:
             return super().fit(X, y, **fit_params)

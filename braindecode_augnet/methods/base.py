@@ -52,7 +52,7 @@ class Method:
     #: ``reg_scale``, and ``aug_lr`` and ``magnitude_lr`` as multiples of
     #: the trunk's ``lr`` (``magnitude_lr`` None: the same as ``aug_lr``).
     defaults = {
-        "reg": 0.1,
+        "reg": 0.0,
         "aug_lr": 1.0,
         "magnitude_lr": 1.0,
         "reg_scale": "magnitude",
