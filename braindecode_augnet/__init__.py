@@ -27,7 +27,7 @@ from .distributed import AcceleratedAugNetClassifier
 from .layers import AugmentationLayer, AugmentationModule, augmentation_layers
 from .model import AugNet
 from .presets import eeg_augmentation, sinusoid_augmentation
-from .regularization import augmentation_regularizer
+from .regularization import augmentation_regularizer, augnet_loss
 
 __all__ = [
     "AcceleratedAugNetClassifier",
@@ -45,6 +45,7 @@ __all__ = [
     "augerino_augmentation",
     "augmentation_layers",
     "augmentation_regularizer",
+    "augnet_loss",
     "capped_transforms",
     "eeg_augmentation",
     "fixed_transforms",

@@ -21,7 +21,7 @@ EXAMPLES = ROOT / "examples"
 
 #: Modules whose docstring examples are run here.
 DOCTEST_MODULES = [
-    "braindecode_augnet.bilevel",
+    "braindecode_augnet.methods.bilevel",
     "braindecode_augnet.channels",
     "braindecode_augnet.functional",
     "braindecode_augnet.analysis.invariance",
