@@ -12,8 +12,8 @@ import copy
 from torch import nn
 
 from .._random import seed_stream
+from ..analysis.policy import policy_table
 from ..layers import AugmentationModule, augmentation_layers
-from ..policy import policy_table
 from ..presets import eeg_augmentation
 
 __all__ = ["Method", "candidate_transforms"]

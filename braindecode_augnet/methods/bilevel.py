@@ -32,8 +32,8 @@ from torch import nn
 from torch.func import functional_call
 
 from .._random import seed_stream
+from ..analysis.policy import fixed_transforms, policy_table
 from ..layers import AugmentationModule, apply_grouped, unwrap_module
-from ..policy import fixed_transforms, policy_table
 from .base import Method
 
 __all__ = [
