@@ -15,7 +15,8 @@ from skorch.callbacks import EpochScoring, PrintLog
 from skorch.dataset import unpack_data
 from skorch.utils import is_dataset, to_device, to_numpy
 
-from ._random import seed_stream
+from ._contracts import check_inputs, constructor_params
+from ._random import predicting, seed_stream
 from ._validation import check_int, check_positive, check_unit
 from .baselines import RandomPolicy, augerino_augmentation, candidate_transforms
 from .bilevel import BilevelPolicy, UnrolledPolicySearch
@@ -294,8 +295,12 @@ class AugNetClassifier(EEGClassifier):
         AugmentationModule keeps its own seeds). Every evaluation call
         (``predict``, ``predict_proba``, ``forward``) restarts the draws from
         their seeds: with seeded draws, the same model and data give the same
-        predictions at every call and after pickling. ``None``: torch's
-        global generator (:func:`torch.manual_seed`).
+        predictions at every call and after pickling. In these calls the
+        ``n_copies`` draws are keyed by the copy's index, the same for every
+        example (:func:`~braindecode_augnet._random.keyed_copies`): an
+        example's prediction does not depend on the other examples, their
+        order, ``batch_size`` or ``copies_per_chunk``. ``None``: torch's
+        global generator (:func:`torch.manual_seed`), one seed per call.
     criterion : torch.nn.Module class
         Defaults to :class:`torch.nn.NLLLoss` (AugNet returns
         log-probabilities).
@@ -548,6 +553,7 @@ class AugNetClassifier(EEGClassifier):
         super().check_data(X, y)
         if classes is not None:
             self.classes_inferred_ = classes
+        unwrap_module(self).labels = getattr(self, "classes_", None)
         self.n_chans_, self.n_times_ = self._window_shape(X)
         if y is None or is_dataset(X) or isinstance(X, dict):
             return
@@ -567,6 +573,7 @@ class AugNetClassifier(EEGClassifier):
     def initialize(self):
         """Initialize the net, as skorch does, forgetting the inferred classes."""
         vars(self).pop("classes_inferred_", None)
+        vars(self).pop("labels_unknown_", None)
         return super().initialize()
 
     def _window_shape(self, X):
@@ -819,6 +826,7 @@ class AugNetClassifier(EEGClassifier):
         inferred again, so that the estimator can be refitted on other shapes
         or classes; those set by the user are kept.
         """
+        check_inputs(X, y)
         inferred = getattr(self, "inferred_module_params_", [])
         if not self.warm_start:
             for key in inferred:
@@ -833,6 +841,41 @@ class AugNetClassifier(EEGClassifier):
                 for key in vars(self)
                 if key.startswith("module__") and key not in known
             ]
+
+    def partial_fit(self, X, y=None, classes=None, **fit_params):
+        """As :class:`braindecode.EEGClassifier`, inputs checked first."""
+        check_inputs(X, y)
+        return super().partial_fit(X, y, classes=classes, **fit_params)
+
+    def _set_signal_args(self, X, y, classes):
+        """As braindecode, recording which module parameters it inferred."""
+        known = set(vars(self))
+        super()._set_signal_args(X, y, classes)
+        inferred = vars(self).get("inferred_module_params_", [])
+        self.inferred_module_params_ = inferred + [
+            key
+            for key in vars(self)
+            if key.startswith("module__") and key not in known and key not in inferred
+        ]
+
+    def get_params(self, deep=True, **kwargs):
+        """As skorch's, without the module parameters inferred from the data.
+
+        The module sizes braindecode inferred at fit (``module__n_chans``,
+        ``module__n_times``, ``module__n_outputs``...) are not constructor
+        parameters: :func:`sklearn.base.clone` of a fitted estimator infers
+        them again from the data it is fitted on.
+        """
+        params = super().get_params(deep=deep, **kwargs)
+        return constructor_params(params, vars(self).get("inferred_module_params_"))
+
+    def set_params(self, **kwargs):
+        """As skorch's; a module parameter set here is the user's, no longer
+        an inferred one (see :meth:`get_params`)."""
+        inferred = vars(self).get("inferred_module_params_")
+        if inferred:
+            self.inferred_module_params_ = [k for k in inferred if k not in kwargs]
+        return super().set_params(**kwargs)
 
     def get_dataset(self, X, y=None):
         """As EEGClassifier, with a float32 default for numpy inputs.
@@ -1017,11 +1060,13 @@ class AugNetClassifier(EEGClassifier):
         """
         if not training:
             self.check_is_fitted()
+            check_inputs(X, predicting=True)
             self._check_input(X)
             unwrap_module(self).reset_random_state()
-        return self._checked_outputs(
-            super().forward_iter(X, training=training, device=device)
-        )
+        outputs = super().forward_iter(X, training=training, device=device)
+        if not training:  # each example's draws independent of its batch
+            outputs = predicting(outputs)
+        return self._checked_outputs(outputs)
 
     def _checked_outputs(self, outputs):
         # each output was moved to its device: the deferred input check is
@@ -1037,7 +1082,46 @@ class AugNetClassifier(EEGClassifier):
     def _to_classes(self, index):
         index = to_numpy(index)
         classes = getattr(self, "classes_", None)
+        if classes is None and vars(self).get("labels_unknown_"):
+            raise ValueError(
+                "The parameters loaded with load_params hold no class labels (saved "
+                "by an older version): pass classes=[...] (the labels of the "
+                "fitted estimator, in the order of its classes_) to decode "
+                "the predictions."
+            )
         return index if classes is None else classes[index]
+
+    # --------------------------------------------------------- persistence
+    def save_params(self, *args, **kwargs):
+        """As skorch's; ``f_params`` also holds the class labels, so that
+        :meth:`load_params` onto a new estimator predicts labels."""
+        if self.initialized_:
+            unwrap_module(self).labels = getattr(self, "classes_", None)
+        return super().save_params(*args, **kwargs)
+
+    def load_params(self, *args, **kwargs):
+        """As skorch's, restoring the class labels saved with the parameters.
+
+        Raises a ValueError when ``classes`` was passed and differs from the
+        saved labels.
+        """
+        super().load_params(*args, **kwargs)
+        saved = unwrap_module(self).labels
+        loaded = kwargs.get("f_params", args[0] if args else None) is not None
+        if self.classes is not None:
+            if saved is not None and not np.array_equal(
+                np.asarray(self.classes), saved
+            ):
+                raise ValueError(
+                    f"The parameters were saved with classes {saved.tolist()}, but "
+                    f"this estimator has classes={list(self.classes)}: pass the "
+                    "saved classes, or leave classes=None to use them."
+                )
+        elif saved is not None:
+            self.classes_inferred_ = saved
+        elif loaded:
+            self.labels_unknown_ = True
+        return self
 
     def _get_predict_nonlinearity(self):
         if self.predict_nonlinearity == "auto":
