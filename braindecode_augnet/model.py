@@ -230,8 +230,8 @@ class AugNet(nn.Module):
             n = min(chunk, n_copies - start)
             # copy-major: row i * batch + b
             tiled = X.repeat(n, *([1] * (X.ndim - 1))) if n > 1 else X
-            # in predictions, each example's draws are keyed by its position
-            # and the copy's index: independent of the rest of the batch
+            # in predictions, the draws are keyed by the copy's index, the same
+            # for every example: independent of the rest of the batch
             with keyed_copies(start, n, n_batch, n_windows, X.device):
                 augmented = self._augment(tiled, n_windows)
             logits = self._check_logits(self.trunk(augmented), n_batch * n, n_windows)
