@@ -246,8 +246,11 @@ class DifferentiableTransform(Transform):
     learns_probability = False
 
     #: the largest op parameter that means anything (e.g. 1 for fully random
-    #: phases or all channels), or None when a wider range could be learned
+    #: phases or all channels), or None when a wider range could be learned;
+    #: a ``mag_range`` above it is refused at construction
     op_limit = None
+    #: why :attr:`op_limit` is the limit, for the message that refuses a range
+    op_limit_reason = ""
 
     def __init__(
         self,
@@ -265,7 +268,25 @@ class DifferentiableTransform(Transform):
             relaxation_temperature, "relaxation_temperature"
         )
         self.mag_range = _check_mag_range(mag_range)
+        self._check_op_limit()
         self.raw_magnitude = nn.Parameter(torch.tensor(magnitude))
+
+    def _check_op_limit(self):
+        """Refuse a ``mag_range`` whose top lies above :attr:`op_limit`.
+
+        Magnitudes mapped above the op's limit cannot apply (phases beyond
+        fully random, shifts beyond Nyquist, more than a full turn...): the
+        learned value would report a range the op never reaches.
+        """
+        limit = self.op_limit
+        if limit is None or self.mag_range is None or self.mag_range[1] <= limit:
+            return
+        low, high = self.mag_range
+        raise ValueError(
+            f"{type(self).__name__}: mag_range=({low:g}, {high:g}) goes above "
+            f"{limit:g}, {self.op_limit_reason}: pass a range whose top is at "
+            f"most {limit:g}, e.g. mag_range=({min(low, limit):g}, {limit:g})."
+        )
 
     # ------------------------------------------------------------------ state
     @property

@@ -14,6 +14,8 @@ from skorch.callbacks import EpochScoring, PrintLog
 from skorch.utils import is_dataset, to_numpy
 
 from . import _checks as checks
+from ._contracts import check_inputs, constructor_params
+from ._random import predicting
 from .callbacks import PolicyLogger
 from .layers import augmentation_layers, unwrap_module
 from .methods import METHODS as _REGISTRY
@@ -107,7 +109,9 @@ class AugNetClassifier(EEGClassifier):
     window_size : int | None, default=None
         Samples per window of sequences given as one signal.
     random_state : int | numpy.random.RandomState | None, default=None
-        Seed of the augmentation draws; each evaluation call restarts them.
+        Seed of the augmentation draws. Each evaluation call restarts them,
+        and draws its ``n_copies`` keyed by the copy's index, the same for
+        every example: a window's prediction does not depend on its batch.
     criterion : torch.nn.Module class, default=torch.nn.NLLLoss
         AugNet returns log-probabilities.
     **kwargs
@@ -214,7 +218,12 @@ class AugNetClassifier(EEGClassifier):
 
     def set_params(self, **kwargs):
         """As skorch's; the settings of the built AugNet (``n_copies``,
-        ``temperature``...) also update a fitted module at once."""
+        ``temperature``...) also update a fitted module at once. A module
+        parameter set here is the user's, no longer an inferred one (see
+        :meth:`get_params`)."""
+        inferred = vars(self).get("inferred_module_params_")
+        if inferred:
+            self.inferred_module_params_ = [k for k in inferred if k not in kwargs]
         super().set_params(**kwargs)
         if _MODULE_SETTINGS.intersection(kwargs) and getattr(
             self, "initialized_", False
@@ -251,6 +260,7 @@ class AugNetClassifier(EEGClassifier):
         super().check_data(X, y)
         if classes is not None:
             self.classes_inferred_ = classes
+        unwrap_module(self).labels = getattr(self, "classes_", None)
         self.n_chans_, self.n_times_ = checks.window_shape(X, _int(self.window_size))
         checks.check_fit_lengths(X, y, getattr(self, "classes_", [0, 1]))
 
@@ -268,6 +278,7 @@ class AugNetClassifier(EEGClassifier):
     def initialize(self):
         """Initialize the net, as skorch does, forgetting the inferred classes."""
         vars(self).pop("classes_inferred_", None)
+        vars(self).pop("labels_unknown_", None)
         return super().initialize()
 
     def augmentation_random_state(self):
@@ -338,6 +349,7 @@ class AugNetClassifier(EEGClassifier):
         """As EEGClassifier; unless ``warm_start``, the module parameters
         inferred from the previous data are inferred again (refits on other
         shapes or classes), those set by the user kept."""
+        check_inputs(X, y)
         inferred = getattr(self, "inferred_module_params_", [])
         if not self.warm_start:
             for key in inferred:
@@ -358,6 +370,30 @@ class AugNetClassifier(EEGClassifier):
                 for key in vars(self)
                 if key.startswith("module__") and key not in known
             ]
+
+    def partial_fit(self, X, y=None, classes=None, **fit_params):
+        """As :class:`braindecode.EEGClassifier`, inputs checked first."""
+        check_inputs(X, y)
+        return super().partial_fit(X, y, classes=classes, **fit_params)
+
+    def _set_signal_args(self, X, y, classes):
+        """As braindecode, recording which module parameters it inferred."""
+        known = set(vars(self))
+        super()._set_signal_args(X, y, classes)
+        inferred = vars(self).get("inferred_module_params_", [])
+        self.inferred_module_params_ = inferred + [
+            key
+            for key in vars(self)
+            if key.startswith("module__") and key not in known and key not in inferred
+        ]
+
+    def get_params(self, deep=True, **kwargs):
+        """As skorch's, without the module sizes braindecode inferred at fit
+        (``module__n_chans``, ``module__n_outputs``...): they are not
+        constructor parameters, and :func:`sklearn.base.clone` of a fitted
+        estimator infers them again from its data."""
+        params = super().get_params(deep=deep, **kwargs)
+        return constructor_params(params, vars(self).get("inferred_module_params_"))
 
     def get_split_datasets(self, X, y=None, **fit_params):
         """As skorch's; the method may hold out training data (ADDA/CADDA)."""
@@ -426,11 +462,13 @@ class AugNetClassifier(EEGClassifier):
         parameters) and restart the augmentation draws from their seeds."""
         if not training:
             self.check_is_fitted()
+            check_inputs(X, predicting=True)
             checks.check_input(self, X, _int(self.window_size))
             unwrap_module(self).reset_random_state()
-        return self._checked_outputs(
-            super().forward_iter(X, training=training, device=device)
-        )
+        outputs = super().forward_iter(X, training=training, device=device)
+        if not training:  # each example's draws independent of its batch
+            outputs = predicting(outputs)
+        return self._checked_outputs(outputs)
 
     def _checked_outputs(self, outputs):
         # each output was moved to its device: the deferred input check is
@@ -446,7 +484,43 @@ class AugNetClassifier(EEGClassifier):
     def _to_classes(self, index):
         index = to_numpy(index)
         classes = getattr(self, "classes_", None)
+        if classes is None and vars(self).get("labels_unknown_"):
+            raise ValueError(
+                "The parameters loaded with load_params hold no class labels (saved "
+                "by an older version): pass classes=[...] (the labels of the "
+                "fitted estimator, in the order of its classes_) to decode "
+                "the predictions."
+            )
         return index if classes is None else classes[index]
+
+    # --------------------------------------------------------- persistence
+    def save_params(self, *args, **kwargs):
+        """As skorch's; ``f_params`` also holds the class labels, so that
+        :meth:`load_params` onto a new estimator predicts labels."""
+        if self.initialized_:
+            unwrap_module(self).labels = getattr(self, "classes_", None)
+        return super().save_params(*args, **kwargs)
+
+    def load_params(self, *args, **kwargs):
+        """As skorch's, restoring the class labels saved with the parameters
+        (a ValueError when ``classes`` was passed and differs from them)."""
+        super().load_params(*args, **kwargs)
+        saved = unwrap_module(self).labels
+        loaded = kwargs.get("f_params", args[0] if args else None) is not None
+        if self.classes is not None:
+            if saved is not None and not np.array_equal(
+                np.asarray(self.classes), saved
+            ):
+                raise ValueError(
+                    f"The parameters were saved with classes {saved.tolist()}, but "
+                    f"this estimator has classes={list(self.classes)}: pass the "
+                    "saved classes, or leave classes=None to use them."
+                )
+        elif saved is not None:
+            self.classes_inferred_ = saved
+        elif loaded:
+            self.labels_unknown_ = True
+        return self
 
     def _get_predict_nonlinearity(self):
         if self.predict_nonlinearity == "auto":

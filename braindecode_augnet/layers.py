@@ -6,7 +6,7 @@ import torch
 from braindecode.augmentation import Transform
 from torch import nn
 
-from ._random import DeviceGenerators, seed_stream
+from ._random import DeviceGenerators, keyed_draws_active, on_rows, seed_stream
 from ._validation import check_positive
 from .base import DifferentiableTransform, check_eeg_batch, unit_interval
 from .functional import (
@@ -135,9 +135,10 @@ def apply_grouped(X, choice, n_groups, fn, grouping="auto", with_index=True):
     bounds = [bisect.bisect_left(groups, k) for k in range(n_groups + 1)]
     counts = [end - start for start, end in zip(bounds, bounds[1:])]
     parts = torch.split(X.index_select(0, order), counts)
-    indices = torch.split(order, counts) if with_index else [None] * n_groups
+    keyed = keyed_draws_active()  # each group's draws keyed by its rows
+    indices = torch.split(order, counts) if with_index or keyed else [None] * n_groups
     pieces = [
-        fn(k, part, index)
+        on_rows(index, fn, k, part, index if with_index else None)
         for k, (part, index) in enumerate(zip(parts, indices))
         if counts[k]
     ]

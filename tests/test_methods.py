@@ -38,7 +38,13 @@ def test_legacy_pickle_loads_and_predicts_as_recorded(method):
     clf = pickle.loads((HERE / f"{method}.pkl").read_bytes())
     _, _, X_test = make_data()
     expected = np.load(HERE / "expected.npz")[method]
-    np.testing.assert_allclose(clf.predict_proba(X_test), expected, rtol=1e-5)
+    proba = clf.predict_proba(X_test)
+    if clf.module_.n_copies == 1:  # the bare trunk: the same values
+        np.testing.assert_allclose(proba, expected, rtol=1e-5)
+    else:  # copies drawn per copy index since (issue 26 item 9), not per batch:
+        # other draws, the same model (recorded 0.004 / 0.010 apart at most)
+        np.testing.assert_allclose(proba, expected, atol=0.02)
+        np.testing.assert_array_equal(proba.argmax(1), expected.argmax(1))
     assert state_hash(clf) == EXPECTED["hashes"][method]
 
 
@@ -52,7 +58,8 @@ def test_refit_gives_the_recorded_parameters(method):
     for (name, p), q in zip(
         clf.module_.state_dict().items(), reference.module_.state_dict().values()
     ):
-        torch.testing.assert_close(p, q, rtol=1e-4, atol=1e-6, msg=name)
+        if not name.endswith("_extra_state"):  # the labels, absent from old files
+            torch.testing.assert_close(p, q, rtol=1e-4, atol=1e-6, msg=name)
 
 
 # ------------------------------------------------------------ the registry

@@ -98,6 +98,7 @@ class _ChannelProportion(DifferentiableTransform):
     """A transform whose op parameter is a proportion of channels."""
 
     op_limit = 1.0  # every channel
+    op_limit_reason = "all the channels (a proportion)"
 
     def __init__(
         self,
@@ -283,6 +284,13 @@ class SensorsRotation(DifferentiableTransform):
     >>> torch.allclose(tr(X), X)
     True
     """
+
+    #: angles are drawn in [-max, max] degrees: 180 reaches every orientation
+    op_limit = 180.0
+    op_limit_reason = (
+        "a full turn (angles are drawn in [-max, max] degrees, and 180 already "
+        "reaches every orientation)"
+    )
 
     def __init__(
         self,

@@ -79,6 +79,16 @@ class FrequencyShift(DifferentiableTransform):
     ):
         super().__init__(probability, magnitude, mag_range, random_state)
         self.sfreq = check_sfreq(sfreq)
+        self._check_op_limit()
+
+    @property
+    def op_limit(self):
+        """Nyquist frequency, ``sfreq / 2``: larger shifts alias (``None``
+        before ``sfreq`` is set)."""
+        sfreq = getattr(self, "sfreq", None)
+        return None if sfreq is None else sfreq / 2
+
+    op_limit_reason = "the Nyquist frequency (sfreq / 2) in Hz: larger shifts alias"
 
     def _sample_op_params(self, X):
         return {"u": self._uniform((X.shape[0],), X)}
@@ -126,6 +136,7 @@ class FTSurrogate(DifferentiableTransform):
     """
 
     op_limit = 1.0  # fully random phases
+    op_limit_reason = "fully random phases (phase noise in fractions of 2 pi)"
 
     def __init__(
         self,

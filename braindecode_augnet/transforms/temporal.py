@@ -243,6 +243,12 @@ class AmplitudeScale(DifferentiableTransform):
     True
     """
 
+    #: 2 ** 127 is the largest power of 2 in float32 (the augmentation's dtype)
+    op_limit = 127.0
+    op_limit_reason = (
+        "the largest base-2 log scale that float32 holds (2 ** 128 is infinite)"
+    )
+
     def __init__(
         self, probability=1.0, magnitude=0.5, mag_range=(0.0, 1.0), random_state=None
     ):

@@ -94,9 +94,12 @@ def make_clf(method, **kwargs):
 
 
 def state_hash(clf):
-    """SHA-256 of the fitted module's parameters and buffers, in order."""
+    """SHA-256 of the fitted module's parameters and buffers, in order (the
+    module's extra state, the class labels, left out)."""
     digest = hashlib.sha256()
     for name, value in clf.module_.state_dict().items():
+        if name.endswith("_extra_state"):
+            continue
         digest.update(name.encode())
         digest.update(value.detach().cpu().contiguous().numpy().tobytes())
     return digest.hexdigest()
