@@ -80,7 +80,7 @@ def build_sequence_trunk(model, n_chans, n_times, seed):
     """A sequence sleep stager (per-window logits) with a fixed initialisation."""
     from braindecode.models import USleep
 
-    from braindecode_augnet.sequences import TimeDistributedSleepStager
+    from braindecode_augnet.study.stager import TimeDistributedSleepStager
 
     torch.manual_seed(seed)
     cls = TimeDistributedSleepStager if model == "timedistributed" else USleep

@@ -34,7 +34,7 @@ import numpy as np
 import torch
 
 from braindecode_augnet.datasets import split_by_subject, windows_to_arrays
-from braindecode_augnet.pipeline import load_sleep_windows
+from braindecode_augnet.study.pipeline import load_sleep_windows
 
 SEED = 0
 
@@ -180,7 +180,7 @@ from braindecode.augmentation import AugmentedDataLoader
 from skorch.callbacks import EpochScoring
 from skorch.helper import predefined_split
 
-from braindecode_augnet.pipeline import sleep_scores
+from braindecode_augnet.study.pipeline import sleep_scores
 
 training = dict(
     max_epochs=8,

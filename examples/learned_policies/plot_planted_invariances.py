@@ -27,7 +27,7 @@ benchmark ``benchmarks/bench_planted.py`` for the picture over more seeds.
 #
 # Six synthetic nights of one hour (no real EEG: two channels, ``Fpz-Cz`` and
 # ``Pz-Oz``, at 100 Hz), cut into 30-s windows by
-# :func:`~braindecode_augnet.pipeline.load_sleep_windows`. Each subject draws
+# :func:`~braindecode_augnet.study.pipeline.load_sleep_windows`. Each subject draws
 # its nuisances independently:
 #
 # * ``polarity_flipped``: the sign of its EEG is flipped, with probability
@@ -38,7 +38,7 @@ benchmark ``benchmarks/bench_planted.py`` for the picture over more seeds.
 # * ``amplitude_scale``: a factor on its amplitude, log-uniform in 0.6-1.7.
 #
 # Each seed is a new population of subjects, split by subject as
-# :func:`~braindecode_augnet.pipeline.train_sleep_models` splits it (20 % of
+# :func:`~braindecode_augnet.study.pipeline.train_sleep_models` splits it (20 % of
 # the subjects to test, 20 % to validate, with the same seed): the policy is
 # learned on the training subjects, so the nuisances to recover are theirs.
 # :func:`~braindecode_augnet.datasets.planted_nuisances` sums them up per
@@ -52,7 +52,7 @@ import pandas as pd
 import torch
 
 from braindecode_augnet.datasets import planted_nuisances, split_by_subject
-from braindecode_augnet.pipeline import load_sleep_windows
+from braindecode_augnet.study.pipeline import load_sleep_windows
 
 SEEDS = (0, 1)
 N_SUBJECTS, N_HOURS = 6, 1.0
@@ -136,7 +136,7 @@ for k, layer in enumerate(planted_augmentation(data[SEEDS[0]]["windows"], 0)):
 # Training AugNet
 # ---------------
 #
-# :func:`~braindecode_augnet.pipeline.train_sleep_models` splits the windows
+# :func:`~braindecode_augnet.study.pipeline.train_sleep_models` splits the windows
 # by subject, scales them, and trains the sleep stager of Chambon et al.
 # (2018) with AugNet (Adam, balanced class weights, the epoch of best
 # validation balanced accuracy kept), here for five epochs. Every transform
@@ -147,7 +147,7 @@ for k, layer in enumerate(planted_augmentation(data[SEEDS[0]]["windows"], 0)):
 # leaves the weights close to uniform after five epochs, with nothing
 # selected to read.
 
-from braindecode_augnet.pipeline import train_sleep_models
+from braindecode_augnet.study.pipeline import train_sleep_models
 
 MAX_EPOCHS = 5
 for seed in SEEDS:

@@ -242,7 +242,7 @@ plain.fit(X_train, y_train)
 
 import pandas as pd
 
-from braindecode_augnet.pipeline import sleep_scores
+from braindecode_augnet.study.pipeline import sleep_scores
 
 predictions = {
     "AugNet": augnet.predict(X_test),

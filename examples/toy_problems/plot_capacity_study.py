@@ -22,7 +22,7 @@ trained
 all with the candidates of the paper's sinusoid experiment
 (:func:`~braindecode_augnet.sinusoid_augmentation`), and measure test
 accuracy and invariance to +-0.5 Hz frequency shifts
-(:func:`~braindecode_augnet.invariance`).
+(:func:`~braindecode_augnet.analysis.invariance`).
 """
 
 # Authors: braindecode-augnet developers
@@ -41,7 +41,7 @@ from braindecode import EEGClassifier
 
 from braindecode_augnet import AugNetClassifier, invariance, sinusoid_augmentation
 from braindecode_augnet.datasets import make_sinusoids
-from braindecode_augnet.toy_models import SINUSOID_TRAINING, ToyMLP
+from braindecode_augnet.study.toy_models import SINUSOID_TRAINING, ToyMLP
 from braindecode_augnet.transforms import FrequencyShift
 
 X, y = make_sinusoids(n_per_class=100, duration=5.0, random_state=0)

@@ -38,7 +38,7 @@ from braindecode_augnet import (
     sinusoid_augmentation,
 )
 from braindecode_augnet.datasets import make_sinusoids
-from braindecode_augnet.toy_models import SINUSOID_TRAINING, ToyConvNet, ToyMLP
+from braindecode_augnet.study.toy_models import SINUSOID_TRAINING, ToyConvNet, ToyMLP
 from braindecode_augnet.transforms import FrequencyShift
 
 X, y = make_sinusoids(random_state=0)
@@ -59,7 +59,7 @@ ax.set_title("One training signal per class (first 3 s)")
 # ------
 # Fully connected networks on the raw samples (nothing in their architecture
 # makes them invariant to frequency shifts) and a small convolutional network
-# (two convolutions and pooling), from :mod:`braindecode_augnet.toy_models`.
+# (two convolutions and pooling), from :mod:`braindecode_augnet.study.toy_models`.
 # The classifiers fill in the signal arguments of a braindecode model
 # (``n_chans``, ``n_times``, ``n_outputs``) from the data.
 training = dict(SINUSOID_TRAINING)  # Adam at 3e-3, batches of 64, 30 epochs
