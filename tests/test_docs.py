@@ -393,3 +393,57 @@ def test_braindecode_inventory_points_to_its_documented_pages():
         "skorch.callbacks.base.Callback",  # "Bases:" of PolicyLogger
     ):
         assert name in others
+
+
+# ------------------------------------------------------ class pages, links
+@pytest.fixture(scope="module")
+def conf():
+    """docs/conf.py as a module (it sets an environment variable: restored)."""
+    import os
+    import runpy
+
+    saved = dict(os.environ)
+    try:
+        yield runpy.run_path(str(DOCS / "conf.py"))
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+
+
+def test_estimator_page_shows_user_methods_first_and_hooks_apart(conf):
+    groups = conf["autosummary_context"]["member_groups"]
+    page = groups["braindecode_augnet.AugNetClassifier"]
+    # the scikit-learn API first, inherited ones (predict_proba, score) too
+    assert page["methods"][:4] == ["fit", "predict", "predict_proba", "score"]
+    assert "policy_" in page["properties"]
+    # skorch's hooks apart, never among the user-facing methods
+    for hook in ("check_data", "train_step_single", "on_batch_end", "forward_iter"):
+        assert hook in page["hooks"] and hook not in page["methods"]
+    assert not set(page["hooks"]) & set(conf["USER_METHODS"])
+    # methods a library writes into the class are left out
+    assert "set_score_request" not in str(page)
+    # classes that override no hook keep autodoc's plain layout
+    assert groups["braindecode_augnet.transforms.temporal.SignFlip"] is None
+    template = (DOCS / "_templates" / "autosummary" / "class.rst").read_text()
+    assert "member_groups.get(fullname)" in template and "<details" in template
+
+
+def test_repository_links_come_from_the_package_metadata(conf):
+    """No address is guessed: the links are the metadata's project URLs, and
+    the install page says so when there are none."""
+    urls = conf["PROJECT_URLS"]
+    icon_links = conf["html_theme_options"].get("icon_links", [])
+    links = [link["url"] for link in icon_links]
+    assert set(links) <= set(urls.values())
+    install = (DOCS / "install.rst").read_text()
+    assert "|repository|" in install and "|issue_tracker|" in install
+    if conf["REPOSITORY_URL"] is None:
+        assert "names no" in conf["rst_prolog"]
+
+
+def test_whats_new_is_headed_with_the_package_version():
+    from braindecode_augnet import __version__
+
+    text = (DOCS / "whats_new.rst").read_text()
+    first = re.search(r"^(\S.*)\n=+\n", text.split("currentmodule")[1], re.M)
+    assert first.group(1).startswith(__version__ + " ")
