@@ -135,7 +135,7 @@ def _skip_member(app, what, name, obj, skip, options):
 # and braindecode do: the methods a user calls first (fit, predict,
 # predict_proba, score, ... then the class's own), its attributes, and
 # apart, folded, the skorch / torch hooks it overrides (check_data,
-# train_step_single, on_batch_end, extra_repr, ...), which skorch and torch
+# train_step, on_batch_end, extra_repr, ...), which skorch and torch
 # call and users do not. The groups are computed here, once, for every class
 # of the package, and handed to the template as ``member_groups``.
 

@@ -417,7 +417,7 @@ def test_estimator_page_shows_user_methods_first_and_hooks_apart(conf):
     assert page["methods"][:4] == ["fit", "predict", "predict_proba", "score"]
     assert "policy_" in page["properties"]
     # skorch's hooks apart, never among the user-facing methods
-    for hook in ("check_data", "train_step_single", "on_batch_end", "forward_iter"):
+    for hook in ("check_data", "train_step", "on_batch_end", "forward_iter"):
         assert hook in page["hooks"] and hook not in page["methods"]
     assert not set(page["hooks"]) & set(conf["USER_METHODS"])
     # methods a library writes into the class are left out
