@@ -15,6 +15,8 @@ from numbers import Integral
 import numpy as np
 import torch
 
+from .functional import is_compiling
+
 #: Number of consecutive examples that share every draw (see shared_draws).
 _GROUP_SIZE = contextvars.ContextVar("augnet_shared_draws", default=1)
 #: The keys of the rows being augmented, inside keyed_draws (else None).
@@ -273,6 +275,14 @@ def keyed_copies(first_copy, n_copies, n_batch, n_windows, device):
     return keyed_draws(keys, rows)
 
 
+def _contiguous_strides(shape):
+    strides, step = [], 1
+    for size in reversed(shape):
+        strides.append(step)
+        step *= max(size, 1)
+    return tuple(reversed(strides))
+
+
 class DeviceGenerators:
     """Lazily create one :class:`torch.Generator` per device.
 
@@ -360,6 +370,25 @@ class DeviceGenerators:
         """Uniform draws in [0, 1) on ``like``'s device and dtype (those of
         :func:`torch.rand`)."""
         return self._draw(torch.Tensor.uniform_, shape, like)
+
+    def uniform_parts(self, shapes, like):
+        """Uniform draws of several shapes in one operator (views of one
+        draw): on CPU the numbers of :meth:`uniform` called for each shape in
+        turn."""
+        shapes = [tuple(shape) for shape in shapes]
+        # one shape at a time where draws are shared or keyed, and under
+        # torch.compile (dynamo does not trace storage offsets)
+        if _GROUP_SIZE.get() != 1 or _KEYED.get() is not None or is_compiling():
+            return [self.uniform(shape, like) for shape in shapes]
+        sizes = [math.prod(shape) for shape in shapes]
+        flat = torch.empty(sum(sizes), device=like.device, dtype=like.dtype)
+        flat = flat.uniform_(generator=self.get(like.device))
+        # contiguous views, one operator each (split and view make two)
+        parts, offset = [], 0
+        for shape, size in zip(shapes, sizes):
+            parts.append(flat.as_strided(shape, _contiguous_strides(shape), offset))
+            offset += size
+        return parts
 
     def normal(self, shape, like):
         """Standard normal draws on ``like``'s device and dtype (those of

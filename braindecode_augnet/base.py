@@ -435,12 +435,32 @@ class DifferentiableTransform(Transform):
             magnitude by per-example values (a 0-d tensor: by one value for
             all).
         """
-        params = {"apply": self._uniform((X.shape[0],), X)}
-        params.update(self._sample_op_params(X))
-        return params
+        shapes = self._uniform_shapes(X)
+        if shapes is None or type(self)._sample_op_params is not _SAMPLE_OP_PARAMS:
+            params = {"apply": self._uniform((X.shape[0],), X)}
+            params.update(self._sample_op_params(X))
+            return params
+        # the draws of "apply" and of the op in one operator: on CPU the same
+        # numbers as one draw after the other (its generator draws them in
+        # order); on an accelerator, other numbers of the same distribution
+        apply, *draws = self._rng.uniform_parts([(X.shape[0],), *shapes.values()], X)
+        return {"apply": apply, **self._op_params(X, dict(zip(shapes, draws)))}
 
     def _sample_op_params(self, X):
-        return {}
+        shapes = self._uniform_shapes(X)
+        if shapes is None:
+            return {}
+        draws = {name: self._uniform(shape, X) for name, shape in shapes.items()}
+        return self._op_params(X, draws)
+
+    def _uniform_shapes(self, X):
+        """``{name: shape}`` of the op's uniform draws, in the order drawn, for
+        ops that draw nothing else (``None``: no such declaration)."""
+        return None
+
+    def _op_params(self, X, draws):
+        """The op's parameters from its uniform draws (the draws by default)."""
+        return draws
 
     def apply_transform(self, X, params):
         """The operation applied to every example of ``X``.
@@ -530,6 +550,9 @@ class DifferentiableTransform(Transform):
         if y is None:
             return out
         return out, y
+
+
+_SAMPLE_OP_PARAMS = DifferentiableTransform._sample_op_params
 
 
 class Involution(DifferentiableTransform):

@@ -341,3 +341,49 @@ def test_layer_projection_gives_the_gradients_of_each_candidates_own():
         torch.testing.assert_close(p.grad, q.grad)
     copy.deepcopy(layered)
     pickle.loads(pickle.dumps(layered))
+
+
+def _one_draw_at_a_time(tr, X):
+    """The parameters drawn as before the draws were merged: "apply", then
+    each of the op's uniform draws in turn (``_sample_op_params``)."""
+    params = {"apply": tr._uniform((X.shape[0],), X)}
+    params.update(tr._sample_op_params(X))
+    return params
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda seed: T.SmoothTimeMask(random_state=seed),
+        lambda seed: T.FrequencyShift(sfreq=100.0, random_state=seed),
+        lambda seed: T.FTSurrogate(channel_indep=True, random_state=seed),
+        lambda seed: T.ChannelsDropout(random_state=seed),
+        lambda seed: T.ChannelsShuffle(random_state=seed),
+        lambda seed: T.AmplitudeScale(random_state=seed),
+    ],
+)
+def test_merged_uniform_draws_are_the_draws_one_at_a_time_on_cpu(make):
+    """A transform whose op draws only uniform numbers draws them with its
+    "apply" draws in one operator (one kernel, not one per draw), and on CPU
+    gets the numbers of drawing them one after the other."""
+    from torch.utils._python_dispatch import TorchDispatchMode
+
+    class Draws(TorchDispatchMode):
+        n = 0
+
+        def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+            self.n += func.overloadpacket is torch.ops.aten.uniform_
+            return func(*args, **(kwargs or {}))
+
+    X = torch.randn(6, 3, 40)
+    merged, separate = make(0), make(0)
+    assert merged._uniform_shapes(X) is not None
+    with Draws() as draws:
+        params = merged.sample_params(X)
+    assert draws.n == 1
+    expected = _one_draw_at_a_time(separate, X)
+    assert params.keys() == expected.keys()
+    for key, value in expected.items():
+        assert torch.equal(params[key], value), key
+    # the streams stay in step: the next draws agree too
+    assert torch.equal(merged.sample_params(X)["apply"], separate._uniform((6,), X))

@@ -159,8 +159,8 @@ class ChannelsDropout(_ChannelProportion):
     True
     """
 
-    def _sample_op_params(self, X):
-        return {"u": self._uniform(X.shape[:2], X)}
+    def _uniform_shapes(self, X):
+        return {"u": X.shape[:2]}
 
     def apply_transform(self, X, params):
         drop = F.hard_relaxed_bernoulli(
@@ -209,21 +209,18 @@ class ChannelsShuffle(_ChannelProportion):
     True
     """
 
-    def _sample_op_params(self, X):
+    def _uniform_shapes(self, X):
         n_batch, n_channels = X.shape[:2]
-        keys = self._uniform((n_batch, n_channels), X)
-        offset = torch.floor(
-            self._uniform((n_batch, 1), X) * F.scalar(n_channels - 1, X)
-        )
+        return {"keys": (n_batch, n_channels), "offset": (n_batch, 1), "u": X.shape[:2]}
+
+    def _op_params(self, X, draws):
+        n_channels = X.shape[1]
+        offset = torch.floor(draws["offset"] * F.scalar(n_channels - 1, X))
         # index + 1 + offset, offset in [0, n_channels - 1): another channel;
         # in integers, which half-precision floats hold exactly only up to 256
         index = F.arange(n_channels, X.device, start=1)
         partners = (index + offset.long()) % max(n_channels, 1)
-        return {
-            "u": self._uniform((n_batch, n_channels), X),
-            "keys": keys,
-            "partners": partners,
-        }
+        return {"u": draws["u"], "keys": draws["keys"], "partners": partners}
 
     def apply_transform(self, X, params):
         shuffle = F.hard_relaxed_bernoulli(
@@ -327,8 +324,8 @@ class SensorsRotation(DifferentiableTransform):
         self.register_buffer("g_from", g_from)
         self.register_buffer("spline_weights", weights)
 
-    def _sample_op_params(self, X):
-        return {"u": self._uniform((X.shape[0],), X)}
+    def _uniform_shapes(self, X):
+        return {"u": (X.shape[0],)}
 
     def apply_transform(self, X, params):
         _check_n_channels(X, self.unit_positions.shape[0], type(self).__name__)

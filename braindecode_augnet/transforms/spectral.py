@@ -90,8 +90,8 @@ class FrequencyShift(DifferentiableTransform):
 
     op_limit_reason = "the Nyquist frequency (sfreq / 2) in Hz: larger shifts alias"
 
-    def _sample_op_params(self, X):
-        return {"u": self._uniform((X.shape[0],), X)}
+    def _uniform_shapes(self, X):
+        return {"u": (X.shape[0],)}
 
     def apply_transform(self, X, params):
         delta = F.symmetric_range(params["u"], self._op(X, params))
@@ -149,10 +149,9 @@ class FTSurrogate(DifferentiableTransform):
         super().__init__(probability, magnitude, mag_range, random_state)
         self.channel_indep = bool(channel_indep)
 
-    def _sample_op_params(self, X):
+    def _uniform_shapes(self, X):
         n_channels = X.shape[1] if self.channel_indep else 1
-        shape = (X.shape[0], n_channels, X.shape[-1] // 2 + 1)
-        return {"u": self._uniform(shape, X)}
+        return {"u": (X.shape[0], n_channels, X.shape[-1] // 2 + 1)}
 
     def apply_transform(self, X, params):
         return F.ft_surrogate(X, self._op(X, params, 2), params["u"])

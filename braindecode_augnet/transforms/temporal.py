@@ -197,8 +197,8 @@ class SmoothTimeMask(DifferentiableTransform):
     ):
         super().__init__(probability, magnitude, mag_range, random_state)
 
-    def _sample_op_params(self, X):
-        return {"start": self._uniform((X.shape[0],), X)}
+    def _uniform_shapes(self, X):
+        return {"start": (X.shape[0],)}
 
     def apply_transform(self, X, params):
         length = self._op(X, params)
@@ -254,8 +254,8 @@ class AmplitudeScale(DifferentiableTransform):
     ):
         super().__init__(probability, magnitude, mag_range, random_state)
 
-    def _sample_op_params(self, X):
-        return {"u": self._uniform(X.shape[:2], X)}
+    def _uniform_shapes(self, X):
+        return {"u": X.shape[:2]}
 
     def apply_transform(self, X, params):
         log2_scale = F.symmetric_range(params["u"], self._op(X, params, 1))
