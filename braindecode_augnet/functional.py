@@ -29,6 +29,7 @@ __all__ = [
     "hard_relaxed_bernoulli",
     "is_compiling",
     "layer_policy",
+    "layers_policy",
     "make_rotation_matrices",
     "masked_channel_permutation",
     "mixture",
@@ -483,99 +484,278 @@ def layer_policy(alpha, temperature, raws, mag_ranges=None):
     >>> [round(p, 2) for p in products.tolist()]
     [0.5, 0.15]
     """
+    ((weights, op_values, products),) = layers_policy(
+        [alpha], [temperature], [raws], None if mag_ranges is None else [mag_ranges]
+    )
+    return weights, op_values, products
+
+
+def layers_policy(alphas, temperatures, raws, mag_ranges=None):
+    """:func:`layer_policy` of several layers at once, in one autograd node.
+
+    The layers' logits are rows of one matrix (padded with ``-inf``, which
+    the softmax weighs 0), their raw magnitudes, op values and products
+    elements of one matrix of the same shape: each operator of the policy
+    runs once for all the layers in each pass, not once per layer, with the
+    values of one :func:`layer_policy` per layer to the bit (element-wise
+    arithmetic, and a softmax whose padded entries add exact zeros).
+
+    Parameters
+    ----------
+    alphas : sequence of torch.Tensor
+        ``(K_l,)`` logits of each layer's weights.
+    temperatures : sequence of float
+        Softmax temperature of each layer.
+    raws : sequence of sequence of torch.Tensor
+        Each layer's ``K_l`` 0-d raw magnitudes.
+    mag_ranges : sequence of sequence of (float, float) | None
+        Each layer's ``(low, high)`` ranges (see :func:`layer_policy`).
+
+    Returns
+    -------
+    list of tuple
+        ``(weights, op_values, products)`` of each layer, as returned by
+        :func:`layer_policy`.
+
+    Examples
+    --------
+    >>> import torch
+    >>> (w0, v0, p0), (w1, v1, p1) = layers_policy(
+    ...     [torch.zeros(2), torch.zeros(3)],
+    ...     [0.05, 0.05],
+    ...     [[torch.tensor(0.5), torch.tensor(1.5)], [torch.tensor(0.3)] * 3],
+    ... )
+    >>> w0.tolist(), [round(v.item(), 2) for v in v1]
+    ([0.5, 0.5], [0.3, 0.3, 0.3])
+    """
+    sizes = tuple(len(alpha) for alpha in alphas)
+    raws = [raw for layer in raws for raw in layer]
     spans = lows = None
     if mag_ranges is not None:
-        mag_ranges = tuple((float(low), float(high)) for low, high in mag_ranges)
-        spans = tuple(high - low for low, high in mag_ranges)
-        lows = tuple(low for low, _ in mag_ranges)
+        ranges = tuple((float(lo), float(hi)) for r in mag_ranges for lo, hi in r)
+        spans = tuple(high - low for low, high in ranges)
+        lows = tuple(low for low, _ in ranges)
         if not any(lows):
             lows = None
-    weights, products, *op_values = _LayerPolicy.apply(
-        alpha, temperature, spans, lows, *raws
-    )
-    return weights, tuple(op_values), products
+    temperatures = tuple(float(t) for t in temperatures)
+    outputs = _LayersPolicy.apply(sizes, temperatures, spans, lows, *alphas, *raws)
+    n_layers = len(sizes)
+    weights = outputs[:n_layers]
+    products = outputs[n_layers : 2 * n_layers]
+    op_values = outputs[2 * n_layers :]
+    policies, start = [], 0
+    for layer, size in enumerate(sizes):
+        values = tuple(op_values[start : start + size])
+        policies.append((weights[layer], values, products[layer]))
+        start += size
+    return policies
 
 
-class _LayerPolicy(torch.autograd.Function):
+def _padded(parts, sizes, width, fill, like):
+    """The 1-D ``parts`` (``None``: zeros) as the rows of a ``(len(parts),
+    width)`` matrix, each padded with ``fill``: one ``cat`` (none for one
+    full row)."""
+    if len(parts) == 1 and sizes[0] == width and parts[0] is not None:
+        return parts[0].view(1, width)
+    pieces = []
+    for part, size in zip(parts, sizes):
+        if part is None:
+            part = _constant(
+                lambda n=size: torch.zeros(n, dtype=like.dtype, device=like.device),
+                "zeros",
+                size,
+                like.dtype,
+                like.device,
+            )
+        pieces.append(part)
+        if size < width:
+            n_pad = width - size
+            pieces.append(
+                _constant(
+                    lambda n=n_pad: torch.full(
+                        (n,), fill, dtype=like.dtype, device=like.device
+                    ),
+                    "fill",
+                    fill,
+                    n_pad,
+                    like.dtype,
+                    like.device,
+                )
+            )
+    return torch.cat(pieces).view(len(parts), width)
+
+
+def _positions(sizes, width):
+    """Flat positions of each layer's candidates in the padded matrix."""
+    return [row * width + k for row, size in enumerate(sizes) for k in range(size)]
+
+
+class _LayersPolicy(torch.autograd.Function):
     """Softmax of the weights, straight-through projection of the magnitudes
-    and their linear map onto the op ranges, the raw magnitudes gathered by
-    views into one vector (a ``cat`` of views, not a ``stack``, which adds a
-    view per candidate) and handed back as views of it: a few kernels in
-    each pass, whatever the number of candidates. The products, the mapping
-    and the gradient of each use are computed as autograd computes them for
-    one candidate at a time (same roundings), so that training is unchanged.
-    First-order only: a double backward raises.
+    and their linear map onto the op ranges, for several layers at once
+    (rows of one padded matrix, see :func:`layers_policy`): the raw
+    magnitudes gathered by views into one matrix (a ``cat`` of views, not a
+    ``stack``, which adds a view per candidate) and handed back as views of
+    it: a few kernels in each pass, whatever the number of layers and
+    candidates. The products, the mapping and the gradient of each use are
+    computed as autograd computes them for one candidate at a time (same
+    roundings), so that training is unchanged. First-order only: a double
+    backward raises.
     """
 
     @staticmethod
-    def forward(ctx, alpha, temperature, spans, lows, *raws):
+    def forward(ctx, sizes, temperatures, spans, lows, *inputs):
         ctx.set_materialize_grads(False)
-        temperature = scalar(temperature, alpha)
-        weights = torch.softmax(alpha / temperature, dim=0)
-        raw = torch.cat([r.view(1) for r in raws])
+        n_layers, width = len(sizes), max(sizes)
+        alphas, raws = inputs[:n_layers], inputs[n_layers:]
+        like = alphas[0]
+        alpha = _padded(alphas, sizes, width, -math.inf, like)
+        if len(set(temperatures)) == 1:
+            temperature = scalar(temperatures[0], like)
+        else:
+            temperature = scalar(temperatures, like).view(n_layers, 1)
+        weights = torch.softmax(alpha / temperature, dim=1)
+        raw_views = [r.view(1) for r in raws]
+        if width * n_layers != len(raws):  # zeros in the padding
+            pad = scalar(0, like).view(1)
+            positions = set(_positions(sizes, width))
+            it = iter(raw_views)
+            raw_views = [
+                next(it) if i in positions else pad for i in range(n_layers * width)
+            ]
+        raw = torch.cat(raw_views).view(n_layers, width)
         magnitudes = torch.clamp(raw, scalar(0, raw), scalar(1, raw))
         # > 0 below the range, < 0 above it, 0 inside (see unit_interval)
         inward = magnitudes - raw
         op_values = magnitudes
-        spans = None if spans is None else scalar(spans, raw)  # a vector
         if spans is not None:
+            spans = _padded_constant(spans, sizes, width, like)
             op_values = magnitudes * spans
             if lows is not None:
-                op_values = op_values + scalar(lows, raw)
+                op_values = op_values + _padded_constant(lows, sizes, width, like)
         ctx.save_for_backward(weights, temperature, magnitudes, inward, spans)
-        return (weights, weights * magnitudes, *_elements(op_values))
+        ctx.sizes, ctx.width = sizes, width
+        products = weights * magnitudes
+        return (
+            *_rows(weights, sizes),
+            *_rows(products, sizes),
+            *_elements(op_values.view(-1), _positions(sizes, width)),
+        )
 
     @staticmethod
     @once_differentiable
-    def backward(ctx, grad_weights, grad_products, *grads):
+    def backward(ctx, *grads):
         weights, temperature, magnitudes, inward, spans = ctx.saved_tensors
-        need_alpha, _, _, _, *need_raws = ctx.needs_input_grad
+        sizes, width = ctx.sizes, ctx.width
+        n_layers = len(sizes)
+        grad_weights = grads[:n_layers]
+        grad_products = grads[n_layers : 2 * n_layers]
+        grad_ops = grads[2 * n_layers :]
+        needs = ctx.needs_input_grad[4:]
+        need_alphas, need_raws = needs[:n_layers], needs[n_layers:]
+        like = weights
+        # rows with a gradient (None for the others, as autograd gives)
+        alpha_rows = [
+            need and (gw is not None or gp is not None)
+            for need, gw, gp in zip(need_alphas, grad_weights, grad_products)
+        ]
         grad_alpha = None
-        if need_alpha:
+        if any(alpha_rows):
             # d(w m) = m dw + w dm; each use of the weights goes through the
             # softmax on its own, then the two are added: the rounding of
             # separate softmax nodes
-            for grad in (grad_weights, grad_products):
-                if grad is None:
+            for of_products, use in enumerate((grad_weights, grad_products)):
+                if all(g is None for g in use):
                     continue
-                if grad is grad_products:
+                grad = _padded(use, sizes, width, 0.0, like)
+                if of_products:
                     grad = grad * magnitudes
                 grad = torch._softmax_backward_data(
-                    grad, weights, 0, weights.dtype
+                    grad, weights, 1, weights.dtype
                 ).div_(temperature)
                 grad_alpha = grad if grad_alpha is None else grad_alpha.add_(grad)
-        no_grads = (None,) * len(grads)
-        if not any(need_raws):
-            return (grad_alpha, None, None, None, *no_grads)
+        grads_alpha = [
+            _row(grad_alpha, layer, size) if row else None
+            for layer, (row, size) in enumerate(zip(alpha_rows, sizes))
+        ]
+        starts = [sum(sizes[:layer]) for layer in range(n_layers)]
+        raw_rows = [
+            any(need_raws[start : start + size])
+            and (
+                grad_products[layer] is not None
+                or any(g is not None for g in grad_ops[start : start + size])
+            )
+            for layer, (start, size) in enumerate(zip(starts, sizes))
+        ]
+        no_grads = [None] * len(grad_ops)
+        if not any(raw_rows):
+            return (None, None, None, None, *grads_alpha, *no_grads)
         # each path is blocked where a descent step (-grad) moves its
         # magnitude further out, as with one unit_interval per use (in place:
         # every tensor blocked here is made here)
         zero = scalar(0, inward)
         grad = None
-        if any(g is not None for g in grads):
-            grad = torch.cat([zero.view(1) if g is None else g.view(1) for g in grads])
+        if any(g is not None for g in grad_ops):
+            views = [zero.view(1) if g is None else g.view(1) for g in grad_ops]
+            if n_layers * width != len(views):
+                positions = set(_positions(sizes, width))
+                it = iter(views)
+                views = [
+                    next(it) if i in positions else zero.view(1)
+                    for i in range(n_layers * width)
+                ]
+            grad = torch.cat(views).view(n_layers, width)
             if spans is not None:
                 grad = grad * spans
             grad = grad.masked_fill_(inward * grad > zero, 0)
-        if grad_products is not None:
-            products_raw = grad_products * weights
+        if any(g is not None for g in grad_products):
+            products_raw = _padded(grad_products, sizes, width, 0.0, like) * weights
             products_raw = products_raw.masked_fill_(inward * products_raw > zero, 0)
             grad = products_raw if grad is None else grad.add_(products_raw)
-        if grad is None:
-            return (grad_alpha, None, None, None, *no_grads)
-        return (grad_alpha, None, None, None, *_elements(grad))
+        elements = _elements(grad.view(-1), _positions(sizes, width))
+        grads_raw, start = [], 0
+        for row, size in zip(raw_rows, sizes):
+            part = elements[start : start + size]
+            grads_raw.extend(part if row else [None] * size)
+            start += size
+        return (None, None, None, None, *grads_alpha, *grads_raw)
 
 
-def _elements(vector):
-    """The elements of a 1-D tensor as 0-d views: what ``unbind`` returns,
-    one operator per element instead of two (a ``select`` and the
-    ``as_strided`` it calls)."""
+def _padded_constant(values, sizes, width, like):
+    """Per-candidate constants as the padded matrix (zeros in the padding),
+    built once."""
+    flat, start = [], 0
+    for size in sizes:
+        flat.extend(values[start : start + size])
+        flat.extend([0.0] * (width - size))
+        start += size
+    return scalar(tuple(flat), like).view(len(sizes), width)
+
+
+def _row(matrix, row, size):
+    """Row ``row`` of a padded matrix, its first ``size`` entries (a view)."""
+    if matrix.shape[0] == 1 and matrix.shape[1] == size:
+        return matrix.view(size)
+    if is_compiling():
+        return matrix[row, :size]
+    stride = matrix.stride()
+    return matrix.as_strided((size,), (stride[1],), row * stride[0])
+
+
+def _rows(matrix, sizes):
+    return tuple(_row(matrix, row, size) for row, size in enumerate(sizes))
+
+
+def _elements(vector, positions=None):
+    """The elements of a 1-D tensor (those at ``positions``) as 0-d views:
+    what ``unbind`` returns, one operator per element instead of two (a
+    ``select`` and the ``as_strided`` it calls)."""
+    if positions is None:
+        positions = range(len(vector))
     if is_compiling():  # dynamo does not trace storage offsets
-        return vector.unbind()
+        return tuple(vector[k] for k in positions)
     stride, offset = vector.stride(0), vector.storage_offset()
-    return tuple(
-        vector.as_strided((), (), offset + k * stride) for k in range(len(vector))
-    )
+    return tuple(vector.as_strided((), (), offset + k * stride) for k in positions)
 
 
 def mixture(weights, outputs):

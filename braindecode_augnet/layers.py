@@ -13,6 +13,7 @@ from .functional import (
     choice_gate,
     is_compiling,
     layer_policy,
+    layers_policy,
     mixture,
     scalar,
     scatter_rows,
@@ -244,22 +245,34 @@ class AugmentationLayer(nn.Module):
             return self.weights, [
                 tr.magnitude_to_op(m) for tr, m in zip(self.transforms, magnitudes)
             ]
-        raws = [tr.raw_magnitude for tr in self.transforms]
-        raws = [raw if raw.ndim == 0 else raw.reshape(()) for raw in raws]
+        raws = self._raws()
         # the linear map of magnitudes onto op values, unless a candidate
         # has a map of its own
+        mag_ranges = self._mag_ranges()
+        policy = layer_policy(self.alpha, self.temperature, raws, mag_ranges)
+        return self._kept(*policy, mapped=mag_ranges is not None)
+
+    def _raws(self):
+        raws = [tr.raw_magnitude for tr in self.transforms]
+        return [raw if raw.ndim == 0 else raw.reshape(()) for raw in raws]
+
+    def _mag_ranges(self):
+        """The candidates' ranges when all map their magnitudes linearly
+        (:meth:`~.DifferentiableTransform.magnitude_to_op`), else ``None``."""
         default_map = all(
             type(tr).magnitude_to_op is DifferentiableTransform.magnitude_to_op
             for tr in self.transforms
         )
-        mag_ranges = [tr.mag_range for tr in self.transforms] if default_map else None
-        weights, op_values, products = layer_policy(
-            self.alpha, self.temperature, raws, mag_ranges
-        )
-        if not default_map:
+        return [tr.mag_range for tr in self.transforms] if default_map else None
+
+    def _kept(self, weights, op_values, products, mapped=True):
+        """The policy of a forward pass, its products kept (in training) for
+        :meth:`regularizer_terms`."""
+        if not mapped:
             op_values = [
                 tr.magnitude_to_op(m) for tr, m in zip(self.transforms, op_values)
             ]
+        self._forward_products = None
         if self.training and torch.is_grad_enabled():
             self._forward_products = products, self._parameter_versions()
         return weights, op_values
@@ -360,11 +373,16 @@ class AugmentationLayer(nn.Module):
         """Augment a batch ``(batch, channels, times)``."""
         return self.augment(check_eeg_batch(X))
 
-    def augment(self, X):
-        """Augment an already validated batch (no input checks)."""
+    def augment(self, X, policy=None):
+        """Augment an already validated batch (no input checks).
+
+        ``policy``: the ``(weights, op_values)`` of this forward pass when the
+        caller computed them (:class:`AugmentationModule` computes those of
+        all its layers at once); ``None``: computed here.
+        """
         if self.training and not self.calibrated and X.shape[0]:
             self.calibrate(X)
-        weights, op_values = self._policy()
+        weights, op_values = self._policy() if policy is None else policy
         if weights.dtype != X.dtype:
             weights = weights.to(X.dtype)
         n_candidates = len(self.transforms)
@@ -464,9 +482,43 @@ class AugmentationModule(nn.Module):
 
     def augment(self, X):
         """Augment an already validated batch (no input checks)."""
-        for layer in self.layers:
-            X = layer.augment(X)
+        for layer, policy in zip(self.layers, self._policies()):
+            X = layer.augment(X, policy)
         return X
+
+    def _policies(self):
+        """Each layer's policy for a forward pass, computed for all the layers
+        at once (:func:`~.functional.layers_policy`: each operator of the
+        policies runs once, not once per layer), or ``None`` for each layer
+        to compute its own (one layer, candidates with magnitudes or maps of
+        their own, parameters of several dtypes or devices, torch.compile).
+        """
+        layers = list(self.layers)
+        own = [None] * len(layers)
+        if len(layers) < 2 or is_compiling():
+            return own
+        alphas = [layer.alpha for layer in layers]
+        if len({(a.dtype, a.device) for a in alphas}) != 1:
+            return own
+        raws, ranges = [], []
+        for layer in layers:
+            if not layer._default_magnitudes():
+                return own
+            raws.append(layer._raws())
+            ranges.append(layer._mag_ranges())
+            if ranges[-1] is None:
+                return own
+        if (
+            len(
+                {(r.dtype, r.device) for layer in raws for r in layer}
+                | {(alphas[0].dtype, alphas[0].device)}
+            )
+            != 1
+        ):
+            return own
+        temperatures = [layer.temperature for layer in layers]
+        policies = layers_policy(alphas, temperatures, raws, ranges)
+        return [layer._kept(*policy) for layer, policy in zip(layers, policies)]
 
 
 def unwrap_module(obj):

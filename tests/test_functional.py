@@ -648,3 +648,97 @@ def test_fused_nodes_fall_back_on_autograd_under_torch_compile():
     assert torch.equal(weights, expected[0]) and torch.equal(total, expected[1])
     assert all(torch.equal(a, b) for a, b in zip(grads, expected[2], strict=True))
     torch.compiler.reset()
+
+
+@pytest.mark.parametrize("temperatures", [(0.05, 0.05, 0.05), (0.05, 0.3, 1.0)])
+def test_layers_policy_is_one_layer_policy_per_layer_to_the_bit(temperatures):
+    """Several layers' policies in one node (padded rows of one matrix) have
+    the values and gradients of one layer_policy per layer, to the bit, with
+    layers of different sizes and temperatures, out-of-range magnitudes,
+    and outputs left unused: a layer whose outputs pass no gradient gets
+    None, as from its own node."""
+    generator = torch.Generator().manual_seed(0)
+    sizes, ranges = (3, 5, 2), [(0.0, 2.0), (0.0, 1.0), (0.5, 100.0)]
+
+    def leaves():
+        g = torch.Generator().manual_seed(1)
+        alphas = [torch.randn(k, generator=g).requires_grad_() for k in sizes]
+        raws = [
+            [
+                (torch.rand((), generator=g) * 1.6 - 0.3).requires_grad_()
+                for _ in range(k)
+            ]
+            for k in sizes
+        ]
+        mag_ranges = [[ranges[i % 3] for i in range(k)] for k in sizes]
+        return alphas, raws, mag_ranges
+
+    coefs = [torch.randn(k, generator=generator) for k in sizes]
+
+    def loss(policies):
+        total = 0
+        for layer, ((weights, op_values, products), coef) in enumerate(
+            zip(policies, coefs)
+        ):
+            if layer == 2:  # unused: no gradient to this layer
+                continue
+            total = total + (weights * coef).sum() + op_values[0] * coef[-1]
+            total = total - products.pow(2).sum()
+        return total
+
+    alphas, raws, mag_ranges = leaves()
+    together = F.layers_policy(alphas, temperatures, raws, mag_ranges)
+    loss(together).backward()
+    alphas_ref, raws_ref, _ = leaves()
+    apart = [
+        F.layer_policy(a, t, r, m)
+        for a, t, r, m in zip(alphas_ref, temperatures, raws_ref, mag_ranges)
+    ]
+    loss(apart).backward()
+    for (w, v, p), (w_ref, v_ref, p_ref) in zip(together, apart):
+        assert torch.equal(w, w_ref) and torch.equal(p, p_ref)
+        assert all(torch.equal(a, b) for a, b in zip(v, v_ref, strict=True))
+    for a, a_ref in zip(alphas, alphas_ref):
+        assert (a.grad is None) == (a_ref.grad is None)
+        assert a.grad is None or torch.equal(a.grad, a_ref.grad)
+    for layer, layer_ref in zip(raws, raws_ref):
+        for r, r_ref in zip(layer, layer_ref):
+            assert (r.grad is None) == (r_ref.grad is None)
+            assert r.grad is None or torch.equal(r.grad, r_ref.grad)
+    assert alphas[2].grad is None and alphas[0].grad is not None
+
+
+def test_augmentation_module_computes_its_layers_policies_in_one_node():
+    """The EEG preset's three layers run one softmax in the forward pass
+    (one per layer before), with the outputs and gradients of layers that
+    each compute their own policy."""
+    from torch.utils._python_dispatch import TorchDispatchMode
+
+    from braindecode_augnet import augmentation_regularizer, eeg_augmentation
+
+    class Softmaxes(TorchDispatchMode):
+        n = 0
+
+        def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+            self.n += func.overloadpacket is torch.ops.aten._softmax
+            return func(*args, **(kwargs or {}))
+
+    def build():
+        return eeg_augmentation(sfreq=100.0, n_chans=2, random_state=0).train()
+
+    X = randn(8, 2, 300, dtype=torch.float32)
+    module = build()
+    with Softmaxes() as softmaxes:
+        out = module(X)
+    assert softmaxes.n == 1
+    (
+        out.pow(2).mean() - augmentation_regularizer(module, reuse_forward=True)
+    ).backward()
+    apart = build()
+    Y = X
+    for layer in apart.layers:
+        Y = layer(Y)
+    (Y.pow(2).mean() - augmentation_regularizer(apart, reuse_forward=True)).backward()
+    assert torch.equal(out, Y)
+    for p, q in zip(module.parameters(), apart.parameters(), strict=True):
+        assert torch.equal(p.grad, q.grad)
