@@ -119,11 +119,13 @@ def hard_relaxed_bernoulli(probability, uniform, temperature):
 
 
 def _hard_draw(probability, uniform):
-    """``uniform < probability`` as 0/1 floats, without the cast of a
-    boolean comparison (``p - u > 0`` exactly when ``u < p``: floats have no
-    underflow to 0)."""
-    difference = probability - uniform
-    return torch.heaviside(difference, scalar(0, difference))
+    """``uniform < probability`` as 0/1 floats in one kernel: the comparison
+    written into a float tensor (a boolean comparison needs a cast, a
+    difference and its sign two kernels)."""
+    shape = torch.broadcast_shapes(probability.shape, uniform.shape)
+    dtype = torch.result_type(probability, uniform)
+    out = torch.empty(shape, dtype=dtype, device=uniform.device)
+    return torch.lt(uniform, probability, out=out)
 
 
 class _HardRelaxedBernoulli(torch.autograd.Function):
