@@ -122,6 +122,9 @@ def _hard_draw(probability, uniform):
     """``uniform < probability`` as 0/1 floats in one kernel: the comparison
     written into a float tensor (a boolean comparison needs a cast, a
     difference and its sign two kernels)."""
+    if is_compiling():  # dynamo does not trace the dtype and shape helpers
+        difference = probability - uniform
+        return torch.heaviside(difference, torch.zeros_like(difference))
     shape = torch.broadcast_shapes(probability.shape, uniform.shape)
     dtype = torch.result_type(probability, uniform)
     out = torch.empty(shape, dtype=dtype, device=uniform.device)

@@ -742,3 +742,20 @@ def test_augmentation_module_computes_its_layers_policies_in_one_node():
     assert torch.equal(out, Y)
     for p, q in zip(module.parameters(), apart.parameters(), strict=True):
         assert torch.equal(p.grad, q.grad)
+
+
+def test_hard_draw_compiles_as_a_whole_graph():
+    """The hard draw (one comparison written into a float tensor in eager
+    mode) traces under dynamo without a graph break, with the same 0/1."""
+    torch.compiler.reset()
+    uniform = torch.rand(50, generator=torch.Generator().manual_seed(0))
+    draw = torch.compile(
+        lambda p, u: F.hard_relaxed_bernoulli(p, u, 0.5),
+        backend="eager",
+        fullgraph=True,
+    )
+    for p in (torch.tensor(0.3), torch.tensor(0.3, requires_grad=True)):
+        expected = F.hard_relaxed_bernoulli(p, uniform, 0.5)
+        assert torch.equal(draw(p, uniform), expected)
+        assert torch.equal(expected, (uniform < p).float())
+    torch.compiler.reset()
