@@ -38,6 +38,7 @@ __all__ = [
     "sensors_rotation",
     "sign_flip",
     "smooth_time_mask",
+    "smooth_time_mask_at",
     "spherical_spline_inverse",
     "symmetric_range",
     "time_reverse",
@@ -1381,6 +1382,85 @@ def smooth_time_mask(X, mask_start, mask_len):
         (shifted - length) * scalar(steep, X)
     )
     return X * mask
+
+
+def smooth_time_mask_at(X, fraction, mask_len):
+    """:func:`smooth_time_mask` starting at ``fraction * (times - mask_len)``.
+
+    What :class:`~braindecode_augnet.transforms.SmoothTimeMask` applies: a
+    mask of learned length at a uniform fraction of the positions where it
+    fits. For a scalar length, one node: the start, the mask and their
+    gradients computed as autograd computes them through the composed
+    operators (the same values to the bit), in fewer kernels (the gradient
+    to the length gathered from its two uses before, not after, the
+    negations).
+
+    Parameters
+    ----------
+    X : torch.Tensor
+        Batch ``(batch, channels, times)``.
+    fraction : torch.Tensor
+        ``(batch,)`` fractions in [0, 1).
+    mask_len : torch.Tensor
+        Scalar or per-example mask length in samples (may be fractional).
+
+    Examples
+    --------
+    >>> import torch
+    >>> out = smooth_time_mask_at(torch.ones(1, 1, 100), torch.tensor([0.5]),
+    ...                           torch.tensor(20.0))
+    >>> torch.nonzero(out[0, 0] < 0.5).flatten()[[0, -1]].tolist()  # masked
+    [40, 59]
+    """
+    fraction, length = _cast(fraction, X), _cast(mask_len, X)
+    if length.ndim or fraction.ndim != 1 or X.ndim != 3 or is_compiling():
+        start = fraction * (scalar(X.shape[-1], X) - length)
+        return smooth_time_mask(X, start, length)
+    return _SmoothTimeMaskAt.apply(X, fraction, length)
+
+
+class _SmoothTimeMaskAt(torch.autograd.Function):
+    """``X * (sigmoid(-s (t - a)) + sigmoid(s (t - a - L)))`` with the start
+    ``a = fraction * (n - L)``; the gradients of autograd's composed
+    operators, each computed by the same kernel on the same operands. The
+    length's gradient, ``-sum(g_b) - sum(-sum_t(g_shift) * fraction)``
+    there (two full-size negations, a negated sum, an addition), is
+    ``sum(sum_t(g_shift) * fraction) - sum(g_b)`` here: negations are exact
+    and sums of negated values the negated sums. First-order only."""
+
+    @staticmethod
+    def forward(ctx, X, fraction, length):
+        n_times = X.shape[-1]
+        span = scalar(n_times, X) - length
+        start = (fraction * span).view(-1, 1, 1)
+        steep = 1000.0 / n_times
+        shifted = arange(n_times, X.device, X.dtype) - start
+        rising = torch.sigmoid(shifted * scalar(-steep, X))
+        falling = torch.sigmoid((shifted - length) * scalar(steep, X))
+        mask = rising + falling
+        ctx.save_for_backward(X, fraction, span, mask, rising, falling)
+        return X * mask
+
+    @staticmethod
+    @once_differentiable
+    def backward(ctx, grad):
+        X, fraction, span, mask, rising, falling = ctx.saved_tensors
+        need_x, need_fraction, need_length = ctx.needs_input_grad
+        grad_x = grad * mask if need_x else None
+        if not (need_fraction or need_length):
+            return grad_x, None, None
+        steep = 1000.0 / X.shape[-1]
+        grad_mask = _sum_to(grad * X, mask.shape)
+        grad_a = torch.ops.aten.sigmoid_backward(grad_mask, rising) * scalar(-steep, X)
+        grad_b = torch.ops.aten.sigmoid_backward(grad_mask, falling) * scalar(steep, X)
+        # minus the start's gradient, per example
+        minus_start = _sum_to(grad_a + grad_b, (len(fraction), 1, 1)).view(-1)
+        grad_fraction = grad_length = None
+        if need_fraction:
+            grad_fraction = (minus_start * span).neg_()
+        if need_length:
+            grad_length = (minus_start * fraction).sum() - grad_b.sum()
+        return grad_x, grad_fraction, grad_length
 
 
 def channels_dropout(X, drop):

@@ -759,3 +759,36 @@ def test_hard_draw_compiles_as_a_whole_graph():
         assert torch.equal(draw(p, uniform), expected)
         assert torch.equal(expected, (uniform < p).float())
     torch.compiler.reset()
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_smooth_time_mask_at_is_the_composed_mask_to_the_bit(dtype):
+    """One node with the values and gradients (to X, the fractions and the
+    length) of the mask composed of autograd's operators at
+    ``fraction * (times - length)``; gradcheck in float64."""
+    generator = torch.Generator().manual_seed(0)
+    X0 = torch.randn(6, 2, 300, generator=generator, dtype=dtype)
+    fraction0 = torch.rand(6, generator=generator, dtype=dtype)
+    coef = torch.randn(6, 2, 300, generator=generator, dtype=dtype)
+
+    def run(fused):
+        X = X0.clone().requires_grad_()
+        fraction = fraction0.clone().requires_grad_()
+        length = torch.tensor(37.3, dtype=dtype, requires_grad=True)
+        if fused:
+            out = F.smooth_time_mask_at(X, fraction, length)
+        else:
+            start = fraction * (torch.tensor(300.0, dtype=dtype) - length)
+            out = F.smooth_time_mask(X, start, length)
+        (out * coef).sum().backward()
+        return out, X.grad, fraction.grad, length.grad
+
+    for a, b in zip(run(True), run(False), strict=True):
+        assert torch.equal(a, b)
+    if dtype == torch.float64:
+        inputs = (
+            X0[:2, :, :40].clone().requires_grad_(),
+            fraction0[:2].clone().requires_grad_(),
+            torch.tensor(7.5, dtype=dtype, requires_grad=True),
+        )
+        assert torch.autograd.gradcheck(F.smooth_time_mask_at, inputs)

@@ -204,8 +204,7 @@ class SmoothTimeMask(DifferentiableTransform):
         length = self._op(X, params)
         if self.mag_range[1] > X.shape[-1]:  # else the clamp is the identity
             length = torch.clamp(length, max=F.scalar(X.shape[-1], length))
-        start = params["start"] * (F.scalar(X.shape[-1], X) - length)
-        return F.smooth_time_mask(X, start, length)
+        return F.smooth_time_mask_at(X, params["start"], length)
 
 
 class AmplitudeScale(DifferentiableTransform):
