@@ -1407,9 +1407,9 @@ def smooth_time_mask_at(X, fraction, mask_len):
     Examples
     --------
     >>> import torch
-    >>> out = smooth_time_mask_at(torch.ones(1, 1, 100), torch.tensor([0.5]),
-    ...                           torch.tensor(20.0))
-    >>> torch.nonzero(out[0, 0] < 0.5).flatten()[[0, -1]].tolist()  # masked
+    >>> fraction, length = torch.tensor([0.49375]), torch.tensor(20.0)
+    >>> out = smooth_time_mask_at(torch.ones(1, 1, 100), fraction, length)
+    >>> torch.nonzero(out[0, 0] < 0.5).flatten()[[0, -1]].tolist()  # from 39.5
     [40, 59]
     """
     fraction, length = _cast(fraction, X), _cast(mask_len, X)
