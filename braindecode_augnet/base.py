@@ -245,6 +245,11 @@ class DifferentiableTransform(Transform):
     #: whether the magnitude is the probability of applying an involution
     learns_probability = False
 
+    #: whether the op value is the probability of relaxed Bernoulli draws
+    #: (:func:`~.functional.hard_relaxed_bernoulli`), whose logit a layer then
+    #: computes with those of its other candidates
+    relaxed_op_value = False
+
     #: the largest op parameter that means anything (e.g. 1 for fully random
     #: phases or all channels), or None when a wider range could be learned;
     #: a ``mag_range`` above it is refused at construction
@@ -360,6 +365,15 @@ class DifferentiableTransform(Transform):
             # a view of any 1-D tensor (reshape adds an operator)
             value = value.view(shape) if value.ndim == 1 else value.reshape(shape)
         return value
+
+    def _op_logit(self, X, params):
+        """The logit of the op value that the caller computed, when it is the
+        logit of :meth:`_op`'s value (same dtype, no per-example
+        magnitudes), else ``None``."""
+        logit = params.get("op_logit")
+        if logit is None or "magnitude" in params or logit.dtype != X.dtype:
+            return None
+        return logit
 
     def freeze(self):
         """Stop learning: parameters no longer require gradients.
@@ -490,7 +504,7 @@ class DifferentiableTransform(Transform):
         mask = (params["apply"] < probability).reshape(-1, 1, 1)
         return torch.where(mask, transformed, X)
 
-    def augment(self, X, params=None, op_value=None):
+    def augment(self, X, params=None, op_value=None, op_logit=None):
         """Augment a validated batch (the template method, no input checks).
 
         Parameters
@@ -508,6 +522,9 @@ class DifferentiableTransform(Transform):
             make the cost of a layer on an accelerator). ``None``: from
             :attr:`magnitude`. A ``"magnitude"`` entry of ``params`` takes
             precedence.
+        op_logit : torch.Tensor | None
+            ``logit(op_value, eps=1e-6)``, 0-d, when the caller computed it
+            (see :attr:`relaxed_op_value`); ignored without ``op_value``.
 
         Returns
         -------
@@ -518,11 +535,13 @@ class DifferentiableTransform(Transform):
         if X.shape[0] == 0:
             return X
         if X.dtype in _LOW_PRECISION:
-            return self.augment(X.float(), params, op_value).to(X.dtype)
+            return self.augment(X.float(), params, op_value, op_logit).to(X.dtype)
         if params is None:
             params = self.sample_params(X)
         if op_value is not None and "magnitude" not in params:
             params = {**params, "op_value": op_value}
+            if op_logit is not None:
+                params["op_logit"] = op_logit
         return self._apply_gated(X, params)
 
     def _apply_gated(self, X, params):
@@ -578,6 +597,7 @@ class Involution(DifferentiableTransform):
     """
 
     learns_probability = True
+    relaxed_op_value = True
 
     def __init__(self, probability=0.25, random_state=None, relaxation_temperature=0.5):
         if isinstance(probability, Real) and 0.5 < float(probability) <= 1.0:
@@ -617,7 +637,10 @@ class Involution(DifferentiableTransform):
         Bernoulli draws with the learned probability."""
         uniform = params["apply"]
         return hard_relaxed_bernoulli(
-            self._op(X, params, 2), uniform.view(-1, 1, 1), self.relaxation_temperature
+            self._op(X, params, 2),
+            uniform.view(-1, 1, 1),
+            self.relaxation_temperature,
+            self._op_logit(X, params),
         )
 
     def _gate(self, X, transformed, params):

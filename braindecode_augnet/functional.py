@@ -45,6 +45,8 @@ __all__ = [
 ]
 
 _EPS = 1e-6
+#: the clamp of the relaxed Bernoulli's logits (:func:`hard_relaxed_bernoulli`)
+LOGIT_EPS = _EPS
 
 
 def _cast(values, X):
@@ -76,7 +78,7 @@ def symmetric_range(uniform, bound):
     return torch.add(scalar(-1, uniform), uniform, alpha=2) * bound
 
 
-def hard_relaxed_bernoulli(probability, uniform, temperature):
+def hard_relaxed_bernoulli(probability, uniform, temperature, logit_p=None):
     """Straight-through relaxed Bernoulli sample.
 
     The value is the hard draw ``uniform < probability`` (so exactly 0 or 1,
@@ -93,6 +95,11 @@ def hard_relaxed_bernoulli(probability, uniform, temperature):
         Uniform draws in [0, 1).
     temperature : float
         Temperature of the relaxation (smaller is closer to the hard draw).
+    logit_p : torch.Tensor | None
+        ``logit(probability, eps=1e-6)`` when the caller holds it (an
+        augmentation layer computes those of all its candidates at once, see
+        :func:`layers_policy`); the gradient goes through it. ``None``:
+        computed here.
 
     Returns
     -------
@@ -111,11 +118,13 @@ def hard_relaxed_bernoulli(probability, uniform, temperature):
     >>> bool(p.grad > 0)  # every draw passes a gradient to p
     True
     """
-    if not (probability.requires_grad and torch.is_grad_enabled()):
+    learned = probability if logit_p is None else logit_p
+    if not (learned.requires_grad and torch.is_grad_enabled()):
         # no gradient to pass (evaluation, a frozen probability): the hard
         # draw alone, without the relaxation's operators
         return _hard_draw(probability, uniform)
-    logit_p = torch.logit(probability, eps=_EPS)  # gradient 0 outside [eps, 1-eps]
+    if logit_p is None:  # gradient 0 outside [eps, 1-eps]
+        logit_p = torch.logit(probability, eps=LOGIT_EPS)
     return _HardRelaxedBernoulli.apply(probability, logit_p, uniform, temperature)
 
 
@@ -442,7 +451,7 @@ def gated_involution(X, gate, op):
     return _GatedInvolution.apply(X, gate, op)
 
 
-def layer_policy(alpha, temperature, raws, mag_ranges=None):
+def layer_policy(alpha, temperature, raws, mag_ranges=None, logits=False):
     """An augmentation layer's weights, its candidates' op values and the
     products of weights and magnitudes.
 
@@ -468,6 +477,8 @@ def layer_policy(alpha, temperature, raws, mag_ranges=None):
     mag_ranges : sequence of (float, float) | None
         ``(low, high)`` op values of magnitudes 0 and 1 of each candidate;
         ``None``: the magnitudes themselves.
+    logits : bool
+        Also return the op values' logits (see :func:`layers_policy`).
 
     Returns
     -------
@@ -490,13 +501,12 @@ def layer_policy(alpha, temperature, raws, mag_ranges=None):
     >>> [round(p, 2) for p in products.tolist()]
     [0.5, 0.15]
     """
-    ((weights, op_values, products),) = layers_policy(
-        [alpha], [temperature], [raws], None if mag_ranges is None else [mag_ranges]
-    )
-    return weights, op_values, products
+    mag_ranges = None if mag_ranges is None else [mag_ranges]
+    (policy,) = layers_policy([alpha], [temperature], [raws], mag_ranges, logits)
+    return policy
 
 
-def layers_policy(alphas, temperatures, raws, mag_ranges=None):
+def layers_policy(alphas, temperatures, raws, mag_ranges=None, logits=False):
     """:func:`layer_policy` of several layers at once, in one autograd node.
 
     The layers' logits are rows of one matrix (padded with ``-inf``, which
@@ -516,12 +526,18 @@ def layers_policy(alphas, temperatures, raws, mag_ranges=None):
         Each layer's ``K_l`` 0-d raw magnitudes.
     mag_ranges : sequence of sequence of (float, float) | None
         Each layer's ``(low, high)`` ranges (see :func:`layer_policy`).
+    logits : bool
+        Also hand out ``logit(op_value, eps=1e-6)`` of each candidate, the
+        logit of the probability that :func:`hard_relaxed_bernoulli` draws
+        with (candidates whose op value is a probability), computed for all
+        candidates at once.
 
     Returns
     -------
     list of tuple
         ``(weights, op_values, products)`` of each layer, as returned by
-        :func:`layer_policy`.
+        :func:`layer_policy`, with ``op_logits`` (0-d tensors) appended when
+        ``logits``.
 
     Examples
     --------
@@ -544,15 +560,20 @@ def layers_policy(alphas, temperatures, raws, mag_ranges=None):
         if not any(lows):
             lows = None
     temperatures = tuple(float(t) for t in temperatures)
-    outputs = _LayersPolicy.apply(sizes, temperatures, spans, lows, *alphas, *raws)
-    n_layers = len(sizes)
+    outputs = _LayersPolicy.apply(
+        sizes, temperatures, spans, lows, bool(logits), *alphas, *raws
+    )
+    n_layers, n_candidates = len(sizes), len(raws)
     weights = outputs[:n_layers]
     products = outputs[n_layers : 2 * n_layers]
-    op_values = outputs[2 * n_layers :]
+    op_values = outputs[2 * n_layers : 2 * n_layers + n_candidates]
+    op_logits = outputs[2 * n_layers + n_candidates :]
     policies, start = [], 0
     for layer, size in enumerate(sizes):
-        values = tuple(op_values[start : start + size])
-        policies.append((weights[layer], values, products[layer]))
+        policy = (weights[layer], op_values[start : start + size], products[layer])
+        if logits:
+            policy = (*policy, op_logits[start : start + size])
+        policies.append(policy)
         start += size
     return policies
 
@@ -610,7 +631,7 @@ class _LayersPolicy(torch.autograd.Function):
     """
 
     @staticmethod
-    def forward(ctx, sizes, temperatures, spans, lows, *inputs):
+    def forward(ctx, sizes, temperatures, spans, lows, logits, *inputs):
         ctx.set_materialize_grads(False)
         n_layers, width = len(sizes), max(sizes)
         alphas, raws = inputs[:n_layers], inputs[n_layers:]
@@ -639,25 +660,35 @@ class _LayersPolicy(torch.autograd.Function):
             op_values = magnitudes * spans
             if lows is not None:
                 op_values = op_values + _padded_constant(lows, sizes, width, like)
-        ctx.save_for_backward(weights, temperature, magnitudes, inward, spans)
-        ctx.sizes, ctx.width = sizes, width
+        op_logits = None
+        if logits:  # the relaxed Bernoulli's logits, at once
+            op_logits = torch.logit(op_values, eps=LOGIT_EPS)
+        ctx.save_for_backward(
+            weights, temperature, magnitudes, inward, spans, op_values
+        )
+        ctx.sizes, ctx.width, ctx.logits = sizes, width, logits
         products = weights * magnitudes
-        return (
+        positions = _positions(sizes, width)
+        outputs = (
             *_rows(weights, sizes),
             *_rows(products, sizes),
-            *_elements(op_values.view(-1), _positions(sizes, width)),
+            *_elements(op_values.view(-1), positions),
         )
+        if logits:
+            outputs = (*outputs, *_elements(op_logits.view(-1), positions))
+        return outputs
 
     @staticmethod
     @once_differentiable
     def backward(ctx, *grads):
-        weights, temperature, magnitudes, inward, spans = ctx.saved_tensors
+        weights, temperature, magnitudes, inward, spans, op_values = ctx.saved_tensors
         sizes, width = ctx.sizes, ctx.width
-        n_layers = len(sizes)
+        n_layers, n_candidates = len(sizes), sum(sizes)
         grad_weights = grads[:n_layers]
         grad_products = grads[n_layers : 2 * n_layers]
-        grad_ops = grads[2 * n_layers :]
-        needs = ctx.needs_input_grad[4:]
+        grad_ops = grads[2 * n_layers : 2 * n_layers + n_candidates]
+        grad_logits = grads[2 * n_layers + n_candidates :] or (None,) * n_candidates
+        needs = ctx.needs_input_grad[5:]
         need_alphas, need_raws = needs[:n_layers], needs[n_layers:]
         like = weights
         # rows with a gradient (None for the others, as autograd gives)
@@ -690,27 +721,25 @@ class _LayersPolicy(torch.autograd.Function):
             and (
                 grad_products[layer] is not None
                 or any(g is not None for g in grad_ops[start : start + size])
+                or any(g is not None for g in grad_logits[start : start + size])
             )
             for layer, (start, size) in enumerate(zip(starts, sizes))
         ]
         no_grads = [None] * len(grad_ops)
         if not any(raw_rows):
-            return (None, None, None, None, *grads_alpha, *no_grads)
+            return (None, None, None, None, None, *grads_alpha, *no_grads)
         # each path is blocked where a descent step (-grad) moves its
         # magnitude further out, as with one unit_interval per use (in place:
         # every tensor blocked here is made here)
         zero = scalar(0, inward)
-        grad = None
-        if any(g is not None for g in grad_ops):
-            views = [zero.view(1) if g is None else g.view(1) for g in grad_ops]
-            if n_layers * width != len(views):
-                positions = set(_positions(sizes, width))
-                it = iter(views)
-                views = [
-                    next(it) if i in positions else zero.view(1)
-                    for i in range(n_layers * width)
-                ]
-            grad = torch.cat(views).view(n_layers, width)
+        grad = _gathered(grad_ops, sizes, width, zero)
+        through_logits = _gathered(grad_logits, sizes, width, zero)
+        if through_logits is not None:  # each op value's gradient, then the map
+            through_logits = torch.ops.aten.logit_backward(
+                through_logits, op_values, LOGIT_EPS
+            )
+            grad = through_logits if grad is None else grad.add_(through_logits)
+        if grad is not None:
             if spans is not None:
                 grad = grad * spans
             grad = grad.masked_fill_(inward * grad > zero, 0)
@@ -724,7 +753,23 @@ class _LayersPolicy(torch.autograd.Function):
             part = elements[start : start + size]
             grads_raw.extend(part if row else [None] * size)
             start += size
-        return (None, None, None, None, *grads_alpha, *grads_raw)
+        return (None, None, None, None, None, *grads_alpha, *grads_raw)
+
+
+def _gathered(grads, sizes, width, zero):
+    """0-d gradients (``None``: zero) as the padded matrix, or ``None`` when
+    all are ``None``: one ``cat`` of views."""
+    if all(g is None for g in grads):
+        return None
+    views = [zero.view(1) if g is None else g.view(1) for g in grads]
+    if len(sizes) * width != len(views):
+        positions = set(_positions(sizes, width))
+        it = iter(views)
+        views = [
+            next(it) if i in positions else zero.view(1)
+            for i in range(len(sizes) * width)
+        ]
+    return torch.cat(views).view(len(sizes), width)
 
 
 def _padded_constant(values, sizes, width, like):

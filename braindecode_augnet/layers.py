@@ -239,18 +239,30 @@ class AugmentationLayer(nn.Module):
         self._forward_products = None
         n_candidates = len(self.transforms)
         if not self._default_magnitudes():
-            return self.weights, [None] * n_candidates
+            return self.weights, [None] * n_candidates, [None] * n_candidates
         if is_compiling():  # dynamo traces autograd's operators
             magnitudes = self._projected_magnitudes().unbind()
-            return self.weights, [
+            op_values = [
                 tr.magnitude_to_op(m) for tr, m in zip(self.transforms, magnitudes)
             ]
+            return self.weights, op_values, [None] * n_candidates
         raws = self._raws()
         # the linear map of magnitudes onto op values, unless a candidate
         # has a map of its own
         mag_ranges = self._mag_ranges()
-        policy = layer_policy(self.alpha, self.temperature, raws, mag_ranges)
+        logits = mag_ranges is not None and self._wants_logits()
+        policy = layer_policy(self.alpha, self.temperature, raws, mag_ranges, logits)
         return self._kept(*policy, mapped=mag_ranges is not None)
+
+    def _wants_logits(self):
+        """Whether a candidate draws with its op value as a probability and
+        a gradient is to pass: the policy computes the logits of all at once
+        (:func:`~.functional.layers_policy`)."""
+        return (
+            self.training
+            and torch.is_grad_enabled()
+            and any(tr.relaxed_op_value for tr in self.transforms)
+        )
 
     def _raws(self):
         raws = [tr.raw_magnitude for tr in self.transforms]
@@ -265,9 +277,11 @@ class AugmentationLayer(nn.Module):
         )
         return [tr.mag_range for tr in self.transforms] if default_map else None
 
-    def _kept(self, weights, op_values, products, mapped=True):
-        """The policy of a forward pass, its products kept (in training) for
-        :meth:`regularizer_terms`."""
+    def _kept(self, weights, op_values, products, op_logits=None, mapped=True):
+        """The policy of a forward pass, ``(weights, op_values, op_logits)``,
+        its products kept (in training) for :meth:`regularizer_terms`."""
+        if op_logits is None:
+            op_logits = [None] * len(self.transforms)
         if not mapped:
             op_values = [
                 tr.magnitude_to_op(m) for tr, m in zip(self.transforms, op_values)
@@ -275,7 +289,7 @@ class AugmentationLayer(nn.Module):
         self._forward_products = None
         if self.training and torch.is_grad_enabled():
             self._forward_products = products, self._parameter_versions()
-        return weights, op_values
+        return weights, op_values, op_logits
 
     def _parameter_versions(self):
         # in-place updates (an optimizer step) change these counters
@@ -376,20 +390,21 @@ class AugmentationLayer(nn.Module):
     def augment(self, X, policy=None):
         """Augment an already validated batch (no input checks).
 
-        ``policy``: the ``(weights, op_values)`` of this forward pass when the
+        ``policy``: the ``(weights, op_values, op_logits)`` of this forward
+        pass when the
         caller computed them (:class:`AugmentationModule` computes those of
         all its layers at once); ``None``: computed here.
         """
         if self.training and not self.calibrated and X.shape[0]:
             self.calibrate(X)
-        weights, op_values = self._policy() if policy is None else policy
+        weights, op_values, op_logits = self._policy() if policy is None else policy
         if weights.dtype != X.dtype:
             weights = weights.to(X.dtype)
         n_candidates = len(self.transforms)
         if self.training and self.sampling == "mixture":
             outputs = [
-                tr.augment(X, op_value=op_value)
-                for tr, op_value in zip(self.transforms, op_values)
+                tr.augment(X, op_value=op_value, op_logit=op_logit)
+                for tr, op_value, op_logit in zip(self.transforms, op_values, op_logits)
             ]
             if n_candidates == 1:
                 return weights[0] * outputs[0]
@@ -397,13 +412,15 @@ class AugmentationLayer(nn.Module):
                 stacked = torch.stack(outputs).view(n_candidates, -1)
                 return (weights @ stacked).view(X.shape)
             return mixture(weights, outputs)
-        return self._augment_sampled(X, weights, op_values)
+        return self._augment_sampled(X, weights, op_values, op_logits)
 
-    def _augment_sampled(self, X, weights, op_values):
+    def _augment_sampled(self, X, weights, op_values, op_logits):
         choice = self._rng.categorical(weights, X.shape[0])
 
         def apply(k, part, index):
-            return self.transforms[k].augment(part, op_value=op_values[k])
+            return self.transforms[k].augment(
+                part, op_value=op_values[k], op_logit=op_logits[k]
+            )
 
         out = apply_grouped(
             X, choice, len(self.transforms), apply, self.grouping, with_index=False
@@ -517,7 +534,8 @@ class AugmentationModule(nn.Module):
         ):
             return own
         temperatures = [layer.temperature for layer in layers]
-        policies = layers_policy(alphas, temperatures, raws, ranges)
+        logits = any(layer._wants_logits() for layer in layers)
+        policies = layers_policy(alphas, temperatures, raws, ranges, logits)
         return [layer._kept(*policy) for layer, policy in zip(layers, policies)]
 
 

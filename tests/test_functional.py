@@ -710,17 +710,19 @@ def test_layers_policy_is_one_layer_policy_per_layer_to_the_bit(temperatures):
 
 def test_augmentation_module_computes_its_layers_policies_in_one_node():
     """The EEG preset's three layers run one softmax in the forward pass
-    (one per layer before), with the outputs and gradients of layers that
-    each compute their own policy."""
+    (one per layer before) and one logit for their relaxed draws'
+    probabilities, with the outputs and gradients of layers that each
+    compute their own policy."""
     from torch.utils._python_dispatch import TorchDispatchMode
 
     from braindecode_augnet import augmentation_regularizer, eeg_augmentation
 
     class Softmaxes(TorchDispatchMode):
-        n = 0
+        n = logits = 0
 
         def __torch_dispatch__(self, func, types, args=(), kwargs=None):
             self.n += func.overloadpacket is torch.ops.aten._softmax
+            self.logits += func.overloadpacket is torch.ops.aten.logit
             return func(*args, **(kwargs or {}))
 
     def build():
@@ -731,6 +733,9 @@ def test_augmentation_module_computes_its_layers_policies_in_one_node():
     with Softmaxes() as softmaxes:
         out = module(X)
     assert softmaxes.n == 1
+    # the logits of the 5 relaxed draws' uniforms, and of every probability
+    # at once (one per probability before)
+    assert softmaxes.logits == 5 + 1
     (
         out.pow(2).mean() - augmentation_regularizer(module, reuse_forward=True)
     ).backward()
@@ -792,3 +797,33 @@ def test_smooth_time_mask_at_is_the_composed_mask_to_the_bit(dtype):
             torch.tensor(7.5, dtype=dtype, requires_grad=True),
         )
         assert torch.autograd.gradcheck(F.smooth_time_mask_at, inputs)
+
+
+def test_layers_policy_logits_are_each_op_values_logit_to_the_bit():
+    """The relaxed Bernoulli's logits, computed by the policy for all
+    candidates at once, have the values and the gradients (through the op
+    values to the raw magnitudes) of one logit per candidate."""
+    sizes, ranges = (3, 2), [(0.0, 0.5), (0.0, 1.0), (0.0, 0.5)]
+
+    def leaves():
+        g = torch.Generator().manual_seed(2)
+        alphas = [torch.randn(k, generator=g).requires_grad_() for k in sizes]
+        draws = [torch.rand(k, generator=g) * 1.4 - 0.2 for k in sizes]
+        raws = [[r.requires_grad_() for r in layer.unbind()] for layer in draws]
+        return alphas, raws, [ranges[:k] for k in sizes]
+
+    coef = torch.randn(5, generator=torch.Generator().manual_seed(3))
+    alphas, raws, mag_ranges = leaves()
+    policies = F.layers_policy(alphas, (0.05, 0.5), raws, mag_ranges, logits=True)
+    logits = [v for policy in policies for v in policy[3]]
+    (torch.stack(logits) * coef).sum().backward()
+    alphas_ref, raws_ref, _ = leaves()
+    reference = F.layers_policy(alphas_ref, (0.05, 0.5), raws_ref, mag_ranges)
+    op_values = [v for policy in reference for v in policy[1]]
+    logits_ref = [torch.logit(v, eps=F.LOGIT_EPS) for v in op_values]
+    (torch.stack(logits_ref) * coef).sum().backward()
+    assert all(torch.equal(a, b) for a, b in zip(logits, logits_ref, strict=True))
+    for layer, layer_ref in zip(raws, raws_ref):
+        for r, r_ref in zip(layer, layer_ref):
+            assert torch.equal(r.grad, r_ref.grad)
+    assert all(a.grad is None for a in alphas)

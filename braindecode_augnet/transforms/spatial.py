@@ -99,6 +99,7 @@ class _ChannelProportion(DifferentiableTransform):
 
     op_limit = 1.0  # every channel
     op_limit_reason = "all the channels (a proportion)"
+    relaxed_op_value = True
 
     def __init__(
         self,
@@ -164,7 +165,10 @@ class ChannelsDropout(_ChannelProportion):
 
     def apply_transform(self, X, params):
         drop = F.hard_relaxed_bernoulli(
-            self._op(X, params, 1), params["u"], self.relaxation_temperature
+            self._op(X, params, 1),
+            params["u"],
+            self.relaxation_temperature,
+            self._op_logit(X, params),
         )
         return F.channels_dropout(X, drop)
 
@@ -224,7 +228,10 @@ class ChannelsShuffle(_ChannelProportion):
 
     def apply_transform(self, X, params):
         shuffle = F.hard_relaxed_bernoulli(
-            self._op(X, params, 1), params["u"], self.relaxation_temperature
+            self._op(X, params, 1),
+            params["u"],
+            self.relaxation_temperature,
+            self._op_logit(X, params),
         )
         permutation = F.masked_channel_permutation(
             shuffle.detach() > F.scalar(0.5, shuffle), params["keys"]
