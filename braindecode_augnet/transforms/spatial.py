@@ -219,11 +219,12 @@ class ChannelsShuffle(_ChannelProportion):
 
     def _op_params(self, X, draws):
         n_channels = X.shape[1]
-        offset = torch.floor(draws["offset"] * F.scalar(n_channels - 1, X))
+        # the cast truncates: the floor of these non-negative values
+        offset = (draws["offset"] * F.scalar(n_channels - 1, X)).long()
         # index + 1 + offset, offset in [0, n_channels - 1): another channel;
         # in integers, which half-precision floats hold exactly only up to 256
         index = F.arange(n_channels, X.device, start=1)
-        partners = (index + offset.long()) % max(n_channels, 1)
+        partners = (index + offset) % max(n_channels, 1)
         return {"u": draws["u"], "keys": draws["keys"], "partners": partners}
 
     def apply_transform(self, X, params):
