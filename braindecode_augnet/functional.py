@@ -1569,7 +1569,7 @@ def masked_channel_permutation(selected, keys):
     return torch.empty_like(positions).scatter_(1, positions, sources)
 
 
-def channels_shuffle(X, shuffle, permutation, partners):
+def channels_shuffle(X, shuffle, permutation, partners, selected=None):
     """Shuffle channels with a straight-through estimator of the proportion.
 
     The value is ``X[b, permutation[b, c]]``. The gradient with respect to
@@ -1589,8 +1589,11 @@ def channels_shuffle(X, shuffle, permutation, partners):
         ``(batch, channels)`` permutation from :func:`masked_channel_permutation`.
     partners : torch.Tensor
         ``(batch, channels)`` channel each channel would be swapped with.
+    selected : torch.Tensor | None
+        ``shuffle > 0.5`` (boolean) when the caller holds it (it built the
+        permutation from it); ``None``: compared here.
     """
-    return _ChannelsShuffle.apply(X, _cast(shuffle, X), permutation, partners)
+    return _ChannelsShuffle.apply(X, _cast(shuffle, X), permutation, partners, selected)
 
 
 class _ChannelsShuffle(torch.autograd.Function):
@@ -1604,9 +1607,9 @@ class _ChannelsShuffle(torch.autograd.Function):
     """
 
     @staticmethod
-    def forward(ctx, X, shuffle, permutation, partners):
+    def forward(ctx, X, shuffle, permutation, partners, selected):
         n_batch, n_channels, n_times = X.shape
-        hard = shuffle > scalar(0.5, shuffle)
+        hard = shuffle > scalar(0.5, shuffle) if selected is None else selected
         index = arange(n_channels, X.device)
         offset = arange(n_batch, X.device, step=n_channels).unsqueeze(1)
         rows = (torch.where(hard, permutation, index) + offset).flatten()
@@ -1641,7 +1644,7 @@ class _ChannelsShuffle(torch.autograd.Function):
                     diff = moved[part].sub_(flat[part]).mul_(flat_grad[part])
                     torch.sum(diff, dim=1, out=grad_shuffle[part])
             grad_shuffle = grad_shuffle.view(ctx.shuffle_shape)
-        return grad_x, grad_shuffle, None, None
+        return grad_x, grad_shuffle, None, None, None
 
 
 def amplitude_scale(X, log2_scale):

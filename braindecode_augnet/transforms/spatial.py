@@ -234,10 +234,9 @@ class ChannelsShuffle(_ChannelProportion):
             self.relaxation_temperature,
             self._op_logit(X, params),
         )
-        permutation = F.masked_channel_permutation(
-            shuffle.detach() > F.scalar(0.5, shuffle), params["keys"]
-        )
-        return F.channels_shuffle(X, shuffle, permutation, params["partners"])
+        selected = shuffle.detach() > F.scalar(0.5, shuffle)
+        permutation = F.masked_channel_permutation(selected, params["keys"])
+        return F.channels_shuffle(X, shuffle, permutation, params["partners"], selected)
 
 
 class SensorsRotation(DifferentiableTransform):
