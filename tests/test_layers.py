@@ -434,3 +434,21 @@ def test_merged_uniform_draws_are_the_draws_one_at_a_time_on_cpu(make):
         assert torch.equal(params[key], value), key
     # the streams stay in step: the next draws agree too
     assert torch.equal(merged.sample_params(X)["apply"], separate._uniform((6,), X))
+
+
+def test_merged_uniform_draws_stay_keyed_in_predictions():
+    """Inside keyed draws (predictions), each of the op's draws is keyed by
+    the rows as one draw at a time was: the numbers of the separate draws."""
+    from braindecode_augnet._random import keyed_draws
+
+    X = torch.randn(6, 3, 40)
+    merged, separate = (
+        T.ChannelsShuffle(random_state=0),
+        T.ChannelsShuffle(random_state=0),
+    )
+    with keyed_draws(torch.arange(6)):
+        params = merged.sample_params(X)
+    with keyed_draws(torch.arange(6)):
+        expected = _one_draw_at_a_time(separate, X)
+    for key, value in expected.items():
+        assert torch.equal(params[key], value), key
