@@ -23,7 +23,12 @@ EXAMPLES = ROOT / "examples"
 DOCTEST_MODULES = [
     "braindecode_augnet.methods.bilevel",
     "braindecode_augnet.channels",
-    "braindecode_augnet.functional",
+    "braindecode_augnet.functional._tensor",
+    "braindecode_augnet.functional.gates",
+    "braindecode_augnet.functional.layer_ops",
+    "braindecode_augnet.functional.spatial",
+    "braindecode_augnet.functional.spectral",
+    "braindecode_augnet.functional.temporal",
     "braindecode_augnet.analysis.invariance",
     "braindecode_augnet.analysis.plotting",
     "braindecode_augnet.analysis.policy",
