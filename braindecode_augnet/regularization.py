@@ -44,9 +44,8 @@ def augmentation_regularizer(obj, scale="magnitude", reuse_forward=False):
         (see :meth:`~.AugmentationLayer.regularizer_terms`), with the graph
         of their projection: what a loss computed right after the forward
         pass of the same step does, with the same values and gradients as a
-        fresh computation, without computing the policy a second time
-        (about 90 profiler events fewer a step on the EEG preset). Default
-        False: computed from the current parameters at call time.
+        fresh computation, without computing the policy a second time.
+        Default False: computed from the current parameters at call time.
 
     Returns
     -------

@@ -21,8 +21,8 @@ DRIFT_EPOCHS = 3
 #: every one of the last :data:`DRIFT_EPOCHS` epochs moved it the same way,
 #: the magnitude had not settled by the epoch reported. Adam moves a
 #: magnitude pushed one way by about ``magnitude_lr`` per step, whatever the
-#: size of the push: 0.05 per epoch in the main job (17 steps of 3e-3), the
-#: pace measured there; 0.01 is a fifth of it.
+#: size of the push; the threshold is a fifth of the pace measured in the
+#: sleep job (benchmarks/README.rst, "Training long enough").
 DRIFT_TOLERANCE = 0.01
 
 
