@@ -94,8 +94,9 @@ class AugNetClassifier(EEGClassifier):
         Softmax temperature of the weights of the layers built here.
     sampling : {'mixture', 'sampled'}, default='mixture'
         The paper's mixture of all candidates, or one drawn per example.
-    init_magnitude : float, default=0.5
-        Initial magnitude, in [0, 1], of the ``'eeg'`` preset's transforms.
+    init_magnitude : float, default=0.1
+        Initial magnitude, in [0, 1], of the ``'eeg'`` preset's transforms
+        (the authors' value: stronger starts hurt small training sets).
     aug_lr, magnitude_lr : float | None, default=None
         Learning rates of the layers' weights and of the magnitudes.
     aug_weight_decay : float, default=0.0
@@ -173,7 +174,7 @@ class AugNetClassifier(EEGClassifier):
         copies_per_chunk=4,
         temperature=0.05,
         sampling="mixture",
-        init_magnitude=0.5,
+        init_magnitude=0.1,
         aug_lr=None,
         magnitude_lr=None,
         aug_weight_decay=0.0,

@@ -21,7 +21,7 @@ def eeg_augmentation(
     sfreq,
     ch_names=None,
     n_chans=None,
-    magnitude=0.5,
+    magnitude=0.1,
     temperature=0.05,
     sampling="mixture",
     random_state=None,
@@ -48,7 +48,7 @@ def eeg_augmentation(
         Number of channels, when ``ch_names`` is not known.
     magnitude : float
         Initial magnitude of every transform (involutions start at
-        probability ``magnitude / 2``).
+        probability ``magnitude / 2``); 0.1 as the authors' MASS script.
     temperature : float
         Softmax temperature of the layers' weights.
     sampling : {'mixture', 'sampled'}
