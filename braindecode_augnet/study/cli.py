@@ -181,7 +181,7 @@ def build_parser():
         default=list(DEFAULT_METHODS),
         choices=METHODS,
         help=(
-            "methods to compare, the first as the baseline of the others "
+            "methods to compare, each paired with every method before it "
             f"(default: {' '.join(DEFAULT_METHODS)}; 'fixed' is braindecode's "
             "FTSurrogate, FrequencyShift and SignFlip at fixed settings)"
         ),

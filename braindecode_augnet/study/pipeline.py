@@ -725,9 +725,9 @@ def train_sleep_models(
         Output of :func:`load_sleep_windows`.
     methods : tuple of str
         Among :data:`METHODS`: ``'none'`` (plain
-        :class:`braindecode.EEGClassifier`), and any ``AugNetClassifier``
-        method: ``'augnet'``, ``'augerino'``, ``'random'``, ``'adda'``,
-        ``'cadda'``.
+        :class:`braindecode.EEGClassifier`), ``'fixed'`` (the same with
+        :func:`fixed_augmentation`), and any ``AugNetClassifier`` method:
+        ``'augnet'``, ``'augerino'``, ``'random'``, ``'adda'``, ``'cadda'``.
     seed : int
         Seed of the split, the initialisation and the augmentations.
     max_epochs, batch_size, lr : int, int, float
