@@ -187,7 +187,10 @@ def plot_learning_curve(results, methods=None, score="balanced_accuracy"):
     )
     ax.set_xlabel("training size (fraction of the training subjects)")
     ax.set_ylabel(f"test {score.replace('_', ' ')}")
-    ax.set_title("Learning curve: median over seeds x folds, 95 % bootstrap band")
+    ax.set_title(
+        "Learning curve: median over seeds x folds,\n95 % bootstrap band of the median",
+        fontsize=10,
+    )
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
     fig.tight_layout()
