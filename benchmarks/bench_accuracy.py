@@ -149,11 +149,16 @@ def paired_differences(rows, methods, baselines=("none", "fixed", "random")):
 
     For each method and baseline measured on common seeds: the mean and
     standard deviation over seeds of ``method - baseline`` (the same split
-    and data for both), the number of seeds where the method is ahead, and
-    the seeds compared. Paired differences remove the spread that the
-    split's difficulty puts on both methods alike, which dominates the
-    unpaired standard deviations of small sleep benchmarks.
+    and data for both), the number of seeds where the method is ahead, the
+    seeds compared, and the main job's paired statistics
+    (:func:`braindecode_augnet.study.comparison.paired_stats`: median,
+    bootstrap interval, Wilcoxon p-value, ties, losses, minimal detectable
+    difference). Paired differences remove the spread that the split's
+    difficulty puts on both methods alike, which dominates the unpaired
+    standard deviations of small sleep benchmarks.
     """
+    from braindecode_augnet.study.comparison import paired_stats
+
     score = {(r["method"], r["seed"]): r["balanced_accuracy"] for r in rows}
     paired = {}
     for method in methods:
@@ -164,7 +169,10 @@ def paired_differences(rows, methods, baselines=("none", "fixed", "random")):
             if not seeds:
                 continue
             diffs = [score[method, s] - score[base, s] for s in seeds]
+            stats = paired_stats(diffs)
             paired[f"{method} - {base}"] = {
+                **{k: stats[k] for k in ("median", "ci_low", "ci_high")},
+                **{k: stats[k] for k in ("p_value", "ties", "losses", "mdd")},
                 **C.mean_std(diffs),
                 "wins": sum(d > 0 for d in diffs),
                 "seeds": seeds,
@@ -175,10 +183,17 @@ def paired_differences(rows, methods, baselines=("none", "fixed", "random")):
 def format_paired(paired):
     """Table of the paired differences of balanced accuracy."""
     rows = [
-        [name, _pm(stats), f"{stats['wins']}/{stats['n']}"]
+        [
+            name,
+            _pm(stats),
+            f"{stats['median']:+.3f} [{stats['ci_low']:+.3f}, {stats['ci_high']:+.3f}]",
+            "-" if stats["p_value"] is None else f"{stats['p_value']:.3g}",
+            f"{stats['wins']}/{stats['ties']}/{stats['losses']}",
+        ]
         for name, stats in paired.items()
     ]
-    return C.format_table(["difference", "balanced acc. (paired)", "ahead"], rows)
+    headers = ["difference", "mean ± std (paired)", "median [95% CI]"]
+    return C.format_table([*headers, "Wilcoxon p", "wins/ties/losses"], rows)
 
 
 def _pm(stats, digits=3):
@@ -278,7 +293,7 @@ def report(rows, methods, title, plot_path):
     print(format_summary(summary))
     paired = paired_differences(rows, methods)
     if paired:
-        print("\nPaired by seed (same split for both), mean ± std over seeds:")
+        print("\nPaired by seed (same split for both):")
         print(format_paired(paired))
     ratios = time_ratios(summary)
     for name, value in ratios.items():

@@ -381,6 +381,11 @@ def test_bench_accuracy_paired_differences_pair_seeds(bench):
     assert stats["seeds"] == [0, 1] and stats["n"] == 2 and stats["wins"] == 1
     assert stats["mean"] == pytest.approx(0.0)
     assert stats["std"] == pytest.approx(0.1 * 2**0.5)
+    # the main job's paired statistics, one home (study/comparison.py)
+    assert stats["median"] == pytest.approx(0.0)
+    assert (stats["ties"], stats["losses"]) == (0, 1)
+    assert stats["p_value"] == pytest.approx(1.0)  # one win, one loss
+    assert module.format_paired(paired).count("augnet - none") == 1
 
 
 def test_bench_accuracy_merge_pools_seeds_and_refuses_repeats(bench, tmp_path):
