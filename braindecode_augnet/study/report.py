@@ -373,7 +373,8 @@ def write_report(out_dir, outcome, design, verbose=True):
         "",
         *_score_table(summary),
         "",
-        "Per-stage F1, median over runs:",
+        'Per-stage F1, median over runs ("-": the stage is in no test set of '
+        "these runs):",
         "",
         *_stage_table(summary),
         "",

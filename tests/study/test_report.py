@@ -146,6 +146,7 @@ def test_report_folder_with_augnet(tmp_path, test_set, capsys):
     assert "- augnet - none: With 6 pairs" in report
     assert "| F1 W | F1 N1 | F1 N2 | F1 N3 | F1 REM |" in report
     assert "| augnet | 0.900 | 0.250 | 0.800 | 0.700 | - |" in report
+    assert '"-": the stage is in no test set' in report
     for image in ("confusion_matrix.png", "hypnogram.png", "policy.png"):
         assert f"]({image})" in report
     assert "report written to" in capsys.readouterr().out
