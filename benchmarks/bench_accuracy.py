@@ -7,10 +7,11 @@ with eight kinds of augmentation, under the common settings of
 Adam, balanced class weights, best validation balanced accuracy kept):
 
 * ``none``: no augmentation (plain ``EEGClassifier``);
-* ``fixed``: braindecode's own transforms at fixed moderate magnitudes, each
+* ``fixed``: braindecode's own transforms at typical sleep settings, each
   applied with probability 0.5, through
   :class:`braindecode.augmentation.AugmentedDataLoader` in a plain
-  ``EEGClassifier`` (see :func:`braindecode_fixed_augmentation`);
+  ``EEGClassifier`` (the pipeline's ``'fixed'`` method,
+  :func:`braindecode_augnet.study.pipeline.fixed_augmentation`);
 * ``random``: TrivialAugment-style random policy over AugNet's candidates;
 * ``augerino``: Augerino-style learned ranges (Benton et al. 2020);
 * ``adda``, ``cadda``: policies searched by bilevel optimisation (ADDA and
@@ -22,7 +23,9 @@ Adam, balanced class weights, best validation balanced accuracy kept):
 * ``augnet_sampled``: AugNet with one candidate drawn per example
   (``sampling='sampled'``).
 
-Every method is trained with several seeds (each seed draws its own subject
+Every method is trained by the pipeline (its estimator factory,
+:func:`~braindecode_augnet.study.pipeline.make_estimator`, through
+``train_sleep_models``), with several seeds (each seed draws its own subject
 split, initialisation and augmentations). The script reports balanced
 accuracy, Cohen's kappa, macro-F1 and wall-clock training time per method as
 mean +- std over seeds, the differences of balanced accuracy paired by seed
@@ -42,7 +45,6 @@ import json
 import math
 import shutil
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -89,92 +91,11 @@ STYLE = {
 
 
 # --------------------------------------------------------------- fixed policy
-def braindecode_fixed_augmentation(sfreq, seed):
-    """braindecode transforms of the ``fixed`` baseline.
-
-    Not :func:`braindecode_augnet.fixed_transforms`, which freezes a learned
-    policy: these are braindecode's own transforms at hand-picked moderate
-    magnitudes, each transform applied independently with
-    probability 0.5 (composed by ``AugmentedDataLoader``). Every transform
-    gets its own seed so that their draws are not correlated.
-    """
-    from braindecode.augmentation import (
-        ChannelsDropout,
-        FrequencyShift,
-        FTSurrogate,
-        SignFlip,
-        SmoothTimeMask,
-    )
-
-    p = 0.5
-    return [
-        FrequencyShift(p, sfreq=sfreq, max_delta_freq=2.0, random_state=seed),
-        FTSurrogate(p, phase_noise_magnitude=0.5, random_state=seed + 1),
-        SmoothTimeMask(
-            p, mask_len_samples=int(round(2 * sfreq)), random_state=seed + 2
-        ),
-        SignFlip(p, random_state=seed + 3),
-        ChannelsDropout(p, p_drop=0.2, random_state=seed + 4),
-    ]
-
-
 def _describe(transform):
     """Name and main settings of a braindecode transform."""
     keys = ("probability", "max_delta_freq", "phase_noise_magnitude")
-    keys += ("mask_len_samples", "p_drop")
     settings = {k: getattr(transform, k) for k in keys if hasattr(transform, k)}
     return {"transform": type(transform).__name__, **settings}
-
-
-def train_fixed(
-    windows, seed, max_epochs, batch_size=64, lr=1e-3, device="cpu", verbose=False
-):
-    """Train the ``fixed`` baseline as ``train_sleep_models`` trains ``none``.
-
-    The same split, scaling, class weights, model, optimiser and best-epoch
-    checkpoint (the pipeline's :func:`~braindecode_augnet.study.pipeline.
-    prepare_sleep_split`, ``sleep_training_kwargs`` and
-    ``best_epoch_callbacks``), plus ``iterator_train=AugmentedDataLoader``
-    with :func:`braindecode_fixed_augmentation`.
-
-    Returns
-    -------
-    row : dict
-        ``method``, ``seed``, scores and ``train_time_s``.
-    clf : braindecode.EEGClassifier
-        The fitted estimator.
-    y_test : numpy.ndarray
-        Test targets (to check that the split matches the other methods').
-    """
-    import torch
-    from braindecode import EEGClassifier
-    from braindecode.augmentation import AugmentedDataLoader
-
-    from braindecode_augnet.study.pipeline import (
-        best_epoch_callbacks,
-        prepare_sleep_split,
-        sleep_scores,
-        sleep_training_kwargs,
-    )
-
-    split = prepare_sleep_split(windows, seed=seed)
-    common = sleep_training_kwargs(split, max_epochs, batch_size, lr, device, verbose)
-    torch.manual_seed(seed)
-    with tempfile.TemporaryDirectory(prefix="augnet-bench-ckpt-") as ckpt_dir:
-        clf = EEGClassifier(
-            iterator_train=AugmentedDataLoader,
-            iterator_train__transforms=braindecode_fixed_augmentation(
-                split["sfreq"], seed
-            ),
-            callbacks=best_epoch_callbacks(ckpt_dir),
-            **common,
-        )
-        start = time.perf_counter()
-        clf.fit(split["X_train"], split["y_train"])
-        train_time = time.perf_counter() - start
-    scores = sleep_scores(split["y_test"], clf.predict(split["X_test"]))
-    row = {"method": "fixed", "seed": seed, **scores, "train_time_s": train_time}
-    return row, clf, split["y_test"]
 
 
 # ------------------------------------------------------------------ helpers
@@ -228,11 +149,16 @@ def paired_differences(rows, methods, baselines=("none", "fixed", "random")):
 
     For each method and baseline measured on common seeds: the mean and
     standard deviation over seeds of ``method - baseline`` (the same split
-    and data for both), the number of seeds where the method is ahead, and
-    the seeds compared. Paired differences remove the spread that the
-    split's difficulty puts on both methods alike, which dominates the
-    unpaired standard deviations of small sleep benchmarks.
+    and data for both), the number of seeds where the method is ahead, the
+    seeds compared, and the main job's paired statistics
+    (:func:`braindecode_augnet.study.comparison.paired_stats`: median,
+    bootstrap interval, Wilcoxon p-value, ties, losses, minimal detectable
+    difference). Paired differences remove the spread that the split's
+    difficulty puts on both methods alike, which dominates the unpaired
+    standard deviations of small sleep benchmarks.
     """
+    from braindecode_augnet.study.comparison import paired_stats
+
     score = {(r["method"], r["seed"]): r["balanced_accuracy"] for r in rows}
     paired = {}
     for method in methods:
@@ -243,7 +169,10 @@ def paired_differences(rows, methods, baselines=("none", "fixed", "random")):
             if not seeds:
                 continue
             diffs = [score[method, s] - score[base, s] for s in seeds]
+            stats = paired_stats(diffs)
             paired[f"{method} - {base}"] = {
+                **{k: stats[k] for k in ("median", "ci_low", "ci_high")},
+                **{k: stats[k] for k in ("p_value", "ties", "losses", "mdd")},
                 **C.mean_std(diffs),
                 "wins": sum(d > 0 for d in diffs),
                 "seeds": seeds,
@@ -254,10 +183,17 @@ def paired_differences(rows, methods, baselines=("none", "fixed", "random")):
 def format_paired(paired):
     """Table of the paired differences of balanced accuracy."""
     rows = [
-        [name, _pm(stats), f"{stats['wins']}/{stats['n']}"]
+        [
+            name,
+            _pm(stats),
+            f"{stats['median']:+.3f} [{stats['ci_low']:+.3f}, {stats['ci_high']:+.3f}]",
+            "-" if stats["p_value"] is None else f"{stats['p_value']:.3g}",
+            f"{stats['wins']}/{stats['ties']}/{stats['losses']}",
+        ]
         for name, stats in paired.items()
     ]
-    return C.format_table(["difference", "balanced acc. (paired)", "ahead"], rows)
+    headers = ["difference", "mean ± std (paired)", "median [95% CI]"]
+    return C.format_table([*headers, "Wilcoxon p", "wins/ties/losses"], rows)
 
 
 def _pm(stats, digits=3):
@@ -357,7 +293,7 @@ def report(rows, methods, title, plot_path):
     print(format_summary(summary))
     paired = paired_differences(rows, methods)
     if paired:
-        print("\nPaired by seed (same split for both), mean ± std over seeds:")
+        print("\nPaired by seed (same split for both):")
         print(format_paired(paired))
     ratios = time_ratios(summary)
     for name, value in ratios.items():
@@ -506,40 +442,28 @@ def main(argv=None):
     for seed in seeds:
         y_test_ref = None
         for method in methods:
-            if method == "fixed":
-                row, clf, y_test = train_fixed(
-                    windows,
-                    seed,
-                    max_epochs,
-                    batch_size=args.batch_size,
-                    lr=args.lr,
-                    device=str(device),
-                    verbose=args.verbose,
-                )
-            else:
-                clf_method, extra = VARIANTS.get(method, (method, None))
-                out = P.train_sleep_models(
-                    windows,
-                    methods=(clf_method,),
-                    seed=seed,
-                    max_epochs=max_epochs,
-                    batch_size=args.batch_size,
-                    lr=args.lr,
-                    n_copies=n_copies,
-                    device=str(device),
-                    verbose=args.verbose,
-                    augnet_kwargs=extra,
-                )
-                row = out["results"].to_dict(orient="records")[0]
-                row["method"] = method
-                clf, y_test = out["models"][clf_method], out["test"][1]
+            clf_method, extra = VARIANTS.get(method, (method, None))
+            out = P.train_sleep_models(
+                windows,
+                methods=(clf_method,),
+                seed=seed,
+                max_epochs=max_epochs,
+                batch_size=args.batch_size,
+                lr=args.lr,
+                n_copies=n_copies,
+                device=str(device),
+                verbose=args.verbose,
+                augnet_kwargs=extra,
+            )
+            row = out["results"].to_dict(orient="records")[0]
+            row["method"] = method
+            clf, y_test = out["models"][clf_method], out["test"][1]
             if y_test_ref is None:
                 y_test_ref = y_test
             elif not np.array_equal(y_test, y_test_ref):
                 raise RuntimeError(
                     f"seed {seed}: the test set of {method!r} differs from the "
-                    "other methods' (train_fixed is out of step with "
-                    "train_sleep_models)."
+                    "other methods'."
                 )
             row = {k: v.item() if hasattr(v, "item") else v for k, v in row.items()}
             epoch, valid_bacc = C.best_epoch(clf)
@@ -607,7 +531,7 @@ def main(argv=None):
         **tables,
         "policies": {m: p for m, p in policies.items() if p},
         "braindecode_fixed_augmentation": [
-            _describe(t) for t in braindecode_fixed_augmentation(sfreq, 0)
+            _describe(t) for t in P.fixed_augmentation(sfreq, 0)
         ],
         "n_windows": n_windows,
         "sfreq": sfreq,

@@ -602,7 +602,15 @@ def run_seed(args, seed, settings, device):
         n_copies=settings["n_copies"],
         device=str(device),
         verbose=args.verbose,
-        augnet_kwargs={"augmentation": layers, "aug_lr": args.aug_lr_factor * args.lr},
+        augnet_kwargs={
+            "augmentation": layers,
+            # None: the estimator's own default (the one set of defaults)
+            **(
+                {}
+                if args.aug_lr_factor is None
+                else {"aug_lr": args.aug_lr_factor * args.lr}
+            ),
+        },
     )
     clf = out["models"]["augnet"]
     test_subjects = sorted(set(np.asarray(out["test"][2]).tolist()))
@@ -652,12 +660,9 @@ def main(argv=None):
         type=float,
         default=None,
         help="learning rate of AugNet's layer weights as a multiple of --lr "
-        "(default: the sleep pipeline's DEFAULT_AUG_LR_FACTOR, 1; the "
-        "classifier's own default is 10)",
+        "(default: AugNetClassifier's own default)",
     )
     args = parser.parse_args(argv)
-    if args.aug_lr_factor is None:
-        args.aug_lr_factor = P.DEFAULT_AUG_LR_FACTOR
     device = C.setup(args)
     mode = C.mode_name(args)
     settings = {
@@ -669,7 +674,11 @@ def main(argv=None):
         or C.pick(args, P.DEFAULT_N_COPIES, P.DEFAULT_N_COPIES, 4),
         "batch_size": args.batch_size,
         "lr": args.lr,
-        "aug_lr": args.aug_lr_factor * args.lr,
+        "aug_lr": (
+            "the estimator's default"
+            if args.aug_lr_factor is None
+            else args.aug_lr_factor * args.lr
+        ),
         "min_weight": args.min_weight,
         "method": "augnet",
         "augmentation": "eeg preset + AmplitudeScale in both time-frequency "

@@ -1,10 +1,21 @@
-"""Command line: sleep staging with AugNet, written up in a report folder."""
+"""Command line: the sleep-staging comparison, written up in a report folder.
+
+Every argument is checked before any data is loaded or model trained
+(argparse's error, exit status 2); ``--out`` is checked (and created) before
+loading too. The folder must be new or empty unless ``--overwrite`` is
+given, which removes the files an earlier report wrote there
+(:data:`~.report.REPORT_FILES`) before the new ones are written, so that no
+file of one run stays beside another's. Ctrl-C stops the whole job (exit
+130) and leaves ``INTERRUPTED.md`` alone in the folder: no scores.
+"""
 
 import argparse
+import datetime
+import shlex
 import sys
+import tempfile
 import time
-
-import pandas as pd
+from pathlib import Path
 
 from .._version import __version__
 from ..model import SEQUENCE_AUGMENTATIONS
@@ -15,20 +26,61 @@ from .pipeline import (
     DEFAULT_METHODS,
     DEFAULT_MODEL,
     DEFAULT_N_COPIES,
+    DEFAULT_N_FOLDS,
     DEFAULT_N_HOURS,
+    DEFAULT_N_SEEDS,
     DEFAULT_N_SUBJECTS,
     DEFAULT_N_WINDOWS,
+    DEFAULT_TRAIN_SIZES,
     METHODS,
     MODELS,
+    JobInterrupted,
+    check_design,
     load_sleep_windows,
-    train_sleep_models,
+    run_comparison,
 )
-from .report import write_report
+from .report import clear_report, write_interrupted, write_report
 
 __all__ = ["build_parser", "main"]
 
 #: Report folder written when ``--out`` is not given.
 DEFAULT_OUT = "augnet-report"
+
+#: Exit status of a job stopped by Ctrl-C (128 + SIGINT, as shells use).
+EXIT_INTERRUPTED = 130
+
+
+def _at_least(minimum, kind=int):
+    """An argparse type: a ``kind`` number >= ``minimum``."""
+
+    def parse(text):
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(
+                f"expected {'an integer' if kind is int else 'a number'}, got {text!r}"
+            ) from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"must be >= {minimum}, got {text}")
+        return value
+
+    return parse
+
+
+def _positive_float(text):
+    value = _at_least(0.0, float)(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be > 0, got {text}")
+    return value
+
+
+def _fraction(text):
+    value = _positive_float(text)
+    if value > 1:
+        raise argparse.ArgumentTypeError(
+            f"a fraction of the training subjects in (0, 1], got {text}"
+        )
+    return value
 
 
 def build_parser():
@@ -36,12 +88,16 @@ def build_parser():
     parser = argparse.ArgumentParser(
         prog="python -m braindecode_augnet",
         description=(
-            "Sleep staging with AugNet (a SleepStagerChambon2018 trunk, or a "
-            "sequence model: TimeDistributed SleepStagerChambon2018 or USleep) "
-            "next to the same model without augmentation. Writes a report folder with "
-            "balanced accuracy, Cohen's kappa and macro-F1, confusion matrices, "
-            "a hypnogram and the learned augmentation policy. Runs on an "
-            "embedded synthetic sleep-EEG default when no data set is given."
+            "Which augmentation, if any, helps sleep staging on this data, and "
+            "how sure is that? Trains each method (default: no augmentation, a "
+            "random policy, AugNet) on seeds x leave-subjects-out folds and "
+            "writes a report folder with the paired differences of balanced "
+            "accuracy (median, bootstrap interval, Wilcoxon p, wins), what the "
+            "design can resolve, per-stage F1, confusion matrices, a hypnogram, "
+            "the learned policy and, with --train-sizes, a learning curve. Runs "
+            "on an embedded synthetic sleep-EEG default when no data set is "
+            "given; the default design is smoke-sized (a few minutes on 2 CPU "
+            "cores): scale it with --seeds, --folds, --n-subjects, --epochs."
         ),
     )
     parser.add_argument(
@@ -57,42 +113,78 @@ def build_parser():
     )
     parser.add_argument(
         "--subjects",
-        type=int,
-        nargs="*",
+        type=_at_least(0),
+        nargs="+",
         default=None,
-        help="subject ids to load (default: the first n)",
+        help="subject ids to load (sleep-physionet, mass; default: the first n)",
     )
     parser.add_argument(
         "--n-subjects",
-        type=int,
+        type=_at_least(1),
         default=DEFAULT_N_SUBJECTS,
         help=f"number of subjects (default: {DEFAULT_N_SUBJECTS})",
     )
     parser.add_argument(
         "--n-hours",
-        type=float,
+        type=_positive_float,
         default=DEFAULT_N_HOURS,
         help=f"hours per synthetic recording (default: {DEFAULT_N_HOURS:g})",
     )
     parser.add_argument(
         "--epochs",
-        type=int,
+        type=_at_least(1),
         default=DEFAULT_MAX_EPOCHS,
-        help=f"maximum training epochs per model (default: {DEFAULT_MAX_EPOCHS})",
+        help=(
+            "maximum training epochs per model, the best validation epoch kept "
+            f"(default: {DEFAULT_MAX_EPOCHS})"
+        ),
     )
     parser.add_argument(
         "--seeds",
-        type=int,
+        type=_at_least(1),
+        default=DEFAULT_N_SEEDS,
+        help=(
+            "number of seeds; each draws its own folds, initialisations and "
+            f"augmentations (default: {DEFAULT_N_SEEDS})"
+        ),
+    )
+    parser.add_argument(
+        "--first-seed",
+        type=_at_least(0),
+        default=0,
+        help="first seed: seeds S, S+1, ... (default: 0)",
+    )
+    parser.add_argument(
+        "--folds",
+        type=_at_least(2),
+        default=DEFAULT_N_FOLDS,
+        help=(
+            "leave-subjects-out folds per seed; pairs = seeds x folds "
+            f"(default: {DEFAULT_N_FOLDS})"
+        ),
+    )
+    parser.add_argument(
+        "--train-sizes",
+        type=_fraction,
         nargs="+",
-        default=[0],
-        help="seeds of split and training (default: 0)",
+        default=list(DEFAULT_TRAIN_SIZES),
+        help=(
+            "learning curve: fractions of each fold's training subjects to "
+            "train on (e.g. 0.25 0.5 1; at least one subject; validation and "
+            "test subjects unchanged); several sizes draw learning_curve.png "
+            "(default: 1)"
+        ),
     )
     parser.add_argument(
         "--methods",
         nargs="+",
         default=list(DEFAULT_METHODS),
         choices=METHODS,
-        help=f"methods to compare (default: {' '.join(DEFAULT_METHODS)})",
+        help=(
+            "methods to compare, each paired with every method before it "
+            f"(default: {' '.join(DEFAULT_METHODS)}; 'fixed' is braindecode's "
+            "FTSurrogate, FrequencyShift and SignFlip at fixed settings)"
+        ),
     )
     parser.add_argument(
         "--model",
@@ -107,7 +199,7 @@ def build_parser():
     )
     parser.add_argument(
         "--n-windows",
-        type=int,
+        type=_at_least(1),
         default=DEFAULT_N_WINDOWS,
         help=(
             "consecutive windows per sequence of the sequence models (default: "
@@ -125,29 +217,169 @@ def build_parser():
     )
     parser.add_argument(
         "--n-copies",
-        type=int,
+        type=_at_least(1),
         default=DEFAULT_N_COPIES,
         help=f"augmented copies averaged at inference (default: {DEFAULT_N_COPIES})",
     )
-    parser.add_argument("--device", default="cpu", help="torch device (default: cpu)")
+    parser.add_argument(
+        "--device", default="cpu", help="torch device: cpu, cuda, cuda:N (default: cpu)"
+    )
     parser.add_argument(
         "--out",
         default=DEFAULT_OUT,
-        help=f"report folder (default: ./{DEFAULT_OUT})",
+        help=f"report folder, new or empty (default: ./{DEFAULT_OUT})",
+    )
+    parser.add_argument(
+        "--overwrite",
+        action="store_true",
+        help=(
+            "write into a folder that holds files: the files of an earlier "
+            "report there are removed first, other files are kept"
+        ),
     )
     parser.add_argument("--quiet", action="store_true", help="less output")
+    parser.add_argument(
+        "--epoch-logs", action="store_true", help="skorch's table of every epoch"
+    )
     parser.add_argument("--version", action="version", version=__version__)
     return parser
 
 
+def _check_device(parser, name):
+    import torch
+
+    try:
+        device = torch.device(name)
+    except (RuntimeError, ValueError) as err:
+        parser.error(
+            f"--device {name!r} is not a torch device ({err}); use cpu or cuda"
+        )
+    if device.type == "cpu":
+        return
+    if device.type == "cuda":
+        if not torch.cuda.is_available():
+            parser.error(
+                f"--device {name}: torch sees no CUDA GPU on this machine; use "
+                "--device cpu"
+            )
+        if device.index is not None and device.index >= torch.cuda.device_count():
+            parser.error(
+                f"--device {name}: only {torch.cuda.device_count()} CUDA device(s)"
+            )
+        return
+    if device.type == "mps" and torch.backends.mps.is_available():
+        return
+    parser.error(f"--device {name}: not available here; use cpu or cuda")
+
+
+def _prepare_out(parser, name, overwrite):
+    """Check that the report folder can be written, create it; return the
+    folders created (removed again if the job ends without writing)."""
+    out = Path(name)
+    if out.exists() and not out.is_dir():
+        parser.error(f"--out {name}: exists and is not a folder; pass a folder path")
+    if out.is_dir() and any(out.iterdir()) and not overwrite:
+        parser.error(
+            f"--out {name}: the folder holds files (an earlier report?); pass "
+            "--overwrite to replace the report files in it, or a new or empty "
+            "folder"
+        )
+    created = []
+    parent = out.absolute()
+    while not parent.exists():
+        created.append(parent)
+        parent = parent.parent
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=out):
+            pass
+    except OSError as err:
+        _remove_empty(created)
+        parser.error(
+            f"--out {name}: cannot write there ({err}); pass a writable folder"
+        )
+    return created
+
+
+def _remove_empty(folders):
+    for folder in folders:  # deepest first
+        try:
+            folder.rmdir()
+        except OSError:
+            break
+
+
+def _check_args(parser, args):
+    """Every check that needs no data, before anything is loaded."""
+    if args.subjects is not None:
+        if args.dataset == "synthetic":
+            parser.error(
+                "--subjects selects recordings of a real data set; the synthetic "
+                "data set has none to select: use --n-subjects"
+            )
+        if len(set(args.subjects)) != len(args.subjects):
+            parser.error(f"--subjects has repeated ids: {args.subjects}")
+    if len(set(args.methods)) != len(args.methods):
+        parser.error(f"--methods has repeated methods: {' '.join(args.methods)}")
+    if len(set(args.train_sizes)) != len(args.train_sizes):
+        parser.error(f"--train-sizes has repeated sizes: {args.train_sizes}")
+    if "fixed" in args.methods and args.model != "chambon":
+        parser.error("--methods fixed (braindecode's transforms) needs --model chambon")
+    n_subjects = None
+    if args.subjects is not None:
+        n_subjects = len(args.subjects)
+    elif args.dataset in ("synthetic", "sleep-physionet"):
+        n_subjects = args.n_subjects
+    if n_subjects is not None:
+        try:
+            check_design(n_subjects, args.folds)
+        except ValueError as err:
+            parser.error(f"--n-subjects/--subjects and --folds: {err}")
+    _check_device(parser, args.device)
+
+
+def _design(args, argv):
+    command = ["python", "-m", "braindecode_augnet", *argv]
+    return {
+        "dataset": args.dataset,
+        "subjects": args.subjects if args.subjects is not None else args.n_subjects,
+        "hours per recording": args.n_hours if args.dataset == "synthetic" else None,
+        "model": args.model,
+        "methods": " ".join(args.methods),
+        "seeds": (
+            f"{args.first_seed}"
+            if args.seeds == 1
+            else f"{args.first_seed}-{args.first_seed + args.seeds - 1}"
+        ),
+        "folds": args.folds,
+        "training sizes": " ".join(f"{f:g}" for f in sorted(args.train_sizes)),
+        "max epochs": args.epochs,
+        "n_copies": args.n_copies,
+        "device": args.device,
+        "command": shlex.join(command),
+        "date": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+    }
+
+
 def main(argv=None):
-    """Run the sleep-staging job; returns the process exit code."""
+    """Run the sleep-staging comparison; return the process exit code."""
+    argv = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser()
     args = parser.parse_args(argv)
-    if args.n_windows < 1:
-        parser.error(f"--n-windows must be at least 1, got {args.n_windows}.")
+    _check_args(parser, args)
+    created = _prepare_out(parser, args.out, args.overwrite)
     verbose = not args.quiet
+    design = _design(args, argv)
     start = time.perf_counter()
+    try:
+        return _run(args, design, created, verbose, start)
+    except KeyboardInterrupt:  # outside training: nothing run to report
+        _remove_empty(created)
+        print("\ninterrupted (Ctrl-C): no report written", file=sys.stderr)
+        return EXIT_INTERRUPTED
+
+
+def _run(args, design, created, verbose, start):
     try:
         windows = load_sleep_windows(
             args.dataset,
@@ -157,19 +389,25 @@ def main(argv=None):
             n_hours=args.n_hours,
             verbose=verbose,
         )
+        n_subjects = windows.description["subject"].nunique()
+        check_design(n_subjects, args.folds)
     except (ConnectionError, FileNotFoundError, ValueError, ImportError) as err:
+        _remove_empty(created)
         print(f"error: {err}", file=sys.stderr)
         return 2
-    results, last = [], None
-    for seed in args.seeds:
-        last = train_sleep_models(
+    try:
+        outcome = run_comparison(
             windows,
             methods=tuple(args.methods),
-            seed=seed,
+            n_seeds=args.seeds,
+            first_seed=args.first_seed,
+            n_folds=args.folds,
+            train_sizes=tuple(args.train_sizes),
             max_epochs=args.epochs,
             n_copies=args.n_copies,
             device=args.device,
             verbose=verbose,
+            epoch_logs=args.epoch_logs,
             model=args.model,
             n_windows=args.n_windows,
             augnet_kwargs=(
@@ -178,16 +416,27 @@ def main(argv=None):
                 else {"sequence_augmentation": args.sequence_augmentation}
             ),
         )
-        results.append(last["results"])
-    write_report(
-        args.out,
-        pd.concat(results, ignore_index=True),
-        last["models"],
-        last["test"],
-        verbose=verbose,
-        predictions=last["predictions"],
-        model=args.model,
-    )
+    except JobInterrupted as stop:
+        if args.overwrite:
+            clear_report(args.out)
+        path = write_interrupted(args.out, stop.runs, design, verbose=False)
+        last = stop.runs.iloc[-1] if len(stop.runs) else None
+        where = (
+            ""
+            if last is None
+            else f" while training {last['method']!r} (seed {last['seed']}, fold "
+            f"{last['fold'] + 1}, {last['epochs']} of {last['max_epochs']} epochs)"
+        )
+        print(
+            f"\ninterrupted (Ctrl-C){where}: the job stopped, no report written; "
+            f"what ran is listed in {path}",
+            file=sys.stderr,
+        )
+        return EXIT_INTERRUPTED
+    if args.overwrite:
+        clear_report(args.out)
+    design["wall time"] = f"{time.perf_counter() - start:.0f} s"
+    write_report(args.out, outcome, design, verbose=verbose)
     if verbose:
         print(f"done in {time.perf_counter() - start:.0f} s")
     return 0

@@ -1,14 +1,19 @@
 """Sleep staging end to end: data, split, estimators, training and scores.
 
-The report folder (scores, figures, policy) is written by
-:mod:`braindecode_augnet.report`; the sleep figures are drawn by
-:mod:`braindecode_augnet.sleep_plots`. The defaults of the job live here, and
-only here: :mod:`braindecode_augnet.cli` takes its choices and defaults from
-the constants below.
+:func:`run_comparison` is the main job: every method trained on the same
+seeds x leave-subjects-out folds (x training sizes), so that differences
+are paired (:mod:`.comparison`). The report folder (scores, paired
+statistics, figures, policy) is written by :mod:`.report`; the figures are
+drawn by :mod:`.plots`. The defaults of the job live here, and only here:
+:mod:`.cli` takes its choices and defaults from the constants below.
 """
 
+import contextlib
+import math
+import signal
 import tempfile
 import time
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -20,6 +25,11 @@ from sklearn.metrics import (
     f1_score,
 )
 from sklearn.utils.class_weight import compute_class_weight
+
+try:
+    from braindecode.datasets import BaseConcatDataset
+except ImportError:  # pragma: no cover - braindecode < 1.0
+    from braindecode.datasets.base import BaseConcatDataset
 
 from ..classifier import METHODS as _CLASSIFIER_METHODS
 from ..datasets import (
@@ -37,24 +47,32 @@ from .stager import predict_windows, sequence_index
 
 __all__ = [
     "DATASETS",
-    "DEFAULT_AUG_LR_FACTOR",
     "DEFAULT_DATASET",
     "DEFAULT_MAX_EPOCHS",
     "DEFAULT_METHODS",
     "DEFAULT_MODEL",
     "DEFAULT_N_COPIES",
+    "DEFAULT_N_FOLDS",
     "DEFAULT_N_HOURS",
+    "DEFAULT_N_SEEDS",
     "DEFAULT_N_SUBJECTS",
     "DEFAULT_N_WINDOWS",
+    "DEFAULT_TRAIN_SIZES",
+    "JobInterrupted",
     "METHODS",
     "MODELS",
     "best_epoch_callbacks",
+    "check_design",
+    "fixed_augmentation",
     "log_progress",
     "load_sleep_windows",
+    "make_estimator",
     "prepare_sleep_split",
+    "run_comparison",
     "sleep_scores",
     "sleep_sequences",
     "sleep_training_kwargs",
+    "subject_folds",
     "train_sleep_models",
 ]
 
@@ -62,46 +80,51 @@ __all__ = [
 DATASETS = ("synthetic", "sleep-physionet", "mass")
 
 #: Methods :func:`train_sleep_models` trains: ``'none'`` (a plain
-#: :class:`braindecode.EEGClassifier`) and every :class:`~.AugNetClassifier`
-#: method.
-METHODS = ("none", *_CLASSIFIER_METHODS)
+#: :class:`braindecode.EEGClassifier`), ``'fixed'`` (the same with
+#: braindecode's own transforms at hand-picked settings,
+#: :func:`fixed_augmentation`, nothing learned) and every
+#: :class:`~.AugNetClassifier` method.
+METHODS = ("none", "fixed", *_CLASSIFIER_METHODS)
 
 #: Data set of the job when none is given (embedded, offline).
 DEFAULT_DATASET = "synthetic"
 
-#: Methods compared by default: no augmentation, then AugNet.
-DEFAULT_METHODS = ("none", "augnet")
+#: Methods compared by default: no augmentation, a random policy over
+#: AugNet's candidates, AugNet.
+DEFAULT_METHODS = ("none", "random", "augnet")
 
-#: Subjects loaded when no subject ids are given.
-DEFAULT_N_SUBJECTS = 10
+#: Subjects loaded when no subject ids are given. With the other defaults
+#: (3 folds, 20 % of the rest validating) each fold trains on 4-5 subjects.
+DEFAULT_N_SUBJECTS = 8
 
 #: Hours per synthetic recording.
-DEFAULT_N_HOURS = 1.5
+DEFAULT_N_HOURS = 0.5
 
-#: Maximum training epochs per model. 20 rather than 10: after 10 epochs
-#: the trunks were still learning (seed 2: validation balanced accuracy
-#: rising, 0.58 without and 0.61 with AugNet), and a model trained under
-#: strong augmentation converges later, so 10 epochs compared convergence
-#: speeds more than models (seeds 0-2, docs/method.rst "On sleep data").
-DEFAULT_MAX_EPOCHS = 20
+#: Seeds of the job (0, 1, ...): each draws its own folds, initialisations
+#: and augmentations.
+DEFAULT_N_SEEDS = 2
 
-#: Augmented copies averaged at inference by AugNet.
-DEFAULT_N_COPIES = 20
+#: Leave-subjects-out folds per seed: 2 seeds x 3 folds = 6 pairs, the
+#: fewest with which the Wilcoxon test can reach p < 0.05. A smoke-sized
+#: design, chosen to keep the default job within a few minutes on 2 CPU
+#: cores; scale it with the command line options.
+DEFAULT_N_FOLDS = 3
 
-#: Learning rate of AugNet's layer weights (``aug_lr``) in the sleep job, as
-#: a multiple of the trunk's: 1, where :class:`~.AugNetClassifier`'s default
-#: is 10. With weights 10 times as fast as the trunk, the regulariser commits
-#: each layer to the candidate that changes the data most within the first
-#: epoch, before the trunk has learned enough for the data term to weigh in:
-#: fully random phases (``FTSurrogate`` at 1.0) in both time-frequency
-#: layers, and AugNet was behind no augmentation in bench_accuracy's full
-#: mode (0.866 +- 0.060 against 0.890 +- 0.065, 5 seeds). At the trunk's
-#: rate the data term takes part in the choice: ``SignFlip`` at probability
-#: 0.5 in 5 seeds of 5 (the planted polarity flip) and 0.921 +- 0.065
-#: (docs/method.rst, "On sleep data"). On the paper's sinusoids the same rate
-#: lost the frequency shift with the MLP trunk in mixture mode, hence not the
-#: classifier's default.
-DEFAULT_AUG_LR_FACTOR = 1.0
+#: Training sizes, as fractions of each fold's training subjects; one size
+#: (all of them) draws no learning curve.
+DEFAULT_TRAIN_SIZES = (1.0,)
+
+#: Maximum training epochs per model (the best validation epoch is kept).
+#: 15 rather than 6: after 6 epochs the models without augmentation were
+#: still learning (best epoch 5-6 of 6, median balanced accuracy 0.55; 0.93
+#: after 15, docs/results.rst).
+DEFAULT_MAX_EPOCHS = 15
+
+#: Augmented copies averaged at inference by AugNet (and on validation
+#: every epoch): 10 rather than the estimator's 20 keeps the smoke-sized
+#: default job within minutes (AugNet's validation and test passes cost
+#: n_copies forward passes per window); --n-copies 20 for larger runs.
+DEFAULT_N_COPIES = 10
 
 #: Trunks :func:`train_sleep_models` trains: ``'chambon'``
 #: (:class:`braindecode.models.SleepStagerChambon2018` on single windows),
@@ -193,7 +216,97 @@ def _class_weights(y_train):
     return weights
 
 
-def prepare_sleep_split(windows, seed=0, test_size=0.2, valid_size=0.2):
+def check_design(n_subjects, n_folds, valid_size=0.2):
+    """Raise ValueError unless ``n_subjects`` make ``n_folds`` folds.
+
+    Each fold tests on about ``n_subjects / n_folds`` subjects and needs at
+    least one validation and one training subject among the others.
+    """
+    if isinstance(n_folds, bool) or not isinstance(n_folds, int) or n_folds < 2:
+        raise ValueError(f"the number of folds must be an int >= 2, got {n_folds!r}.")
+    if n_folds > n_subjects:
+        raise ValueError(
+            f"{n_folds} folds need at least {n_folds} subjects (one test subject "
+            f"per fold), got {n_subjects}: use fewer folds or more subjects."
+        )
+    rest = n_subjects - math.ceil(n_subjects / n_folds)
+    if rest < 2:
+        raise ValueError(
+            f"{n_subjects} subjects in {n_folds} folds leave {rest} subject(s) "
+            "beside a fold's test subjects; each fold needs at least one "
+            "validation and one training subject: use more subjects (at least "
+            f"{_min_subjects(n_folds)} for {n_folds} folds)."
+        )
+    _n_valid(rest, valid_size)
+
+
+def _min_subjects(n_folds):
+    n = n_folds
+    while n - math.ceil(n / n_folds) < 2:
+        n += 1
+    return n
+
+
+def _n_valid(rest, valid_size):
+    """Validation subjects among ``rest`` non-test subjects (at least 1,
+    leaving at least 1 for training)."""
+    if not 0 < valid_size < 1:
+        raise ValueError(f"valid_size must be in (0, 1), got {valid_size!r}.")
+    return min(max(1, round(valid_size * rest)), rest - 1)
+
+
+def subject_folds(subjects, n_folds, seed=0, valid_size=0.2):
+    """Leave-subjects-out folds of one seed.
+
+    The seed shuffles the subjects, which are then cut into ``n_folds``
+    test groups of near-equal size; each fold validates on
+    ``valid_size`` of its other subjects (at least one, drawn by the seed)
+    and trains on the rest. Every subject is tested exactly once per seed.
+
+    Parameters
+    ----------
+    subjects : array-like
+        Subject ids (unique values are used).
+    n_folds : int
+        Number of folds (see :func:`check_design`).
+    seed : int
+        Seed of the shuffles.
+    valid_size : float
+        Fraction of a fold's non-test subjects that validate.
+
+    Returns
+    -------
+    list of dict
+        One ``{"train": ..., "valid": ..., "test": ...}`` of subject arrays
+        per fold.
+    """
+    subjects = np.unique(np.asarray(subjects))
+    check_design(len(subjects), n_folds, valid_size)
+    rng = np.random.default_rng(seed)
+    shuffled = rng.permutation(subjects)
+    folds = []
+    for test in np.array_split(shuffled, n_folds):
+        rest = rng.permutation(np.setdiff1d(shuffled, test))
+        n_valid = _n_valid(len(rest), valid_size)
+        folds.append(
+            {
+                "train": np.sort(rest[n_valid:]),
+                "valid": np.sort(rest[:n_valid]),
+                "test": np.sort(test),
+            }
+        )
+    return folds
+
+
+def _subset(windows, subjects):
+    """The recordings of ``subjects``, in their order in ``windows``."""
+    keep = set(np.asarray(subjects).tolist())
+    column = windows.description["subject"].tolist()
+    datasets = [ds for ds, subj in zip(windows.datasets, column) if subj in keep]
+    return BaseConcatDataset(datasets)
+
+
+def prepare_sleep_split(windows, seed=0, test_size=0.2, valid_size=0.2, subjects=None):
     """Split sleep windows by subject into scaled arrays.
 
     Parameters
@@ -204,6 +317,11 @@ def prepare_sleep_split(windows, seed=0, test_size=0.2, valid_size=0.2):
         Seed of the split.
     test_size, valid_size : float
         Fractions of the subjects held out for testing and validation.
+    subjects : dict | None
+        ``{"train": ids, "valid": ids, "test": ids}`` (one fold of
+        :func:`subject_folds`, possibly with fewer training subjects)
+        instead of a split drawn with ``seed``, ``test_size`` and
+        ``valid_size``.
 
     Returns
     -------
@@ -215,9 +333,14 @@ def prepare_sleep_split(windows, seed=0, test_size=0.2, valid_size=0.2):
         for cutting sequences), ``sfreq``, ``chs_info`` and
         ``class_weights`` (balanced over the training set).
     """
-    train, valid, test = split_by_subject(
-        windows, test_size=test_size, valid_size=valid_size, random_state=seed
-    )
+    if subjects is None:
+        train, valid, test = split_by_subject(
+            windows, test_size=test_size, valid_size=valid_size, random_state=seed
+        )
+    else:
+        train, valid, test = (
+            _subset(windows, subjects[part]) for part in ("train", "valid", "test")
+        )
     X_train, y_train, _ = windows_to_arrays(train)
     scale = float(np.std(X_train)) or 1.0
     X_valid, y_valid, _ = windows_to_arrays(valid)
@@ -400,22 +523,83 @@ def best_epoch_callbacks(dirname):
     ]
 
 
-def _make_estimator(method, split, common, callbacks, seed, n_copies, augnet_kwargs):
-    """An unfitted estimator of ``method`` with the shared settings."""
+def fixed_augmentation(sfreq, seed):
+    """braindecode's own transforms of the ``'fixed'`` method.
+
+    Typical sleep settings, nothing learned: ``FTSurrogate`` with phase
+    noise 0.5, ``FrequencyShift`` by up to 1 Hz and ``SignFlip``, each
+    applied independently with probability 0.5 (composed by
+    :class:`braindecode.augmentation.AugmentedDataLoader`). Each transform
+    has its own seed so that their draws are not correlated.
+    """
+    from braindecode.augmentation import FrequencyShift, FTSurrogate, SignFlip
+
+    p = 0.5
+    return [
+        FTSurrogate(p, phase_noise_magnitude=0.5, random_state=seed),
+        FrequencyShift(p, sfreq=sfreq, max_delta_freq=1.0, random_state=seed + 1),
+        SignFlip(p, random_state=seed + 2),
+    ]
+
+
+def make_estimator(
+    method,
+    split,
+    common,
+    callbacks,
+    seed=0,
+    n_copies=DEFAULT_N_COPIES,
+    augnet_kwargs=None,
+):
+    """An unfitted estimator of ``method`` with the shared settings.
+
+    Parameters
+    ----------
+    method : str
+        One of :data:`METHODS`.
+    split : dict
+        Output of :func:`prepare_sleep_split`.
+    common : dict
+        Output of :func:`sleep_training_kwargs`.
+    callbacks : list
+        skorch callbacks (e.g. :func:`best_epoch_callbacks`).
+    seed : int
+        Seed of the augmentations.
+    n_copies : int
+        Copies averaged at inference by the AugNet methods.
+    augnet_kwargs : dict | None
+        Extra parameters of :class:`~.AugNetClassifier`; its own defaults
+        otherwise (one set of defaults, the estimator's).
+
+    Returns
+    -------
+    braindecode.EEGClassifier | AugNetClassifier
+    """
     from braindecode import EEGClassifier
     from braindecode.models import SleepStagerChambon2018
 
     from ..classifier import AugNetClassifier
 
-    if method == "none":
-        if common["module"] is not SleepStagerChambon2018:  # per-window logits
+    if method in ("none", "fixed"):
+        if method == "fixed":
+            if common["module"] is not SleepStagerChambon2018:
+                raise ValueError(
+                    "method 'fixed' (braindecode's transforms, on single windows) "
+                    "needs model 'chambon'."
+                )
+            from braindecode.augmentation import AugmentedDataLoader
+
+            common = dict(
+                common,
+                iterator_train=AugmentedDataLoader,
+                iterator_train__transforms=fixed_augmentation(split["sfreq"], seed),
+            )
+        elif common["module"] is not SleepStagerChambon2018:  # per-window logits
             common = dict(common, predict_nonlinearity=per_window_softmax)
             # EEGClassifier's valid_acc, per window
             common["callbacks__valid_acc__scoring"] = per_window_scoring(accuracy_score)
         return EEGClassifier(callbacks=callbacks, **common)
     kwargs = dict(augmentation="eeg", n_copies=n_copies)
-    if method == "augnet":
-        kwargs["aug_lr"] = DEFAULT_AUG_LR_FACTOR * common["lr"]
     kwargs.update(augnet_kwargs or {})
     return AugNetClassifier(
         method=method,
@@ -428,20 +612,41 @@ def _make_estimator(method, split, common, callbacks, seed, n_copies, augnet_kwa
 
 
 # ------------------------------------------------------------------- scoring
-def sleep_scores(y_true, y_pred):
-    """Balanced accuracy, Cohen's kappa and macro-F1 of a hypnogram."""
-    return {
-        "balanced_accuracy": float(balanced_accuracy_score(y_true, y_pred)),
+def sleep_scores(y_true, y_pred, per_stage=False):
+    """Balanced accuracy, Cohen's kappa and macro-F1 of a hypnogram.
+
+    With ``per_stage``, also the F1 score of each stage as ``f1_<stage>``
+    (:data:`~.SLEEP_STAGE_NAMES`), NaN for a stage absent from ``y_true``.
+    """
+    with warnings.catch_warnings():  # a stage predicted but absent: expected
+        warnings.filterwarnings("ignore", "y_pred contains classes not in y_true")
+        balanced = float(balanced_accuracy_score(y_true, y_pred))
+    scores = {
+        "balanced_accuracy": balanced,
         "kappa": float(cohen_kappa_score(y_true, y_pred)),
         "macro_f1": float(f1_score(y_true, y_pred, average="macro")),
     }
+    if per_stage:
+        labels = np.arange(len(SLEEP_STAGE_NAMES))
+        f1 = f1_score(y_true, y_pred, labels=labels, average=None, zero_division=0)
+        present = np.isin(labels, np.asarray(y_true))
+        for name, value, seen in zip(SLEEP_STAGE_NAMES, f1, present):
+            scores[f"f1_{name}"] = float(value) if seen else math.nan
+    return scores
 
 
 # ------------------------------------------------------------------ training
-def _check_methods(methods):
+def _check_methods(methods, model=DEFAULT_MODEL):
     unknown = [m for m in methods if m not in METHODS]
     if unknown:
         raise ValueError(f"methods must be among {METHODS}, got {unknown!r}.")
+    if "fixed" in methods and model != "chambon":
+        raise ValueError(
+            "method 'fixed' (braindecode's transforms, on single windows) needs "
+            f"model 'chambon', got {model!r}."
+        )
+    if len(set(methods)) != len(methods):
+        raise ValueError(f"methods are repeated: {list(methods)!r}.")
     return tuple(methods)
 
 
@@ -459,6 +664,46 @@ def _fit_timed(clf, X, y):
     start = time.perf_counter()
     clf.fit(X, y)  # the best epoch is reloaded at the end
     return time.perf_counter() - start
+
+
+def _training_data(split, model, n_windows):
+    """Training windows, or sequences of them for the sequence models."""
+    if model == "chambon":
+        return split["X_train"], split["y_train"]
+    return sleep_sequences(split, "train", n_windows)
+
+
+def _train_one(
+    method,
+    split,
+    common,
+    X_train,
+    y_train,
+    seed,
+    n_copies,
+    augnet_kwargs,
+    model,
+    n_windows,
+    on_estimator=None,
+):
+    """Fit one method; return the estimator, its training time and its
+    predicted stage of every test window. ``on_estimator`` is called with
+    the estimator before fitting (to read its history if interrupted)."""
+    torch.manual_seed(seed)
+    with tempfile.TemporaryDirectory(prefix="augnet-ckpt-") as checkpoint_dir:
+        clf = make_estimator(
+            method,
+            split,
+            common,
+            best_epoch_callbacks(checkpoint_dir),
+            seed,
+            n_copies,
+            augnet_kwargs,
+        )
+        if on_estimator is not None:
+            on_estimator(clf)
+        train_time = _fit_timed(clf, X_train, y_train)
+    return clf, train_time, _predict_test(clf, split, model, n_windows)
 
 
 def train_sleep_models(
@@ -483,9 +728,9 @@ def train_sleep_models(
         Output of :func:`load_sleep_windows`.
     methods : tuple of str
         Among :data:`METHODS`: ``'none'`` (plain
-        :class:`braindecode.EEGClassifier`), and any ``AugNetClassifier``
-        method: ``'augnet'``, ``'augerino'``, ``'random'``, ``'adda'``,
-        ``'cadda'``.
+        :class:`braindecode.EEGClassifier`), ``'fixed'`` (the same with
+        :func:`fixed_augmentation`), and any ``AugNetClassifier`` method:
+        ``'augnet'``, ``'augerino'``, ``'random'``, ``'adda'``, ``'cadda'``.
     seed : int
         Seed of the split, the initialisation and the augmentations.
     max_epochs, batch_size, lr : int, int, float
@@ -500,8 +745,6 @@ def train_sleep_models(
     augnet_kwargs : dict | None
         Extra parameters of :class:`~.AugNetClassifier` (e.g. ``reg``,
         ``reg_warmup``, ``init_magnitude``, ``sequence_augmentation``).
-        AugNet's ``aug_lr`` is ``DEFAULT_AUG_LR_FACTOR * lr`` unless given
-        here (see ``DEFAULT_AUG_LR_FACTOR`` in this module).
     model : {'chambon', 'timedistributed', 'usleep'}
         The trunk (:data:`MODELS`). The sequence models train on sequences
         of ``n_windows`` consecutive windows covering every training window
@@ -519,8 +762,8 @@ def train_sleep_models(
         "predictions": {method: predicted stage of each test window},
         "test": (X, y, subjects)}``.
     """
-    methods = _check_methods(methods)
     _check_model(model, n_windows)
+    methods = _check_methods(methods, model)
     split = prepare_sleep_split(windows, seed=seed)
     log_progress(
         f"split by subject: {len(split['y_train'])} train, "
@@ -531,28 +774,22 @@ def train_sleep_models(
     common = sleep_training_kwargs(
         split, max_epochs, batch_size, lr, device, verbose, model, n_windows
     )
-    if model == "chambon":
-        X_train, y_train = split["X_train"], split["y_train"]
-    else:
-        X_train, y_train = sleep_sequences(split, "train", n_windows)
+    X_train, y_train = _training_data(split, model, n_windows)
     rows, models, predictions = [], {}, {}
     for method in methods:
-        torch.manual_seed(seed)
-        with tempfile.TemporaryDirectory(prefix="augnet-ckpt-") as checkpoint_dir:
-            clf = _make_estimator(
-                method,
-                split,
-                common,
-                best_epoch_callbacks(checkpoint_dir),
-                seed,
-                n_copies,
-                augnet_kwargs,
-            )
-            log_progress(
-                f"training {method!r} {model} ({max_epochs} epochs max)", verbose
-            )
-            train_time = _fit_timed(clf, X_train, y_train)
-        predictions[method] = _predict_test(clf, split, model, n_windows)
+        log_progress(f"training {method!r} {model} ({max_epochs} epochs max)", verbose)
+        clf, train_time, predictions[method] = _train_one(
+            method,
+            split,
+            common,
+            X_train,
+            y_train,
+            seed,
+            n_copies,
+            augnet_kwargs,
+            model,
+            n_windows,
+        )
         scores = sleep_scores(split["y_test"], predictions[method])
         rows.append(
             {"method": method, "seed": seed, **scores, "train_time_s": train_time}
@@ -570,3 +807,253 @@ def train_sleep_models(
         "predictions": predictions,
         "test": (split["X_test"], split["y_test"], split["subjects_test"]),
     }
+
+
+# ------------------------------------------------------------- comparison
+class JobInterrupted(KeyboardInterrupt):
+    """Ctrl-C (SIGINT) stopped :func:`run_comparison`.
+
+    skorch turns a KeyboardInterrupt into "stop this fit" and returns a
+    model trained for fewer epochs; the job notices and stops instead of
+    comparing it with fully trained ones.
+
+    Attributes
+    ----------
+    runs : pandas.DataFrame
+        Every run started: ``method``, ``seed``, ``fold``, ``train_size``,
+        ``epochs`` (trained), ``max_epochs`` and ``status``
+        (``'complete'`` or ``'interrupted'``).
+    """
+
+    def __init__(self, runs):
+        super().__init__("interrupted")
+        self.runs = runs
+
+
+@contextlib.contextmanager
+def _sigint_noticed():
+    """Record a SIGINT in ``state['hit']`` and raise KeyboardInterrupt as
+    Python does (skorch may swallow the exception; the record stays)."""
+    state = {"hit": False}
+
+    def handler(signum, frame):
+        state["hit"] = True
+        raise KeyboardInterrupt
+
+    try:
+        previous = signal.signal(signal.SIGINT, handler)
+    except ValueError:  # not the main thread: signals cannot be handled here
+        previous = None
+    try:
+        yield state
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGINT, previous)
+
+
+def _check_train_sizes(train_sizes):
+    sizes = tuple(float(f) for f in train_sizes)
+    if not sizes or any(not 0 < f <= 1 for f in sizes):
+        raise ValueError(
+            f"train sizes are fractions of the training subjects in (0, 1], got "
+            f"{list(train_sizes)!r}."
+        )
+    if len(set(sizes)) != len(sizes):
+        raise ValueError(f"train sizes are repeated: {list(train_sizes)!r}.")
+    return tuple(sorted(sizes))
+
+
+def _epochs_done(clf):
+    """Epochs a fit completed (skorch's EpochTimer records ``dur`` at each
+    epoch's end; an interrupted epoch has none)."""
+    history = getattr(clf, "history", None) or []
+    return sum("dur" in row for row in history)
+
+
+def _clock(seconds):
+    minutes, seconds = divmod(int(seconds), 60)
+    return f"{minutes}:{seconds:02d}"
+
+
+def run_comparison(
+    windows,
+    methods=DEFAULT_METHODS,
+    n_seeds=DEFAULT_N_SEEDS,
+    n_folds=DEFAULT_N_FOLDS,
+    train_sizes=DEFAULT_TRAIN_SIZES,
+    first_seed=0,
+    max_epochs=DEFAULT_MAX_EPOCHS,
+    batch_size=64,
+    lr=1e-3,
+    n_copies=DEFAULT_N_COPIES,
+    device="cpu",
+    verbose=True,
+    epoch_logs=False,
+    augnet_kwargs=None,
+    model=DEFAULT_MODEL,
+    n_windows=DEFAULT_N_WINDOWS,
+):
+    """Train every method on seeds x leave-subjects-out folds x sizes.
+
+    Each seed draws its own folds (:func:`subject_folds`): every subject is
+    tested once per seed. Within a (seed, fold, size), every method sees the
+    same training, validation and test subjects and starts from the same
+    torch seed, so that differences between methods are paired
+    (:func:`~.comparison.compare_methods`).
+
+    Parameters
+    ----------
+    windows : braindecode.datasets.BaseConcatDataset
+        Output of :func:`load_sleep_windows`.
+    methods : tuple of str
+        Among :data:`METHODS`.
+    n_seeds, first_seed : int
+        Seeds ``first_seed, ..., first_seed + n_seeds - 1``.
+    n_folds : int
+        Folds per seed.
+    train_sizes : tuple of float
+        Fractions in (0, 1] of each fold's training subjects (at least one
+        subject; the subjects of a smaller size are among those of a larger
+        one). Validation and test subjects do not change with the size.
+    max_epochs, batch_size, lr, n_copies, device, model, n_windows, augnet_kwargs
+        As in :func:`train_sleep_models`.
+    verbose : bool
+        One progress line per run (method, seed, fold, size, epochs, score,
+        elapsed time).
+    epoch_logs : bool
+        skorch's per-epoch tables as well.
+
+    Returns
+    -------
+    dict
+        ``results``: one row per run (``method``, ``seed``, ``fold``,
+        ``train_size``, ``n_train_subjects``, ``n_train_windows``,
+        ``epochs``, ``best_epoch``, the scores of :func:`sleep_scores` with
+        per-stage F1 and ``train_time_s``); ``predictions``:
+        ``{(method, seed, fold): (y_true, y_pred, subjects)}`` of the
+        full-size runs; ``models``: the estimators of the last full-size
+        (seed, fold), by method.
+
+    Raises
+    ------
+    JobInterrupted
+        On Ctrl-C (SIGINT), with every run started and its epochs.
+    """
+    _check_model(model, n_windows)
+    methods = _check_methods(methods, model)
+    train_sizes = _check_train_sizes(train_sizes)
+    for name, value in (
+        ("n_seeds", n_seeds),
+        ("max_epochs", max_epochs),
+        ("n_copies", n_copies),
+    ):
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ValueError(f"{name} must be an int >= 1, got {value!r}.")
+    subjects = np.unique(windows.description["subject"].to_numpy())
+    check_design(len(subjects), n_folds)
+    seeds = list(range(first_seed, first_seed + n_seeds))
+    total = len(seeds) * n_folds * len(train_sizes) * len(methods)
+    log_progress(
+        f"{len(methods)} methods x {len(seeds)} seeds x {n_folds} folds x "
+        f"{len(train_sizes)} size(s) = {total} runs on {len(subjects)} subjects",
+        verbose,
+    )
+    rows, runs, predictions, models = [], [], {}, {}
+    current = {}
+    start = time.perf_counter()
+    with _sigint_noticed() as sigint:
+        try:
+            for seed in seeds:
+                for fold, parts in enumerate(subject_folds(subjects, n_folds, seed)):
+                    # the training subjects in an order drawn once per fold:
+                    # each size takes its first ones (nested sizes)
+                    order = np.random.default_rng([seed, fold]).permutation(
+                        parts["train"]
+                    )
+                    for size in train_sizes:
+                        n_train = max(1, round(size * len(order)))
+                        fold_subjects = dict(parts, train=np.sort(order[:n_train]))
+                        split = prepare_sleep_split(windows, subjects=fold_subjects)
+                        common = sleep_training_kwargs(
+                            split,
+                            max_epochs,
+                            batch_size,
+                            lr,
+                            device,
+                            epoch_logs,
+                            model,
+                            n_windows,
+                        )
+                        X_train, y_train = _training_data(split, model, n_windows)
+                        for method in methods:
+                            run = dict(
+                                method=method,
+                                seed=seed,
+                                fold=fold,
+                                train_size=size,
+                                epochs=0,
+                                max_epochs=max_epochs,
+                                status="interrupted",
+                            )
+                            runs.append(run)
+                            current.clear()
+                            try:
+                                clf, train_time, y_pred = _train_one(
+                                    method,
+                                    split,
+                                    common,
+                                    X_train,
+                                    y_train,
+                                    seed,
+                                    n_copies,
+                                    augnet_kwargs,
+                                    model,
+                                    n_windows,
+                                    on_estimator=lambda c: current.update(clf=c),
+                                )
+                            except Exception:
+                                # e.g. no checkpoint to reload after a Ctrl-C
+                                # in the first epoch
+                                if sigint["hit"]:
+                                    raise KeyboardInterrupt from None
+                                raise
+                            run["epochs"] = _epochs_done(clf)
+                            if sigint["hit"]:  # skorch stopped the fit
+                                raise KeyboardInterrupt
+                            run["status"] = "complete"
+                            bacc = clf.history[:, "valid_bacc"]
+                            row = dict(
+                                method=method,
+                                seed=seed,
+                                fold=fold,
+                                train_size=size,
+                                n_train_subjects=len(fold_subjects["train"]),
+                                n_train_windows=len(split["y_train"]),
+                                epochs=len(clf.history),
+                                best_epoch=int(np.argmax(bacc)) + 1,
+                                **sleep_scores(split["y_test"], y_pred, True),
+                                train_time_s=train_time,
+                            )
+                            rows.append(row)
+                            if size == train_sizes[-1]:
+                                predictions[method, seed, fold] = (
+                                    split["y_test"],
+                                    y_pred,
+                                    split["subjects_test"],
+                                )
+                                models[method] = clf
+                            log_progress(
+                                f"run {len(rows)}/{total}: {method} seed {seed} "
+                                f"fold {fold + 1}/{n_folds} size {size:g} "
+                                f"({row['n_train_subjects']} train subjects): "
+                                f"{row['epochs']} epochs (best {row['best_epoch']}), "
+                                f"balanced accuracy {row['balanced_accuracy']:.3f}, "
+                                f"{train_time:.0f} s; elapsed "
+                                f"{_clock(time.perf_counter() - start)}",
+                                verbose,
+                            )
+        except KeyboardInterrupt:
+            if runs and runs[-1]["status"] == "interrupted" and "clf" in current:
+                runs[-1]["epochs"] = _epochs_done(current["clf"])
+            raise JobInterrupted(pd.DataFrame(runs)) from None
+    return {"results": pd.DataFrame(rows), "predictions": predictions, "models": models}

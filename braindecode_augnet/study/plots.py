@@ -1,4 +1,4 @@
-"""Figures of sleep staging: confusion matrices and hypnograms.
+"""Figures of sleep staging: confusion matrices, hypnograms, learning curves.
 
 Stages are the classes ``0..len(stage_names) - 1`` named by
 :data:`~braindecode_augnet.datasets.SLEEP_STAGE_NAMES` by default; no number
@@ -10,7 +10,12 @@ from sklearn.metrics import confusion_matrix
 
 from ..datasets import SLEEP_STAGE_NAMES
 
-__all__ = ["HYPNOGRAM_ORDER", "plot_confusion_matrices", "plot_hypnogram"]
+__all__ = [
+    "HYPNOGRAM_ORDER",
+    "plot_confusion_matrices",
+    "plot_hypnogram",
+    "plot_learning_curve",
+]
 
 #: Stages of a hypnogram from top to bottom (the clinical convention: wake,
 #: REM, then deeper and deeper non-REM sleep).
@@ -135,5 +140,58 @@ def plot_hypnogram(
     night = "Hypnogram" if subject is None else f"Hypnogram of test subject {subject}"
     ax.set_title(f"{night}: expert vs {label}")
     ax.legend(loc="lower right", fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def plot_learning_curve(results, methods=None, score="balanced_accuracy"):
+    """Score against training size per method, with interval bands.
+
+    Parameters
+    ----------
+    results : pandas.DataFrame
+        One row per run with ``method``, ``train_size`` (fraction of the
+        training subjects), ``n_train_subjects`` and ``score``.
+    methods : sequence of str | None
+        Methods in order (default: their order in ``results``).
+    score : str
+        The score drawn.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The median over runs (seeds x folds) of each size, and the
+        bootstrap 95 % interval of that median as a band.
+    """
+    import matplotlib.pyplot as plt
+
+    from .comparison import bootstrap_interval
+
+    if methods is None:
+        methods = list(dict.fromkeys(results["method"]))
+    fig, ax = plt.subplots(figsize=(6.0, 4.0))
+    for method in methods:
+        mine = results[results["method"] == method]
+        sizes = sorted(mine["train_size"].unique())
+        values = [mine.loc[mine["train_size"] == f, score].to_numpy() for f in sizes]
+        medians = [np.median(v) for v in values]
+        bands = np.array([bootstrap_interval(v) for v in values])
+        (line,) = ax.plot(sizes, medians, marker="o", label=method)
+        ax.fill_between(
+            sizes, bands[:, 0], bands[:, 1], alpha=0.2, color=line.get_color()
+        )
+    subjects = results.groupby("train_size")["n_train_subjects"].median()
+    ax.set_xticks(
+        list(subjects.index),
+        [f"{f:g}\n({n:g} subj.)" for f, n in subjects.items()],
+    )
+    ax.set_xlabel("training size (fraction of the training subjects)")
+    ax.set_ylabel(f"test {score.replace('_', ' ')}")
+    ax.set_title(
+        "Learning curve: median over seeds x folds,\n95 % bootstrap band of the median",
+        fontsize=10,
+    )
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
     fig.tight_layout()
     return fig

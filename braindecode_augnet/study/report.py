@@ -1,99 +1,214 @@
 """The report folder of the sleep-staging job.
 
-:func:`write_report` writes, from the outputs of
-:func:`~braindecode_augnet.pipeline.train_sleep_models`:
+:func:`write_report` writes, from the output of
+:func:`~braindecode_augnet.study.pipeline.run_comparison`:
 
-* ``scores.csv`` and ``scores.json``: the scores per method and seed, and
-  their mean and standard deviation over seeds;
-* ``confusion_matrix.png``: one normalised confusion matrix per method;
-* with an ``'augnet'`` model, ``hypnogram.png`` (expert vs AugNet on the
-  first test subject), ``policy.csv`` and ``policy.png``;
+* ``scores.csv``: one row per run (method, seed, fold, training size,
+  epochs, scores, per-stage F1, training time);
+* ``paired.csv``: the paired statistics of every pair of methods
+  (:func:`~braindecode_augnet.study.comparison.compare_methods`);
+* ``scores.json``: the design, the runs, the summaries and the paired
+  statistics;
+* ``confusion_matrix.png`` (every test subject of the first seed, one panel
+  per method), ``hypnogram.png`` (first test subject);
+* with several training sizes, ``learning_curve.png``;
+* with an ``'augnet'`` model, ``policy.csv`` and ``policy.png`` (the last
+  run's learned policy);
 * ``report.md``, which puts them together.
+
+:func:`write_interrupted` writes ``INTERRUPTED.md`` alone when Ctrl-C
+stopped the job: what ran, and for how many epochs; no scores.
 """
 
 import json
 import math
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
+
 from ..analysis.policy import capped_transforms, unsettled_transforms
+from ..datasets import SLEEP_STAGE_NAMES
+from .comparison import compare_methods, resolution_sentence
 from .pipeline import log_progress
-from .plots import plot_confusion_matrices, plot_hypnogram
+from .plots import plot_confusion_matrices, plot_hypnogram, plot_learning_curve
 
-__all__ = ["summarize_scores", "write_report"]
+__all__ = [
+    "REPORT_FILES",
+    "clear_report",
+    "summarize_scores",
+    "write_interrupted",
+    "write_report",
+]
 
-#: Columns of the markdown score table: (header, summary column, format).
-_TABLE_COLUMNS = (
-    ("balanced accuracy", "balanced_accuracy_mean", ".3f"),
-    ("kappa", "kappa_mean", ".3f"),
-    ("macro-F1", "macro_f1_mean", ".3f"),
-    ("train time (s)", "train_time_s_mean", ".0f"),
+#: Every file the job may write in its folder: ``--overwrite`` removes them
+#: all before a new report, so that no file of an earlier run stays beside it.
+REPORT_FILES = (
+    "report.md",
+    "scores.csv",
+    "scores.json",
+    "paired.csv",
+    "confusion_matrix.png",
+    "hypnogram.png",
+    "learning_curve.png",
+    "policy.csv",
+    "policy.png",
+    "INTERRUPTED.md",
 )
+
+#: Scores summarised per method: (column, header, format).
+_SCORES = (
+    ("balanced_accuracy", "balanced accuracy", ".3f"),
+    ("kappa", "kappa", ".3f"),
+    ("macro_f1", "macro-F1", ".3f"),
+    ("epochs", "epochs", ".0f"),
+    ("best_epoch", "best epoch", ".0f"),
+    ("train_time_s", "train time (s)", ".0f"),
+)
+
+#: Below this many pairs the report calls its design smoke-sized.
+_SMOKE_PAIRS = 20
 
 _DPI = 110
 
 
-def summarize_scores(results):
-    """Mean and standard deviation of each score over seeds, per method.
+def clear_report(out_dir):
+    """Remove the files of :data:`REPORT_FILES` from ``out_dir``; return
+    their names."""
+    removed = []
+    for name in REPORT_FILES:
+        path = Path(out_dir) / name
+        if path.is_file() or path.is_symlink():
+            path.unlink()
+            removed.append(name)
+    return removed
+
+
+def summarize_scores(results, methods=None):
+    """Median and quartiles of each score over runs, per method.
 
     Parameters
     ----------
     results : pandas.DataFrame
-        Scores, one row per method and seed (``method``, ``seed`` and numeric
-        score columns).
+        One row per run (``method`` and score columns).
+    methods : sequence of str | None
+        Order of the rows (default: order of appearance).
 
     Returns
     -------
     pandas.DataFrame
-        Indexed by method (in order of appearance), with columns
-        ``<score>_mean`` and ``<score>_std`` (NaN with a single seed).
+        Indexed by method, with ``n_runs`` and, for each score column
+        present, ``<score>_median``, ``<score>_q1`` and ``<score>_q3``
+        (per-stage F1 ignores runs whose test set lacks the stage).
     """
-    summary = (
-        results.drop(columns="seed").groupby("method", sort=False).agg(["mean", "std"])
-    )
-    summary.columns = [f"{score}_{stat}" for score, stat in summary.columns]
-    return summary
+    if methods is None:
+        methods = list(dict.fromkeys(results["method"]))
+    columns = [c for c, _, _ in _SCORES if c in results]
+    columns += [c for c in results if c.startswith("f1_")]
+    rows = []
+    for method in methods:
+        mine = results[results["method"] == method]
+        row = {"method": method, "n_runs": len(mine)}
+        for column in columns:
+            values = mine[column].to_numpy(dtype=float)
+            values = values[np.isfinite(values)]
+            q1, median, q3 = (
+                np.percentile(values, [25, 50, 75]) if values.size else [math.nan] * 3
+            )
+            row.update(
+                {
+                    f"{column}_median": float(median),
+                    f"{column}_q1": float(q1),
+                    f"{column}_q3": float(q3),
+                }
+            )
+        rows.append(row)
+    return pd.DataFrame(rows).set_index("method")
 
 
-def _json_records(frame):
-    """A DataFrame as JSON-safe records (NaN becomes null)."""
-    return [
-        {
-            key: None if isinstance(value, float) and math.isnan(value) else value
-            for key, value in record.items()
-        }
-        for record in frame.to_dict(orient="records")
-    ]
+def _json_safe(value):
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, np.generic):
+        return _json_safe(value.item())
+    if isinstance(value, (list, tuple)):
+        return [_json_safe(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _json_safe(v) for k, v in value.items()}
+    return value
 
 
-def _write_scores(out, results, summary):
-    """``scores.csv`` (per seed) and ``scores.json`` (per seed and summary)."""
-    results.to_csv(out / "scores.csv", index=False)
-    payload = {
-        "per_seed": _json_records(results),
-        "summary": _json_records(summary.reset_index()),
-    }
-    (out / "scores.json").write_text(json.dumps(payload, indent=2))
+def _records(frame):
+    return [_json_safe(r) for r in frame.to_dict(orient="records")]
 
 
-def _mean_std(row, mean_column, fmt):
-    """``'mean ± std'``, or the mean alone with a single seed (std NaN)."""
-    mean, std = row[mean_column], row.get(mean_column.replace("_mean", "_std"))
-    if std is None or not math.isfinite(std):
-        return f"{mean:{fmt}}"
-    return f"{mean:{fmt}} ± {std:{fmt}}"
+def _fmt(value, fmt=".3f", signed=False):
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        return "-"
+    return f"{value:{'+' if signed else ''}{fmt}}"
+
+
+def _table(headers, rows):
+    lines = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
+    lines += ["| " + " | ".join(map(str, row)) + " |" for row in rows]
+    return lines
 
 
 def _score_table(summary):
-    """Markdown lines of the test scores per method: mean ± std over seeds."""
-    headers = ["method"] + [header for header, _, _ in _TABLE_COLUMNS]
-    lines = [
-        "| " + " | ".join(headers) + " |",
-        "|" + "---|" * len(headers),
-    ]
+    """Markdown lines: median [quartiles] of each score per method."""
+    present = [(c, h, f) for c, h, f in _SCORES if f"{c}_median" in summary]
+    rows = []
     for method, row in summary.iterrows():
-        cells = [method] + [_mean_std(row, col, fmt) for _, col, fmt in _TABLE_COLUMNS]
-        lines.append("| " + " | ".join(cells) + " |")
-    return lines
+        cells = [method, int(row["n_runs"])]
+        for column, _, fmt in present:
+            median = _fmt(row[f"{column}_median"], fmt)
+            q1, q3 = _fmt(row[f"{column}_q1"], fmt), _fmt(row[f"{column}_q3"], fmt)
+            cells.append(median if q1 == q3 else f"{median} [{q1}, {q3}]")
+        rows.append(cells)
+    return _table(["method", "runs", *[h for _, h, _ in present]], rows)
+
+
+def _stage_table(summary):
+    """Markdown lines: median per-stage F1 per method."""
+    stages = [s for s in SLEEP_STAGE_NAMES if f"f1_{s}_median" in summary]
+    rows = [
+        [method, *[_fmt(row[f"f1_{s}_median"]) for s in stages]]
+        for method, row in summary.iterrows()
+    ]
+    return _table(["method", *[f"F1 {s}" for s in stages]], rows)
+
+
+def _paired_table(paired):
+    """Markdown lines of the paired statistics, and one resolution sentence
+    per pair."""
+    rows, sentences = [], []
+    for _, row in paired.iterrows():
+        p = row["p_value"]
+        rows.append(
+            [
+                row["pair"],
+                row["n"],
+                _fmt(row["median"], signed=True),
+                f"[{_fmt(row['ci_low'], signed=True)}, "
+                f"{_fmt(row['ci_high'], signed=True)}]",
+                _fmt(row["mean"], signed=True),
+                "-"
+                if p is None or (isinstance(p, float) and math.isnan(p))
+                else f"{p:.3g}",
+                f"{row['wins']}/{row['ties']}/{row['losses']}",
+            ]
+        )
+        sentences.append(f"- {row['pair']}: {resolution_sentence(row)}")
+    headers = [
+        "pair (a - b)",
+        "n pairs",
+        "median diff.",
+        "95 % CI of median (bootstrap)",
+        "mean diff.",
+        "Wilcoxon p",
+        "wins/ties/losses of a",
+    ]
+    return _table(headers, rows) + [""] + sentences
 
 
 def _save_figure(fig, path):
@@ -103,19 +218,35 @@ def _save_figure(fig, path):
     plt.close(fig)
 
 
-def _confusion_section(out, predictions, y):
-    """``confusion_matrix.png`` of every method, and its markdown lines."""
-    _save_figure(plot_confusion_matrices(y, predictions), out / "confusion_matrix.png")
-    return ["![confusion](confusion_matrix.png)", ""]
-
-
-def _hypnogram_section(out, y_pred, y, subjects):
-    """``hypnogram.png`` of the first test subject, and its markdown lines."""
-    first = subjects[0]
-    mask = subjects == first
-    fig = plot_hypnogram(y[mask], y_pred[mask], subject=first)
+def _figures_section(out, predictions, methods):
+    """Confusion matrices pooled over the first seed's folds (every subject
+    tested once) and the hypnogram of its first test subject."""
+    if not predictions:
+        return []
+    seed = min(seed for _, seed, _ in predictions)
+    folds = sorted({fold for _, s, fold in predictions if s == seed})
+    shown = [m for m in methods if (m, seed, folds[0]) in predictions]
+    first = predictions[shown[0], seed, folds[0]]
+    y = np.concatenate([predictions[shown[0], seed, f][0] for f in folds])
+    pooled = {
+        m: np.concatenate([predictions[m, seed, f][1] for f in folds]) for m in shown
+    }
+    _save_figure(plot_confusion_matrices(y, pooled), out / "confusion_matrix.png")
+    label = "augnet" if "augnet" in shown else shown[-1]
+    y_true, _, subjects = first
+    y_pred = predictions[label, seed, folds[0]][1]
+    mask = subjects == subjects[0]
+    fig = plot_hypnogram(y_true[mask], y_pred[mask], subject=subjects[0], label=label)
     _save_figure(fig, out / "hypnogram.png")
-    return ["![hypnogram](hypnogram.png)", ""]
+    return [
+        f"Confusion matrices of seed {seed}, every subject tested once "
+        f"({len(folds)} folds pooled):",
+        "",
+        "![confusion](confusion_matrix.png)",
+        "",
+        "![hypnogram](hypnogram.png)",
+        "",
+    ]
 
 
 def _policy_section(out, clf):
@@ -139,7 +270,7 @@ def _policy_section(out, clf):
         if found:
             notes += [title, "", *[f"- {note}" for note in found], ""]
     return [
-        "Learned policy:",
+        "## Learned AugNet policy (last run)",
         "",
         # tabulate, which to_markdown needs, comes with skorch
         policy.to_markdown(index=False, floatfmt=".3f"),
@@ -150,31 +281,43 @@ def _policy_section(out, clf):
     ]
 
 
-def write_report(
-    out_dir, results, models, test, verbose=True, predictions=None, model=None
-):
-    """Write the report folder: scores, confusion matrices, hypnogram, policy.
+def _design_lines(design):
+    lines = []
+    if design.get("command"):
+        lines += ["Command:", "", f"    {design['command']}", ""]
+    if design.get("date"):
+        lines += [f"Date: {design['date']}.", ""]
+    described = ", ".join(
+        f"{key} {value}"
+        for key, value in design.items()
+        if key not in ("command", "date") and value is not None
+    )
+    lines += [
+        f"Design: {described}. Leave-subjects-out folds: within "
+        "a seed every subject is tested once; every method of a (seed, fold, "
+        "training size) trains on the same subjects from the same torch seed, "
+        "so differences between methods are paired.",
+        "",
+    ]
+    return lines
+
+
+def write_report(out_dir, outcome, design, verbose=True):
+    """Write the report folder of a comparison.
 
     Parameters
     ----------
     out_dir : str | pathlib.Path
         Folder to write (created).
-    results : pandas.DataFrame
-        Scores, one row per method and seed.
-    models : dict
-        Fitted estimators of one seed, by method. With an ``'augnet'`` one,
-        the report adds its hypnogram and its learned policy.
-    test : tuple
-        ``(X, y, subjects)`` of the test windows of that seed.
+    outcome : dict
+        Output of :func:`~braindecode_augnet.study.pipeline.run_comparison`
+        (``results``; optionally ``predictions`` and ``models``).
+    design : dict
+        What was run (data set, subjects, model, folds, ... and optionally
+        ``command`` and ``date``), written at the top of the report and in
+        ``scores.json``.
     verbose : bool
-        Print what is written.
-    predictions : dict | None
-        Predicted stage of each test window, by method (what
-        :func:`~braindecode_augnet.pipeline.train_sleep_models` returns; a
-        sequence model predicts windows from the sequences covering them).
-        ``None``: ``clf.predict(X)`` of every model.
-    model : str | None
-        Name of the trunk, written in the report.
+        Print where the report is.
 
     Returns
     -------
@@ -187,26 +330,105 @@ def write_report(
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    X, y, subjects = test
-    if predictions is None:
-        predictions = {method: clf.predict(X) for method, clf in models.items()}
-    summary = summarize_scores(results)
-    _write_scores(out, results, summary)
-    lines = ["# Sleep staging report", ""]
-    if model is not None:
-        lines += [f"Trunk: {model}.", ""]
-    seeds = sorted(results["seed"].unique().tolist())
+    results = outcome["results"]
+    methods = list(dict.fromkeys(results["method"]))
+    sizes = sorted(results["train_size"].unique())
+    largest = results[results["train_size"] == sizes[-1]]
+    summary = summarize_scores(largest, methods)
+    paired = compare_methods(results, methods)
+    paired["resolution"] = [resolution_sentence(r) for _, r in paired.iterrows()]
+    results.to_csv(out / "scores.csv", index=False)
+    paired.to_csv(out / "paired.csv", index=False)
+    payload = {
+        "design": _json_safe(dict(design)),
+        "runs": _records(results),
+        "summary": _records(summary.reset_index()),
+        "paired": _records(paired),
+    }
+    (out / "scores.json").write_text(json.dumps(payload, indent=2))
+
+    n_pairs = int(paired["n"].max()) if len(paired) else 0
+    lines = ["# Sleep staging: paired comparison of augmentation methods", ""]
+    lines += _design_lines(design)
+    if n_pairs < _SMOKE_PAIRS:
+        lines += [
+            f"**A smoke-sized design ({n_pairs} pairs).** It checks that the job "
+            "runs and shows how large the noise is; it cannot resolve small "
+            "differences (see the sentences under the table). Scale it up with "
+            "--seeds, --folds, --n-subjects, --n-hours and --epochs (and "
+            "--device cuda) before reading a difference as a finding.",
+            "",
+        ]
+    for size in sizes:
+        title = "## Paired differences of test balanced accuracy"
+        if len(sizes) > 1:
+            title += f", training size {size:g}"
+        lines += [title, ""]
+        lines += _paired_table(paired[paired["train_size"] == size]) + [""]
+    size_note = f" (training size {sizes[-1]:g})" if len(sizes) > 1 else ""
     lines += [
-        "Test-set scores (per-subject split), mean and standard deviation over "
-        f"{len(seeds)} seed(s) ({', '.join(map(str, seeds))}):",
+        f"## Test scores per method{size_note}",
+        "",
+        "Median over runs (seeds x folds), [first, third quartile]:",
+        "",
+        *_score_table(summary),
+        "",
+        'Per-stage F1, median over runs ("-": the stage is in no test set of '
+        "these runs):",
+        "",
+        *_stage_table(summary),
         "",
     ]
-    lines += _score_table(summary) + [""]
-    lines += _confusion_section(out, predictions, y)
-    augnet = models.get("augnet")
+    if len(sizes) > 1:
+        _save_figure(plot_learning_curve(results, methods), out / "learning_curve.png")
+        lines += ["## Learning curve", "", "![learning curve](learning_curve.png)", ""]
+    lines += _figures_section(out, outcome.get("predictions") or {}, methods)
+    augnet = (outcome.get("models") or {}).get("augnet")
     if augnet is not None:
-        lines += _hypnogram_section(out, predictions["augnet"], y, subjects)
         lines += _policy_section(out, augnet)
     (out / "report.md").write_text("\n".join(lines))
     log_progress(f"report written to {out.resolve()}", verbose)
     return out
+
+
+def write_interrupted(out_dir, runs, design, verbose=True):
+    """Write ``INTERRUPTED.md``: the runs started and their epochs, no
+    scores (an interrupted comparison is not a result).
+
+    Parameters
+    ----------
+    out_dir : str | pathlib.Path
+        Folder to write (created).
+    runs : pandas.DataFrame
+        ``JobInterrupted.runs`` of
+        :func:`~braindecode_augnet.study.pipeline.run_comparison`.
+    design : dict
+        What was run.
+    verbose : bool
+        Print where the note is.
+
+    Returns
+    -------
+    pathlib.Path
+        The note's path.
+    """
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    columns = ["method", "seed", "fold", "train_size", "epochs", "max_epochs", "status"]
+    rows = [[r[c] for c in columns] for r in runs.to_dict(orient="records")]
+    n_done = int((runs["status"] == "complete").sum()) if len(runs) else 0
+    lines = [
+        "# INTERRUPTED: no report",
+        "",
+        f"Ctrl-C stopped the job after {n_done} complete run(s); the runs are "
+        "not comparable (the last one trained for fewer epochs than the "
+        "others), so no scores are reported. Run the job again.",
+        "",
+        *_design_lines(design),
+        *_table(columns, rows),
+        "",
+    ]
+    path = out / "INTERRUPTED.md"
+    path.write_text("\n".join(lines))
+    log_progress(f"interrupted: wrote {path.resolve()}", verbose)
+    return path

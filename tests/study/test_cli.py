@@ -2,24 +2,46 @@
 
 import inspect
 import json
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+from types import SimpleNamespace
 
 import pandas as pd
 import pytest
+import torch
 
-from braindecode_augnet.study import pipeline
+import braindecode_augnet
+from braindecode_augnet.study import cli, pipeline
 from braindecode_augnet.study.cli import build_parser, main
 
 TINY = [
     "--n-subjects",
-    "5",
+    "4",
     "--n-hours",
-    "0.5",
+    "0.25",
     "--epochs",
     "1",
     "--n-copies",
     "2",
+    "--seeds",
+    "1",
+    "--folds",
+    "2",
     "--quiet",
 ]
+
+
+@pytest.fixture
+def no_loading(monkeypatch):
+    """Fail the test if the job gets as far as loading data."""
+
+    def load(*args, **kwargs):
+        raise AssertionError("the arguments must be refused before loading data")
+
+    monkeypatch.setattr(cli, "load_sleep_windows", load)
 
 
 def test_help_lists_the_options(capsys):
@@ -27,17 +49,27 @@ def test_help_lists_the_options(capsys):
         build_parser().parse_args(["--help"])
     assert exit_info.value.code == 0
     out = capsys.readouterr().out
-    for option in ("--dataset", "--data-path", "--epochs", "--seeds", "--out"):
+    for option in (
+        "--dataset",
+        "--data-path",
+        "--epochs",
+        "--seeds",
+        "--folds",
+        "--train-sizes",
+        "--out",
+        "--overwrite",
+    ):
         assert option in out
 
 
-def test_main_job_writes_the_report_folder(tmp_path):
+def test_main_job_writes_the_paired_report(tmp_path):
     out = tmp_path / "report"
-    assert main([*TINY, "--out", str(out)]) == 0
+    assert main([*TINY, "--methods", "none", "augnet", "--out", str(out)]) == 0
     for name in (
         "report.md",
         "scores.csv",
         "scores.json",
+        "paired.csv",
         "confusion_matrix.png",
         "hypnogram.png",
         "policy.png",
@@ -45,33 +77,37 @@ def test_main_job_writes_the_report_folder(tmp_path):
     ):
         assert (out / name).stat().st_size > 0, name
     scores = pd.read_csv(out / "scores.csv")
-    assert list(scores["method"]) == ["none", "augnet"]
+    assert list(scores["method"]) == ["none", "augnet"] * 2  # 2 folds
+    assert list(scores["fold"]) == [0, 0, 1, 1]
     assert scores["balanced_accuracy"].between(0, 1).all()
-    summary = json.loads((out / "scores.json").read_text())["summary"]
-    assert {row["method"] for row in summary} == {"none", "augnet"}
+    paired = json.loads((out / "scores.json").read_text())["paired"]
+    assert [(p["pair"], p["n"]) for p in paired] == [("augnet - none", 2)]
     report = (out / "report.md").read_text()
-    assert "| augnet |" in report and "hypnogram.png" in report
+    assert "| augnet - none | 2 |" in report
+    assert "cannot reach p < 0.05" in report
+    assert "python -m braindecode_augnet --n-subjects 4" in report
 
 
 def test_missing_data_fails_fast_with_a_clear_message(tmp_path, capsys):
-    assert main(["--dataset", "mass", "--quiet"]) == 2
+    out = tmp_path / "new" / "report"
+    assert main(["--dataset", "mass", "--quiet", "--out", str(out)]) == 2
     assert "--data-path" in capsys.readouterr().err
-    assert (
-        main(["--dataset", "mass", "--data-path", str(tmp_path / "nope"), "--quiet"])
-        == 2
-    )
+    assert not (tmp_path / "new").exists()  # the folders made for --out go
+    nope = str(tmp_path / "nope")
+    argv = ["--dataset", "mass", "--data-path", nope, "--quiet", "--out", str(out)]
+    assert main(argv) == 2
     assert "nope" in capsys.readouterr().err
 
 
-def test_offline_sleep_physionet_fails_fast(monkeypatch, capsys):
+def test_offline_sleep_physionet_fails_fast(monkeypatch, capsys, tmp_path):
     import mne.datasets.sleep_physionet.age as age
 
     def offline(*args, **kwargs):
         raise OSError("network is unreachable")
 
     monkeypatch.setattr(age, "fetch_data", offline)
-    code = main(["--dataset", "sleep-physionet", "--n-subjects", "2", "--quiet"])
-    assert code == 2
+    argv = ["--dataset", "sleep-physionet", "--quiet", "--out", str(tmp_path / "r")]
+    assert main(argv) == 2
     assert "Sleep-EDF" in capsys.readouterr().err
 
 
@@ -82,48 +118,198 @@ def _default(func, name):
 def test_defaults_and_choices_are_the_pipelines():
     """One home for each constant: the CLI reads them from the pipeline."""
     args = build_parser().parse_args([])
-    load, train = pipeline.load_sleep_windows, pipeline.train_sleep_models
+    load, run = pipeline.load_sleep_windows, pipeline.run_comparison
     assert args.dataset == _default(load, "dataset")
     assert args.n_subjects == _default(load, "n_subjects")
     assert args.n_hours == _default(load, "n_hours")
-    assert args.epochs == _default(train, "max_epochs")
-    assert args.n_copies == _default(train, "n_copies")
-    assert args.device == _default(train, "device")
-    assert tuple(args.methods) == _default(train, "methods")
-    assert args.seeds == [_default(train, "seed")]
+    assert args.epochs == _default(run, "max_epochs")
+    assert args.n_copies == _default(run, "n_copies")
+    assert args.device == _default(run, "device")
+    assert tuple(args.methods) == _default(run, "methods")
+    assert args.seeds == _default(run, "n_seeds")
+    assert args.first_seed == _default(run, "first_seed")
+    assert args.folds == _default(run, "n_folds")
+    assert tuple(args.train_sizes) == _default(run, "train_sizes")
+    assert args.model == _default(run, "model")
+    assert args.n_windows == _default(run, "n_windows")
     actions = {a.dest: a for a in build_parser()._actions}
     assert tuple(actions["dataset"].choices) == pipeline.DATASETS
     assert tuple(actions["methods"].choices) == pipeline.METHODS
-    assert args.model == _default(train, "model")
-    assert args.n_windows == _default(train, "n_windows")
     assert tuple(actions["model"].choices) == pipeline.MODELS
+    # the default design: 6 pairs, the fewest that can reach p < 0.05
+    assert args.seeds * args.folds == 6
 
 
 def test_main_job_with_a_sequence_model(tmp_path):
     out = tmp_path / "report"
     argv = [*TINY, "--model", "timedistributed", "--n-windows", "4"]
+    argv += ["--methods", "none", "augnet"]
     assert main([*argv, "--sequence-augmentation", "sequence", "--out", str(out)]) == 0
     scores = pd.read_csv(out / "scores.csv")
-    assert list(scores["method"]) == ["none", "augnet"]
+    assert set(scores["method"]) == {"none", "augnet"}
     assert scores["balanced_accuracy"].between(0, 1).all()
-    report = (out / "report.md").read_text()
-    assert "Trunk: timedistributed." in report
+    assert "model timedistributed" in (out / "report.md").read_text()
     assert (out / "hypnogram.png").stat().st_size > 0
 
 
-def test_bad_number_of_windows_is_rejected(capsys):
+BAD_ARGUMENTS = [
+    (["--epochs", "0"], "--epochs: must be >= 1"),
+    (["--epochs", "-1"], "--epochs: must be >= 1"),
+    (["--epochs", "two"], "--epochs: expected an integer"),
+    (["--n-copies", "0"], "--n-copies: must be >= 1"),
+    (["--seeds", "0"], "--seeds: must be >= 1"),
+    (["--folds", "1"], "--folds: must be >= 2"),
+    (["--n-hours", "0"], "--n-hours: must be > 0"),
+    (["--train-sizes", "0"], "--train-sizes: must be > 0"),
+    (["--train-sizes", "1.5"], "in (0, 1]"),
+    (["--train-sizes", "0.5", "0.5"], "repeated sizes"),
+    (["--n-windows", "0", "--model", "usleep"], "--n-windows: must be >= 1"),
+    (["--n-subjects", "1"], "2 folds need at least 2 subjects"),
+    (["--n-subjects", "3"], "at least 4 for 2 folds"),
+    (["--folds", "9"], "9 folds need at least 9 subjects"),
+    (["--subjects", "1", "2"], "--subjects selects recordings of a real data set"),
+    (["--methods", "none", "none"], "repeated methods"),
+    (["--methods", "fixed", "--model", "usleep"], "needs --model chambon"),
+    (["--device", "foo"], "--device 'foo' is not a torch device"),
+]
+
+
+@pytest.mark.parametrize(("argv", "message"), BAD_ARGUMENTS)
+def test_bad_arguments_are_refused_before_loading(
+    argv, message, tmp_path, capsys, no_loading
+):
+    if argv[:2] in (["--n-subjects", "1"], ["--n-subjects", "3"]):
+        argv = [*argv, "--folds", "2"]
     with pytest.raises(SystemExit) as exit_info:
-        main(["--model", "usleep", "--n-windows", "0"])
+        main([*argv, "--out", str(tmp_path / "r")])
     assert exit_info.value.code == 2
-    assert "--n-windows must be at least 1" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert message in err and "usage:" in err
+    assert not (tmp_path / "r").exists()
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="a GPU is there")
+def test_cuda_without_a_gpu_is_refused(tmp_path, capsys, no_loading):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--device", "cuda", "--out", str(tmp_path / "r")])
+    assert exit_info.value.code == 2
+    assert "no CUDA GPU" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize(
     ("option", "value"),
-    [("--dataset", "edf"), ("--methods", "mixup"), ("--model", "deepsleepnet")],
+    [("--dataset", "nope"), ("--methods", "mixup"), ("--model", "deepsleepnet")],
 )
 def test_unknown_choices_are_rejected(option, value, capsys):
     with pytest.raises(SystemExit) as exit_info:
         build_parser().parse_args([option, value])
     assert exit_info.value.code == 2
     assert "invalid choice" in capsys.readouterr().err
+
+
+# ------------------------------------------------------------------- --out
+def _refused(argv, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(argv)
+    assert exit_info.value.code == 2
+    return capsys.readouterr().err
+
+
+def test_out_that_is_a_file_is_refused_before_loading(tmp_path, capsys, no_loading):
+    path = tmp_path / "report.md"
+    path.write_text("x")
+    assert "exists and is not a folder" in _refused(["--out", str(path)], capsys)
+
+
+def test_unwritable_out_is_refused_before_loading(tmp_path, capsys, no_loading):
+    err = _refused(["--out", "/proc/augnet-report"], capsys)
+    assert "--out /proc/augnet-report: cannot write there" in err
+    if os.geteuid() != 0:  # root writes through permissions
+        locked = tmp_path / "locked"
+        locked.mkdir(mode=0o500)
+        err = _refused(["--out", str(locked / "r")], capsys)
+        assert "cannot write there" in err
+
+
+def test_out_holding_files_needs_overwrite(tmp_path, capsys, no_loading):
+    (tmp_path / "report.md").write_text("run 1")
+    err = _refused(["--out", str(tmp_path)], capsys)
+    assert "the folder holds files" in err and "--overwrite" in err
+    assert (tmp_path / "report.md").read_text() == "run 1"
+
+
+def _fake_comparison(methods, sizes=(1.0,)):
+    rows = [
+        dict(
+            method=m,
+            seed=0,
+            fold=f,
+            train_size=s,
+            n_train_subjects=4,
+            epochs=1,
+            best_epoch=1,
+            balanced_accuracy=0.5 + 0.1 * f,
+            kappa=0.3,
+            macro_f1=0.4,
+            train_time_s=1.0,
+        )
+        for s in sizes
+        for f in range(2)
+        for m in methods
+    ]
+    return {"results": pd.DataFrame(rows), "predictions": {}, "models": {}}
+
+
+def test_overwrite_leaves_no_file_of_the_earlier_run(tmp_path, monkeypatch):
+    """Run 2 (without AugNet) replaces run 1's report as a whole."""
+    stub = SimpleNamespace(description=pd.DataFrame({"subject": range(8)}))
+    monkeypatch.setattr(cli, "load_sleep_windows", lambda *a, **k: stub)
+    monkeypatch.setattr(
+        cli, "run_comparison", lambda *a, **k: _fake_comparison(k["methods"])
+    )
+    for name in ("report.md", "policy.csv", "policy.png", "hypnogram.png"):
+        (tmp_path / name).write_text("run 1")
+    (tmp_path / "my-notes.txt").write_text("kept")
+    argv = ["--methods", "none", "random", "--quiet", "--out", str(tmp_path)]
+    assert main([*argv, "--overwrite"]) == 0
+    names = {p.name for p in tmp_path.iterdir()}
+    assert not {"policy.csv", "policy.png", "hypnogram.png"} & names
+    assert {"report.md", "scores.csv", "my-notes.txt"} <= names
+    assert "random - none" in (tmp_path / "report.md").read_text()
+
+
+# ------------------------------------------------------------------ Ctrl-C
+def test_ctrl_c_stops_the_whole_job(tmp_path):
+    """SIGINT to a real run: exit 130, no report, the epochs trained said."""
+    out = tmp_path / "report"
+    repo = Path(braindecode_augnet.__file__).resolve().parents[1]
+    env = dict(os.environ, PYTHONPATH=str(repo), OMP_NUM_THREADS="1")
+    argv = [*TINY, "--epochs", "10000", "--methods", "none", "random"]
+    argv[argv.index("--quiet")] = "--epoch-logs"  # a line per epoch
+    job = subprocess.Popen(
+        [sys.executable, "-m", "braindecode_augnet", *argv, "--out", str(out)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    try:
+        started = False
+        for line in job.stdout:  # wait for the first model's first epoch
+            started = started or "runs on" in line
+            if started and line.split()[:1] == ["1"]:
+                break
+        job.send_signal(signal.SIGINT)
+        _, err = job.communicate(timeout=120)
+    finally:
+        job.kill()
+    assert job.returncode == 130, err
+    assert "interrupted (Ctrl-C) while training 'none'" in err
+    assert "no report written" in err
+    assert [p.name for p in out.iterdir()] == ["INTERRUPTED.md"]
+    note = (out / "INTERRUPTED.md").read_text()
+    row = next(line for line in note.splitlines() if line.startswith("| none"))
+    cells = [c.strip() for c in row.split("|")[1:-1]]
+    assert cells[-1] == "interrupted" and cells[-2] == "10000"
+    assert 1 <= int(cells[-3]) < 10000  # epochs trained
+    assert "| random" not in note  # the job did not go on

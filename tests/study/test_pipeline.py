@@ -8,12 +8,18 @@ from braindecode_augnet.classifier import METHODS as CLASSIFIER_METHODS
 from braindecode_augnet.datasets import SLEEP_STAGE_NAMES
 from braindecode_augnet.study import pipeline
 from braindecode_augnet.study.pipeline import (
+    JobInterrupted,
     best_epoch_callbacks,
+    check_design,
+    fixed_augmentation,
     load_sleep_windows,
+    make_estimator,
     prepare_sleep_split,
+    run_comparison,
     sleep_scores,
     sleep_sequences,
     sleep_training_kwargs,
+    subject_folds,
     train_sleep_models,
 )
 
@@ -31,7 +37,7 @@ def split(windows):
 
 
 def test_constants_have_one_home():
-    assert pipeline.METHODS == ("none", *CLASSIFIER_METHODS)
+    assert pipeline.METHODS == ("none", "fixed", *CLASSIFIER_METHODS)
     assert set(pipeline.DEFAULT_METHODS) <= set(pipeline.METHODS)
     assert pipeline.DEFAULT_DATASET in pipeline.DATASETS
 
@@ -79,6 +85,11 @@ def test_sleep_scores():
     assert scores["balanced_accuracy"] == pytest.approx(0.75)
     assert scores["kappa"] == pytest.approx(0.5)
     assert scores["macro_f1"] == pytest.approx((2 / 3 + 0.8) / 2)
+    per_stage = sleep_scores([0, 0, 1, 1, 2], [0, 1, 1, 1, 0], per_stage=True)
+    assert per_stage["f1_W"] == pytest.approx(0.5)  # 1 of 2 found, 1 of 2 right
+    assert per_stage["f1_N1"] == pytest.approx(0.8)
+    assert per_stage["f1_N2"] == 0.0  # present, never found
+    assert np.isnan(per_stage["f1_N3"]) and np.isnan(per_stage["f1_REM"])  # absent
 
 
 def test_training_kwargs_are_sized_from_the_split():
@@ -141,25 +152,170 @@ def test_train_one_method(windows, split):
     assert predicted["balanced_accuracy"] == results["balanced_accuracy"].iloc[0]
 
 
+def test_augnet_keeps_the_estimators_defaults(split):
+    """One set of defaults: the pipeline passes no aug_lr of its own."""
+    common = sleep_training_kwargs(split, max_epochs=1, verbose=False)
+    clf = make_estimator("augnet", split, common, [], seed=0)
+    assert clf.aug_lr is None and clf.method == "augnet"
+    assert not hasattr(pipeline, "DEFAULT_AUG_LR_FACTOR")
+    tuned = make_estimator("augnet", split, common, [], augnet_kwargs={"aug_lr": 5e-3})
+    assert tuned.aug_lr == 5e-3
+
+
+def test_fixed_method_is_braindecodes_transforms_in_its_loader(split):
+    from braindecode import EEGClassifier
+    from braindecode.augmentation import (
+        AugmentedDataLoader,
+        FrequencyShift,
+        FTSurrogate,
+        SignFlip,
+    )
+
+    transforms = fixed_augmentation(100.0, seed=3)
+    assert [type(t) for t in transforms] == [FTSurrogate, FrequencyShift, SignFlip]
+    assert all(t.probability == 0.5 for t in transforms)
+    assert transforms[0].phase_noise_magnitude == 0.5
+    assert transforms[1].max_delta_freq == 1.0
+    common = sleep_training_kwargs(split, max_epochs=1, verbose=False)
+    clf = make_estimator("fixed", split, common, [], seed=3)
+    assert type(clf) is EEGClassifier
+    assert clf.iterator_train is AugmentedDataLoader
+    assert len(clf.iterator_train__transforms) == 3
+    X = torch.as_tensor(split["X_train"][:16])
+    loader = AugmentedDataLoader(
+        torch.utils.data.TensorDataset(X, torch.zeros(16)),
+        transforms=clf.iterator_train__transforms,
+        batch_size=16,
+    )
+    assert not torch.allclose(next(iter(loader))[0], X)  # batches are augmented
+    usleep = sleep_training_kwargs(split, max_epochs=1, verbose=False, model="usleep")
+    with pytest.raises(ValueError, match="needs model 'chambon'"):
+        make_estimator("fixed", split, usleep, [])
+
+
+# ------------------------------------------------------------- comparison
+def test_subject_folds_test_every_subject_once():
+    subjects = np.arange(10) * 3
+    for seed in (0, 1):
+        folds = subject_folds(subjects, 3, seed=seed)
+        tested = np.concatenate([f["test"] for f in folds])
+        assert sorted(tested) == sorted(subjects)
+        assert [len(f["test"]) for f in folds] == [4, 3, 3]
+        for fold in folds:
+            parts = [set(fold[k].tolist()) for k in ("train", "valid", "test")]
+            assert set.union(*parts) == set(subjects.tolist())
+            assert sum(map(len, parts)) == 10  # disjoint
+            assert len(fold["valid"]) >= 1 and len(fold["train"]) >= 1
+    other = subject_folds(subjects, 3, seed=1)
+    assert any(
+        set(a["test"]) != set(b["test"])
+        for a, b in zip(subject_folds(subjects, 3, seed=0), other)
+    )
+
+
 @pytest.mark.parametrize(
-    "augnet_kwargs, aug_lr", [(None, 2e-3), ({"aug_lr": 5e-3}, 5e-3)]
+    ("n_subjects", "n_folds", "match"),
+    [
+        (3, 4, "4 folds need at least 4 subjects"),
+        (3, 2, "at least 4 for 2 folds"),
+        (5, 1, "int >= 2"),
+    ],
 )
-def test_augnet_weights_learn_at_the_sleep_jobs_rate(windows, augnet_kwargs, aug_lr):
-    """In the sleep job AugNet's layer weights learn at DEFAULT_AUG_LR_FACTOR
-    times the trunk's rate (not the classifier's 10), unless told otherwise."""
-    assert pipeline.DEFAULT_AUG_LR_FACTOR == 1.0
-    out = train_sleep_models(
+def test_check_design_names_the_fix(n_subjects, n_folds, match):
+    with pytest.raises(ValueError, match=match):
+        check_design(n_subjects, n_folds)
+
+
+def test_check_design_accepts_workable_designs():
+    check_design(4, 2)
+    check_design(8, 3)
+    check_design(10, 10)
+
+
+def test_run_comparison_pairs_methods_on_the_same_subjects(monkeypatch):
+    # 6 subjects in 2 folds: 3 test, 1 valid and 2 train subjects per fold
+    windows = load_sleep_windows(n_subjects=6, n_hours=0.25, verbose=False)
+    seen = []
+    original = pipeline.prepare_sleep_split
+
+    def spy(windows, **kwargs):
+        seen.append(kwargs["subjects"])
+        return original(windows, **kwargs)
+
+    monkeypatch.setattr(pipeline, "prepare_sleep_split", spy)
+    out = run_comparison(
         windows,
-        methods=("augnet",),
+        methods=("none", "fixed"),
+        n_seeds=1,
+        n_folds=2,
+        train_sizes=(0.5, 1.0),
         max_epochs=1,
-        lr=2e-3,
-        n_copies=2,
-        augnet_kwargs=augnet_kwargs,
         verbose=False,
     )
-    clf = out["models"]["augnet"]
-    assert clf.aug_lr == pytest.approx(aug_lr)
-    assert clf.optimizer_.param_groups[1]["lr"] == pytest.approx(aug_lr)
+    results = out["results"]
+    assert len(results) == 2 * 2 * 2  # methods x folds x sizes
+    assert list(results["method"][:2]) == ["none", "fixed"]
+    assert set(results["epochs"]) == {1} and set(results["best_epoch"]) == {1}
+    for column in ("balanced_accuracy", "kappa", "macro_f1", "f1_W", "train_time_s"):
+        assert np.isfinite(results[column]).all(), column
+    # one split per (fold, size), shared by the methods; nested sizes
+    assert len(seen) == 4
+    for small, full in ((seen[0], seen[1]), (seen[2], seen[3])):
+        assert set(small["train"]) < set(full["train"])
+        assert set(small["test"]) == set(full["test"])
+        assert set(small["valid"]) == set(full["valid"])
+    sizes = results.groupby("train_size")["n_train_subjects"].first()
+    assert sizes[0.5] < sizes[1.0]
+    assert set(out["predictions"]) == {
+        (m, 0, f) for m in ("none", "fixed") for f in (0, 1)
+    }
+    y_none = out["predictions"]["none", 0, 1][0]
+    np.testing.assert_array_equal(y_none, out["predictions"]["fixed", 0, 1][0])
+    assert set(out["models"]) == {"none", "fixed"}
+
+
+def test_run_comparison_checks_before_training(windows):
+    with pytest.raises(ValueError, match="train sizes"):
+        run_comparison(windows, train_sizes=(0.0,), verbose=False)
+    with pytest.raises(ValueError, match="max_epochs must be an int >= 1"):
+        run_comparison(windows, max_epochs=0, verbose=False)
+    with pytest.raises(ValueError, match="6 folds need at least 6 subjects"):
+        run_comparison(windows, n_folds=6, verbose=False)
+    with pytest.raises(ValueError, match="repeated"):
+        run_comparison(windows, methods=("none", "none"), verbose=False)
+
+
+def test_sigint_during_a_fit_stops_the_comparison(windows, monkeypatch):
+    """skorch ends the fit on Ctrl-C and returns; the job stops all the same."""
+    import signal
+
+    from skorch.callbacks import Callback
+
+    class CtrlCAtEpoch2(Callback):
+        def on_epoch_end(self, net, **kwargs):
+            if len(net.history) == 2:
+                signal.raise_signal(signal.SIGINT)
+
+    original = pipeline.best_epoch_callbacks
+    monkeypatch.setattr(
+        pipeline,
+        "best_epoch_callbacks",
+        lambda d: [*original(d), ("ctrl_c", CtrlCAtEpoch2())],
+    )
+    with pytest.raises(JobInterrupted) as stop:
+        run_comparison(
+            windows,
+            methods=("none", "random"),
+            n_seeds=1,
+            n_folds=2,
+            max_epochs=5,
+            verbose=False,
+        )
+    runs = stop.value.runs
+    assert list(runs["method"]) == ["none"]  # random never started
+    assert runs["epochs"].iloc[0] == 2 and runs["status"].iloc[0] == "interrupted"
+    # the handler is put back: Ctrl-C is Python's KeyboardInterrupt again
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
 
 
 # ----------------------------------------------------------- sequence models

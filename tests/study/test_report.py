@@ -5,9 +5,16 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
+from scipy import stats
 
 from braindecode_augnet import policy_table, sinusoid_augmentation
-from braindecode_augnet.study.report import summarize_scores, write_report
+from braindecode_augnet.study.report import (
+    REPORT_FILES,
+    clear_report,
+    summarize_scores,
+    write_interrupted,
+    write_report,
+)
 
 N_TEST = 40
 
@@ -39,97 +46,177 @@ def test_set():
     return X, y, subjects
 
 
-def _results(methods=("none", "augnet"), seeds=(0, 1)):
-    rows = [
-        {
-            "method": method,
-            "seed": seed,
-            "balanced_accuracy": 0.5 + 0.1 * k + 0.02 * seed,
-            "kappa": 0.4 + 0.1 * k,
-            "macro_f1": 0.45 + 0.1 * k,
-            "train_time_s": 10.0 * (k + 1) + 2 * seed,
-        }
-        for seed in seeds
-        for k, method in enumerate(methods)
-    ]
+DIFFS = [0.1, 0.2, -0.05, 0.0, 0.3, 0.15]
+
+
+def _results(methods=("none", "augnet"), sizes=(1.0,)):
+    """Runs of 2 seeds x 3 folds; augnet = none + DIFFS, random = none."""
+    rows = []
+    for size in sizes:
+        for k in range(6):
+            base = 0.5 + 0.05 * k
+            for method in methods:
+                rows.append(
+                    {
+                        "method": method,
+                        "seed": k // 3,
+                        "fold": k % 3,
+                        "train_size": size,
+                        "n_train_subjects": 4 * size,
+                        "epochs": 3,
+                        "best_epoch": 2,
+                        "balanced_accuracy": base
+                        + (DIFFS[k] if method == "augnet" else 0.0),
+                        "kappa": 0.4,
+                        "macro_f1": 0.45,
+                        "f1_W": 0.9,
+                        "f1_N1": 0.1 * k,
+                        "f1_N2": 0.8,
+                        "f1_N3": 0.7,
+                        "f1_REM": float("nan"),
+                        "train_time_s": 10.0,
+                    }
+                )
     return pd.DataFrame(rows)
 
 
-def _models(y):
-    wrong = (y + 1) % 5
-    augnet = Oracle(y, module=sinusoid_augmentation(random_state=0))
-    return {"none": Oracle(wrong), "augnet": augnet}
+def _outcome(test_set, methods=("none", "augnet"), sizes=(1.0,), augnet=None):
+    X, y, subjects = test_set
+    predictions = {
+        (m, seed, fold): (y, y if m == "augnet" else (y + 1) % 5, subjects)
+        for m in methods
+        for seed in (0, 1)
+        for fold in (0, 1, 2)
+    }
+    models = {} if augnet is None else {"augnet": augnet}
+    return {
+        "results": _results(methods, sizes),
+        "predictions": predictions,
+        "models": models,
+    }
 
 
-def test_summarize_scores_keeps_method_order_and_averages_seeds():
-    summary = summarize_scores(_results(methods=("augnet", "none")))
+DESIGN = {"dataset": "synthetic", "folds": 3, "command": "python -m x", "date": "D"}
+
+
+def test_summarize_scores_medians_per_method_in_order():
+    summary = summarize_scores(_results(("augnet", "none")))
     assert list(summary.index) == ["augnet", "none"]
-    assert "seed_mean" not in summary.columns
-    assert summary.loc["augnet", "balanced_accuracy_mean"] == pytest.approx(0.51)
-    assert summary.loc["none", "train_time_s_mean"] == pytest.approx(21.0)
-    assert summary.loc["none", "kappa_std"] == pytest.approx(0.0)
-    one_seed = summarize_scores(_results(seeds=(0,)))
-    assert one_seed["balanced_accuracy_std"].isna().all()
+    assert summary.loc["none", "n_runs"] == 6
+    assert summary.loc["none", "balanced_accuracy_median"] == pytest.approx(0.625)
+    assert summary.loc["augnet", "f1_N1_median"] == pytest.approx(0.25)
+    assert np.isnan(summary.loc["augnet", "f1_REM_median"])  # never present
 
 
 def test_report_folder_with_augnet(tmp_path, test_set, capsys):
-    X, y, subjects = test_set
-    results = _results()
-    out = write_report(tmp_path / "a" / "report", results, _models(y), test_set)
+    augnet = Oracle(test_set[1], module=sinusoid_augmentation(random_state=0))
+    outcome = _outcome(test_set, augnet=augnet)
+    out = write_report(tmp_path / "a" / "report", outcome, DESIGN)
     assert out == tmp_path / "a" / "report"
     for name in (
         "report.md",
         "scores.csv",
         "scores.json",
+        "paired.csv",
         "confusion_matrix.png",
         "hypnogram.png",
         "policy.png",
         "policy.csv",
     ):
         assert (out / name).stat().st_size > 0, name
-    pd.testing.assert_frame_equal(pd.read_csv(out / "scores.csv"), results)
+        assert name in REPORT_FILES
+    assert not (out / "learning_curve.png").exists()  # one size
+    scores = pd.read_csv(out / "scores.csv")
+    assert len(scores) == 12 and set(scores["method"]) == {"none", "augnet"}
     payload = json.loads((out / "scores.json").read_text())
-    assert len(payload["per_seed"]) == 4
-    summary = {row["method"]: row for row in payload["summary"]}
-    assert summary["augnet"]["balanced_accuracy_mean"] == pytest.approx(0.61)
-    policy = pd.read_csv(out / "policy.csv")
-    assert list(policy["transform"]) == [
-        "FrequencyShift",
-        "FTSurrogate",
-        "GaussianNoise",
-    ]
+    assert payload["design"]["folds"] == 3 and len(payload["runs"]) == 12
+    (pair,) = payload["paired"]
+    assert pair["pair"] == "augnet - none" and pair["n"] == 6
+    assert pair["median"] == pytest.approx(0.125)
+    assert (pair["wins"], pair["ties"], pair["losses"]) == (4, 1, 1)
+    assert pair["p_value"] == pytest.approx(stats.wilcoxon(DIFFS).pvalue)
+    assert "NaN" not in (out / "scores.json").read_text()  # strict JSON
     report = (out / "report.md").read_text()
-    assert report.startswith("# Sleep staging report")
-    assert (
-        "| method | balanced accuracy | kappa | macro-F1 | train time (s) |" in report
-    )
-    assert "| none | 0.510 ± 0.014 | 0.400 ± 0.000 | 0.450 ± 0.000 | 11 ± 1 |" in report
-    assert "over 2 seed(s) (0, 1)" in report
-    assert (
-        "| augnet | 0.610 ± 0.014 | 0.500 ± 0.000 | 0.550 ± 0.000 | 21 ± 1 |" in report
-    )
+    assert report.startswith("# Sleep staging: paired comparison")
+    assert "    python -m x" in report and "Date: D." in report
+    assert "A smoke-sized design (6 pairs)" in report
+    p = f"{stats.wilcoxon(DIFFS).pvalue:.3g}"
+    assert "| augnet - none | 6 | +0.125 | [" in report
+    assert f"| +0.117 | {p} | 4/1/1 |" in report
+    assert "- augnet - none: With 6 pairs" in report
+    assert "| F1 W | F1 N1 | F1 N2 | F1 N3 | F1 REM |" in report
+    assert "| augnet | 0.900 | 0.250 | 0.800 | 0.700 | - |" in report
+    assert '"-": the stage is in no test set' in report
     for image in ("confusion_matrix.png", "hypnogram.png", "policy.png"):
         assert f"]({image})" in report
-    policy_lines = report.split("Learned policy:")[1].splitlines()
-    table = [line.split("|")[1:-1] for line in policy_lines if line.startswith("|")]
-    assert [cells[1].strip() for cells in table[2:]] == list(policy["transform"])
     assert "report written to" in capsys.readouterr().out
 
 
-def test_report_without_augnet_has_no_policy(tmp_path, test_set):
-    X, y, _ = test_set
-    results = _results(methods=("none",), seeds=(0,))
-    out = write_report(tmp_path, results, {"none": Oracle(y)}, test_set, verbose=False)
-    assert (out / "confusion_matrix.png").is_file()
-    for name in ("hypnogram.png", "policy.png", "policy.csv"):
-        assert not (out / name).exists(), name
+def test_report_of_identical_methods_has_no_p_value(tmp_path, test_set):
+    out = write_report(
+        tmp_path, _outcome(test_set, ("none", "random")), DESIGN, verbose=False
+    )
     report = (out / "report.md").read_text()
-    assert "hypnogram" not in report and "policy" not in report
-    # a single seed has no standard deviation: null in strict JSON, not NaN
-    text = (out / "scores.json").read_text()
-    assert "NaN" not in text
-    summary = json.loads(text)["summary"][0]
-    assert summary["kappa_std"] is None and summary["kappa_mean"] == 0.4
+    assert "| random - none | 6 | +0.000 | [+0.000, +0.000] | +0.000 | - | 0/6/0 |" in (
+        report
+    )
+    for name in ("policy.png", "policy.csv"):
+        assert not (out / name).exists(), name
+
+
+def test_report_draws_the_learning_curve_with_paired_tables_per_size(
+    tmp_path, test_set
+):
+    outcome = _outcome(test_set, sizes=(0.5, 1.0))
+    out = write_report(tmp_path, outcome, DESIGN, verbose=False)
+    assert (out / "learning_curve.png").stat().st_size > 0
+    report = (out / "report.md").read_text()
+    assert "![learning curve](learning_curve.png)" in report
+    assert "## Paired differences of test balanced accuracy, training size 0.5" in (
+        report
+    )
+    assert "training size 1" in report
+    paired = pd.read_csv(out / "paired.csv")
+    assert list(paired["train_size"]) == [0.5, 1.0]
+
+
+def test_clear_report_removes_the_reports_files_only(tmp_path, test_set):
+    write_report(tmp_path, _outcome(test_set), DESIGN, verbose=False)
+    (tmp_path / "notes.txt").write_text("mine")
+    removed = clear_report(tmp_path)
+    assert "report.md" in removed and "scores.csv" in removed
+    assert [p.name for p in tmp_path.iterdir()] == ["notes.txt"]
+
+
+def test_interrupted_note_lists_epochs_and_no_scores(tmp_path):
+    runs = pd.DataFrame(
+        [
+            dict(
+                method="none",
+                seed=0,
+                fold=0,
+                train_size=1.0,
+                epochs=5,
+                max_epochs=5,
+                status="complete",
+            ),
+            dict(
+                method="augnet",
+                seed=0,
+                fold=0,
+                train_size=1.0,
+                epochs=2,
+                max_epochs=5,
+                status="interrupted",
+            ),
+        ]
+    )
+    path = write_interrupted(tmp_path, runs, DESIGN, verbose=False)
+    assert [p.name for p in tmp_path.iterdir()] == ["INTERRUPTED.md"]
+    text = path.read_text()
+    assert text.startswith("# INTERRUPTED: no report")
+    assert "| augnet | 0 | 0 | 1.0 | 2 | 5 | interrupted |" in text
+    assert "balanced" not in text
 
 
 def test_report_flags_magnitudes_at_their_cap(tmp_path, test_set):
@@ -137,11 +224,8 @@ def test_report_flags_magnitudes_at_their_cap(tmp_path, test_set):
     module = sinusoid_augmentation(random_state=0)
     noise = module.layers[0].transforms[2]  # GaussianNoise, weight 1/3
     noise.raw_magnitude.data.fill_(1.0)
-    models = {"augnet": Oracle(y, module=module)}
-    results = _results(methods=("augnet",), seeds=(0,))
-    report = (
-        write_report(tmp_path, results, models, test_set) / "report.md"
-    ).read_text()
+    outcome = _outcome(test_set, augnet=Oracle(y, module=module))
+    report = (write_report(tmp_path, outcome, DESIGN) / "report.md").read_text()
     assert "Magnitudes at the top of their range" in report
     assert "GaussianNoise: magnitude at the top of mag_range=(0, 0.1)" in report
     assert "widen mag_range" in report
@@ -156,9 +240,8 @@ def test_report_flags_magnitudes_still_moving(tmp_path, test_set):
         for m in rising
     ]
     module = sinusoid_augmentation(random_state=0)
-    models = {"augnet": Oracle(y, module=module, history=history)}
-    results = _results(methods=("augnet",), seeds=(0,))
-    out = write_report(tmp_path, results, models, test_set)
+    outcome = _outcome(test_set, augnet=Oracle(y, module=module, history=history))
+    out = write_report(tmp_path, outcome, DESIGN)
     report = (out / "report.md").read_text()
     assert "Magnitudes still moving at the reported epoch" in report
     assert "FrequencyShift: magnitude still rising by 0.050 per epoch" in report
@@ -166,27 +249,3 @@ def test_report_flags_magnitudes_still_moving(tmp_path, test_set):
     assert "Magnitudes at the top of their range" not in report
     policy = pd.read_csv(out / "policy.csv")
     assert policy["moving"].tolist() == [True, False, False]
-
-
-def test_report_uses_given_per_window_predictions(tmp_path, test_set):
-    """Sequence models predict windows from sequences, not ``clf.predict``:
-    the report draws what ``predictions`` holds."""
-    X, y, subjects = test_set
-
-    class Unusable(Oracle):
-        def predict(self, X):
-            raise AssertionError("the report must use the given predictions")
-
-    models = {"augnet": Unusable(y, module=sinusoid_augmentation(random_state=0))}
-    out = write_report(
-        tmp_path,
-        _results(("augnet",)),
-        models,
-        test_set,
-        verbose=False,
-        predictions={"augnet": y},
-        model="usleep",
-    )
-    report = (out / "report.md").read_text()
-    assert "Trunk: usleep." in report and "hypnogram.png" in report
-    assert (out / "hypnogram.png").stat().st_size > 0
