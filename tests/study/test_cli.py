@@ -120,7 +120,7 @@ def test_bad_number_of_windows_is_rejected(capsys):
 
 @pytest.mark.parametrize(
     ("option", "value"),
-    [("--dataset", "edf"), ("--methods", "mixup"), ("--model", "deepsleepnet")],
+    [("--dataset", "shhs"), ("--methods", "mixup"), ("--model", "deepsleepnet")],
 )
 def test_unknown_choices_are_rejected(option, value, capsys):
     with pytest.raises(SystemExit) as exit_info:
