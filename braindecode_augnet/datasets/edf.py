@@ -213,17 +213,13 @@ def crop_wake(raw, crop_wake_mins):
 
 
 def _base(path):
-    """(base name, is_hypnogram) of a file."""
-    name = path.name
-    for suffix in (".hyp" + path.suffix,):
-        if name.lower().endswith(suffix.lower()):
-            return name[: -len(suffix)], True
-    stem = path.stem
-    if path.suffix.lower() in _TEXT_SUFFIXES:
-        return _HYP_SUFFIX.sub("", stem), True
-    if _HYP_SUFFIX.search(stem):
-        return _HYP_SUFFIX.sub("", stem), True
-    return _PSG_SUFFIX.sub("", stem), False
+    """(base name, is_hypnogram) of a file (see the pairing rule above)."""
+    double = ".hyp" + path.suffix  # NAME.hyp.csv, NAME.hyp.edf...
+    if path.name.lower().endswith(double.lower()):
+        return path.name[: -len(double)], True
+    if path.suffix.lower() in _TEXT_SUFFIXES or _HYP_SUFFIX.search(path.stem):
+        return _HYP_SUFFIX.sub("", path.stem), True
+    return _PSG_SUFFIX.sub("", path.stem), False
 
 
 def _sleep_edf_key(base):
@@ -401,11 +397,9 @@ def load_edf(
         if subject_ids is not None and subject not in wanted:
             continue
         header = read_raw_checked(psg, "PSG", preload=False)
-        wanted_channels = (
-            _default_channels(header.ch_names, psg) if channels is None else channels
-        )
-        channels = channels if channels is not None else wanted_channels
-        picks, rename = resolve_channels(wanted_channels, header.ch_names, psg)
+        if channels is None:  # those of the first file, for every file
+            channels = _default_channels(header.ch_names, psg)
+        picks, rename = resolve_channels(channels, header.ch_names, psg)
         raw = read_raw_checked(psg, "PSG", include=picks, preload=False)
         raw.pick(picks)
         if rename:

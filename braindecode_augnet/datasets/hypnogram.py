@@ -225,6 +225,11 @@ def _unmapped_message(label, key, where):
     return f"{where}: stage {label!r} is not mapped to a sleep stage; {hint}."
 
 
+#: Words a one-column file may have as a header line.
+_HEADERS = ("stage", "stages", "sleep stage", "sleep_stage", "label", "labels")
+_HEADERS += ("hypnogram", "score", "scores", "annotation", "description")
+
+
 def _split_fields(line):
     for sep in (",", ";", "\t"):
         if sep in line:
@@ -258,9 +263,7 @@ def _read_text(path, table, epoch_s, duration):
     lineno, fields = rows[0]
     if len(fields) > 1 and not _is_number(fields[0]):
         rows = rows[1:]  # header such as "onset,duration,description"
-    elif (
-        len(fields) == 1 and _key(fields[0]) not in table and not _is_number(fields[0])
-    ):
+    elif len(fields) == 1 and fields[0].strip().lower() in _HEADERS:
         rows = rows[1:]  # header such as "stage"
     if not rows:
         raise ValueError(f"Hypnogram {str(path)!r} has a header but no stage.")

@@ -130,7 +130,7 @@ def _load_raw(
     if dataset == "edf":
         if data_path is None:
             raise ValueError("The edf data set needs --data-path (a folder of PSGs).")
-        return load_edf(data_path, subject_ids=subject_ids, verbose=True, **options)
+        return load_edf(data_path, subject_ids=subject_ids, **options)
     if dataset == "synthetic":
         return make_synthetic_sleep(
             n_subjects=n_subjects, n_hours=n_hours, random_state=random_state
@@ -194,7 +194,7 @@ def load_sleep_windows(
     log_progress(f"loading {dataset} data", verbose)
     options = {}
     if dataset == "edf":
-        options = dict(channels=channels, stage_coding=stage_coding)
+        options = dict(channels=channels, stage_coding=stage_coding, verbose=verbose)
     elif channels is not None or stage_coding is not None:
         raise ValueError("channels and stage_coding apply to the edf data set only.")
     raw_ds = _load_raw(

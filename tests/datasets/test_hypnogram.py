@@ -165,3 +165,10 @@ def test_real_segment_change_points():
     )
     assert counts.tolist() == [2, 7, 95, 37, 26]
     assert annots.onset[0] == 0 and annots.description[0] == "Sleep stage R"
+
+
+def test_unknown_first_label_is_not_taken_for_a_header(tmp_path):
+    with pytest.raises(ValueError, match=r"line 1: stage 'banana'"):
+        read_hypnogram(_write(tmp_path, "banana\nW\nN2\n"))
+    annots, _ = read_hypnogram(_write(tmp_path, "Stage\nW\nN2\n"))
+    assert _targets(annots) == [0, 2]
