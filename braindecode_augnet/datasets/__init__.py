@@ -7,6 +7,8 @@ hypnogram annotations and a ``description`` with ``subject`` and
 
 * :func:`load_sleep_physionet` -- Sleep-EDF Expanded (downloaded by mne);
 * :func:`load_mass` -- a local copy of MASS;
+* :func:`load_edf` -- a folder of your own PSG files (EDF, EDF+, BDF) and
+  hypnograms (EDF+ or text, stage codings in :mod:`.hypnogram`);
 * :func:`make_synthetic_sleep` -- a synthetic, physiologically-inspired
   generator for offline tests and demos (:func:`planted_nuisances` sums up
   the subject nuisances it plants);
@@ -17,6 +19,8 @@ Shared pipeline: :func:`preprocess_sleep`, :func:`create_sleep_windows`,
 :func:`split_by_subject`, :func:`windows_to_arrays`.
 """
 
+from .edf import load_edf
+from .hypnogram import STAGE_CODINGS, read_hypnogram
 from .mass import load_mass
 from .moabb import load_moabb
 from .sinusoids import make_sinusoids
@@ -36,7 +40,9 @@ __all__ = [
     "IGNORED_SLEEP_DESCRIPTIONS",
     "SLEEP_STAGE_MAPPING",
     "SLEEP_STAGE_NAMES",
+    "STAGE_CODINGS",
     "create_sleep_windows",
+    "load_edf",
     "load_mass",
     "load_moabb",
     "load_sleep_physionet",
@@ -44,6 +50,7 @@ __all__ = [
     "make_synthetic_sleep",
     "planted_nuisances",
     "preprocess_sleep",
+    "read_hypnogram",
     "simulate_hypnogram",
     "split_by_subject",
     "windows_to_arrays",

@@ -17,21 +17,19 @@ and :func:`create_sleep_windows` apply unchanged.
 from __future__ import annotations
 
 import re
-import warnings
 from numbers import Integral
 from pathlib import Path
 
 import mne
-import numpy as np
 import pandas as pd
 from braindecode.datasets import BaseConcatDataset, RawDataset
 
+from .edf import check_edf_file, crop_wake, read_raw_checked, resolve_channels
 from .sleep import SLEEP_STAGE_MAPPING
 
 __all__ = ["load_mass"]
 
 _PSG_RE = re.compile(r"^(\d{2})-(\d{2})-(\d{4}) PSG\.edf$", re.IGNORECASE)
-_SLEEP_STAGES = tuple(k for k, v in SLEEP_STAGE_MAPPING.items() if v != 0)
 
 
 def _find_recordings(data_path):
@@ -77,39 +75,6 @@ def _find_annotation(data_path, psg_path, record_id, bases):
     raise FileNotFoundError(
         f"MASS PSG file {str(psg_path)!r} has no annotation file {name!r} (looked "
         f"next to it and under {str(data_path)!r})."
-    )
-
-
-def _resolve_channels(channels, available, psg_path):
-    resolved, rename = [], {}
-    for entry in channels:
-        options = (entry,) if isinstance(entry, str) else tuple(entry)
-        found = next((c for c in options if c in available), None)
-        if found is None:
-            raise ValueError(
-                f"Channel {options[0] if len(options) == 1 else list(options)!r} "
-                f"not found in {str(psg_path)!r}; its channels are {available}."
-            )
-        resolved.append(found)
-        if found != options[0]:
-            rename[found] = options[0]
-    return resolved, rename
-
-
-def _crop_wake(raw, crop_wake_mins):
-    """Keep ``crop_wake_mins`` of wake around the sleep period (as braindecode)."""
-    annots = raw.annotations
-    sleep = np.flatnonzero(np.isin(annots.description, _SLEEP_STAGES))
-    if len(sleep) == 0:
-        return raw
-    first, last = annots[sleep[0]], annots[sleep[-1]]
-    offset = raw.first_samp / raw.info["sfreq"]
-    tmin = first["onset"] - offset - crop_wake_mins * 60
-    tmax = last["onset"] - offset + last["duration"] + crop_wake_mins * 60
-    return raw.crop(
-        tmin=max(tmin, raw.times[0]),
-        tmax=min(tmax, raw.times[-1] + 1 / raw.info["sfreq"]),
-        include_tmax=False,
     )
 
 
@@ -183,26 +148,14 @@ def load_mass(
     for (cohort, subset, subject), psg_path in psgs.items():
         record_id = f"{cohort}-{subset}-{subject}"
         ann_path = _find_annotation(data_path, psg_path, record_id, bases)
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", RuntimeWarning)
-                header = mne.io.read_raw_edf(psg_path, preload=False, verbose="error")
-        except Exception as err:
-            raise ValueError(
-                f"Could not read MASS PSG file {str(psg_path)!r} as EDF: {err}"
-            ) from err
-        picks, rename = _resolve_channels(channels, header.ch_names, psg_path)
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", RuntimeWarning)
-                raw = mne.io.read_raw_edf(
-                    psg_path, include=picks, preload=False, verbose="error"
-                )
-        except Exception as err:
-            raise ValueError(
-                f"Could not read channels {picks} of {str(psg_path)!r}: {err}"
-            ) from err
+        hint = "copy a complete file from your MASS archive there again"
+        header = read_raw_checked(psg_path, "MASS PSG", hint=hint, preload=False)
+        picks, rename = resolve_channels(channels, header.ch_names, psg_path)
+        raw = read_raw_checked(
+            psg_path, "MASS PSG", hint=hint, include=picks, preload=False
+        )
         raw.pick(picks)  # keep the requested order
+        check_edf_file(ann_path, "MASS annotation", hint=hint)
         try:
             annots = mne.read_annotations(ann_path)
         except Exception as err:
@@ -220,7 +173,7 @@ def load_mass(
             raw.rename_channels(rename)
         raw.set_channel_types({ch: "eeg" for ch in raw.ch_names})
         if crop_wake_mins:
-            _crop_wake(raw, crop_wake_mins)
+            crop_wake(raw, crop_wake_mins)
         if preload:
             raw.load_data(verbose="error")
         description = pd.Series(

@@ -9,6 +9,8 @@ import numpy as np
 from braindecode.datasets import BaseConcatDataset, RawDataset, SleepPhysionet
 from mne.datasets.sleep_physionet import age as _age
 
+from .edf import check_edf_file
+
 __all__ = ["SLEEP_EDF_URL", "load_sleep_physionet"]
 
 #: Where the Sleep Cassette files are published.
@@ -117,7 +119,9 @@ def load_sleep_physionet(
         If the files are not on disk and cannot be downloaded; the message
         lists the files and the folder to copy them into.
     ValueError
-        If ``crop_wake_mins`` crops away the whole recording.
+        If ``crop_wake_mins`` crops away the whole recording, or a file on disk
+        is not an EDF file or is truncated (an interrupted download: the
+        message names the file to delete so that it is fetched again).
     """
     if isinstance(subject_ids, Integral):
         subject_ids = [int(subject_ids)]
@@ -138,6 +142,17 @@ def load_sleep_physionet(
         )
     datasets = []
     for psg_fname, hyp_fname in paths:
+        for fname, what in ((psg_fname, "Sleep-EDF PSG"), (hyp_fname, "hypnogram")):
+            if not str(fname).lower().endswith(".edf"):
+                continue  # e.g. an mne .txt hypnogram of the tests
+            check_edf_file(
+                fname,
+                what,
+                hint=(
+                    "delete it and it will be downloaded again by the next run "
+                    "(or copy it again from " + SLEEP_EDF_URL + ")"
+                ),
+            )
         try:
             raw, desc = SleepPhysionet._load_raw(
                 psg_fname,

@@ -38,17 +38,21 @@ _EPOCH_S = 30.0
 
 # Affinity of each stage (row) for the next one (column), the diagonal being
 # the tendency to stay; it is multiplied by the cycle-phase attraction below.
+# Set so that 8-h nights have about the stage mix of 20 real Sleep-EDF nights
+# over the sleep period (W 7 %, N1 9 %, N2 48 %, N3 17 %, REM 20 %; the
+# example plot_synthetic_vs_real.py compares them): brief awakenings out of
+# N2, N3 and REM, and N1 after them.
 _AFFINITY = np.array(
     [
-        [2.0, 1.0, 0.6, 0.0, 0.05],  # from W
+        [4.0, 1.0, 0.6, 0.0, 0.05],  # from W
         [0.5, 2.0, 1.0, 0.0, 0.2],  # from N1
-        [0.15, 0.4, 10.0, 0.7, 1.0],  # from N2
-        [0.08, 0.02, 1.0, 8.0, 0.0],  # from N3
-        [0.3, 0.5, 1.0, 0.0, 10.0],  # from REM
+        [0.8, 0.6, 10.0, 1.0, 1.0],  # from N2
+        [0.2, 0.02, 1.0, 12.0, 0.0],  # from N3
+        [0.6, 0.8, 1.0, 0.0, 10.0],  # from REM
     ]
 )
 # Stages reachable in any phase of the cycle (REM and N3 only in theirs).
-_FLOOR = np.array([0.05, 0.05, 0.02, 0.0, 0.0])
+_FLOOR = np.array([0.4, 0.3, 0.02, 0.0, 0.0])
 
 
 def _phase_weights(phase, cycle):
@@ -209,8 +213,8 @@ def _simulate_eeg(rng, stages, sfreq, n_channels, alpha_hz, spindle_hz):
     # stage-wise RMS (microvolts) of each rhythmic component: W N1 N2 N3 REM
     rms = {
         "background": [7.0, 8.0, 10.0, 11.0, 7.0],
-        "alpha": [14.0, 3.0, 0.5, 0.0, 2.0],
-        "theta": [2.0, 9.0, 4.0, 3.0, 6.0],
+        "alpha": [14.0, 3.0, 0.5, 0.0, 3.0],
+        "theta": [2.0, 7.0, 4.0, 3.0, 4.0],
         "delta": [2.0, 4.0, 9.0, 32.0, 3.0],
         "beta": [3.0, 1.5, 1.0, 0.5, 1.5],
     }
@@ -227,7 +231,7 @@ def _simulate_eeg(rng, stages, sfreq, n_channels, alpha_hz, spindle_hz):
     slow = _shaped_noise(rng, 1, n, sfreq, _band(0.0, 0.15))  # waxing/waning
     bands = {
         "alpha": _band(alpha_hz, 0.5),
-        "theta": _band(5.5, 1.0),
+        "theta": _band(5.5, 1.5),
         "delta": lambda f: _band(1.0, 0.5)(f) * (f > 0.3),
         "beta": _band(20.0, 4.0),
     }

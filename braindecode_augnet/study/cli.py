@@ -109,7 +109,23 @@ def build_parser():
     parser.add_argument(
         "--data-path",
         default=None,
-        help="folder of a local MASS copy (or of Sleep-EDF files)",
+        help="folder of a local MASS copy, of your own EDF files, or of Sleep-EDF",
+    )
+    parser.add_argument(
+        "--channels",
+        nargs="+",
+        default=None,
+        help="channels to read with --dataset edf (default: those named EEG...)",
+    )
+    parser.add_argument(
+        "--stage-coding",
+        default=None,
+        help=(
+            "hypnogram labels with --dataset edf: stage names by default; rk "
+            "(0 W, 1-4, 5 REM), aasm (0 W, 1 N1, 2 N2, 3 N3, 4 REM), prerau "
+            "(5 W, 4 REM, 3 N1, 2 N2, 1 N3) or 'label=stage,...' (stage W, N1, "
+            "N2, N3, REM or drop)"
+        ),
     )
     parser.add_argument(
         "--subjects",
@@ -388,6 +404,8 @@ def _run(args, design, created, verbose, start):
             n_subjects=args.n_subjects,
             n_hours=args.n_hours,
             verbose=verbose,
+            channels=args.channels,
+            stage_coding=args.stage_coding,
         )
         n_subjects = windows.description["subject"].nunique()
         check_design(n_subjects, args.folds)

@@ -35,6 +35,7 @@ from ..classifier import METHODS as _CLASSIFIER_METHODS
 from ..datasets import (
     SLEEP_STAGE_NAMES,
     create_sleep_windows,
+    load_edf,
     load_mass,
     load_sleep_physionet,
     make_synthetic_sleep,
@@ -77,7 +78,7 @@ __all__ = [
 ]
 
 #: Data sets :func:`load_sleep_windows` reads.
-DATASETS = ("synthetic", "sleep-physionet", "mass")
+DATASETS = ("synthetic", "sleep-physionet", "mass", "edf")
 
 #: Methods :func:`train_sleep_models` trains: ``'none'`` (a plain
 #: :class:`braindecode.EEGClassifier`), ``'fixed'`` (the same with
@@ -146,7 +147,13 @@ def log_progress(message, verbose=True):
 
 
 # ---------------------------------------------------------------------- data
-def _load_raw(dataset, data_path, subject_ids, n_subjects, n_hours, random_state):
+def _load_raw(
+    dataset, data_path, subject_ids, n_subjects, n_hours, random_state, **options
+):
+    if dataset == "edf":
+        if data_path is None:
+            raise ValueError("The edf data set needs --data-path (a folder of PSGs).")
+        return load_edf(data_path, subject_ids=subject_ids, **options)
     if dataset == "synthetic":
         return make_synthetic_sleep(
             n_subjects=n_subjects, n_hours=n_hours, random_state=random_state
@@ -168,17 +175,22 @@ def load_sleep_windows(
     n_hours=DEFAULT_N_HOURS,
     random_state=0,
     verbose=True,
+    *,
+    channels=None,
+    stage_coding=None,
 ):
     """Load a sleep data set and cut it into 30-s labelled windows.
 
     Parameters
     ----------
-    dataset : {'synthetic', 'sleep-physionet', 'mass'}
+    dataset : {'synthetic', 'sleep-physionet', 'mass', 'edf'}
         The embedded synthetic default (:func:`~.make_synthetic_sleep`),
         Sleep-EDF through braindecode (downloads on a machine with
-        internet), or a local copy of MASS in ``data_path``.
+        internet), a local copy of MASS in ``data_path``, or a folder of your
+        own PSG files and hypnograms (:func:`~.load_edf`; every subject in it
+        unless ``subject_ids``).
     data_path : str | pathlib.Path | None
-        Folder of the MASS recordings, or where Sleep-EDF is stored.
+        Folder of the MASS or EDF recordings, or where Sleep-EDF is stored.
     subject_ids : list of int | None
         Subjects to load (default: the first ``n_subjects``).
     n_subjects : int
@@ -189,6 +201,10 @@ def load_sleep_windows(
         Seed of the synthetic generator.
     verbose : bool
         Print progress.
+    channels : list of str | None
+        Channels of the ``'edf'`` data set (default: those named ``EEG...``).
+    stage_coding : None | str | dict
+        Hypnogram coding of the ``'edf'`` data set (see :func:`~.load_edf`).
 
     Returns
     -------
@@ -199,8 +215,13 @@ def load_sleep_windows(
     if dataset not in DATASETS:
         raise ValueError(f"dataset must be one of {DATASETS}, got {dataset!r}.")
     log_progress(f"loading {dataset} data", verbose)
+    options = {}
+    if dataset == "edf":
+        options = dict(channels=channels, stage_coding=stage_coding, verbose=verbose)
+    elif channels is not None or stage_coding is not None:
+        raise ValueError("channels and stage_coding apply to the edf data set only.")
     raw_ds = _load_raw(
-        dataset, data_path, subject_ids, n_subjects, n_hours, random_state
+        dataset, data_path, subject_ids, n_subjects, n_hours, random_state, **options
     )
     log_progress("preprocessing (microvolts, low-pass 30 Hz) and windowing", verbose)
     preprocess_sleep(raw_ds, sfreq=100.0)

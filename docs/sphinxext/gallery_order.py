@@ -11,6 +11,7 @@ EXAMPLE_ORDER = [
     # sleep_staging/
     "plot_sleep_staging.py",
     "plot_sequence_sleep_staging.py",
+    "plot_synthetic_vs_real.py",
     "mass_sleep_staging.py",
     # learned_policies/
     "plot_policy_and_invariance.py",

@@ -165,3 +165,29 @@ def test_mixed_subsets(tmp_path):
         _write_base(tmp_path / f"{rid} Base.edf", stages=["W", "2"])
     with pytest.raises(ValueError, match="mixes several MASS subsets"):
         load_mass(tmp_path)
+
+
+def _truncate(path, fraction=0.5):
+    data = path.read_bytes()
+    path.write_bytes(data[: int(len(data) * fraction)])
+
+
+def test_truncated_psg_is_refused_naming_the_loss(tmp_path):
+    # issue 26: a PSG cut to half its bytes loaded 7 of 16 windows silently
+    _write_psg(tmp_path / "01-03-0001 PSG.edf", n_epochs=16)
+    _write_base(tmp_path / "01-03-0001 Base.edf", stages=["W"] * 16)
+    assert len(load_mass(tmp_path, crop_wake_mins=0).datasets) == 1
+    _truncate(tmp_path / "01-03-0001 PSG.edf")
+    with pytest.raises(ValueError, match="01-03-0001 PSG.edf'? is truncated") as err:
+        load_mass(tmp_path, crop_wake_mins=0)
+    assert "30-s epochs, are missing" in str(err.value)
+    assert "does not match the file size" in str(err.value)
+
+
+def test_truncated_annotation_file_is_refused(tmp_path):
+    # issue 26: a Base.edf cut in half gave 8 of 16 windows
+    _write_psg(tmp_path / "01-03-0001 PSG.edf", n_epochs=16)
+    _write_base(tmp_path / "01-03-0001 Base.edf", stages=["W", "2"] * 8)
+    _truncate(tmp_path / "01-03-0001 Base.edf")
+    with pytest.raises(ValueError, match="01-03-0001 Base.edf'? is truncated"):
+        load_mass(tmp_path, crop_wake_mins=0)

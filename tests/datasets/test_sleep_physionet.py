@@ -151,3 +151,35 @@ def test_real_hypnograms_parse_with_mapping(hyp_path):
 def test_all_twenty_hypnograms_present():
     require_sleep_edf()
     assert len(HYPNOGRAMS) == 20
+
+
+def _copy_truncated(src, dst, fraction):
+    data = src.read_bytes()
+    dst.write_bytes(data[: int(len(data) * fraction)])
+    return dst
+
+
+def test_truncated_download_is_refused(fake_fetch, tmp_path):
+    # issue 26: a truncated Sleep-EDF file loaded with only mne's warning
+    psg = _copy_truncated(PSG, tmp_path / "SC4001E0-PSG.edf", 0.5)
+    fake_fetch([(psg, HYP)])
+    with pytest.raises(ValueError, match="SC4001E0-PSG.edf'? is truncated") as err:
+        load_sleep_physionet([0], crop_wake_mins=0)
+    assert "delete it" in str(err.value)
+    hyp = _copy_truncated(HYP, tmp_path / "SC4001EC-Hypnogram.edf", 0.9)
+    fake_fetch([(PSG, hyp)])
+    with pytest.raises(ValueError, match="SC4001EC-Hypnogram.edf'? is truncated"):
+        load_sleep_physionet([0], crop_wake_mins=0)
+
+
+def test_file_that_is_not_edf_is_named_not_the_crop(fake_fetch, tmp_path):
+    # issue 26: "Bad EDF file" was blamed on crop_wake_mins
+    psg = tmp_path / "SC4001E0-PSG.edf"
+    psg.write_bytes(b"<html><body>429 Too Many Requests</body></html>" * 20)
+    fake_fetch([(psg, HYP)])
+    with pytest.raises(ValueError) as err:
+        load_sleep_physionet([0], crop_wake_mins=30)
+    msg = str(err.value)
+    assert "SC4001E0-PSG.edf" in msg and "not an EDF/BDF file" in msg
+    assert "delete it and it will be downloaded again" in msg
+    assert "crop_wake_mins" not in msg

@@ -350,3 +350,74 @@ def test_planted_nuisances_input_validation():
         planted_nuisances(desc.iloc[:0])
     with pytest.raises(TypeError, match="DataFrame"):
         planted_nuisances(desc.to_dict())
+
+
+def _sleep_period_shares(nights):
+    """Mean stage shares over the sleep period (first to last sleep epoch)."""
+    shares = []
+    for stages in nights:
+        asleep = np.flatnonzero(np.asarray(stages) != W)
+        period = np.asarray(stages)[asleep[0] : asleep[-1] + 1]
+        shares.append(np.bincount(period, minlength=5) / len(period))
+    return np.mean(shares, axis=0)
+
+
+def test_stage_mix_of_whole_nights_is_that_of_real_sleep_edf_nights():
+    from braindecode_augnet.datasets import read_hypnogram
+
+    from ..conftest import HYPNOGRAMS
+
+    if len(HYPNOGRAMS) < 20:
+        pytest.skip("the 20 real Sleep-EDF hypnograms are not in ../shared/data")
+    real = []
+    for path in HYPNOGRAMS:
+        annots, _ = read_hypnogram(path)
+        real.append(
+            [
+                SLEEP_STAGE_MAPPING[d]
+                for d, dur in zip(annots.description, annots.duration)
+                for _ in range(int(dur // 30))
+            ]
+        )
+    real = _sleep_period_shares(real)  # W 0.07 N1 0.09 N2 0.48 N3 0.17 REM 0.20
+    synthetic = _sleep_period_shares(
+        [simulate_hypnogram(960, seed) for seed in range(40)]  # 8-h nights
+    )
+    # before the generator was matched: W 0.00, N1 0.03, N2 0.62
+    np.testing.assert_allclose(synthetic, real, atol=0.05)
+
+
+def test_rem_is_broadband_with_alpha_not_a_theta_rhythm(night):
+    y = night["y"]
+    # before: theta 0.37 and alpha 0.06 of the REM power (real segment: 0.2
+    # and 0.16, see examples/sleep_staging/plot_synthetic_vs_real.py)
+    assert np.median(night["theta"][y == REM]) < 0.3
+    assert np.median(night["alpha"][y == REM]) > 0.1
+    assert np.median(night["theta"][y == N1]) < 0.45
+
+
+def test_rem_band_shares_near_the_real_segment(night):
+    from ..conftest import SLEEP_EDF
+
+    segment = SLEEP_EDF.parent / "real-eeg-segment"
+    if not (segment / "segment_data.csv").is_file():
+        pytest.skip(f"real EEG segment not found in {segment}")
+    from braindecode_augnet.datasets import read_hypnogram
+
+    signal = pd.read_csv(segment / "segment_data.csv", header=None)[0].to_numpy()
+    annots, _ = read_hypnogram(
+        segment / "segment_stages.csv", "prerau", duration=len(signal) / SFREQ
+    )
+    raw = mne.io.RawArray(
+        signal[None] * 1e-6, mne.create_info(["EEG"], SFREQ, "eeg"), verbose="error"
+    )
+    raw.set_annotations(annots)
+    ds = BaseConcatDataset([RawDataset(raw, {"subject": 0, "recording": 1})])
+    preprocess_sleep(ds)
+    X, y, _ = windows_to_arrays(create_sleep_windows(ds))
+    freqs, psd = welch(X[y == REM, 0], fs=SFREQ, nperseg=400, axis=-1)
+    total = psd[:, (freqs >= 0.5) & (freqs <= 30)].sum(-1)
+    for band, (lo, hi) in {"theta": (4, 7), "alpha": (8, 12)}.items():
+        real = np.median(psd[:, (freqs >= lo) & (freqs < hi)].sum(-1) / total)
+        synthetic = np.median(night[band][night["y"] == REM])
+        assert abs(synthetic - real) < 0.1, (band, synthetic, real)

@@ -44,7 +44,7 @@ def test_constants_have_one_home():
 
 def test_load_rejects_unknown_data_sets_and_mass_without_path():
     with pytest.raises(ValueError, match="dataset must be one of"):
-        load_sleep_windows("edf", verbose=False)
+        load_sleep_windows("shhs", verbose=False)
     with pytest.raises(ValueError, match="--data-path"):
         load_sleep_windows("mass", verbose=False)
 
