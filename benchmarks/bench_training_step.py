@@ -165,12 +165,14 @@ def _copies(trunk, nets):
     return models
 
 
-def compiled_steps(trunk, nets, X, y, backend, device):
+def compiled_steps(trunk, nets, X, y, backend, device, mode=None):
     """Training steps of ``torch.compile``'d copies of the trunk and the
-    AugNets, each run once (compiling it) and the seconds that took."""
+    AugNets (``mode``, e.g. ``"reduce-overhead"``: CUDA graphs), each run
+    once (compiling it) and the seconds that took."""
     steps, first_s = {}, {}
+    options = {"backend": backend, **({} if mode is None else {"mode": mode})}
     for name, model in _copies(trunk, nets).items():
-        compiled = torch.compile(model, backend=backend)
+        compiled = torch.compile(model, **options)
         step = (trunk_step if name == "trunk" else augnet_step)(compiled, X, y)
         start = time.perf_counter()
         step()
@@ -531,6 +533,13 @@ def main(argv=None):
         help="also time torch.compile'd copies of the trunk and AugNets with "
         "this backend (e.g. inductor; default: none)",
     )
+    parser.add_argument(
+        "--compile-mode",
+        default=None,
+        metavar="MODE",
+        help="torch.compile's mode with --compile inductor (e.g. reduce-overhead: "
+        "CUDA graphs)",
+    )
     parser.add_argument("--_memory-worker", dest="memory_worker", default=None)
     args = parser.parse_args(argv)
     args.batch = args.batch or C.pick(args, 64, 64, 4)
@@ -567,9 +576,9 @@ def main(argv=None):
     fns.update({f"aug_only_{m}": augmentation_only(n, X) for m, n in nets.items()})
     compile_first_s = None
     if args.compile:
-        print(f"torch.compile(backend={args.compile!r}):")
+        print(f"torch.compile(backend={args.compile!r}, mode={args.compile_mode!r}):")
         compiled, compile_first_s = compiled_steps(
-            trunk, nets, X, y, args.compile, device
+            trunk, nets, X, y, args.compile, device, args.compile_mode
         )
         fns.update(compiled)
     times = C.time_interleaved(fns, device, repeats, warmup, **C.adaptive(args))
@@ -792,7 +801,11 @@ def main(argv=None):
         "profiles": profiles,
         "compile": None
         if not args.compile
-        else {"backend": args.compile, "first_step_s": compile_first_s},
+        else {
+            "backend": args.compile,
+            "mode": args.compile_mode,
+            "first_step_s": compile_first_s,
+        },
     }
     return C.write_results(NAME, args, device, settings, results, targets)
 

@@ -1,14 +1,22 @@
 """Per-device torch random generators seeded from a ``random_state``."""
 
 import contextlib
-import contextvars
+import threading
 from numbers import Integral
 
 import numpy as np
 import torch
 
-#: Number of consecutive examples that share every draw (see shared_draws).
-_GROUP_SIZE = contextvars.ContextVar("augnet_shared_draws", default=1)
+from .functional import is_compiling
+
+#: Per thread, ``group``: the consecutive examples that share every draw (see
+#: shared_draws). A thread-local (not a ContextVar) that torch.compile traces
+#: and guards on.
+_SHARED = threading.local()
+
+
+def _group_size():
+    return getattr(_SHARED, "group", 1)
 
 
 @contextlib.contextmanager
@@ -28,15 +36,15 @@ def shared_draws(group_size):
     group_size : int
         Consecutive examples per group (1: independent draws).
     """
-    token = _GROUP_SIZE.set(int(group_size))
+    previous, _SHARED.group = _group_size(), int(group_size)
     try:
         yield
     finally:
-        _GROUP_SIZE.reset(token)
+        _SHARED.group = previous
 
 
 def _n_groups(n):
-    group = _GROUP_SIZE.get()
+    group = _group_size()
     if n % group:
         raise ValueError(
             f"Cannot share draws between groups of {group} consecutive examples "
@@ -92,6 +100,11 @@ class DeviceGenerators:
     -----
     Generators are not pickled: a pickled or deep-copied object starts again
     from ``random_state``.
+
+    Under :func:`torch.compile` the draws come from torch's default generator
+    of the device (seed it with :func:`torch.manual_seed`): dynamo cannot
+    trace a :class:`torch.Generator` argument, and CUDA graphs replay only
+    the default generator's draws.
     """
 
     def __init__(self, random_state=None):
@@ -108,6 +121,8 @@ class DeviceGenerators:
     def get(self, device):
         """Return the generator for ``device`` (``None`` for torch's global)."""
         seed = self.random_state
+        if is_compiling():
+            return None
         if seed is None or isinstance(seed, torch.Generator):
             return seed
         key = str(torch.device(device))

@@ -187,6 +187,8 @@ def _constant(make, *key):
     Built outside inference mode, so that a tensor first made while
     predicting can serve a later training step.
     """
+    if is_compiling():  # the graph holds the constant; no cache to fill
+        return make()
     value = _CONSTANTS.get(key)
     if value is None:
         with torch.inference_mode(False):
@@ -432,6 +434,8 @@ def gated_involution(X, gate, op):
     gate = _cast(gate, X)
     if gate.shape != (X.shape[0], 1, 1):
         gate = gate.expand(X.shape[0], 1, 1)
+    if is_compiling():  # dynamo traces autograd's operators
+        return torch.lerp(X, op(X), gate)
     return _GatedInvolution.apply(X, gate, op)
 
 

@@ -108,7 +108,8 @@ def apply_grouped(X, choice, n_groups, fn, grouping="auto", with_index=True):
         example keeps its own group's output: no host synchronisation, at
         ``n_groups`` times the arithmetic. ``'auto'``: ``'split'`` on CPU,
         where reading the sizes is free and arithmetic is the cost, ``'full'``
-        elsewhere, where launches and synchronisations are.
+        elsewhere and under :func:`torch.compile` (fixed shapes), where
+        launches and synchronisations are.
     with_index : bool
         Pass each group's ``index``; ``False`` passes ``None`` instead, for
         functions that do not read it (splitting the indices costs a view per
@@ -121,8 +122,9 @@ def apply_grouped(X, choice, n_groups, fn, grouping="auto", with_index=True):
     """
     if grouping not in GROUPINGS:
         raise ValueError(f"grouping must be one of {GROUPINGS}, got {grouping!r}.")
-    if grouping == "auto":
-        grouping = "split" if X.device.type == "cpu" else "full"
+    if grouping == "auto":  # torch.compile needs the fixed shapes of 'full'
+        cpu = X.device.type == "cpu" and not is_compiling()
+        grouping = "split" if cpu else "full"
     if grouping == "full":
         index = torch.arange(X.shape[0], device=X.device) if with_index else None
         outputs = torch.stack([fn(k, X, index) for k in range(n_groups)])
@@ -291,6 +293,8 @@ class AugmentationLayer(nn.Module):
             ``(n_candidates,)``, differentiable with respect to the weights
             and magnitudes.
         """
+        if is_compiling():  # no products kept (see _policy); no dict ops
+            return self.weights * self.magnitudes()
         forward = self.__dict__.pop("_forward_products", None)
         if reuse_forward and forward is not None:
             products, versions = forward
