@@ -33,13 +33,14 @@ sequences, i.e. about as many windows per step as the single-window rows.
 Compilation (``--compile BACKEND``, e.g. ``inductor``): the training steps
 of :func:`torch.compile`'d copies of the trunk and of both AugNets are timed
 too, side by side with the eager ones, after a first step whose time (the
-compilation, mostly) is reported apart.
+compilation, mostly) is reported apart; ``--compile-mode reduce-overhead``
+(with inductor, on CUDA) replays them as CUDA graphs.
 
 Usage::
 
-    python benchmarks/bench_training_step.py [--quick] [--device cuda] [--profile]
+    python -m benchmarks.bench_training_step [--quick] [--device cuda] [--profile]
         [--sequence-models timedistributed usleep] [--n-windows 3]
-        [--compile inductor]
+        [--compile inductor [--compile-mode reduce-overhead]]
 """
 
 import copy
@@ -47,16 +48,15 @@ import gc
 import json
 import os
 import subprocess
-import sys
 import time
-from pathlib import Path
 
 import torch
 import torch.nn.functional as F
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+if not __package__:  # run by path: relative imports need the package
+    raise SystemExit("python -m benchmarks.bench_training_step (repository root)")
 
-import _common as C  # noqa: E402
+from . import _common as C  # noqa: E402
 
 NAME = "bench_training_step"
 SFREQ = 100.0
@@ -303,29 +303,17 @@ def measure_memory(args, device):
     """Peak memory of the inference configurations (one subprocess each)."""
     results = {}
     for config in MEMORY_CONFIGS:
-        command = [
-            sys.executable,
-            str(Path(__file__).resolve()),
-            "--_memory-worker",
-            config,
-            "--device",
-            str(device),
-            "--threads",
-            str(torch.get_num_threads()),
-            "--seed",
-            str(args.seed),
-            "--batch",
-            str(args.batch),
-            "--n-times",
-            str(args.n_times),
-            "--n-copies",
-            str(args.n_copies),
-            "--chunk",
-            str(args.chunk),
+        command = C.module_command(
+            NAME,
+            *("--_memory-worker", config, "--device", device),
+            *("--threads", torch.get_num_threads(), "--seed", args.seed),
+            *("--batch", args.batch, "--n-times", args.n_times),
+            *("--n-copies", args.n_copies, "--chunk", args.chunk),
             "--system-malloc",
-        ]
+        )
         proc = subprocess.run(
             command,
+            cwd=C.ROOT,
             capture_output=True,
             text=True,
             check=False,
@@ -500,10 +488,7 @@ def print_compiled(train, first_s, backend):
 def main(argv=None):
     """Run the benchmark; return the JSON payload's path."""
     parser = C.base_parser(__doc__.splitlines()[0])
-    parser.add_argument("--batch", type=int, default=None, help="batch size (64)")
-    parser.add_argument(
-        "--n-times", type=int, default=None, help="window length in samples (3000)"
-    )
+    C.add_window_arguments(parser)
     parser.add_argument(
         "--n-copies", type=int, default=None, help="copies at inference (20)"
     )
