@@ -7,8 +7,6 @@ from numbers import Integral
 import numpy as np
 import torch
 
-from .functional import is_compiling
-
 #: Per thread, ``group``: the consecutive examples that share every draw (see
 #: shared_draws). A thread-local (not a ContextVar) that torch.compile traces
 #: and guards on.
@@ -101,10 +99,11 @@ class DeviceGenerators:
     Generators are not pickled: a pickled or deep-copied object starts again
     from ``random_state``.
 
-    Under :func:`torch.compile` the draws come from torch's default generator
-    of the device (seed it with :func:`torch.manual_seed`): dynamo cannot
-    trace a :class:`torch.Generator` argument, and CUDA graphs replay only
-    the default generator's draws.
+    :func:`torch.compile` cannot trace a :class:`torch.Generator` argument:
+    with a seed, each draw breaks the graph (and runs as without
+    compilation, the same draws). For whole graphs (``fullgraph=True``,
+    CUDA graphs), leave ``random_state=None``: the draws come from torch's
+    default generator of the device, seeded by :func:`torch.manual_seed`.
     """
 
     def __init__(self, random_state=None):
@@ -121,8 +120,6 @@ class DeviceGenerators:
     def get(self, device):
         """Return the generator for ``device`` (``None`` for torch's global)."""
         seed = self.random_state
-        if is_compiling():
-            return None
         if seed is None or isinstance(seed, torch.Generator):
             return seed
         key = str(torch.device(device))

@@ -108,8 +108,7 @@ def apply_grouped(X, choice, n_groups, fn, grouping="auto", with_index=True):
         example keeps its own group's output: no host synchronisation, at
         ``n_groups`` times the arithmetic. ``'auto'``: ``'split'`` on CPU,
         where reading the sizes is free and arithmetic is the cost, ``'full'``
-        elsewhere and under :func:`torch.compile` (fixed shapes), where
-        launches and synchronisations are.
+        elsewhere, where launches and synchronisations are.
     with_index : bool
         Pass each group's ``index``; ``False`` passes ``None`` instead, for
         functions that do not read it (splitting the indices costs a view per
@@ -122,9 +121,8 @@ def apply_grouped(X, choice, n_groups, fn, grouping="auto", with_index=True):
     """
     if grouping not in GROUPINGS:
         raise ValueError(f"grouping must be one of {GROUPINGS}, got {grouping!r}.")
-    if grouping == "auto":  # torch.compile needs the fixed shapes of 'full'
-        cpu = X.device.type == "cpu" and not is_compiling()
-        grouping = "split" if cpu else "full"
+    if grouping == "auto":
+        grouping = "split" if X.device.type == "cpu" else "full"
     if grouping == "full":
         index = torch.arange(X.shape[0], device=X.device) if with_index else None
         outputs = torch.stack([fn(k, X, index) for k in range(n_groups)])
@@ -384,6 +382,16 @@ class AugmentationLayer(nn.Module):
             return mixture(weights, outputs)
         return self._augment_sampled(X, weights, op_values)
 
+    def _grouping(self):
+        """``grouping``, or ``'full'`` (fixed shapes: one graph) under
+        :func:`torch.compile` when nothing draws from a seeded generator
+        (whose draws break the graph anyway, and keep those of ``'auto'``)."""
+        if self.grouping != "auto" or not is_compiling():
+            return self.grouping
+        rngs = [self._rng, *(getattr(tr, "_rng", None) for tr in self.transforms)]
+        seeded = any(getattr(r, "random_state", None) is not None for r in rngs)
+        return self.grouping if seeded else "full"
+
     def _augment_sampled(self, X, weights, op_values):
         choice = self._rng.categorical(weights, X.shape[0])
 
@@ -391,7 +399,7 @@ class AugmentationLayer(nn.Module):
             return self.transforms[k].augment(part, op_value=op_values[k])
 
         out = apply_grouped(
-            X, choice, len(self.transforms), apply, self.grouping, with_index=False
+            X, choice, len(self.transforms), apply, self._grouping(), with_index=False
         )
         if not self.training:
             return out

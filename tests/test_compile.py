@@ -31,8 +31,9 @@ def _fresh_dynamo():
 
 def build(sampling, n_copies=4):
     """AugNet with the EEG preset (2 channels: spatial layer and two
-    time-frequency layers) around a tiny trunk."""
-    aug = eeg_augmentation(sfreq=SFREQ, n_chans=2, sampling=sampling, random_state=0)
+    time-frequency layers) around a tiny trunk, drawing from torch's default
+    generator (``random_state=None``: a seeded generator breaks the graph)."""
+    aug = eeg_augmentation(sfreq=SFREQ, n_chans=2, sampling=sampling)
     torch.manual_seed(0)
     return AugNet(Trunk(n_chans=2, n_outputs=2), aug, n_copies=n_copies)
 
@@ -87,7 +88,7 @@ def test_training_step_is_one_graph_without_recompilation(sampling):
 def test_inference_with_copies_is_one_graph_and_seeded_by_torch(sampling):
     """The averaged copies at inference in one graph, reused call after call
     (the deferred input check read between calls, as the estimator does);
-    under compilation the draws come from torch's default generator, so
+    the draws come from torch's default generator, so
     :func:`torch.manual_seed` repeats them."""
     net = build(sampling, n_copies=6).eval()
     X, _ = batch()
@@ -111,6 +112,17 @@ def test_inference_with_copies_is_one_graph_and_seeded_by_torch(sampling):
     torch.testing.assert_close(first.exp().sum(1), torch.ones(8))
     assert torch.equal(first, again)
     assert not torch.equal(first, other)  # fresh draws at each call
+
+
+def test_seeded_draws_break_the_graph_rather_than_change():
+    """A seeded augmentation keeps its own generator under compilation (the
+    same draws as without it): dynamo cannot trace it, so fullgraph refuses."""
+    aug = eeg_augmentation(sfreq=SFREQ, n_chans=2, random_state=0)
+    net = AugNet(Trunk(n_chans=2, n_outputs=2), aug, n_copies=2).eval()
+    X, _ = batch()
+    compiled = torch.compile(net, backend=BACKEND, fullgraph=True)
+    with torch.no_grad(), pytest.raises(torch._dynamo.exc.Unsupported):
+        compiled(X)
 
 
 def test_input_check_is_deferred_under_compilation():
