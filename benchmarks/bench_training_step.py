@@ -34,7 +34,9 @@ Compilation (``--compile BACKEND``, e.g. ``inductor``): the training steps
 of :func:`torch.compile`'d copies of the trunk and of both AugNets are timed
 too, side by side with the eager ones, after a first step whose time (the
 compilation, mostly) is reported apart; ``--compile-mode reduce-overhead``
-(with inductor, on CUDA) replays them as CUDA graphs.
+(with inductor, on CUDA) replays them as CUDA graphs. The compiled AugNets
+draw from torch's default generator (``random_state=None``), which keeps
+their graphs whole.
 
 Usage::
 
@@ -562,8 +564,16 @@ def main(argv=None):
     compile_first_s = None
     if args.compile:
         print(f"torch.compile(backend={args.compile!r}, mode={args.compile_mode!r}):")
+        # unseeded draws (torch's default generator): a seeded generator
+        # breaks the graph (see AugNet under torch.compile in the README)
+        unseeded = {
+            mode: build_augnet(
+                trunk, mode, None, ch_names=C.SLEEP_CHANNELS, n_copies=args.n_copies
+            ).to(device)
+            for mode in nets
+        }
         compiled, compile_first_s = compiled_steps(
-            trunk, nets, X, y, args.compile, device, args.compile_mode
+            trunk, unseeded, X, y, args.compile, device, args.compile_mode
         )
         fns.update(compiled)
     times = C.time_interleaved(fns, device, repeats, warmup, **C.adaptive(args))
