@@ -56,7 +56,7 @@ setup(
             "pydata-sphinx-theme>=0.15",
         ],
     },
-    entry_points={"console_scripts": ["braindecode-augnet=braindecode_augnet.cli:main"]},
+    entry_points={"console_scripts": ["braindecode-augnet=braindecode_augnet.study.cli:main"]},
     classifiers=[
         "Programming Language :: Python :: 3",
         "License :: OSI Approved :: BSD License",

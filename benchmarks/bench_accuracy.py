@@ -3,7 +3,7 @@
 Trains ``SleepStagerChambon2018`` on the synthetic sleep default (or on
 Sleep-EDF / MASS with ``--dataset sleep-physionet|mass --data-path DIR``)
 with eight kinds of augmentation, under the common settings of
-:func:`braindecode_augnet.pipeline.train_sleep_models` (per-subject split,
+:func:`braindecode_augnet.study.pipeline.train_sleep_models` (per-subject split,
 Adam, balanced class weights, best validation balanced accuracy kept):
 
 * ``none``: no augmentation (plain ``EEGClassifier``);
@@ -132,7 +132,7 @@ def train_fixed(
     """Train the ``fixed`` baseline as ``train_sleep_models`` trains ``none``.
 
     The same split, scaling, class weights, model, optimiser and best-epoch
-    checkpoint (the pipeline's :func:`~braindecode_augnet.pipeline.
+    checkpoint (the pipeline's :func:`~braindecode_augnet.study.pipeline.
     prepare_sleep_split`, ``sleep_training_kwargs`` and
     ``best_epoch_callbacks``), plus ``iterator_train=AugmentedDataLoader``
     with :func:`braindecode_fixed_augmentation`.
@@ -150,7 +150,7 @@ def train_fixed(
     from braindecode import EEGClassifier
     from braindecode.augmentation import AugmentedDataLoader
 
-    from braindecode_augnet.pipeline import (
+    from braindecode_augnet.study.pipeline import (
         best_epoch_callbacks,
         prepare_sleep_split,
         sleep_scores,
@@ -423,7 +423,7 @@ def _targets(summary, mode, wall_s, ratios=None):
 # --------------------------------------------------------------------- main
 def main(argv=None):
     """Run the benchmark; return the JSON payload's path."""
-    from braindecode_augnet import pipeline as P
+    from braindecode_augnet.study import pipeline as P
 
     parser = C.base_parser(__doc__.splitlines()[0])
     parser.add_argument(

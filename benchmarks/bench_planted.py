@@ -23,7 +23,7 @@ For each seed the script generates a synthetic night per subject
 (``random_state=seed``: each seed is a new population of subjects with its
 own nuisances), splits it by subject and trains ``AugNetClassifier``
 (method ``'augnet'``) with exactly the settings of
-:func:`braindecode_augnet.pipeline.train_sleep_models` (same split, scaling,
+:func:`braindecode_augnet.study.pipeline.train_sleep_models` (same split, scaling,
 model, optimiser, class weights, best-epoch checkpoint), except for the
 augmentation: the ``'eeg'`` preset plus an ``AmplitudeScale`` candidate.
 
@@ -244,7 +244,7 @@ def nuisance_rows(policy, planted, seed, n_chans, min_weight=0.5):
     Parameters
     ----------
     policy : pandas.DataFrame
-        :func:`~braindecode_augnet.policy.policy_table` of the fitted model.
+        :func:`~braindecode_augnet.analysis.policy.policy_table` of the fitted model.
     planted : pandas.DataFrame
         Output of :func:`~braindecode_augnet.datasets.planted_nuisances` for
         the training subjects (nuisances, candidates, planted values, units).
@@ -573,8 +573,8 @@ def plot_planted(rows, seeds, path, title):
 # ------------------------------------------------------------------ helpers
 def run_seed(args, seed, settings, device):
     """Data, split, AugNet training and the policy's rows for one seed."""
-    from braindecode_augnet import pipeline as P
     from braindecode_augnet.datasets import planted_nuisances, split_by_subject
+    from braindecode_augnet.study import pipeline as P
 
     windows = P.load_sleep_windows(
         "synthetic",
@@ -636,7 +636,7 @@ def run_seed(args, seed, settings, device):
 # --------------------------------------------------------------------- main
 def main(argv=None):
     """Run the benchmark; return the JSON payload's path."""
-    from braindecode_augnet import pipeline as P
+    from braindecode_augnet.study import pipeline as P
 
     parser = C.base_parser(__doc__.splitlines()[0])
     C.add_sleep_training_arguments(parser)

@@ -82,7 +82,7 @@ def build_sequence_trunk(model, n_chans, n_times, seed):
     """A sequence sleep stager (per-window logits) with a fixed initialisation."""
     from braindecode.models import USleep
 
-    from braindecode_augnet.sequences import TimeDistributedSleepStager
+    from braindecode_augnet.study.stager import TimeDistributedSleepStager
 
     torch.manual_seed(seed)
     cls = TimeDistributedSleepStager if model == "timedistributed" else USleep
@@ -114,16 +114,15 @@ def make_data(batch, n_chans, n_times, seed, device, n_windows=None):
 
 
 def augnet_forward_backward(net, X, y, reg=REG):
-    """Forward and backward of AugNet's loss (``NLL - reg * R``), the
-    regulariser reusing the policy of the forward pass, as
-    ``AugNetClassifier.get_loss`` does."""
-    from braindecode_augnet import augmentation_regularizer
+    """Forward and backward of AugNet's loss (``NLL - reg * R``):
+    :func:`~braindecode_augnet.regularization.augnet_loss`, the loss of
+    ``AugNetClassifier.get_loss``."""
+    from braindecode_augnet.regularization import augnet_loss
 
     net.train()
 
     def run():
-        nll = F.nll_loss(net(X), y)
-        loss = nll - reg * augmentation_regularizer(net, reuse_forward=True)
+        loss, _ = augnet_loss(F.nll_loss(net(X), y), net, reg)
         loss.backward()
 
     return run

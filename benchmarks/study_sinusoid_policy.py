@@ -25,7 +25,7 @@ import torch
 
 from braindecode_augnet import AugNetClassifier, sinusoid_augmentation
 from braindecode_augnet.datasets import make_sinusoids
-from braindecode_augnet.toy_models import SINUSOID_TRAINING, ToyConvNet, ToyMLP
+from braindecode_augnet.study.toy_models import SINUSOID_TRAINING, ToyConvNet, ToyMLP
 
 TRUNKS = {
     "mlp": (ToyMLP, {}),

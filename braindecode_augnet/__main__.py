@@ -1,8 +1,8 @@
-"""``python -m braindecode_augnet``: see :mod:`braindecode_augnet.cli`."""
+"""``python -m braindecode_augnet``: see :mod:`braindecode_augnet.study.cli`."""
 
 import sys
 
-from .cli import main
+from .study.cli import main
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -245,9 +245,17 @@ class DifferentiableTransform(Transform):
     #: whether the magnitude is the probability of applying an involution
     learns_probability = False
 
+    #: whether the op value is the probability of relaxed Bernoulli draws
+    #: (:func:`~.functional.hard_relaxed_bernoulli`), whose logit a layer then
+    #: computes with those of its other candidates
+    relaxed_op_value = False
+
     #: the largest op parameter that means anything (e.g. 1 for fully random
-    #: phases or all channels), or None when a wider range could be learned
+    #: phases or all channels), or None when a wider range could be learned;
+    #: a ``mag_range`` above it is refused at construction
     op_limit = None
+    #: why :attr:`op_limit` is the limit, for the message that refuses a range
+    op_limit_reason = ""
 
     def __init__(
         self,
@@ -265,7 +273,25 @@ class DifferentiableTransform(Transform):
             relaxation_temperature, "relaxation_temperature"
         )
         self.mag_range = _check_mag_range(mag_range)
+        self._check_op_limit()
         self.raw_magnitude = nn.Parameter(torch.tensor(magnitude))
+
+    def _check_op_limit(self):
+        """Refuse a ``mag_range`` whose top lies above :attr:`op_limit`.
+
+        Magnitudes mapped above the op's limit cannot apply (phases beyond
+        fully random, shifts beyond Nyquist, more than a full turn...): the
+        learned value would report a range the op never reaches.
+        """
+        limit = self.op_limit
+        if limit is None or self.mag_range is None or self.mag_range[1] <= limit:
+            return
+        low, high = self.mag_range
+        raise ValueError(
+            f"{type(self).__name__}: mag_range=({low:g}, {high:g}) goes above "
+            f"{limit:g}, {self.op_limit_reason}: pass a range whose top is at "
+            f"most {limit:g}, e.g. mag_range=({min(low, limit):g}, {limit:g})."
+        )
 
     # ------------------------------------------------------------------ state
     @property
@@ -339,6 +365,15 @@ class DifferentiableTransform(Transform):
             # a view of any 1-D tensor (reshape adds an operator)
             value = value.view(shape) if value.ndim == 1 else value.reshape(shape)
         return value
+
+    def _op_logit(self, X, params):
+        """The logit of the op value that the caller computed, when it is the
+        logit of :meth:`_op`'s value (same dtype, no per-example
+        magnitudes), else ``None``."""
+        logit = params.get("op_logit")
+        if logit is None or "magnitude" in params or logit.dtype != X.dtype:
+            return None
+        return logit
 
     def freeze(self):
         """Stop learning: parameters no longer require gradients.
@@ -417,12 +452,32 @@ class DifferentiableTransform(Transform):
             magnitude by per-example values (a 0-d tensor: by one value for
             all).
         """
-        params = {"apply": self._uniform((X.shape[0],), X)}
-        params.update(self._sample_op_params(X))
-        return params
+        shapes = self._uniform_shapes(X)
+        if shapes is None or type(self)._sample_op_params is not _SAMPLE_OP_PARAMS:
+            params = {"apply": self._uniform((X.shape[0],), X)}
+            params.update(self._sample_op_params(X))
+            return params
+        # the draws of "apply" and of the op in one operator: on CPU the same
+        # numbers as one draw after the other (its generator draws them in
+        # order); on an accelerator, other numbers of the same distribution
+        apply, *draws = self._rng.uniform_parts([(X.shape[0],), *shapes.values()], X)
+        return {"apply": apply, **self._op_params(X, dict(zip(shapes, draws)))}
 
     def _sample_op_params(self, X):
-        return {}
+        shapes = self._uniform_shapes(X)
+        if shapes is None:
+            return {}
+        draws = {name: self._uniform(shape, X) for name, shape in shapes.items()}
+        return self._op_params(X, draws)
+
+    def _uniform_shapes(self, X):
+        """``{name: shape}`` of the op's uniform draws, in the order drawn, for
+        ops that draw nothing else (``None``: no such declaration)."""
+        return None
+
+    def _op_params(self, X, draws):
+        """The op's parameters from its uniform draws (the draws by default)."""
+        return draws
 
     def apply_transform(self, X, params):
         """The operation applied to every example of ``X``.
@@ -452,7 +507,7 @@ class DifferentiableTransform(Transform):
         mask = (params["apply"] < probability).reshape(-1, 1, 1)
         return torch.where(mask, transformed, X)
 
-    def augment(self, X, params=None, op_value=None):
+    def augment(self, X, params=None, op_value=None, op_logit=None):
         """Augment a validated batch (the template method, no input checks).
 
         Parameters
@@ -470,6 +525,9 @@ class DifferentiableTransform(Transform):
             make the cost of a layer on an accelerator). ``None``: from
             :attr:`magnitude`. A ``"magnitude"`` entry of ``params`` takes
             precedence.
+        op_logit : torch.Tensor | None
+            ``logit(op_value, eps=1e-6)``, 0-d, when the caller computed it
+            (see :attr:`relaxed_op_value`); ignored without ``op_value``.
 
         Returns
         -------
@@ -480,11 +538,13 @@ class DifferentiableTransform(Transform):
         if X.shape[0] == 0:
             return X
         if X.dtype in _LOW_PRECISION:
-            return self.augment(X.float(), params, op_value).to(X.dtype)
+            return self.augment(X.float(), params, op_value, op_logit).to(X.dtype)
         if params is None:
             params = self.sample_params(X)
         if op_value is not None and "magnitude" not in params:
             params = {**params, "op_value": op_value}
+            if op_logit is not None:
+                params["op_logit"] = op_logit
         return self._apply_gated(X, params)
 
     def _apply_gated(self, X, params):
@@ -514,6 +574,9 @@ class DifferentiableTransform(Transform):
         return out, y
 
 
+_SAMPLE_OP_PARAMS = DifferentiableTransform._sample_op_params
+
+
 class Involution(DifferentiableTransform):
     """An operation that undoes itself, applied with a learned probability.
 
@@ -537,6 +600,7 @@ class Involution(DifferentiableTransform):
     """
 
     learns_probability = True
+    relaxed_op_value = True
 
     def __init__(self, probability=0.25, random_state=None, relaxation_temperature=0.5):
         if isinstance(probability, Real) and 0.5 < float(probability) <= 1.0:
@@ -576,7 +640,10 @@ class Involution(DifferentiableTransform):
         Bernoulli draws with the learned probability."""
         uniform = params["apply"]
         return hard_relaxed_bernoulli(
-            self._op(X, params, 2), uniform.view(-1, 1, 1), self.relaxation_temperature
+            self._op(X, params, 2),
+            uniform.view(-1, 1, 1),
+            self.relaxation_temperature,
+            self._op_logit(X, params),
         )
 
     def _gate(self, X, transformed, params):

@@ -12,7 +12,8 @@ from numbers import Integral
 import torch
 from skorch.hf import AccelerateMixin
 
-from .classifier import BILEVEL_METHODS, METHODS, AugNetClassifier
+from .classifier import AugNetClassifier
+from .methods import METHODS
 
 __all__ = ["AcceleratedAugNetClassifier"]
 
@@ -59,18 +60,14 @@ class AcceleratedAugNetClassifier(AccelerateMixin, AugNetClassifier):
     """
 
     def initialize_module(self):
-        """As :class:`~.AugNetClassifier`; ADDA and CADDA are refused.
-
-        Their training step (a policy step, then the trunk's) is
-        :class:`~.AugNetClassifier`'s, which Accelerate's replaces: it would
-        silently train the trunk without augmentation.
-        """
-        if self.method in BILEVEL_METHODS:
+        """As :class:`~.AugNetClassifier`; methods whose strategy is not
+        ``distributed`` (ADDA, CADDA: their policy step is not) are refused."""
+        if not self.strategy.distributed:
             raise ValueError(
                 f"method={self.method!r} is not supported with Accelerate (its "
                 "bilevel training step is not distributed): use AugNetClassifier, "
                 "or a method among "
-                f"{tuple(m for m in METHODS if m not in BILEVEL_METHODS)}."
+                f"{tuple(m for m, cls in METHODS.items() if cls.distributed)}."
             )
         return super().initialize_module()
 

@@ -29,6 +29,7 @@ __all__ = [
     "hard_relaxed_bernoulli",
     "is_compiling",
     "layer_policy",
+    "layers_policy",
     "make_rotation_matrices",
     "masked_channel_permutation",
     "mixture",
@@ -37,12 +38,15 @@ __all__ = [
     "sensors_rotation",
     "sign_flip",
     "smooth_time_mask",
+    "smooth_time_mask_at",
     "spherical_spline_inverse",
     "symmetric_range",
     "time_reverse",
 ]
 
 _EPS = 1e-6
+#: the clamp of the relaxed Bernoulli's logits (:func:`hard_relaxed_bernoulli`)
+LOGIT_EPS = _EPS
 
 
 def _cast(values, X):
@@ -74,7 +78,7 @@ def symmetric_range(uniform, bound):
     return torch.add(scalar(-1, uniform), uniform, alpha=2) * bound
 
 
-def hard_relaxed_bernoulli(probability, uniform, temperature):
+def hard_relaxed_bernoulli(probability, uniform, temperature, logit_p=None):
     """Straight-through relaxed Bernoulli sample.
 
     The value is the hard draw ``uniform < probability`` (so exactly 0 or 1,
@@ -91,6 +95,11 @@ def hard_relaxed_bernoulli(probability, uniform, temperature):
         Uniform draws in [0, 1).
     temperature : float
         Temperature of the relaxation (smaller is closer to the hard draw).
+    logit_p : torch.Tensor | None
+        ``logit(probability, eps=1e-6)`` when the caller holds it (an
+        augmentation layer computes those of all its candidates at once, see
+        :func:`layers_policy`); the gradient goes through it. ``None``:
+        computed here.
 
     Returns
     -------
@@ -109,20 +118,27 @@ def hard_relaxed_bernoulli(probability, uniform, temperature):
     >>> bool(p.grad > 0)  # every draw passes a gradient to p
     True
     """
-    if not (probability.requires_grad and torch.is_grad_enabled()):
+    learned = probability if logit_p is None else logit_p
+    if not (learned.requires_grad and torch.is_grad_enabled()):
         # no gradient to pass (evaluation, a frozen probability): the hard
         # draw alone, without the relaxation's operators
         return _hard_draw(probability, uniform)
-    logit_p = torch.logit(probability, eps=_EPS)  # gradient 0 outside [eps, 1-eps]
+    if logit_p is None:  # gradient 0 outside [eps, 1-eps]
+        logit_p = torch.logit(probability, eps=LOGIT_EPS)
     return _HardRelaxedBernoulli.apply(probability, logit_p, uniform, temperature)
 
 
 def _hard_draw(probability, uniform):
-    """``uniform < probability`` as 0/1 floats, without the cast of a
-    boolean comparison (``p - u > 0`` exactly when ``u < p``: floats have no
-    underflow to 0)."""
-    difference = probability - uniform
-    return torch.heaviside(difference, scalar(0, difference))
+    """``uniform < probability`` as 0/1 floats in one kernel: the comparison
+    written into a float tensor (a boolean comparison needs a cast, a
+    difference and its sign two kernels)."""
+    if is_compiling():  # dynamo does not trace the dtype and shape helpers
+        difference = probability - uniform
+        return torch.heaviside(difference, torch.zeros_like(difference))
+    shape = torch.broadcast_shapes(probability.shape, uniform.shape)
+    dtype = torch.result_type(probability, uniform)
+    out = torch.empty(shape, dtype=dtype, device=uniform.device)
+    return torch.lt(uniform, probability, out=out)
 
 
 class _HardRelaxedBernoulli(torch.autograd.Function):
@@ -439,7 +455,7 @@ def gated_involution(X, gate, op):
     return _GatedInvolution.apply(X, gate, op)
 
 
-def layer_policy(alpha, temperature, raws, mag_ranges=None):
+def layer_policy(alpha, temperature, raws, mag_ranges=None, logits=False):
     """An augmentation layer's weights, its candidates' op values and the
     products of weights and magnitudes.
 
@@ -465,6 +481,8 @@ def layer_policy(alpha, temperature, raws, mag_ranges=None):
     mag_ranges : sequence of (float, float) | None
         ``(low, high)`` op values of magnitudes 0 and 1 of each candidate;
         ``None``: the magnitudes themselves.
+    logits : bool
+        Also return the op values' logits (see :func:`layers_policy`).
 
     Returns
     -------
@@ -487,99 +505,312 @@ def layer_policy(alpha, temperature, raws, mag_ranges=None):
     >>> [round(p, 2) for p in products.tolist()]
     [0.5, 0.15]
     """
+    mag_ranges = None if mag_ranges is None else [mag_ranges]
+    (policy,) = layers_policy([alpha], [temperature], [raws], mag_ranges, logits)
+    return policy
+
+
+def layers_policy(alphas, temperatures, raws, mag_ranges=None, logits=False):
+    """:func:`layer_policy` of several layers at once, in one autograd node.
+
+    The layers' logits are rows of one matrix (padded with ``-inf``, which
+    the softmax weighs 0), their raw magnitudes, op values and products
+    elements of one matrix of the same shape: each operator of the policy
+    runs once for all the layers in each pass, not once per layer, with the
+    values of one :func:`layer_policy` per layer to the bit (element-wise
+    arithmetic, and a softmax whose padded entries add exact zeros).
+
+    Parameters
+    ----------
+    alphas : sequence of torch.Tensor
+        ``(K_l,)`` logits of each layer's weights.
+    temperatures : sequence of float
+        Softmax temperature of each layer.
+    raws : sequence of sequence of torch.Tensor
+        Each layer's ``K_l`` 0-d raw magnitudes.
+    mag_ranges : sequence of sequence of (float, float) | None
+        Each layer's ``(low, high)`` ranges (see :func:`layer_policy`).
+    logits : bool
+        Also hand out ``logit(op_value, eps=1e-6)`` of each candidate, the
+        logit of the probability that :func:`hard_relaxed_bernoulli` draws
+        with (candidates whose op value is a probability), computed for all
+        candidates at once.
+
+    Returns
+    -------
+    list of tuple
+        ``(weights, op_values, products)`` of each layer, as returned by
+        :func:`layer_policy`, with ``op_logits`` (0-d tensors) appended when
+        ``logits``.
+
+    Examples
+    --------
+    >>> import torch
+    >>> (w0, v0, p0), (w1, v1, p1) = layers_policy(
+    ...     [torch.zeros(2), torch.zeros(3)],
+    ...     [0.05, 0.05],
+    ...     [[torch.tensor(0.5), torch.tensor(1.5)], [torch.tensor(0.3)] * 3],
+    ... )
+    >>> w0.tolist(), [round(v.item(), 2) for v in v1]
+    ([0.5, 0.5], [0.3, 0.3, 0.3])
+    """
+    sizes = tuple(len(alpha) for alpha in alphas)
+    raws = [raw for layer in raws for raw in layer]
     spans = lows = None
     if mag_ranges is not None:
-        mag_ranges = tuple((float(low), float(high)) for low, high in mag_ranges)
-        spans = tuple(high - low for low, high in mag_ranges)
-        lows = tuple(low for low, _ in mag_ranges)
+        ranges = tuple((float(lo), float(hi)) for r in mag_ranges for lo, hi in r)
+        spans = tuple(high - low for low, high in ranges)
+        lows = tuple(low for low, _ in ranges)
         if not any(lows):
             lows = None
-    weights, products, *op_values = _LayerPolicy.apply(
-        alpha, temperature, spans, lows, *raws
+    temperatures = tuple(float(t) for t in temperatures)
+    outputs = _LayersPolicy.apply(
+        sizes, temperatures, spans, lows, bool(logits), *alphas, *raws
     )
-    return weights, tuple(op_values), products
+    n_layers, n_candidates = len(sizes), len(raws)
+    weights = outputs[:n_layers]
+    products = outputs[n_layers : 2 * n_layers]
+    op_values = outputs[2 * n_layers : 2 * n_layers + n_candidates]
+    op_logits = outputs[2 * n_layers + n_candidates :]
+    policies, start = [], 0
+    for layer, size in enumerate(sizes):
+        policy = (weights[layer], op_values[start : start + size], products[layer])
+        if logits:
+            policy = (*policy, op_logits[start : start + size])
+        policies.append(policy)
+        start += size
+    return policies
 
 
-class _LayerPolicy(torch.autograd.Function):
+def _padded(parts, sizes, width, fill, like):
+    """The 1-D ``parts`` (``None``: zeros) as the rows of a ``(len(parts),
+    width)`` matrix, each padded with ``fill``: one ``cat`` (none for one
+    full row)."""
+    if len(parts) == 1 and sizes[0] == width and parts[0] is not None:
+        return parts[0].view(1, width)
+    pieces = []
+    for part, size in zip(parts, sizes):
+        if part is None:
+            part = _constant(
+                lambda n=size: torch.zeros(n, dtype=like.dtype, device=like.device),
+                "zeros",
+                size,
+                like.dtype,
+                like.device,
+            )
+        pieces.append(part)
+        if size < width:
+            n_pad = width - size
+            pieces.append(
+                _constant(
+                    lambda n=n_pad: torch.full(
+                        (n,), fill, dtype=like.dtype, device=like.device
+                    ),
+                    "fill",
+                    fill,
+                    n_pad,
+                    like.dtype,
+                    like.device,
+                )
+            )
+    return torch.cat(pieces).view(len(parts), width)
+
+
+def _positions(sizes, width):
+    """Flat positions of each layer's candidates in the padded matrix."""
+    return [row * width + k for row, size in enumerate(sizes) for k in range(size)]
+
+
+class _LayersPolicy(torch.autograd.Function):
     """Softmax of the weights, straight-through projection of the magnitudes
-    and their linear map onto the op ranges, the raw magnitudes gathered by
-    views into one vector (a ``cat`` of views, not a ``stack``, which adds a
-    view per candidate) and handed back as views of it: a few kernels in
-    each pass, whatever the number of candidates. The products, the mapping
-    and the gradient of each use are computed as autograd computes them for
-    one candidate at a time (same roundings), so that training is unchanged.
-    First-order only: a double backward raises.
+    and their linear map onto the op ranges, for several layers at once
+    (rows of one padded matrix, see :func:`layers_policy`): the raw
+    magnitudes gathered by views into one matrix (a ``cat`` of views, not a
+    ``stack``, which adds a view per candidate) and handed back as views of
+    it: a few kernels in each pass, whatever the number of layers and
+    candidates. The products, the mapping and the gradient of each use are
+    computed as autograd computes them for one candidate at a time (same
+    roundings), so that training is unchanged. First-order only: a double
+    backward raises.
     """
 
     @staticmethod
-    def forward(ctx, alpha, temperature, spans, lows, *raws):
+    def forward(ctx, sizes, temperatures, spans, lows, logits, *inputs):
         ctx.set_materialize_grads(False)
-        temperature = scalar(temperature, alpha)
-        weights = torch.softmax(alpha / temperature, dim=0)
-        raw = torch.cat([r.view(1) for r in raws])
+        n_layers, width = len(sizes), max(sizes)
+        alphas, raws = inputs[:n_layers], inputs[n_layers:]
+        like = alphas[0]
+        alpha = _padded(alphas, sizes, width, -math.inf, like)
+        if len(set(temperatures)) == 1:
+            temperature = scalar(temperatures[0], like)
+        else:
+            temperature = scalar(temperatures, like).view(n_layers, 1)
+        weights = torch.softmax(alpha / temperature, dim=1)
+        raw_views = [r.view(1) for r in raws]
+        if width * n_layers != len(raws):  # zeros in the padding
+            pad = scalar(0, like).view(1)
+            positions = set(_positions(sizes, width))
+            it = iter(raw_views)
+            raw_views = [
+                next(it) if i in positions else pad for i in range(n_layers * width)
+            ]
+        raw = torch.cat(raw_views).view(n_layers, width)
         magnitudes = torch.clamp(raw, scalar(0, raw), scalar(1, raw))
         # > 0 below the range, < 0 above it, 0 inside (see unit_interval)
         inward = magnitudes - raw
         op_values = magnitudes
-        spans = None if spans is None else scalar(spans, raw)  # a vector
         if spans is not None:
+            spans = _padded_constant(spans, sizes, width, like)
             op_values = magnitudes * spans
             if lows is not None:
-                op_values = op_values + scalar(lows, raw)
-        ctx.save_for_backward(weights, temperature, magnitudes, inward, spans)
-        return (weights, weights * magnitudes, *_elements(op_values))
+                op_values = op_values + _padded_constant(lows, sizes, width, like)
+        op_logits = None
+        if logits:  # the relaxed Bernoulli's logits, at once
+            op_logits = torch.logit(op_values, eps=LOGIT_EPS)
+        ctx.save_for_backward(
+            weights, temperature, magnitudes, inward, spans, op_values
+        )
+        ctx.sizes, ctx.width, ctx.logits = sizes, width, logits
+        products = weights * magnitudes
+        positions = _positions(sizes, width)
+        outputs = (
+            *_rows(weights, sizes),
+            *_rows(products, sizes),
+            *_elements(op_values.view(-1), positions),
+        )
+        if logits:
+            outputs = (*outputs, *_elements(op_logits.view(-1), positions))
+        return outputs
 
     @staticmethod
     @once_differentiable
-    def backward(ctx, grad_weights, grad_products, *grads):
-        weights, temperature, magnitudes, inward, spans = ctx.saved_tensors
-        need_alpha, _, _, _, *need_raws = ctx.needs_input_grad
+    def backward(ctx, *grads):
+        weights, temperature, magnitudes, inward, spans, op_values = ctx.saved_tensors
+        sizes, width = ctx.sizes, ctx.width
+        n_layers, n_candidates = len(sizes), sum(sizes)
+        grad_weights = grads[:n_layers]
+        grad_products = grads[n_layers : 2 * n_layers]
+        grad_ops = grads[2 * n_layers : 2 * n_layers + n_candidates]
+        grad_logits = grads[2 * n_layers + n_candidates :] or (None,) * n_candidates
+        needs = ctx.needs_input_grad[5:]
+        need_alphas, need_raws = needs[:n_layers], needs[n_layers:]
+        like = weights
+        # rows with a gradient (None for the others, as autograd gives)
+        alpha_rows = [
+            need and (gw is not None or gp is not None)
+            for need, gw, gp in zip(need_alphas, grad_weights, grad_products)
+        ]
         grad_alpha = None
-        if need_alpha:
+        if any(alpha_rows):
             # d(w m) = m dw + w dm; each use of the weights goes through the
             # softmax on its own, then the two are added: the rounding of
             # separate softmax nodes
-            for grad in (grad_weights, grad_products):
-                if grad is None:
+            for of_products, use in enumerate((grad_weights, grad_products)):
+                if all(g is None for g in use):
                     continue
-                if grad is grad_products:
+                grad = _padded(use, sizes, width, 0.0, like)
+                if of_products:
                     grad = grad * magnitudes
                 grad = torch._softmax_backward_data(
-                    grad, weights, 0, weights.dtype
+                    grad, weights, 1, weights.dtype
                 ).div_(temperature)
                 grad_alpha = grad if grad_alpha is None else grad_alpha.add_(grad)
-        no_grads = (None,) * len(grads)
-        if not any(need_raws):
-            return (grad_alpha, None, None, None, *no_grads)
+        grads_alpha = [
+            _row(grad_alpha, layer, size) if row else None
+            for layer, (row, size) in enumerate(zip(alpha_rows, sizes))
+        ]
+        starts = [sum(sizes[:layer]) for layer in range(n_layers)]
+        raw_rows = [
+            any(need_raws[start : start + size])
+            and (
+                grad_products[layer] is not None
+                or any(g is not None for g in grad_ops[start : start + size])
+                or any(g is not None for g in grad_logits[start : start + size])
+            )
+            for layer, (start, size) in enumerate(zip(starts, sizes))
+        ]
+        no_grads = [None] * len(grad_ops)
+        if not any(raw_rows):
+            return (None, None, None, None, None, *grads_alpha, *no_grads)
         # each path is blocked where a descent step (-grad) moves its
         # magnitude further out, as with one unit_interval per use (in place:
         # every tensor blocked here is made here)
         zero = scalar(0, inward)
-        grad = None
-        if any(g is not None for g in grads):
-            grad = torch.cat([zero.view(1) if g is None else g.view(1) for g in grads])
+        grad = _gathered(grad_ops, sizes, width, zero)
+        through_logits = _gathered(grad_logits, sizes, width, zero)
+        if through_logits is not None:  # each op value's gradient, then the map
+            through_logits = torch.ops.aten.logit_backward(
+                through_logits, op_values, LOGIT_EPS
+            )
+            grad = through_logits if grad is None else grad.add_(through_logits)
+        if grad is not None:
             if spans is not None:
                 grad = grad * spans
             grad = grad.masked_fill_(inward * grad > zero, 0)
-        if grad_products is not None:
-            products_raw = grad_products * weights
+        if any(g is not None for g in grad_products):
+            products_raw = _padded(grad_products, sizes, width, 0.0, like) * weights
             products_raw = products_raw.masked_fill_(inward * products_raw > zero, 0)
             grad = products_raw if grad is None else grad.add_(products_raw)
-        if grad is None:
-            return (grad_alpha, None, None, None, *no_grads)
-        return (grad_alpha, None, None, None, *_elements(grad))
+        elements = _elements(grad.view(-1), _positions(sizes, width))
+        grads_raw, start = [], 0
+        for row, size in zip(raw_rows, sizes):
+            part = elements[start : start + size]
+            grads_raw.extend(part if row else [None] * size)
+            start += size
+        return (None, None, None, None, None, *grads_alpha, *grads_raw)
 
 
-def _elements(vector):
-    """The elements of a 1-D tensor as 0-d views: what ``unbind`` returns,
-    one operator per element instead of two (a ``select`` and the
-    ``as_strided`` it calls)."""
+def _gathered(grads, sizes, width, zero):
+    """0-d gradients (``None``: zero) as the padded matrix, or ``None`` when
+    all are ``None``: one ``cat`` of views."""
+    if all(g is None for g in grads):
+        return None
+    views = [zero.view(1) if g is None else g.view(1) for g in grads]
+    if len(sizes) * width != len(views):
+        positions = set(_positions(sizes, width))
+        it = iter(views)
+        views = [
+            next(it) if i in positions else zero.view(1)
+            for i in range(len(sizes) * width)
+        ]
+    return torch.cat(views).view(len(sizes), width)
+
+
+def _padded_constant(values, sizes, width, like):
+    """Per-candidate constants as the padded matrix (zeros in the padding),
+    built once."""
+    flat, start = [], 0
+    for size in sizes:
+        flat.extend(values[start : start + size])
+        flat.extend([0.0] * (width - size))
+        start += size
+    return scalar(tuple(flat), like).view(len(sizes), width)
+
+
+def _row(matrix, row, size):
+    """Row ``row`` of a padded matrix, its first ``size`` entries (a view)."""
+    if matrix.shape[0] == 1 and matrix.shape[1] == size:
+        return matrix.view(size)
+    if is_compiling():
+        return matrix[row, :size]
+    stride = matrix.stride()
+    return matrix.as_strided((size,), (stride[1],), row * stride[0])
+
+
+def _rows(matrix, sizes):
+    return tuple(_row(matrix, row, size) for row, size in enumerate(sizes))
+
+
+def _elements(vector, positions=None):
+    """The elements of a 1-D tensor (those at ``positions``) as 0-d views:
+    what ``unbind`` returns, one operator per element instead of two (a
+    ``select`` and the ``as_strided`` it calls)."""
+    if positions is None:
+        positions = range(len(vector))
     if is_compiling():  # dynamo does not trace storage offsets
-        return vector.unbind()
+        return tuple(vector[k] for k in positions)
     stride, offset = vector.stride(0), vector.storage_offset()
-    return tuple(
-        vector.as_strided((), (), offset + k * stride) for k in range(len(vector))
-    )
+    return tuple(vector.as_strided((), (), offset + k * stride) for k in positions)
 
 
 def mixture(weights, outputs):
@@ -1202,6 +1433,85 @@ def smooth_time_mask(X, mask_start, mask_len):
     return X * mask
 
 
+def smooth_time_mask_at(X, fraction, mask_len):
+    """:func:`smooth_time_mask` starting at ``fraction * (times - mask_len)``.
+
+    What :class:`~braindecode_augnet.transforms.SmoothTimeMask` applies: a
+    mask of learned length at a uniform fraction of the positions where it
+    fits. For a scalar length, one node: the start, the mask and their
+    gradients computed as autograd computes them through the composed
+    operators (the same values to the bit), in fewer kernels (the gradient
+    to the length gathered from its two uses before, not after, the
+    negations).
+
+    Parameters
+    ----------
+    X : torch.Tensor
+        Batch ``(batch, channels, times)``.
+    fraction : torch.Tensor
+        ``(batch,)`` fractions in [0, 1).
+    mask_len : torch.Tensor
+        Scalar or per-example mask length in samples (may be fractional).
+
+    Examples
+    --------
+    >>> import torch
+    >>> fraction, length = torch.tensor([0.49375]), torch.tensor(20.0)
+    >>> out = smooth_time_mask_at(torch.ones(1, 1, 100), fraction, length)
+    >>> torch.nonzero(out[0, 0] < 0.5).flatten()[[0, -1]].tolist()  # from 39.5
+    [40, 59]
+    """
+    fraction, length = _cast(fraction, X), _cast(mask_len, X)
+    if length.ndim or fraction.ndim != 1 or X.ndim != 3 or is_compiling():
+        start = fraction * (scalar(X.shape[-1], X) - length)
+        return smooth_time_mask(X, start, length)
+    return _SmoothTimeMaskAt.apply(X, fraction, length)
+
+
+class _SmoothTimeMaskAt(torch.autograd.Function):
+    """``X * (sigmoid(-s (t - a)) + sigmoid(s (t - a - L)))`` with the start
+    ``a = fraction * (n - L)``; the gradients of autograd's composed
+    operators, each computed by the same kernel on the same operands. The
+    length's gradient, ``-sum(g_b) - sum(-sum_t(g_shift) * fraction)``
+    there (two full-size negations, a negated sum, an addition), is
+    ``sum(sum_t(g_shift) * fraction) - sum(g_b)`` here: negations are exact
+    and sums of negated values the negated sums. First-order only."""
+
+    @staticmethod
+    def forward(ctx, X, fraction, length):
+        n_times = X.shape[-1]
+        span = scalar(n_times, X) - length
+        start = (fraction * span).view(-1, 1, 1)
+        steep = 1000.0 / n_times
+        shifted = arange(n_times, X.device, X.dtype) - start
+        rising = torch.sigmoid(shifted * scalar(-steep, X))
+        falling = torch.sigmoid((shifted - length) * scalar(steep, X))
+        mask = rising + falling
+        ctx.save_for_backward(X, fraction, span, mask, rising, falling)
+        return X * mask
+
+    @staticmethod
+    @once_differentiable
+    def backward(ctx, grad):
+        X, fraction, span, mask, rising, falling = ctx.saved_tensors
+        need_x, need_fraction, need_length = ctx.needs_input_grad
+        grad_x = grad * mask if need_x else None
+        if not (need_fraction or need_length):
+            return grad_x, None, None
+        steep = 1000.0 / X.shape[-1]
+        grad_mask = _sum_to(grad * X, mask.shape)
+        grad_a = torch.ops.aten.sigmoid_backward(grad_mask, rising) * scalar(-steep, X)
+        grad_b = torch.ops.aten.sigmoid_backward(grad_mask, falling) * scalar(steep, X)
+        # minus the start's gradient, per example
+        minus_start = _sum_to(grad_a + grad_b, (len(fraction), 1, 1)).view(-1)
+        grad_fraction = grad_length = None
+        if need_fraction:
+            grad_fraction = (minus_start * span).neg_()
+        if need_length:
+            grad_length = (minus_start * fraction).sum() - grad_b.sum()
+        return grad_x, grad_fraction, grad_length
+
+
 def channels_dropout(X, drop):
     """Zero the channels where ``drop`` is 1: ``X * (1 - drop)``.
 
@@ -1263,7 +1573,7 @@ def masked_channel_permutation(selected, keys):
     return torch.empty_like(positions).scatter_(1, positions, sources)
 
 
-def channels_shuffle(X, shuffle, permutation, partners):
+def channels_shuffle(X, shuffle, permutation, partners, selected=None):
     """Shuffle channels with a straight-through estimator of the proportion.
 
     The value is ``X[b, permutation[b, c]]``. The gradient with respect to
@@ -1283,8 +1593,11 @@ def channels_shuffle(X, shuffle, permutation, partners):
         ``(batch, channels)`` permutation from :func:`masked_channel_permutation`.
     partners : torch.Tensor
         ``(batch, channels)`` channel each channel would be swapped with.
+    selected : torch.Tensor | None
+        ``shuffle > 0.5`` (boolean) when the caller holds it (it built the
+        permutation from it); ``None``: compared here.
     """
-    return _ChannelsShuffle.apply(X, _cast(shuffle, X), permutation, partners)
+    return _ChannelsShuffle.apply(X, _cast(shuffle, X), permutation, partners, selected)
 
 
 class _ChannelsShuffle(torch.autograd.Function):
@@ -1298,9 +1611,9 @@ class _ChannelsShuffle(torch.autograd.Function):
     """
 
     @staticmethod
-    def forward(ctx, X, shuffle, permutation, partners):
+    def forward(ctx, X, shuffle, permutation, partners, selected):
         n_batch, n_channels, n_times = X.shape
-        hard = shuffle > scalar(0.5, shuffle)
+        hard = shuffle > scalar(0.5, shuffle) if selected is None else selected
         index = arange(n_channels, X.device)
         offset = arange(n_batch, X.device, step=n_channels).unsqueeze(1)
         rows = (torch.where(hard, permutation, index) + offset).flatten()
@@ -1335,7 +1648,7 @@ class _ChannelsShuffle(torch.autograd.Function):
                     diff = moved[part].sub_(flat[part]).mul_(flat_grad[part])
                     torch.sum(diff, dim=1, out=grad_shuffle[part])
             grad_shuffle = grad_shuffle.view(ctx.shuffle_shape)
-        return grad_x, grad_shuffle, None, None
+        return grad_x, grad_shuffle, None, None, None
 
 
 def amplitude_scale(X, log2_scale):

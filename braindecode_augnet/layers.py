@@ -6,13 +6,14 @@ import torch
 from braindecode.augmentation import Transform
 from torch import nn
 
-from ._random import DeviceGenerators, seed_stream
+from ._random import DeviceGenerators, keyed_draws_active, on_rows, seed_stream
 from ._validation import check_positive
 from .base import DifferentiableTransform, check_eeg_batch, unit_interval
 from .functional import (
     choice_gate,
     is_compiling,
     layer_policy,
+    layers_policy,
     mixture,
     scalar,
     scatter_rows,
@@ -135,9 +136,10 @@ def apply_grouped(X, choice, n_groups, fn, grouping="auto", with_index=True):
     bounds = [bisect.bisect_left(groups, k) for k in range(n_groups + 1)]
     counts = [end - start for start, end in zip(bounds, bounds[1:])]
     parts = torch.split(X.index_select(0, order), counts)
-    indices = torch.split(order, counts) if with_index else [None] * n_groups
+    keyed = keyed_draws_active()  # each group's draws keyed by its rows
+    indices = torch.split(order, counts) if with_index or keyed else [None] * n_groups
     pieces = [
-        fn(k, part, index)
+        on_rows(index, fn, k, part, index if with_index else None)
         for k, (part, index) in enumerate(zip(parts, indices))
         if counts[k]
     ]
@@ -237,31 +239,57 @@ class AugmentationLayer(nn.Module):
         self._forward_products = None
         n_candidates = len(self.transforms)
         if not self._default_magnitudes():
-            return self.weights, [None] * n_candidates
+            return self.weights, [None] * n_candidates, [None] * n_candidates
         if is_compiling():  # dynamo traces autograd's operators
             magnitudes = self._projected_magnitudes().unbind()
-            return self.weights, [
+            op_values = [
                 tr.magnitude_to_op(m) for tr, m in zip(self.transforms, magnitudes)
             ]
-        raws = [tr.raw_magnitude for tr in self.transforms]
-        raws = [raw if raw.ndim == 0 else raw.reshape(()) for raw in raws]
+            return self.weights, op_values, [None] * n_candidates
+        raws = self._raws()
         # the linear map of magnitudes onto op values, unless a candidate
         # has a map of its own
+        mag_ranges = self._mag_ranges()
+        logits = mag_ranges is not None and self._wants_logits()
+        policy = layer_policy(self.alpha, self.temperature, raws, mag_ranges, logits)
+        return self._kept(*policy, mapped=mag_ranges is not None)
+
+    def _wants_logits(self):
+        """Whether a candidate draws with its op value as a probability and
+        a gradient is to pass: the policy computes the logits of all at once
+        (:func:`~.functional.layers_policy`)."""
+        return (
+            self.training
+            and torch.is_grad_enabled()
+            and any(tr.relaxed_op_value for tr in self.transforms)
+        )
+
+    def _raws(self):
+        raws = [tr.raw_magnitude for tr in self.transforms]
+        return [raw if raw.ndim == 0 else raw.reshape(()) for raw in raws]
+
+    def _mag_ranges(self):
+        """The candidates' ranges when all map their magnitudes linearly
+        (:meth:`~.DifferentiableTransform.magnitude_to_op`), else ``None``."""
         default_map = all(
             type(tr).magnitude_to_op is DifferentiableTransform.magnitude_to_op
             for tr in self.transforms
         )
-        mag_ranges = [tr.mag_range for tr in self.transforms] if default_map else None
-        weights, op_values, products = layer_policy(
-            self.alpha, self.temperature, raws, mag_ranges
-        )
-        if not default_map:
+        return [tr.mag_range for tr in self.transforms] if default_map else None
+
+    def _kept(self, weights, op_values, products, op_logits=None, mapped=True):
+        """The policy of a forward pass, ``(weights, op_values, op_logits)``,
+        its products kept (in training) for :meth:`regularizer_terms`."""
+        if op_logits is None:
+            op_logits = [None] * len(self.transforms)
+        if not mapped:
             op_values = [
                 tr.magnitude_to_op(m) for tr, m in zip(self.transforms, op_values)
             ]
+        self._forward_products = None
         if self.training and torch.is_grad_enabled():
             self._forward_products = products, self._parameter_versions()
-        return weights, op_values
+        return weights, op_values, op_logits
 
     def _parameter_versions(self):
         # in-place updates (an optimizer step) change these counters
@@ -361,18 +389,24 @@ class AugmentationLayer(nn.Module):
         """Augment a batch ``(batch, channels, times)``."""
         return self.augment(check_eeg_batch(X))
 
-    def augment(self, X):
-        """Augment an already validated batch (no input checks)."""
+    def augment(self, X, policy=None):
+        """Augment an already validated batch (no input checks).
+
+        ``policy``: the ``(weights, op_values, op_logits)`` of this forward
+        pass when the
+        caller computed them (:class:`AugmentationModule` computes those of
+        all its layers at once); ``None``: computed here.
+        """
         if self.training and not self.calibrated and X.shape[0]:
             self.calibrate(X)
-        weights, op_values = self._policy()
+        weights, op_values, op_logits = self._policy() if policy is None else policy
         if weights.dtype != X.dtype:
             weights = weights.to(X.dtype)
         n_candidates = len(self.transforms)
         if self.training and self.sampling == "mixture":
             outputs = [
-                tr.augment(X, op_value=op_value)
-                for tr, op_value in zip(self.transforms, op_values)
+                tr.augment(X, op_value=op_value, op_logit=op_logit)
+                for tr, op_value, op_logit in zip(self.transforms, op_values, op_logits)
             ]
             if n_candidates == 1:
                 return weights[0] * outputs[0]
@@ -380,7 +414,7 @@ class AugmentationLayer(nn.Module):
                 stacked = torch.stack(outputs).view(n_candidates, -1)
                 return (weights @ stacked).view(X.shape)
             return mixture(weights, outputs)
-        return self._augment_sampled(X, weights, op_values)
+        return self._augment_sampled(X, weights, op_values, op_logits)
 
     def _grouping(self):
         """``grouping``, or ``'full'`` (fixed shapes: one graph) under
@@ -392,11 +426,13 @@ class AugmentationLayer(nn.Module):
         seeded = any(getattr(r, "random_state", None) is not None for r in rngs)
         return self.grouping if seeded else "full"
 
-    def _augment_sampled(self, X, weights, op_values):
+    def _augment_sampled(self, X, weights, op_values, op_logits):
         choice = self._rng.categorical(weights, X.shape[0])
 
         def apply(k, part, index):
-            return self.transforms[k].augment(part, op_value=op_values[k])
+            return self.transforms[k].augment(
+                part, op_value=op_values[k], op_logit=op_logits[k]
+            )
 
         out = apply_grouped(
             X, choice, len(self.transforms), apply, self._grouping(), with_index=False
@@ -475,9 +511,44 @@ class AugmentationModule(nn.Module):
 
     def augment(self, X):
         """Augment an already validated batch (no input checks)."""
-        for layer in self.layers:
-            X = layer.augment(X)
+        for layer, policy in zip(self.layers, self._policies()):
+            X = layer.augment(X, policy)
         return X
+
+    def _policies(self):
+        """Each layer's policy for a forward pass, computed for all the layers
+        at once (:func:`~.functional.layers_policy`: each operator of the
+        policies runs once, not once per layer), or ``None`` for each layer
+        to compute its own (one layer, candidates with magnitudes or maps of
+        their own, parameters of several dtypes or devices, torch.compile).
+        """
+        layers = list(self.layers)
+        own = [None] * len(layers)
+        if len(layers) < 2 or is_compiling():
+            return own
+        alphas = [layer.alpha for layer in layers]
+        if len({(a.dtype, a.device) for a in alphas}) != 1:
+            return own
+        raws, ranges = [], []
+        for layer in layers:
+            if not layer._default_magnitudes():
+                return own
+            raws.append(layer._raws())
+            ranges.append(layer._mag_ranges())
+            if ranges[-1] is None:
+                return own
+        if (
+            len(
+                {(r.dtype, r.device) for layer in raws for r in layer}
+                | {(alphas[0].dtype, alphas[0].device)}
+            )
+            != 1
+        ):
+            return own
+        temperatures = [layer.temperature for layer in layers]
+        logits = any(layer._wants_logits() for layer in layers)
+        policies = layers_policy(alphas, temperatures, raws, ranges, logits)
+        return [layer._kept(*policy) for layer, policy in zip(layers, policies)]
 
 
 def unwrap_module(obj):

@@ -5,7 +5,8 @@ import math
 import torch
 from torch import nn
 
-from ._random import shared_draws
+from ._contracts import decode_labels, encode_labels
+from ._random import keyed_copies, shared_draws
 from ._validation import check_int
 from .base import NonFiniteFlag, check_eeg_batch
 from .functional import is_compiling
@@ -201,6 +202,9 @@ class AugNet(nn.Module):
         self.window_size = window_size
         self.input_check = input_check
         self._non_finite = NonFiniteFlag()
+        #: class labels of the estimator, saved in the state dict (see
+        #: :meth:`get_extra_state`); ``None`` when unknown
+        self.labels = None
 
     @property
     def current_n_copies(self):
@@ -228,9 +232,11 @@ class AugNet(nn.Module):
             n = min(chunk, n_copies - start)
             # copy-major: row i * batch + b
             tiled = X.repeat(n, *([1] * (X.ndim - 1))) if n > 1 else X
-            logits = self._check_logits(
-                self.trunk(self._augment(tiled, n_windows)), n_batch * n, n_windows
-            )
+            # in predictions, the draws are keyed by the copy's index, the same
+            # for every example: independent of the rest of the batch
+            with keyed_copies(start, n, n_batch, n_windows, X.device):
+                augmented = self._augment(tiled, n_windows)
+            logits = self._check_logits(self.trunk(augmented), n_batch * n, n_windows)
             log_probs = torch.log_softmax(logits, dim=1)
             if n_copies == 1:
                 return log_probs
@@ -296,6 +302,24 @@ class AugNet(nn.Module):
         # models pickled before input_check existed
         self.__dict__.setdefault("input_check", "auto")
         self.__dict__.setdefault("_non_finite", NonFiniteFlag())
+        self.__dict__.setdefault("labels", None)
+
+    def get_extra_state(self):
+        """:attr:`labels` as a tensor, so that the state dict (skorch's
+        ``save_params``) carries the label encoding with the parameters."""
+        return encode_labels(self.labels)
+
+    def set_extra_state(self, state):
+        self.labels = decode_labels(state)
+
+    def _load_from_state_dict(self, state_dict, prefix, *args):
+        super()._load_from_state_dict(state_dict, prefix, *args)
+        key = prefix + "_extra_state"
+        missing_keys = args[2]
+        if key not in state_dict and key in missing_keys:
+            # saved before the labels were kept: they stay unknown
+            missing_keys.remove(key)
+            self.labels = None
 
     def check_deferred_inputs(self):
         """Raise the deferred input check (see ``input_check``).

@@ -5,7 +5,7 @@ import torch
 from .functional import concatenated_norm
 from .layers import augmentation_layers
 
-__all__ = ["augmentation_regularizer"]
+__all__ = ["augmentation_regularizer", "augnet_loss"]
 
 REGULARIZER_SCALES = ("magnitude", "displacement")
 
@@ -86,3 +86,36 @@ def augmentation_regularizer(obj, scale="magnitude", reuse_forward=False):
             part = part * layer.displacement.to(part.dtype)
         parts.append(part)
     return concatenated_norm(parts)
+
+
+def augnet_loss(nll, obj, reg, scale="magnitude", reuse_forward=True):
+    """AugNet's training loss, ``nll - reg * R``, and the regulariser ``R``.
+
+    The loss of :meth:`AugNetClassifier.get_loss
+    <braindecode_augnet.AugNetClassifier.get_loss>` in training, and of the
+    training-step benchmark.
+
+    Parameters
+    ----------
+    nll : torch.Tensor
+        The data term (scalar), e.g. the NLL of the averaged model.
+    obj : AugNet | AugmentationModule | list
+        What holds the augmentation layers (see
+        :func:`augmentation_regularizer`).
+    reg : float
+        Weight of the regulariser (0: the loss is ``nll``, ``R`` still
+        computed, for logging).
+    scale : {'magnitude', 'displacement'}
+        What the regulariser rewards.
+    reuse_forward : bool
+        Reuse the policy of the last training forward pass (right after it,
+        in the same step), see :func:`augmentation_regularizer`.
+
+    Returns
+    -------
+    loss, penalty : torch.Tensor
+        The loss to minimise, and ``R``.
+    """
+    penalty = augmentation_regularizer(obj, scale=scale, reuse_forward=reuse_forward)
+    loss = nll - reg * penalty if reg else nll
+    return loss, penalty

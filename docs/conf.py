@@ -130,6 +130,102 @@ def _skip_member(app, what, name, obj, skip, options):
     return None
 
 
+# -- API pages of classes --------------------------------------------------------
+# docs/_templates/autosummary/class.rst lays a class page out as scikit-learn
+# and braindecode do: the methods a user calls first (fit, predict,
+# predict_proba, score, ... then the class's own), its attributes, and
+# apart, folded, the skorch / torch hooks it overrides (check_data,
+# train_step, on_batch_end, extra_repr, ...), which skorch and torch
+# call and users do not. The groups are computed here, once, for every class
+# of the package, and handed to the template as ``member_groups``.
+
+#: Methods of the scikit-learn estimator API, shown first (in this order) on
+#: the pages of estimators, defined there or inherited from skorch.
+USER_METHODS = ("fit", "predict", "predict_proba", "score")
+
+
+def _member_groups():
+    import importlib
+    import inspect
+    import pkgutil
+
+    groups = {}
+    for info in pkgutil.walk_packages(
+        braindecode_augnet.__path__, braindecode_augnet.__name__ + "."
+    ):
+        if info.name.endswith("__main__"):
+            continue
+        module = importlib.import_module(info.name)
+        for cls in vars(module).values():
+            if inspect.isclass(cls) and cls.__module__ == info.name:
+                groups[f"{info.name}.{cls.__qualname__}"] = _class_groups(cls)
+    # the names the API pages use: re-exported ones too
+    for name in braindecode_augnet.__all__:
+        obj = getattr(braindecode_augnet, name)
+        if inspect.isclass(obj):
+            groups[f"braindecode_augnet.{name}"] = _class_groups(obj)
+    return groups
+
+
+def _defined_by_library(cls, name):
+    """Whether a base class from skorch or torch defines ``name`` (a hook)."""
+    return any(
+        name in vars(base)
+        for base in cls.__mro__[1:]
+        if base.__module__.split(".")[0] in ("skorch", "torch")
+    )
+
+
+def _attribute_docs(cls):
+    from sphinx.pycode import ModuleAnalyzer
+
+    try:
+        return ModuleAnalyzer.for_module(cls.__module__).find_attr_docs()
+    except Exception:  # no source: no documented attributes
+        return {}
+
+
+def _class_groups(cls):
+    """The members of ``cls`` for its API page, or None for the plain layout
+    (classes that override no skorch / torch hook)."""
+    import inspect
+
+    from skorch import NeuralNet
+
+    estimator = issubclass(cls, NeuralNet)
+    user = [name for name in USER_METHODS if estimator and hasattr(cls, name)]
+    methods, properties, attributes, hooks = list(user), [], [], []
+    for name in vars(cls):
+        if name.startswith("_") or name in user:
+            continue
+        value = inspect.getattr_static(cls, name)
+        function = getattr(value, "__func__", value)
+        if not type(value).__module__.startswith(("builtins", "braindecode_augnet")):
+            continue  # written into the class by a library (set_score_request)
+        if isinstance(value, property):
+            properties.append(name)
+        elif not callable(function):
+            if (cls.__qualname__, name) in _attribute_docs(cls):
+                attributes.append(name)  # documented with a "#:" comment
+        elif _defined_by_library(cls, name) and name != "forward":
+            hooks.append(name)
+        else:
+            methods.append(name)
+    if not hooks and not estimator:
+        return None
+    return {
+        "methods": methods,
+        "properties": properties,
+        "attributes": attributes,
+        "hooks": hooks,
+    }
+
+
+autosummary_context = {"member_groups": _member_groups()}
+# "On this page" lists ``fit()``, not ``AugNetClassifier.fit()``: short
+# entries that fit the secondary sidebar.
+toc_object_entries_show_parents = "hide"
+
 # -- numpydoc ----------------------------------------------------------------
 numpydoc_show_class_members = False
 numpydoc_class_members_toctree = False
@@ -151,7 +247,7 @@ numpydoc_xref_aliases = {
     "array_like": ":term:`numpy:array_like`",
     "BaseConcatDataset": "braindecode.datasets.BaseConcatDataset",
     "DataFrame": "pandas.DataFrame",
-    "EEGClassifier": "braindecode.EEGClassifier",
+    "EEGClassifier": "braindecode.classifier.EEGClassifier",
     "Generator": "torch.Generator",
     "Tensor": "torch.Tensor",
     "ndarray": "numpy.ndarray",
@@ -212,6 +308,59 @@ sphinx_gallery_conf = {
     "write_computation_times": False,
 }
 
+# -- Where the project lives -------------------------------------------------------
+# The repository and issue-tracker links come from the package's metadata
+# (``project_urls`` / ``url`` of setup.py, one home for them), never from a
+# guess: the navbar and the install page show those that the metadata names.
+
+
+def _project_urls():
+    from importlib import metadata
+
+    try:
+        meta = metadata.metadata("braindecode-augnet")
+    except metadata.PackageNotFoundError:  # docs built from an uninstalled tree
+        return {}
+    urls = {}
+    for entry in meta.get_all("Project-URL") or []:
+        label, _, url = entry.partition(",")
+        urls[label.strip().lower()] = url.strip()
+    if meta.get("Home-page"):
+        urls.setdefault("homepage", meta["Home-page"])
+    return urls
+
+
+PROJECT_URLS = _project_urls()
+REPOSITORY_URL = next(
+    (
+        PROJECT_URLS[k]
+        for k in ("source", "repository", "homepage")
+        if k in PROJECT_URLS
+    ),
+    None,
+)
+ISSUES_URL = next(
+    (
+        PROJECT_URLS[k]
+        for k in ("issues", "bug tracker", "tracker")
+        if k in PROJECT_URLS
+    ),
+    None,
+)
+_NO_URL = (
+    "not published: the package's metadata (``setup.py``) names no ``project_urls``"
+)
+
+
+def _link(url):
+    return f"`{url} <{url}>`__" if url else _NO_URL
+
+
+rst_prolog = f"""
+.. |repository| replace:: {_link(REPOSITORY_URL)}
+.. |issue_tracker| replace:: {_link(ISSUES_URL)}
+"""
+
 # -- HTML ----------------------------------------------------------------------
 try:
     import pydata_sphinx_theme  # noqa: F401
@@ -226,6 +375,14 @@ else:
         "secondary_sidebar_items": ["page-toc"],
         "footer_start": ["copyright"],
         "footer_end": ["sphinx-version"],
+        "icon_links": [
+            {"name": name, "url": url, "icon": icon, "type": "fontawesome"}
+            for name, url, icon in (
+                ("Repository", REPOSITORY_URL, "fa-brands fa-git-alt"),
+                ("Issue tracker", ISSUES_URL, "fa-solid fa-bug"),
+            )
+            if url
+        ],
     }
     html_sidebars = {"index": [], "install": [], "whats_new": [], "method": []}
 

@@ -122,7 +122,7 @@ def test_augmentation_learning_rate_groups():
     assert len(groups[1]["params"]) + len(groups[2]["params"]) == len(names)
     clf = make_clf(max_epochs=1).fit(X, y)
     assert [g["lr"] for g in clf.optimizer_.param_groups] == pytest.approx(
-        [1e-2, 0.1, 0.03]
+        [1e-2, 1e-2, 0.03]  # AugNet's weights at the trunk's rate by default
     )
     with pytest.raises(ValueError, match="magnitude_lr"):
         make_clf(magnitude_lr=-1.0).fit(X, y)
@@ -503,7 +503,7 @@ def test_temperature_set_after_fit_is_used():
 @pytest.mark.parametrize(
     ("method", "reg", "aug_lr", "magnitude_lr", "reg_scale"),
     [
-        ("augnet", 0.1, 0.1, 0.03, "displacement"),
+        ("augnet", 0.1, 0.01, 0.03, "displacement"),
         ("augerino", 0.01, 0.01, 0.01, "magnitude"),
     ],
 )
@@ -588,12 +588,15 @@ def test_bilevel_policy_is_only_for_bilevel_methods(fitted):
         clf.bilevel_policy_  # noqa: B018
 
 
-def test_cadda_needs_the_number_of_classes():
-    X, y = toy_data()
-    clf = make_clf(method="cadda", reg=None, module=Trunk(), max_epochs=1)
-    with pytest.raises(ValueError, match="classes="):
-        clf.fit(X, y)
-    clf.set_params(classes=[0, 1]).fit(X, y)
+def test_cadda_with_a_module_instance_counts_the_classes_of_y():
+    """Issue 26 item 10: no classes= needed before fitting."""
+    X, _ = toy_data()
+    y = np.array(["a", "b", "c"])[np.arange(len(X)) % 3]
+    clf = make_clf(method="cadda", reg=None, module=Trunk(n_outputs=3), max_epochs=1)
+    clf.fit(X, y)
+    assert len(clf.bilevel_policy_.policies) == 3
+    assert clf.policy_["class"].unique().tolist() == ["a", "b", "c"]
+    clf.set_params(classes=[0, 1]).fit(X, np.arange(len(X)) % 2)
     assert len(clf.bilevel_policy_.policies) == 2
 
 

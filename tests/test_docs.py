@@ -21,16 +21,17 @@ EXAMPLES = ROOT / "examples"
 
 #: Modules whose docstring examples are run here.
 DOCTEST_MODULES = [
-    "braindecode_augnet.bilevel",
+    "braindecode_augnet.methods.bilevel",
     "braindecode_augnet.channels",
     "braindecode_augnet.functional",
-    "braindecode_augnet.invariance",
-    "braindecode_augnet.plotting",
-    "braindecode_augnet.policy",
+    "braindecode_augnet.analysis.invariance",
+    "braindecode_augnet.analysis.plotting",
+    "braindecode_augnet.analysis.policy",
     "braindecode_augnet.layers",
     "braindecode_augnet.regularization",
-    "braindecode_augnet.toy_models",
+    "braindecode_augnet.study.toy_models",
     "braindecode_augnet.sequences",
+    "braindecode_augnet.study.stager",
     "braindecode_augnet.transforms.spatial",
     "braindecode_augnet.transforms.spectral",
     "braindecode_augnet.transforms.temporal",
@@ -275,3 +276,174 @@ def test_api_reference_lists_importable_objects_under_their_module():
         assert module_name in (defined_in, "braindecode_augnet") or (
             defined_in.startswith(module_name + ".")
         ), f"{module_name}.{name} is defined in {defined_in}"
+
+
+#: The page and anchor of an object in each project's documentation, as its
+#: own sources lay them out (checked against them, not from memory):
+#:
+#: - braindecode: docs/api.rst documents each object under its
+#:   ``currentmodule`` (braindecode.classifier, .models, .datasets, ...) in an
+#:   autosummary with ``:toctree: generated/`` (``generated/layers/`` for
+#:   braindecode.modules' layers); the class template writes
+#:   ``generated/<module>.<name>.html#<module>.<name>``;
+#: - skorch: one page per module, ``<module>.rst`` = ``automodule::
+#:   skorch.<module>`` with ``:members:``: ``<module>.html#skorch.<module>.<name>``;
+#: - torch, scikit-learn, MNE, pandas, matplotlib: autosummary pages named by
+#:   the documented object (``generated/``, ``modules/generated/``,
+#:   ``generated/``, ``reference/api/``, ``api/_as_gen/``); methods on their
+#:   class's page, except where the project lists each method in an
+#:   autosummary of its own (torch's tensors.rst ``Tensor.<method>``,
+#:   matplotlib's axes_api.rst ``Axes.<method>``, pandas' ``DataFrame.<method>``).
+BRAINDECODE_DOCUMENTED_MODULES = {
+    "braindecode.classifier": "generated/",
+    "braindecode.models": "generated/",
+    "braindecode.datasets": "generated/",
+    "braindecode.preprocessing": "generated/",
+    "braindecode.samplers": "generated/",
+    "braindecode.augmentation": "generated/",
+    "braindecode.modules": "generated/layers/",
+}
+AUTOSUMMARY_PAGES = {
+    "sklearn": "modules/generated/",
+    "mne": "generated/",
+    "pandas": "reference/api/",
+    "matplotlib": "api/_as_gen/",
+}
+#: Classes whose methods each have their own autosummary page.
+METHODS_WITH_OWN_PAGE = ("torch.Tensor", "matplotlib.axes.Axes", "pandas.DataFrame")
+#: torch objects documented with ``autoclass`` on a topic page instead.
+TORCH_TOPIC_PAGES = {
+    "torch.Tensor": "tensors.html",
+    "torch.device": "tensor_attributes.html",
+    "torch.dtype": "tensor_attributes.html",
+    "torch.utils.data.DataLoader": "data.html",
+    "torch.utils.data.Dataset": "data.html",
+    "torch.utils.data.TensorDataset": "data.html",
+}
+
+
+def _documented_page(key, role, anchor):
+    """The page that upstream's naming rule gives the object ``anchor``."""
+    if key == "braindecode":
+        module, _, name = anchor.rpartition(".")
+        assert module in BRAINDECODE_DOCUMENTED_MODULES, (
+            f"{anchor}: braindecode documents no object under {module}"
+        )
+        return f"{BRAINDECODE_DOCUMENTED_MODULES[module]}{anchor}.html"
+    if key == "skorch":
+        parts = anchor.split(".")
+        assert len(parts) == 3 and parts[0] == "skorch", anchor
+        return f"{parts[1]}.html"
+    owner = anchor
+    if role == "py:method" and anchor.rsplit(".", 1)[0] not in METHODS_WITH_OWN_PAGE:
+        owner = anchor.rsplit(".", 1)[0]
+    if key == "torch":
+        return TORCH_TOPIC_PAGES.get(anchor, f"generated/{owner}.html")
+    if key in AUTOSUMMARY_PAGES:
+        return f"{AUTOSUMMARY_PAGES[key]}{owner}.html"
+    return None  # python, numpy: pages by topic, not by object
+
+
+@pytest.mark.parametrize(
+    "key", ["braindecode", "skorch", "torch", "sklearn", "mne", "pandas", "matplotlib"]
+)
+def test_intersphinx_entries_follow_upstream_page_names(key):
+    _, _, _, entries = _inventory_module().INVENTORIES[key]
+    for name, role, uri in entries:
+        if not role.startswith("py:") or role == "py:module":
+            continue
+        uri = uri.replace("$", name)
+        page, _, anchor = uri.partition("#")
+        assert anchor, f"{name}: no anchor in {uri}"
+        # an alias (braindecode.EEGClassifier, the base class path autodoc
+        # shows) points to the documented object of the same name
+        assert anchor.rsplit(".", 1)[-1] == name.rsplit(".", 1)[-1], (name, uri)
+        if key == "torch" and name == "torch.nn.Parameter":
+            # documented as torch.nn.parameter.Parameter (nn.rst's autosummary)
+            assert anchor == "torch.nn.parameter.Parameter"
+        assert page == _documented_page(key, role, anchor), (name, uri)
+
+
+def test_braindecode_inventory_points_to_its_documented_pages():
+    """The regressions this rule caught: EEGClassifier is documented as
+    braindecode.classifier.EEGClassifier (no braindecode.EEGClassifier page),
+    and the names the API pages and examples use are linked."""
+    _, _, _, entries = _inventory_module().INVENTORIES["braindecode"]
+    uris = {name: uri.replace("$", name) for name, _, uri in entries}
+    expected = "generated/braindecode.classifier.EEGClassifier.html"
+    assert uris["braindecode.EEGClassifier"].startswith(expected)
+    assert uris["braindecode.classifier.EEGClassifier"].startswith(expected)
+    for name in (
+        "braindecode.models.USleep",
+        "braindecode.samplers.SequenceSampler",
+        "braindecode.modules.TimeDistributed",
+        "braindecode.augmentation.base.Transform",  # "Bases:" of transforms
+    ):
+        assert name in uris
+    others = {
+        name
+        for key in ("torch", "skorch")
+        for name, _, _ in _inventory_module().INVENTORIES[key][3]
+    }
+    for name in (
+        "torch.compile",
+        "torch.func.functional_call",
+        "torch.nn.modules.module.Module",  # "Bases:" of the modules
+        "skorch.hf.AccelerateMixin",
+        "skorch.callbacks.base.Callback",  # "Bases:" of PolicyLogger
+    ):
+        assert name in others
+
+
+# ------------------------------------------------------ class pages, links
+@pytest.fixture(scope="module")
+def conf():
+    """docs/conf.py as a module (it sets an environment variable: restored)."""
+    import os
+    import runpy
+
+    saved = dict(os.environ)
+    try:
+        yield runpy.run_path(str(DOCS / "conf.py"))
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+
+
+def test_estimator_page_shows_user_methods_first_and_hooks_apart(conf):
+    groups = conf["autosummary_context"]["member_groups"]
+    page = groups["braindecode_augnet.AugNetClassifier"]
+    # the scikit-learn API first, inherited ones (predict_proba, score) too
+    assert page["methods"][:4] == ["fit", "predict", "predict_proba", "score"]
+    assert "policy_" in page["properties"]
+    # skorch's hooks apart, never among the user-facing methods
+    for hook in ("check_data", "train_step", "on_batch_end", "forward_iter"):
+        assert hook in page["hooks"] and hook not in page["methods"]
+    assert not set(page["hooks"]) & set(conf["USER_METHODS"])
+    # methods a library writes into the class are left out
+    assert "set_score_request" not in str(page)
+    # classes that override no hook keep autodoc's plain layout
+    assert groups["braindecode_augnet.transforms.temporal.SignFlip"] is None
+    template = (DOCS / "_templates" / "autosummary" / "class.rst").read_text()
+    assert "member_groups.get(fullname)" in template and "<details" in template
+
+
+def test_repository_links_come_from_the_package_metadata(conf):
+    """No address is guessed: the links are the metadata's project URLs, and
+    the install page says so when there are none."""
+    urls = conf["PROJECT_URLS"]
+    icon_links = conf["html_theme_options"].get("icon_links", [])
+    links = [link["url"] for link in icon_links]
+    assert set(links) <= set(urls.values())
+    install = (DOCS / "install.rst").read_text()
+    assert "|repository|" in install and "|issue_tracker|" in install
+    if conf["REPOSITORY_URL"] is None:
+        assert "names no" in conf["rst_prolog"]
+
+
+def test_whats_new_is_headed_with_the_package_version():
+    from braindecode_augnet import __version__
+
+    text = (DOCS / "whats_new.rst").read_text()
+    first = re.search(r"^(\S.*)\n=+\n", text.split("currentmodule")[1], re.M)
+    assert first.group(1).startswith(__version__ + " ")

@@ -63,7 +63,7 @@ def test_hard_relaxed_bernoulli_without_a_gradient_is_the_hard_draw_alone():
         draw = F.hard_relaxed_bernoulli(p, uniform, temperature=0.5)
     assert torch.equal(draw, learned.detach())
     names = {event.name for event in prof.events()}
-    assert "aten::heaviside" in names
+    assert "aten::lt" in names
     assert not names & {"aten::logit", "aten::sigmoid_", "aten::addcmul"}
 
 
@@ -648,3 +648,182 @@ def test_fused_nodes_fall_back_on_autograd_under_torch_compile():
     assert torch.equal(weights, expected[0]) and torch.equal(total, expected[1])
     assert all(torch.equal(a, b) for a, b in zip(grads, expected[2], strict=True))
     torch.compiler.reset()
+
+
+@pytest.mark.parametrize("temperatures", [(0.05, 0.05, 0.05), (0.05, 0.3, 1.0)])
+def test_layers_policy_is_one_layer_policy_per_layer_to_the_bit(temperatures):
+    """Several layers' policies in one node (padded rows of one matrix) have
+    the values and gradients of one layer_policy per layer, to the bit, with
+    layers of different sizes and temperatures, out-of-range magnitudes,
+    and outputs left unused: a layer whose outputs pass no gradient gets
+    None, as from its own node."""
+    generator = torch.Generator().manual_seed(0)
+    sizes, ranges = (3, 5, 2), [(0.0, 2.0), (0.0, 1.0), (0.5, 100.0)]
+
+    def leaves():
+        g = torch.Generator().manual_seed(1)
+        alphas = [torch.randn(k, generator=g).requires_grad_() for k in sizes]
+        raws = [
+            [
+                (torch.rand((), generator=g) * 1.6 - 0.3).requires_grad_()
+                for _ in range(k)
+            ]
+            for k in sizes
+        ]
+        mag_ranges = [[ranges[i % 3] for i in range(k)] for k in sizes]
+        return alphas, raws, mag_ranges
+
+    coefs = [torch.randn(k, generator=generator) for k in sizes]
+
+    def loss(policies):
+        total = 0
+        for layer, ((weights, op_values, products), coef) in enumerate(
+            zip(policies, coefs)
+        ):
+            if layer == 2:  # unused: no gradient to this layer
+                continue
+            total = total + (weights * coef).sum() + op_values[0] * coef[-1]
+            total = total - products.pow(2).sum()
+        return total
+
+    alphas, raws, mag_ranges = leaves()
+    together = F.layers_policy(alphas, temperatures, raws, mag_ranges)
+    loss(together).backward()
+    alphas_ref, raws_ref, _ = leaves()
+    apart = [
+        F.layer_policy(a, t, r, m)
+        for a, t, r, m in zip(alphas_ref, temperatures, raws_ref, mag_ranges)
+    ]
+    loss(apart).backward()
+    for (w, v, p), (w_ref, v_ref, p_ref) in zip(together, apart):
+        assert torch.equal(w, w_ref) and torch.equal(p, p_ref)
+        assert all(torch.equal(a, b) for a, b in zip(v, v_ref, strict=True))
+    for a, a_ref in zip(alphas, alphas_ref):
+        assert (a.grad is None) == (a_ref.grad is None)
+        assert a.grad is None or torch.equal(a.grad, a_ref.grad)
+    for layer, layer_ref in zip(raws, raws_ref):
+        for r, r_ref in zip(layer, layer_ref):
+            assert (r.grad is None) == (r_ref.grad is None)
+            assert r.grad is None or torch.equal(r.grad, r_ref.grad)
+    assert alphas[2].grad is None and alphas[0].grad is not None
+
+
+def test_augmentation_module_computes_its_layers_policies_in_one_node():
+    """The EEG preset's three layers run one softmax in the forward pass
+    (one per layer before) and one logit for their relaxed draws'
+    probabilities, with the outputs and gradients of layers that each
+    compute their own policy."""
+    from torch.utils._python_dispatch import TorchDispatchMode
+
+    from braindecode_augnet import augmentation_regularizer, eeg_augmentation
+
+    class Softmaxes(TorchDispatchMode):
+        n = logits = 0
+
+        def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+            self.n += func.overloadpacket is torch.ops.aten._softmax
+            self.logits += func.overloadpacket is torch.ops.aten.logit
+            return func(*args, **(kwargs or {}))
+
+    def build():
+        return eeg_augmentation(sfreq=100.0, n_chans=2, random_state=0).train()
+
+    X = randn(8, 2, 300, dtype=torch.float32)
+    module = build()
+    with Softmaxes() as softmaxes:
+        out = module(X)
+    assert softmaxes.n == 1
+    # the logits of the 5 relaxed draws' uniforms, and of every probability
+    # at once (one per probability before)
+    assert softmaxes.logits == 5 + 1
+    (
+        out.pow(2).mean() - augmentation_regularizer(module, reuse_forward=True)
+    ).backward()
+    apart = build()
+    Y = X
+    for layer in apart.layers:
+        Y = layer(Y)
+    (Y.pow(2).mean() - augmentation_regularizer(apart, reuse_forward=True)).backward()
+    assert torch.equal(out, Y)
+    for p, q in zip(module.parameters(), apart.parameters(), strict=True):
+        assert torch.equal(p.grad, q.grad)
+
+
+def test_hard_draw_compiles_as_a_whole_graph():
+    """The hard draw (one comparison written into a float tensor in eager
+    mode) traces under dynamo without a graph break, with the same 0/1."""
+    torch.compiler.reset()
+    uniform = torch.rand(50, generator=torch.Generator().manual_seed(0))
+    draw = torch.compile(
+        lambda p, u: F.hard_relaxed_bernoulli(p, u, 0.5),
+        backend="eager",
+        fullgraph=True,
+    )
+    for p in (torch.tensor(0.3), torch.tensor(0.3, requires_grad=True)):
+        expected = F.hard_relaxed_bernoulli(p, uniform, 0.5)
+        assert torch.equal(draw(p, uniform), expected)
+        assert torch.equal(expected, (uniform < p).float())
+    torch.compiler.reset()
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_smooth_time_mask_at_is_the_composed_mask_to_the_bit(dtype):
+    """One node with the values and gradients (to X, the fractions and the
+    length) of the mask composed of autograd's operators at
+    ``fraction * (times - length)``; gradcheck in float64."""
+    generator = torch.Generator().manual_seed(0)
+    X0 = torch.randn(6, 2, 300, generator=generator, dtype=dtype)
+    fraction0 = torch.rand(6, generator=generator, dtype=dtype)
+    coef = torch.randn(6, 2, 300, generator=generator, dtype=dtype)
+
+    def run(fused):
+        X = X0.clone().requires_grad_()
+        fraction = fraction0.clone().requires_grad_()
+        length = torch.tensor(37.3, dtype=dtype, requires_grad=True)
+        if fused:
+            out = F.smooth_time_mask_at(X, fraction, length)
+        else:
+            start = fraction * (torch.tensor(300.0, dtype=dtype) - length)
+            out = F.smooth_time_mask(X, start, length)
+        (out * coef).sum().backward()
+        return out, X.grad, fraction.grad, length.grad
+
+    for a, b in zip(run(True), run(False), strict=True):
+        assert torch.equal(a, b)
+    if dtype == torch.float64:
+        inputs = (
+            X0[:2, :, :40].clone().requires_grad_(),
+            fraction0[:2].clone().requires_grad_(),
+            torch.tensor(7.5, dtype=dtype, requires_grad=True),
+        )
+        assert torch.autograd.gradcheck(F.smooth_time_mask_at, inputs)
+
+
+def test_layers_policy_logits_are_each_op_values_logit_to_the_bit():
+    """The relaxed Bernoulli's logits, computed by the policy for all
+    candidates at once, have the values and the gradients (through the op
+    values to the raw magnitudes) of one logit per candidate."""
+    sizes, ranges = (3, 2), [(0.0, 0.5), (0.0, 1.0), (0.0, 0.5)]
+
+    def leaves():
+        g = torch.Generator().manual_seed(2)
+        alphas = [torch.randn(k, generator=g).requires_grad_() for k in sizes]
+        draws = [torch.rand(k, generator=g) * 1.4 - 0.2 for k in sizes]
+        raws = [[r.requires_grad_() for r in layer.unbind()] for layer in draws]
+        return alphas, raws, [ranges[:k] for k in sizes]
+
+    coef = torch.randn(5, generator=torch.Generator().manual_seed(3))
+    alphas, raws, mag_ranges = leaves()
+    policies = F.layers_policy(alphas, (0.05, 0.5), raws, mag_ranges, logits=True)
+    logits = [v for policy in policies for v in policy[3]]
+    (torch.stack(logits) * coef).sum().backward()
+    alphas_ref, raws_ref, _ = leaves()
+    reference = F.layers_policy(alphas_ref, (0.05, 0.5), raws_ref, mag_ranges)
+    op_values = [v for policy in reference for v in policy[1]]
+    logits_ref = [torch.logit(v, eps=F.LOGIT_EPS) for v in op_values]
+    (torch.stack(logits_ref) * coef).sum().backward()
+    assert all(torch.equal(a, b) for a, b in zip(logits, logits_ref, strict=True))
+    for layer, layer_ref in zip(raws, raws_ref):
+        for r, r_ref in zip(layer, layer_ref):
+            assert torch.equal(r.grad, r_ref.grad)
+    assert all(a.grad is None for a in alphas)

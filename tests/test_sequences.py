@@ -14,10 +14,10 @@ from braindecode_augnet.datasets import (
     load_sleep_physionet,
     preprocess_sleep,
 )
-from braindecode_augnet.sequences import (
+from braindecode_augnet.sequences import per_window_scoring
+from braindecode_augnet.study.stager import (
     TimeDistributedSleepStager,
     covering_starts,
-    per_window_scoring,
     predict_windows,
 )
 

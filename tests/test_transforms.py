@@ -355,6 +355,40 @@ def test_rejects_probability_out_of_range():
         T.ChannelsDropout(mag_range=(0, 2))
 
 
+@pytest.mark.parametrize(
+    "name, kwargs, limit",
+    [
+        ("FTSurrogate", {"mag_range": (0, 3)}, "1"),
+        ("FrequencyShift", {"mag_range": (0, 80)}, "50"),  # sfreq 100
+        ("SensorsZRotation", {"mag_range": (0, 720)}, "180"),
+        ("SensorsRotation", {"mag_range": (0, 200), "axis": "x"}, "180"),
+        ("AmplitudeScale", {"mag_range": (0, 200)}, "127"),
+    ],
+)
+def test_ranges_beyond_the_op_limit_are_refused(name, kwargs, limit):
+    # the message names the transform, the range and the limit
+    low, high = kwargs["mag_range"]
+    with pytest.raises(ValueError) as error:
+        make(name, **kwargs)
+    message = str(error.value)
+    assert message.startswith(f"{name}: mag_range=({low:g}, {high:g})")
+    assert f"goes above {limit}," in message and f"at most {limit}" in message
+
+
+@pytest.mark.parametrize(
+    "name, kwargs",
+    [
+        ("FTSurrogate", {"mag_range": (0, 1)}),
+        ("FrequencyShift", {"mag_range": (0, 50)}),
+        ("SensorsZRotation", {"mag_range": (0, 180)}),
+        ("AmplitudeScale", {"mag_range": (0, 127)}),
+    ],
+)
+def test_ranges_up_to_the_op_limit_are_kept_and_have_no_cap(name, kwargs):
+    tr = make(name, magnitude=1.0, **kwargs)
+    assert tr.mag_range[1] == tr.op_limit and not tr.at_cap
+
+
 @pytest.mark.parametrize("sfreq", [None, 0, -100, "abc"])
 def test_rejects_bad_sfreq(sfreq):
     with pytest.raises(ValueError, match="sfreq"):

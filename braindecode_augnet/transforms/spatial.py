@@ -98,6 +98,8 @@ class _ChannelProportion(DifferentiableTransform):
     """A transform whose op parameter is a proportion of channels."""
 
     op_limit = 1.0  # every channel
+    op_limit_reason = "all the channels (a proportion)"
+    relaxed_op_value = True
 
     def __init__(
         self,
@@ -158,12 +160,15 @@ class ChannelsDropout(_ChannelProportion):
     True
     """
 
-    def _sample_op_params(self, X):
-        return {"u": self._uniform(X.shape[:2], X)}
+    def _uniform_shapes(self, X):
+        return {"u": X.shape[:2]}
 
     def apply_transform(self, X, params):
         drop = F.hard_relaxed_bernoulli(
-            self._op(X, params, 1), params["u"], self.relaxation_temperature
+            self._op(X, params, 1),
+            params["u"],
+            self.relaxation_temperature,
+            self._op_logit(X, params),
         )
         return F.channels_dropout(X, drop)
 
@@ -208,30 +213,30 @@ class ChannelsShuffle(_ChannelProportion):
     True
     """
 
-    def _sample_op_params(self, X):
+    def _uniform_shapes(self, X):
         n_batch, n_channels = X.shape[:2]
-        keys = self._uniform((n_batch, n_channels), X)
-        offset = torch.floor(
-            self._uniform((n_batch, 1), X) * F.scalar(n_channels - 1, X)
-        )
+        return {"keys": (n_batch, n_channels), "offset": (n_batch, 1), "u": X.shape[:2]}
+
+    def _op_params(self, X, draws):
+        n_channels = X.shape[1]
+        # the cast truncates: the floor of these non-negative values
+        offset = (draws["offset"] * F.scalar(n_channels - 1, X)).long()
         # index + 1 + offset, offset in [0, n_channels - 1): another channel;
         # in integers, which half-precision floats hold exactly only up to 256
         index = F.arange(n_channels, X.device, start=1)
-        partners = (index + offset.long()) % max(n_channels, 1)
-        return {
-            "u": self._uniform((n_batch, n_channels), X),
-            "keys": keys,
-            "partners": partners,
-        }
+        partners = (index + offset) % max(n_channels, 1)
+        return {"u": draws["u"], "keys": draws["keys"], "partners": partners}
 
     def apply_transform(self, X, params):
         shuffle = F.hard_relaxed_bernoulli(
-            self._op(X, params, 1), params["u"], self.relaxation_temperature
+            self._op(X, params, 1),
+            params["u"],
+            self.relaxation_temperature,
+            self._op_logit(X, params),
         )
-        permutation = F.masked_channel_permutation(
-            shuffle.detach() > F.scalar(0.5, shuffle), params["keys"]
-        )
-        return F.channels_shuffle(X, shuffle, permutation, params["partners"])
+        selected = shuffle.detach() > F.scalar(0.5, shuffle)
+        permutation = F.masked_channel_permutation(selected, params["keys"])
+        return F.channels_shuffle(X, shuffle, permutation, params["partners"], selected)
 
 
 class SensorsRotation(DifferentiableTransform):
@@ -284,6 +289,13 @@ class SensorsRotation(DifferentiableTransform):
     True
     """
 
+    #: angles are drawn in [-max, max] degrees: 180 reaches every orientation
+    op_limit = 180.0
+    op_limit_reason = (
+        "a full turn (angles are drawn in [-max, max] degrees, and 180 already "
+        "reaches every orientation)"
+    )
+
     def __init__(
         self,
         probability=1.0,
@@ -319,8 +331,8 @@ class SensorsRotation(DifferentiableTransform):
         self.register_buffer("g_from", g_from)
         self.register_buffer("spline_weights", weights)
 
-    def _sample_op_params(self, X):
-        return {"u": self._uniform((X.shape[0],), X)}
+    def _uniform_shapes(self, X):
+        return {"u": (X.shape[0],)}
 
     def apply_transform(self, X, params):
         _check_n_channels(X, self.unit_positions.shape[0], type(self).__name__)

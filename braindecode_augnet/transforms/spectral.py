@@ -79,9 +79,19 @@ class FrequencyShift(DifferentiableTransform):
     ):
         super().__init__(probability, magnitude, mag_range, random_state)
         self.sfreq = check_sfreq(sfreq)
+        self._check_op_limit()
 
-    def _sample_op_params(self, X):
-        return {"u": self._uniform((X.shape[0],), X)}
+    @property
+    def op_limit(self):
+        """Nyquist frequency, ``sfreq / 2``: larger shifts alias (``None``
+        before ``sfreq`` is set)."""
+        sfreq = getattr(self, "sfreq", None)
+        return None if sfreq is None else sfreq / 2
+
+    op_limit_reason = "the Nyquist frequency (sfreq / 2) in Hz: larger shifts alias"
+
+    def _uniform_shapes(self, X):
+        return {"u": (X.shape[0],)}
 
     def apply_transform(self, X, params):
         delta = F.symmetric_range(params["u"], self._op(X, params))
@@ -126,6 +136,7 @@ class FTSurrogate(DifferentiableTransform):
     """
 
     op_limit = 1.0  # fully random phases
+    op_limit_reason = "fully random phases (phase noise in fractions of 2 pi)"
 
     def __init__(
         self,
@@ -138,10 +149,9 @@ class FTSurrogate(DifferentiableTransform):
         super().__init__(probability, magnitude, mag_range, random_state)
         self.channel_indep = bool(channel_indep)
 
-    def _sample_op_params(self, X):
+    def _uniform_shapes(self, X):
         n_channels = X.shape[1] if self.channel_indep else 1
-        shape = (X.shape[0], n_channels, X.shape[-1] // 2 + 1)
-        return {"u": self._uniform(shape, X)}
+        return {"u": (X.shape[0], n_channels, X.shape[-1] // 2 + 1)}
 
     def apply_transform(self, X, params):
         return F.ft_surrogate(X, self._op(X, params, 2), params["u"])

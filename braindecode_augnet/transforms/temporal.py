@@ -197,15 +197,14 @@ class SmoothTimeMask(DifferentiableTransform):
     ):
         super().__init__(probability, magnitude, mag_range, random_state)
 
-    def _sample_op_params(self, X):
-        return {"start": self._uniform((X.shape[0],), X)}
+    def _uniform_shapes(self, X):
+        return {"start": (X.shape[0],)}
 
     def apply_transform(self, X, params):
         length = self._op(X, params)
         if self.mag_range[1] > X.shape[-1]:  # else the clamp is the identity
             length = torch.clamp(length, max=F.scalar(X.shape[-1], length))
-        start = params["start"] * (F.scalar(X.shape[-1], X) - length)
-        return F.smooth_time_mask(X, start, length)
+        return F.smooth_time_mask_at(X, params["start"], length)
 
 
 class AmplitudeScale(DifferentiableTransform):
@@ -243,13 +242,19 @@ class AmplitudeScale(DifferentiableTransform):
     True
     """
 
+    #: 2 ** 127 is the largest power of 2 in float32 (the augmentation's dtype)
+    op_limit = 127.0
+    op_limit_reason = (
+        "the largest base-2 log scale that float32 holds (2 ** 128 is infinite)"
+    )
+
     def __init__(
         self, probability=1.0, magnitude=0.5, mag_range=(0.0, 1.0), random_state=None
     ):
         super().__init__(probability, magnitude, mag_range, random_state)
 
-    def _sample_op_params(self, X):
-        return {"u": self._uniform(X.shape[:2], X)}
+    def _uniform_shapes(self, X):
+        return {"u": X.shape[:2]}
 
     def apply_transform(self, X, params):
         log2_scale = F.symmetric_range(params["u"], self._op(X, params, 1))

@@ -11,9 +11,11 @@ addresses of their pages in the project's published documentation. Sphinx
 reads them through ``intersphinx_mapping`` in ``docs/conf.py``, and
 sphinx-gallery uses them to link the names in the examples' code.
 
-To link a new object, add it to :data:`INVENTORIES` (check the address in a
-browser: nothing here is verified against the real inventory) and run, from
-the root of the repository::
+The addresses follow each project's own documentation sources (its
+``docs/api.rst`` or equivalent and its autosummary templates; the rule of
+each project is written above its entries and checked by
+``tests/test_docs.py``). To link a new object, add it to :data:`INVENTORIES`
+following that rule and run, from the root of the repository::
 
     python docs/_intersphinx/make_inventories.py
 
@@ -163,6 +165,8 @@ INVENTORIES = {
                 "generated/torch.nn.Module.html#$",
             ),
             ("torch.Generator", "py:class", "generated/$.html#$"),
+            ("torch.compile", "py:function", "generated/$.html#$"),
+            ("torch.func.functional_call", "py:function", "generated/$.html#$"),
             ("torch.device", "py:class", "tensor_attributes.html#$"),
             ("torch.dtype", "py:class", "tensor_attributes.html#$"),
             ("torch.no_grad", "py:class", "generated/$.html#$"),
@@ -190,6 +194,12 @@ INVENTORIES = {
                     "Sequential",
                 )
             ],
+            # where the class is defined, as autodoc names it in "Bases:"
+            (
+                "torch.nn.modules.module.Module",
+                "py:class",
+                "generated/torch.nn.Module.html#torch.nn.Module",
+            ),
             (
                 "torch.nn.Parameter",
                 "py:class",
@@ -210,26 +220,48 @@ INVENTORIES = {
         "Braindecode",
         "stable",
         "https://braindecode.org/stable/",
+        # braindecode's docs/api.rst documents each object under the module
+        # named by its ``currentmodule`` (braindecode.classifier, .models,
+        # .datasets, ...) with an autosummary ``:toctree: generated/`` (the
+        # layers of braindecode.modules: ``generated/layers/``), and its
+        # autosummary class template writes the page
+        # ``generated/<currentmodule>.<name>.html`` with the anchor
+        # ``#<currentmodule>.<name>``. Names importable elsewhere (the
+        # package's top level, the module defining a base class) point to
+        # that page. tests/test_docs.py checks every entry against this rule.
         [
-            ("braindecode.augmentation", "py:module", "api.html"),
-            ("braindecode.EEGClassifier", "py:class", "generated/$.html#$"),
+            ("braindecode.augmentation", "py:module", "api.html#augmentation-api"),
+            ("braindecode.classifier.EEGClassifier", "py:class", "generated/$.html#$"),
+            (
+                "braindecode.EEGClassifier",
+                "py:class",
+                "generated/braindecode.classifier.EEGClassifier.html"
+                "#braindecode.classifier.EEGClassifier",
+            ),
             *[
                 (f"braindecode.augmentation.{name}", "py:class", "generated/$.html#$")
                 for name in ("AugmentedDataLoader", "Transform")
             ],
+            (
+                "braindecode.augmentation.base.Transform",
+                "py:class",
+                "generated/braindecode.augmentation.Transform.html"
+                "#braindecode.augmentation.Transform",
+            ),
             *[
                 (f"braindecode.datasets.{name}", "py:class", "generated/$.html#$")
-                for name in (
-                    "BaseConcatDataset",
-                    "MOABBDataset",
-                    "RawDataset",
-                    "SleepPhysionet",
-                )
+                for name in ("BaseConcatDataset", "MOABBDataset", "SleepPhysionet")
             ],
             *[
                 (f"braindecode.models.{name}", "py:class", "generated/$.html#$")
-                for name in ("ShallowFBCSPNet", "SleepStagerChambon2018")
+                for name in ("ShallowFBCSPNet", "SleepStagerChambon2018", "USleep")
             ],
+            (
+                "braindecode.modules.TimeDistributed",
+                "py:class",
+                "generated/layers/$.html#$",
+            ),
+            ("braindecode.samplers.SequenceSampler", "py:class", "generated/$.html#$"),
             (
                 "braindecode.preprocessing.Preprocessor",
                 "py:class",
@@ -279,6 +311,13 @@ INVENTORIES = {
                     "f1_score",
                 )
             ],
+            # label of the user guide, cited by ClassifierMixin.score's
+            # docstring (shown on the estimators' pages)
+            (
+                "accuracy_score",
+                "std:label",
+                "modules/model_evaluation.html#accuracy-score",
+            ),
             (
                 "sklearn.utils.class_weight.compute_class_weight",
                 "py:function",
@@ -312,8 +351,12 @@ INVENTORIES = {
         "skorch",
         "stable",
         "https://skorch.readthedocs.io/en/stable/",
+        # skorch's docs have one page per module, ``<module>.rst`` holding
+        # ``.. automodule:: skorch.<module>`` with ``:members:``: the page
+        # ``<module>.html``, the anchor ``#skorch.<module>.<name>`` (the
+        # callbacks are documented as skorch.callbacks.<name>, from the
+        # package's __all__). Names importable elsewhere point there.
         [
-            # documented in skorch.net, importable (and named here) as skorch.*
             ("skorch.NeuralNet", "py:class", "net.html#skorch.net.NeuralNet"),
             ("skorch.net.NeuralNet", "py:class", "net.html#$"),
             (
@@ -335,8 +378,14 @@ INVENTORIES = {
                     "PrintLog",
                 )
             ],
+            (
+                "skorch.callbacks.base.Callback",
+                "py:class",
+                "callbacks.html#skorch.callbacks.Callback",
+            ),
             ("skorch.dataset.ValidSplit", "py:class", "dataset.html#$"),
             ("skorch.helper.predefined_split", "py:function", "helper.html#$"),
+            ("skorch.hf.AccelerateMixin", "py:class", "hf.html#$"),
         ],
     ),
 }

@@ -34,7 +34,7 @@ import numpy as np
 import torch
 
 from braindecode_augnet.datasets import split_by_subject, windows_to_arrays
-from braindecode_augnet.pipeline import load_sleep_windows
+from braindecode_augnet.study.pipeline import load_sleep_windows
 
 SEED = 0
 
@@ -118,7 +118,17 @@ for transform in transforms:
     print(transform)
 
 # %%
-# What they do to a training window (each transform applied alone):
+# What they do to a training window: each transform applied alone, and made
+# to fire. In training a transform changes a window only with its
+# ``probability`` (printed above), so a plain call would often return the
+# window unchanged; :meth:`~braindecode_augnet.DifferentiableTransform.apply_transform`
+# is the operation itself, applied to every window, with one draw of its
+# random parameters. Some draws still change nothing: on these two-channel
+# windows, a shuffle of about half the channels moves a channel only when
+# both are drawn. Each panel shows the first of up to 20 seeded draws that
+# changes the window, and says which one it was. The original (grey) and the
+# augmented window (colour) are drawn one above the other, so that neither
+# hides the other.
 
 import matplotlib.pyplot as plt
 
@@ -127,19 +137,31 @@ times = np.arange(window.shape[-1]) / sfreq
 fig, axes = plt.subplots(
     len(transforms),
     1,
-    figsize=(6.4, 1.9 * len(transforms)),
+    figsize=(6.4, 2.6 * len(transforms)),
     sharex=True,
     layout="constrained",
 )
 for ax, transform in zip(np.atleast_1d(axes), transforms):
-    torch.manual_seed(SEED)
-    augmented = transform(window)
+    for draw in range(1, 21):
+        with torch.no_grad(), transform.separate_draws(seed=SEED + draw):
+            params = transform.sample_params(window)
+            augmented = transform.apply_transform(window, params)
+        if not torch.equal(augmented, window):
+            break
+    ticks, labels = [], []
     for ch in range(window.shape[1]):
-        offset = -6 * ch
-        ax.plot(times, window[0, ch] + offset, color="0.6", lw=0.6)
-        ax.plot(times, augmented[0, ch] + offset, color=f"C{ch}", lw=0.6)
-    ax.set_yticks([])
-    ax.set_title(f"{type(transform).__name__} (grey: original)")
+        offset = -14 * ch
+        ax.plot(times, window[0, ch] + offset, color="0.55", lw=0.6)
+        ax.plot(times, augmented[0, ch] + offset - 7, color=f"C{ch}", lw=0.6)
+        ticks += [offset, offset - 7]
+        labels += [f"channel {ch}", "augmented"]
+    ax.set_yticks(ticks, labels, fontsize=8)
+    changed = "changed" if not torch.equal(augmented, window) else "unchanged"
+    ax.set_title(
+        f"{type(transform).__name__}, draw {draw} ({changed}): "
+        "original (grey), augmented (colour)",
+        fontsize=10,
+    )
 ax.set_xlabel("time (s)")
 
 # %%
@@ -158,7 +180,7 @@ from braindecode.augmentation import AugmentedDataLoader
 from skorch.callbacks import EpochScoring
 from skorch.helper import predefined_split
 
-from braindecode_augnet.pipeline import sleep_scores
+from braindecode_augnet.study.pipeline import sleep_scores
 
 training = dict(
     max_epochs=8,

@@ -27,7 +27,7 @@ benchmark ``benchmarks/bench_planted.py`` for the picture over more seeds.
 #
 # Six synthetic nights of one hour (no real EEG: two channels, ``Fpz-Cz`` and
 # ``Pz-Oz``, at 100 Hz), cut into 30-s windows by
-# :func:`~braindecode_augnet.pipeline.load_sleep_windows`. Each subject draws
+# :func:`~braindecode_augnet.study.pipeline.load_sleep_windows`. Each subject draws
 # its nuisances independently:
 #
 # * ``polarity_flipped``: the sign of its EEG is flipped, with probability
@@ -38,7 +38,7 @@ benchmark ``benchmarks/bench_planted.py`` for the picture over more seeds.
 # * ``amplitude_scale``: a factor on its amplitude, log-uniform in 0.6-1.7.
 #
 # Each seed is a new population of subjects, split by subject as
-# :func:`~braindecode_augnet.pipeline.train_sleep_models` splits it (20 % of
+# :func:`~braindecode_augnet.study.pipeline.train_sleep_models` splits it (20 % of
 # the subjects to test, 20 % to validate, with the same seed): the policy is
 # learned on the training subjects, so the nuisances to recover are theirs.
 # :func:`~braindecode_augnet.datasets.planted_nuisances` sums them up per
@@ -52,7 +52,7 @@ import pandas as pd
 import torch
 
 from braindecode_augnet.datasets import planted_nuisances, split_by_subject
-from braindecode_augnet.pipeline import load_sleep_windows
+from braindecode_augnet.study.pipeline import load_sleep_windows
 
 SEEDS = (0, 1)
 N_SUBJECTS, N_HOURS = 6, 1.0
@@ -136,7 +136,7 @@ for k, layer in enumerate(planted_augmentation(data[SEEDS[0]]["windows"], 0)):
 # Training AugNet
 # ---------------
 #
-# :func:`~braindecode_augnet.pipeline.train_sleep_models` splits the windows
+# :func:`~braindecode_augnet.study.pipeline.train_sleep_models` splits the windows
 # by subject, scales them, and trains the sleep stager of Chambon et al.
 # (2018) with AugNet (Adam, balanced class weights, the epoch of best
 # validation balanced accuracy kept), here for five epochs. Every transform
@@ -147,7 +147,7 @@ for k, layer in enumerate(planted_augmentation(data[SEEDS[0]]["windows"], 0)):
 # leaves the weights close to uniform after five epochs, with nothing
 # selected to read.
 
-from braindecode_augnet.pipeline import train_sleep_models
+from braindecode_augnet.study.pipeline import train_sleep_models
 
 MAX_EPOCHS = 5
 for seed in SEEDS:
@@ -267,10 +267,12 @@ print(summary[columns].round(3).to_string(index=False))
 # One panel per nuisance, one column per seed: the black dash is the planted
 # value, the grey dashed one ``min(f, 1 - f)`` when it differs, the red
 # marker the learned value (filled: selected; hollow: weight below 0.5;
-# triangle: at its cap), with its weight written next to it, and the dotted
-# line the cap of the candidate's range.
+# triangle: at its cap), with the candidate's weight written under its seed,
+# and the shaded band what lies above the cap of the candidate's range (out
+# of its reach).
 
 import matplotlib.pyplot as plt
+from matplotlib.patches import Patch
 
 ylabels = {
     "fraction": "fraction / probability",
@@ -280,9 +282,11 @@ ylabels = {
 fig, axes = plt.subplots(2, 2, figsize=(6.4, 5.6), layout="constrained")
 for ax, (nuisance, rows) in zip(axes.flat, summary.groupby("nuisance", sort=False)):
     for x, row in enumerate(rows.itertuples()):
-        ax.hlines(row.planted, x - 0.3, x + 0.3, color="black", lw=2, zorder=2)
+        ax.hlines(row.planted, x - 0.3, x + 0.3, color="black", lw=2, zorder=3)
         if abs(row.comparable - row.planted) > 1e-12:
-            ax.hlines(row.comparable, x - 0.3, x + 0.3, color="0.5", ls="--", lw=1.5)
+            ax.hlines(
+                row.comparable, x - 0.3, x + 0.3, color="0.5", ls="--", lw=1.5, zorder=3
+            )
         ax.scatter(
             x,
             row.learned,
@@ -290,26 +294,24 @@ for ax, (nuisance, rows) in zip(axes.flat, summary.groupby("nuisance", sort=Fals
             s=60,
             color="tab:red",
             facecolors="tab:red" if row.selected else "none",
-            zorder=3,
+            zorder=4,
         )
-        ax.annotate(
-            f"w {row.weight:.2f}",
-            (x, row.learned),
-            xytext=(8, -3),
-            textcoords="offset points",
-            fontsize=8,
-        )
-    ax.axhline(rows["cap"].iloc[0], color="0.5", ls=":", lw=1, zorder=1)
+    top = 1.15 * max(rows["cap"].max(), rows["planted"].max())
+    ax.axhspan(rows["cap"].iloc[0], top, color="0.9", lw=0, zorder=0)
     ax.set_title(f"{nuisance} ({rows['candidate'].iloc[0]})", fontsize=10)
-    ax.set_xticks(range(len(rows)), [f"seed {s}" for s in rows["seed"]])
+    ax.set_xticks(
+        range(len(rows)),
+        [f"seed {r.seed}\nw {r.weight:.2f}" for r in rows.itertuples()],
+        fontsize=8,
+    )
     ax.set_xlim(-0.6, len(rows) - 0.4)
-    ax.set_ylim(0, 1.1 * max(rows["cap"].max(), rows["planted"].max()))
+    ax.set_ylim(0, top)
     ax.set_ylabel(ylabels[rows["unit"].iloc[0]])
     ax.grid(alpha=0.3)
 handles = [
     plt.Line2D([], [], color="black", lw=2, label="planted"),
     plt.Line2D([], [], color="0.5", ls="--", label="planted, min(f, 1 - f)"),
-    plt.Line2D([], [], color="0.5", ls=":", label="cap"),
+    Patch(color="0.9", label="above the cap"),
     plt.Line2D(
         [], [], marker="o", color="tab:red", ls="none", label="learned, selected"
     ),

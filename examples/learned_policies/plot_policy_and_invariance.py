@@ -7,7 +7,7 @@ per candidate transform and a magnitude per transform. This example fits
 :class:`~braindecode_augnet.AugNetClassifier` briefly on synthetic sleep
 data (simulated nights, not real EEG), reads the policy with ``policy_`` and
 :func:`~braindecode_augnet.plot_policy`, and then measures with
-:func:`~braindecode_augnet.invariance` how invariant the resulting network is
+:func:`~braindecode_augnet.analysis.invariance` how invariant the resulting network is
 to a few transforms, compared to the same network trained without
 augmentation.
 """
@@ -20,7 +20,7 @@ augmentation.
 # Synthetic sleep data
 # --------------------
 #
-# :func:`~braindecode_augnet.pipeline.load_sleep_windows` generates the
+# :func:`~braindecode_augnet.study.pipeline.load_sleep_windows` generates the
 # synthetic sleep nights of
 # :func:`~braindecode_augnet.datasets.make_synthetic_sleep` (no real EEG:
 # two channels, ``Fpz-Cz`` and ``Pz-Oz``, at 100 Hz), preprocesses them and
@@ -37,7 +37,7 @@ import pandas as pd
 import torch
 
 from braindecode_augnet.datasets import split_by_subject, windows_to_arrays
-from braindecode_augnet.pipeline import load_sleep_windows
+from braindecode_augnet.study.pipeline import load_sleep_windows
 
 SEED = 0
 
@@ -165,7 +165,7 @@ fig = plot_policy(augnet)
 # Measuring invariance
 # --------------------
 #
-# :func:`~braindecode_augnet.invariance` measures, as in the paper, how much a
+# :func:`~braindecode_augnet.analysis.invariance` measures, as in the paper, how much a
 # transform ``T`` moves a model's output compared with changing the example:
 #
 # .. math::

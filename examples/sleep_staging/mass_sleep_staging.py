@@ -219,7 +219,7 @@ def make_classifier(method):
 
 import pandas as pd
 
-from braindecode_augnet.pipeline import sleep_scores
+from braindecode_augnet.study.pipeline import sleep_scores
 
 methods = ["none", "augnet"]  # add "augerino", "random" for the baselines
 models, rows = {}, []

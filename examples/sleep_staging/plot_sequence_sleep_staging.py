@@ -6,7 +6,7 @@ Sleep stagers used in practice do not look at one 30-s window at a time: as
 in braindecode's sleep-staging tutorials, they read *sequences* of
 consecutive windows and predict one stage per window, using the context of
 the neighbouring windows the way human scorers do. This example trains such
-a model, :class:`~braindecode_augnet.sequences.TimeDistributedSleepStager`
+a model, :class:`~braindecode_augnet.study.stager.TimeDistributedSleepStager`
 (the stager of Chambon et al. (2018) applied to every window through
 :class:`braindecode.modules.TimeDistributed`, with a head that sees each
 window's neighbours), once with
@@ -30,17 +30,17 @@ Sleep-EDF included.
 # Synthetic nights, split by subject
 # ----------------------------------
 #
-# :func:`~braindecode_augnet.pipeline.load_sleep_windows` simulates the
+# :func:`~braindecode_augnet.study.pipeline.load_sleep_windows` simulates the
 # nights, low-passes them and cuts them into labelled 30-s windows (stages
 # W, N1, N2, N3 and REM as targets 0 to 4);
-# :func:`~braindecode_augnet.pipeline.prepare_sleep_split` splits them by
+# :func:`~braindecode_augnet.study.pipeline.prepare_sleep_split` splits them by
 # subject and scales them, keeping the recording of every window.
 
 import tempfile
 
 import torch
 
-from braindecode_augnet.pipeline import load_sleep_windows, prepare_sleep_split
+from braindecode_augnet.study.pipeline import load_sleep_windows, prepare_sleep_split
 
 SEED = 0
 
@@ -65,13 +65,13 @@ split = prepare_sleep_split(windows, seed=SEED)
 # A sequence is ``N_WINDOWS`` consecutive windows of one recording: inputs
 # ``(n_sequences, n_windows, channels, times)`` and targets
 # ``(n_sequences, n_windows)``, one stage per window.
-# :func:`~braindecode_augnet.pipeline.sleep_sequences` cuts every recording
+# :func:`~braindecode_augnet.study.pipeline.sleep_sequences` cuts every recording
 # into sequences that cover each of its windows. On a braindecode windows
 # dataset, :class:`braindecode.samplers.SequenceSampler` does the same on
 # the fly (``iterator_train__sampler=SequenceSampler(...)``), and both
 # classifiers below take its batches as they are.
 
-from braindecode_augnet.pipeline import sleep_sequences
+from braindecode_augnet.study.pipeline import sleep_sequences
 
 N_WINDOWS = 3
 X_train, y_train = sleep_sequences(split, "train", N_WINDOWS)
@@ -102,8 +102,11 @@ from braindecode import EEGClassifier
 from sklearn.metrics import accuracy_score
 
 from braindecode_augnet import AugNetClassifier
-from braindecode_augnet.pipeline import best_epoch_callbacks, sleep_training_kwargs
 from braindecode_augnet.sequences import per_window_scoring, per_window_softmax
+from braindecode_augnet.study.pipeline import (
+    best_epoch_callbacks,
+    sleep_training_kwargs,
+)
 
 common = sleep_training_kwargs(
     split,
@@ -150,14 +153,14 @@ for method in ("none", "augnet"):
 # A stage for every test window
 # -----------------------------
 #
-# :func:`~braindecode_augnet.sequences.predict_windows` cuts each test night
+# :func:`~braindecode_augnet.study.stager.predict_windows` cuts each test night
 # into sequences covering all its windows, and averages the probabilities
 # of a window that two sequences cover. The scores are over windows.
 
 import pandas as pd
 
-from braindecode_augnet.pipeline import sleep_scores
-from braindecode_augnet.sequences import predict_windows
+from braindecode_augnet.study.pipeline import sleep_scores
+from braindecode_augnet.study.stager import predict_windows
 
 predictions = {
     method: predict_windows(
@@ -174,13 +177,16 @@ print(scores.round(3).to_string())
 # Hypnogram of a test night
 # -------------------------
 
-from braindecode_augnet.sleep_plots import plot_hypnogram
+from braindecode_augnet.study.plots import plot_hypnogram
 
 subjects = split["subjects_test"]
 night = subjects == subjects[0]
 fig = plot_hypnogram(
     split["y_test"][night], predictions["augnet"][night], subject=subjects[0]
 )
+# the legend beside the axes, where it hides no part of the night
+fig.axes[0].legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False)
+fig.tight_layout()
 
 # %%
 # Learned policy

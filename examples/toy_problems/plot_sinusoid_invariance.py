@@ -38,7 +38,7 @@ from braindecode_augnet import (
     sinusoid_augmentation,
 )
 from braindecode_augnet.datasets import make_sinusoids
-from braindecode_augnet.toy_models import SINUSOID_TRAINING, ToyConvNet, ToyMLP
+from braindecode_augnet.study.toy_models import SINUSOID_TRAINING, ToyConvNet, ToyMLP
 from braindecode_augnet.transforms import FrequencyShift
 
 X, y = make_sinusoids(random_state=0)
@@ -59,7 +59,7 @@ ax.set_title("One training signal per class (first 3 s)")
 # ------
 # Fully connected networks on the raw samples (nothing in their architecture
 # makes them invariant to frequency shifts) and a small convolutional network
-# (two convolutions and pooling), from :mod:`braindecode_augnet.toy_models`.
+# (two convolutions and pooling), from :mod:`braindecode_augnet.study.toy_models`.
 # The classifiers fill in the signal arguments of a braindecode model
 # (``n_chans``, ``n_times``, ``n_outputs``) from the data.
 training = dict(SINUSOID_TRAINING)  # Adam at 3e-3, batches of 64, 30 epochs
@@ -135,14 +135,21 @@ fig = plot_policy(models["MLP 1 x 32"])
 # ---------------------------------------
 # The invariance score is ``1 - d(f(x), f(Tx)) / d(f(x), f(x'))`` with the
 # cosine distance ``d`` and ``x'`` another test signal (median over signals).
+# The bars start at 0 (no invariance), so that their heights compare; the
+# values are written on them.
 fig, ax = plt.subplots(figsize=(6.4, 3.4), layout="constrained")
 width = 0.35
+lowest = 0.0
 for i, method in enumerate(("no augmentation", "AugNet")):
     values = [results[name, method][1] for name in trunks]
-    ax.bar(np.arange(len(trunks)) + (i - 0.5) * width, values, width, label=method)
+    lowest = min(lowest, *values)
+    bars = ax.bar(
+        np.arange(len(trunks)) + (i - 0.5) * width, values, width, label=method
+    )
+    ax.bar_label(bars, fmt="%.2f", fontsize=8, padding=2)
 ax.set_xticks(range(len(trunks)), list(trunks))
 ax.set_xlabel("trunk")
 ax.set_ylabel("invariance to\n+-0.5 Hz shifts")
-ax.set_ylim(0.5, 1.0)
+ax.set_ylim(lowest, 1.1)
 ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False)
 plt.show()

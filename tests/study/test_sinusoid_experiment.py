@@ -13,7 +13,7 @@ from braindecode import EEGClassifier
 
 from braindecode_augnet import AugNetClassifier, invariance, sinusoid_augmentation
 from braindecode_augnet.datasets import make_sinusoids
-from braindecode_augnet.toy_models import SINUSOID_TRAINING, ToyConvNet, ToyMLP
+from braindecode_augnet.study.toy_models import SINUSOID_TRAINING, ToyConvNet, ToyMLP
 from braindecode_augnet.transforms import FrequencyShift
 
 TRAINING = SINUSOID_TRAINING

@@ -14,7 +14,7 @@ from braindecode_augnet import (
     unsettled_transforms,
 )
 from braindecode_augnet import transforms as T
-from braindecode_augnet.policy import DRIFT_TOLERANCE, history_arrays
+from braindecode_augnet.analysis.policy import DRIFT_TOLERANCE, history_arrays
 
 COLUMNS = [
     "layer",

@@ -6,8 +6,8 @@ import json
 import pandas as pd
 import pytest
 
-from braindecode_augnet import pipeline
-from braindecode_augnet.cli import build_parser, main
+from braindecode_augnet.study import pipeline
+from braindecode_augnet.study.cli import build_parser, main
 
 TINY = [
     "--n-subjects",

@@ -13,7 +13,7 @@ import pytest  # noqa: E402
 from braindecode_augnet import AugmentationModule, plot_policy  # noqa: E402
 from braindecode_augnet import transforms as T  # noqa: E402
 
-from .conftest import make_clf, toy_data  # noqa: E402
+from ..conftest import make_clf, toy_data  # noqa: E402
 
 
 @pytest.fixture(autouse=True)

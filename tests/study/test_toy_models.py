@@ -3,7 +3,7 @@
 import pytest
 import torch
 
-from braindecode_augnet.toy_models import ToyConvNet, ToyMLP
+from braindecode_augnet.study.toy_models import ToyConvNet, ToyMLP
 
 
 @pytest.mark.parametrize("trunk", [ToyMLP, ToyConvNet])

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from braindecode_augnet import policy_table, sinusoid_augmentation
-from braindecode_augnet.report import summarize_scores, write_report
+from braindecode_augnet.study.report import summarize_scores, write_report
 
 N_TEST = 40
 

@@ -9,7 +9,7 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
 from braindecode_augnet.datasets import SLEEP_STAGE_NAMES  # noqa: E402
-from braindecode_augnet.sleep_plots import (  # noqa: E402
+from braindecode_augnet.study.plots import (  # noqa: E402
     HYPNOGRAM_ORDER,
     plot_confusion_matrices,
     plot_hypnogram,

@@ -4,10 +4,10 @@ import numpy as np
 import pytest
 import torch
 
-from braindecode_augnet import pipeline
 from braindecode_augnet.classifier import METHODS as CLASSIFIER_METHODS
 from braindecode_augnet.datasets import SLEEP_STAGE_NAMES
-from braindecode_augnet.pipeline import (
+from braindecode_augnet.study import pipeline
+from braindecode_augnet.study.pipeline import (
     best_epoch_callbacks,
     load_sleep_windows,
     prepare_sleep_split,
@@ -184,7 +184,7 @@ def test_split_records_recordings_and_cuts_covering_sequences(split):
 def test_training_kwargs_of_sequence_models(split, model):
     from braindecode.models import USleep
 
-    from braindecode_augnet.sequences import TimeDistributedSleepStager
+    from braindecode_augnet.study.stager import TimeDistributedSleepStager
 
     kwargs = sleep_training_kwargs(split, batch_size=64, model=model, n_windows=4)
     expected = TimeDistributedSleepStager if model == "timedistributed" else USleep

@@ -1,0 +1,203 @@
+"""Checks of the estimator's parameters, inputs and targets.
+
+Carved out of :class:`~braindecode_augnet.AugNetClassifier` so that the
+estimator holds its skorch hooks only; every message names the input and
+the fix, raised before any training.
+"""
+
+import mne
+import numpy as np
+import pandas as pd
+import torch
+from sklearn.utils import column_or_1d
+from skorch.utils import is_dataset, to_numpy
+
+from ._validation import check_int, check_positive, check_unit
+from .layers import SAMPLING_MODES, unwrap_module
+from .model import SEQUENCE_AUGMENTATIONS
+from .regularization import REGULARIZER_SCALES
+
+__all__ = []
+
+#: Numeric parameters of the estimator: (check, its keyword arguments,
+#: whether None is allowed).
+NUMBERS = {
+    "reg": (check_positive, {"allow_zero": True}, True),
+    "reg_warmup": (check_int, {}, False),
+    "n_copies": (check_int, {"low": 1}, False),
+    "n_copies_train": (check_int, {"low": 1}, False),
+    "temperature": (check_positive, {}, False),
+    "init_magnitude": (check_unit, {}, False),
+    "aug_weight_decay": (check_positive, {"allow_zero": True}, False),
+    "copies_per_chunk": (check_int, {"low": 1}, True),
+    "aug_lr": (check_positive, {}, True),
+    "magnitude_lr": (check_positive, {}, True),
+    "unroll_lr": (check_positive, {}, True),
+    "policy_valid_fraction": (check_unit, {}, False),
+    "window_size": (check_int, {"low": 1}, True),
+}
+DIVERGED = (
+    "training diverged. Standardise the inputs (X of order 1, e.g. z-scored per "
+    "channel), or lower lr, aug_lr or reg."
+)
+
+
+def check_params(net):
+    """Check the parameters of the estimator ``net`` (raises ValueError)."""
+    for name, (check, kwargs, optional) in NUMBERS.items():
+        if not (optional and getattr(net, name) is None):
+            check(getattr(net, name), name, **kwargs)
+    for name, allowed in (
+        ("sampling", SAMPLING_MODES),
+        ("sequence_augmentation", SEQUENCE_AUGMENTATIONS),
+    ):
+        if getattr(net, name) not in allowed:
+            raise ValueError(
+                f"{name} must be one of {allowed}, got {getattr(net, name)!r}."
+            )
+    if net.reg_scale is not None and net.reg_scale not in REGULARIZER_SCALES:
+        raise ValueError(
+            f"reg_scale must be one of {REGULARIZER_SCALES} or None (the "
+            f"method's default), got {net.reg_scale!r}."
+        )
+    if not 0.0 < float(net.policy_valid_fraction) < 1.0:
+        raise ValueError(
+            "policy_valid_fraction must be strictly between 0 and 1 (the share "
+            "of training examples held out for ADDA/CADDA), got "
+            f"{float(net.policy_valid_fraction)}."
+        )
+    net.strategy.check_params(net)
+
+
+def as_array(y):
+    """``y`` as a numpy array (tensors moved to the host)."""
+    return to_numpy(y) if isinstance(y, torch.Tensor) else np.asarray(y)
+
+
+def n_dims(X):
+    """Dimensions of the array ``X`` (4 for sequences), ``None`` for others."""
+    return len(np.shape(X)) if isinstance(X, (np.ndarray, torch.Tensor)) else None
+
+
+def input_shape(X):
+    """``(channels, times)`` of the examples of ``X``; ``(None, None)`` if unknown."""
+    if isinstance(X, mne.BaseEpochs):
+        return len(X.ch_names), len(X.times)
+    try:
+        shape = tuple(np.shape(X[0][0] if is_dataset(X) else X[0]))
+    except (IndexError, KeyError, TypeError):
+        return None, None
+    return shape[-2:] if len(shape) >= 2 else (None, None)
+
+
+def is_sequence(X, window_size):
+    """Whether the array ``X`` holds sequences (4-D, or 3-D with window_size)."""
+    dims = n_dims(X)
+    return dims == 4 or (dims == 3 and window_size is not None)
+
+
+def window_shape(X, window_size):
+    """``(channels, times)`` of the windows of ``X`` (of each window of a
+    sequence given as one signal with ``window_size``)."""
+    n_chans, n_times = input_shape(X)
+    if n_dims(X) == 3 and window_size and n_times and n_times % window_size == 0:
+        n_times = window_size
+    return n_chans, n_times
+
+
+def check_targets_shape(X, y, window_size):
+    """Per-example targets for windows, ``(n, n_windows)`` for sequences."""
+    x_shape, y_shape = tuple(np.shape(X)), np.shape(y)
+    if not is_sequence(X, window_size):
+        if len(y_shape) == 2 and y_shape[1] > 1 and len(x_shape) == 3:
+            raise ValueError(
+                f"y of shape {y_shape} holds one label per window of sequences, "
+                f"but X of shape {x_shape} holds windows (batch, channels, "
+                "times): pass sequences (n_sequences, n_windows, channels, "
+                "times), or set window_size for sequences (n_sequences, "
+                f"channels, n_windows * window_size), e.g. window_size="
+                f"{x_shape[-1] // y_shape[1]}."
+            )
+        return
+    if len(x_shape) == 4:
+        expected = x_shape[:2]
+    else:
+        if x_shape[-1] % window_size:
+            raise ValueError(
+                f"X of shape {x_shape} does not hold whole windows of "
+                f"window_size={window_size} samples: expected (n_sequences, "
+                "channels, n_windows * window_size)."
+            )
+        expected = (x_shape[0], x_shape[-1] // window_size)
+    if tuple(y_shape) != expected:
+        raise ValueError(
+            f"Sequences X of shape {x_shape} need one target per window, y of "
+            f"shape (n_sequences, n_windows) = {expected}, got {tuple(y_shape)}."
+        )
+
+
+def check_fit_lengths(X, y, classes):
+    """Refuse ``X`` and ``y`` of different lengths, and fewer than 2 classes."""
+    if y is None or is_dataset(X) or isinstance(X, dict):
+        return
+    try:
+        n_x = len(X)
+    except TypeError:
+        return
+    if n_x != len(y):
+        raise ValueError(
+            f"X and y have different lengths: {n_x} examples and {len(y)} targets."
+        )
+    if len(classes) < 2:
+        raise ValueError(
+            "y holds fewer than 2 classes: a classifier needs at least two."
+        )
+
+
+def check_input(net, X, window_size):
+    """Before predicting: ``X`` of the fitted shape, the parameters finite."""
+    shape = window_shape(X, window_size)
+    fitted = (getattr(net, "n_chans_", None), getattr(net, "n_times_", None))
+    if None not in shape + fitted and shape != fitted:
+        raise ValueError(
+            f"{type(net).__name__} was fitted on {fitted[0]} channels and "
+            f"{fitted[1]} time samples per example, got {shape[0]} channels and "
+            f"{shape[1]} time samples: pass windows of the fitted shape, or refit."
+        )
+    module = unwrap_module(net)
+    for part, name in (
+        (module.augmentation, "augmentation policy"),
+        (module.trunk, "trunk"),
+    ):
+        finite = [p.detach().isfinite().all() for p in part.parameters()]
+        if finite and not torch.stack(finite).all():
+            raise ValueError(f"The {name} has NaN or infinite parameters: {DIVERGED}")
+
+
+def check_per_window_targets(y_pred, y_true):
+    """Per-window predictions ``(batch, n_classes, n_windows)`` need
+    ``(batch, n_windows)`` targets."""
+    if y_pred.ndim == 3 and tuple(y_true.shape) != (y_pred.shape[0], y_pred.shape[2]):
+        raise ValueError(
+            "Per-window predictions of shape (batch, n_classes, n_windows) = "
+            f"{tuple(y_pred.shape)} need targets (batch, n_windows) = "
+            f"{(y_pred.shape[0], y_pred.shape[2])}, got {tuple(y_true.shape)}. "
+            "Batch sequences with braindecode.samplers.SequenceSampler "
+            "(iterator_train__sampler=...)."
+        )
+
+
+def encode_labels(X, y, classes, window_size):
+    """Labels ``y`` as positions in ``classes`` (checked against ``X``)."""
+    y = as_array(y)
+    if is_sequence(X, window_size):  # (n_sequences, n_windows)
+        check_targets_shape(X, y, window_size)
+    else:
+        y = column_or_1d(y, warn=True)
+    index = pd.Index(classes).get_indexer(y.ravel()).reshape(y.shape)
+    if (index < 0).any():
+        raise ValueError(
+            f"y holds labels not in classes {classes.tolist()}: "
+            f"{np.unique(y[index < 0]).tolist()}."
+        )
+    return index
