@@ -23,6 +23,7 @@ import torch
 from torch.utils._python_dispatch import TorchDispatchMode
 
 BENCH_DIR = Path(__file__).resolve().parent
+ROOT = BENCH_DIR.parent
 RESULTS_DIR = BENCH_DIR / "results"
 
 #: 20 channels of the 10-20 system, with left/right pairs (spatial benchmarks).
@@ -177,6 +178,27 @@ def base_parser(description):
         type=Path,
         default=RESULTS_DIR,
         help=f"folder of the JSON results (default: {RESULTS_DIR})",
+    )
+    return parser
+
+
+def module_command(name, *args):
+    """The command line that runs benchmark ``name`` in a new interpreter
+    (``python -m benchmarks.NAME``; run it with ``cwd=ROOT``)."""
+    return [sys.executable, "-m", f"{__package__}.{name}", *map(str, args)]
+
+
+def add_window_arguments(parser, batch=None, n_times=None):
+    """``--batch`` and ``--n-times``, the batch of EEG windows of the timing
+    benchmarks (None: the mode's default, see :func:`pick`)."""
+    parser.add_argument(
+        "--batch", type=int, default=batch, help=f"batch size ({batch or 64})"
+    )
+    parser.add_argument(
+        "--n-times",
+        type=int,
+        default=n_times,
+        help=f"window length in samples ({n_times or 3000})",
     )
     return parser
 

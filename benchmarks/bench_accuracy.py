@@ -37,22 +37,22 @@ paper) into a PNG next to it.
 
 Usage::
 
-    python benchmarks/bench_accuracy.py [--quick] [--dataset mass --data-path DIR]
-    python benchmarks/bench_accuracy.py --merge A.json B.json  # pool seeds
+    python -m benchmarks.bench_accuracy [--quick] [--dataset mass --data-path DIR]
+    python -m benchmarks.bench_accuracy --merge A.json B.json  # pool seeds
 """
 
 import json
 import math
 import shutil
-import sys
 import time
 from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+if not __package__:  # run by path: relative imports need the package
+    raise SystemExit("python -m benchmarks.bench_accuracy (repository root)")
 
-import _common as C  # noqa: E402
+from . import _common as C  # noqa: E402
 
 NAME = "bench_accuracy"
 

@@ -84,20 +84,20 @@ learned value of every seed next to a dash at its planted value.
 
 Usage::
 
-    python benchmarks/bench_planted.py [--quick|--smoke] [--min-weight 0.5]
+    python -m benchmarks.bench_planted [--quick|--smoke] [--min-weight 0.5]
 """
 
 import math
 import shutil
-import sys
 import time
 from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+if not __package__:  # run by path: relative imports need the package
+    raise SystemExit("python -m benchmarks.bench_planted (repository root)")
 
-import _common as C  # noqa: E402
+from . import _common as C  # noqa: E402
 
 NAME = "bench_planted"
 

@@ -12,17 +12,16 @@ its R^2, and a log-log fit the exponent (1 = linear growth).
 
 Usage::
 
-    python benchmarks/bench_scaling.py [--quick] [--device cuda] [--sampling sampled]
+    python -m benchmarks.bench_scaling [--quick] [--device cuda] [--sampling sampled]
 """
 
 import copy
-import sys
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+if not __package__:  # run by path: relative imports need the package
+    raise SystemExit("python -m benchmarks.bench_scaling (repository root)")
 
-import _common as C  # noqa: E402
-from bench_training_step import (  # noqa: E402
+from . import _common as C  # noqa: E402
+from .bench_training_step import (  # noqa: E402
     augnet_step,
     build_augnet,
     build_trunk,

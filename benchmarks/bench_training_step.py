@@ -33,13 +33,16 @@ sequences, i.e. about as many windows per step as the single-window rows.
 Compilation (``--compile BACKEND``, e.g. ``inductor``): the training steps
 of :func:`torch.compile`'d copies of the trunk and of both AugNets are timed
 too, side by side with the eager ones, after a first step whose time (the
-compilation, mostly) is reported apart.
+compilation, mostly) is reported apart; ``--compile-mode reduce-overhead``
+(with inductor, on CUDA) replays them as CUDA graphs. The compiled AugNets
+draw from torch's default generator (``random_state=None``), which keeps
+their graphs whole.
 
 Usage::
 
-    python benchmarks/bench_training_step.py [--quick] [--device cuda] [--profile]
+    python -m benchmarks.bench_training_step [--quick] [--device cuda] [--profile]
         [--sequence-models timedistributed usleep] [--n-windows 3]
-        [--compile inductor]
+        [--compile inductor [--compile-mode reduce-overhead]]
 """
 
 import copy
@@ -47,16 +50,15 @@ import gc
 import json
 import os
 import subprocess
-import sys
 import time
-from pathlib import Path
 
 import torch
 import torch.nn.functional as F
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+if not __package__:  # run by path: relative imports need the package
+    raise SystemExit("python -m benchmarks.bench_training_step (repository root)")
 
-import _common as C  # noqa: E402
+from . import _common as C  # noqa: E402
 
 NAME = "bench_training_step"
 SFREQ = 100.0
@@ -164,12 +166,14 @@ def _copies(trunk, nets):
     return models
 
 
-def compiled_steps(trunk, nets, X, y, backend, device):
+def compiled_steps(trunk, nets, X, y, backend, device, mode=None):
     """Training steps of ``torch.compile``'d copies of the trunk and the
-    AugNets, each run once (compiling it) and the seconds that took."""
+    AugNets (``mode``, e.g. ``"reduce-overhead"``: CUDA graphs), each run
+    once (compiling it) and the seconds that took."""
     steps, first_s = {}, {}
+    options = {"backend": backend, **({} if mode is None else {"mode": mode})}
     for name, model in _copies(trunk, nets).items():
-        compiled = torch.compile(model, backend=backend)
+        compiled = torch.compile(model, **options)
         step = (trunk_step if name == "trunk" else augnet_step)(compiled, X, y)
         start = time.perf_counter()
         step()
@@ -300,29 +304,17 @@ def measure_memory(args, device):
     """Peak memory of the inference configurations (one subprocess each)."""
     results = {}
     for config in MEMORY_CONFIGS:
-        command = [
-            sys.executable,
-            str(Path(__file__).resolve()),
-            "--_memory-worker",
-            config,
-            "--device",
-            str(device),
-            "--threads",
-            str(torch.get_num_threads()),
-            "--seed",
-            str(args.seed),
-            "--batch",
-            str(args.batch),
-            "--n-times",
-            str(args.n_times),
-            "--n-copies",
-            str(args.n_copies),
-            "--chunk",
-            str(args.chunk),
+        command = C.module_command(
+            NAME,
+            *("--_memory-worker", config, "--device", device),
+            *("--threads", torch.get_num_threads(), "--seed", args.seed),
+            *("--batch", args.batch, "--n-times", args.n_times),
+            *("--n-copies", args.n_copies, "--chunk", args.chunk),
             "--system-malloc",
-        ]
+        )
         proc = subprocess.run(
             command,
+            cwd=C.ROOT,
             capture_output=True,
             text=True,
             check=False,
@@ -497,10 +489,7 @@ def print_compiled(train, first_s, backend):
 def main(argv=None):
     """Run the benchmark; return the JSON payload's path."""
     parser = C.base_parser(__doc__.splitlines()[0])
-    parser.add_argument("--batch", type=int, default=None, help="batch size (64)")
-    parser.add_argument(
-        "--n-times", type=int, default=None, help="window length in samples (3000)"
-    )
+    C.add_window_arguments(parser)
     parser.add_argument(
         "--n-copies", type=int, default=None, help="copies at inference (20)"
     )
@@ -529,6 +518,13 @@ def main(argv=None):
         metavar="BACKEND",
         help="also time torch.compile'd copies of the trunk and AugNets with "
         "this backend (e.g. inductor; default: none)",
+    )
+    parser.add_argument(
+        "--compile-mode",
+        default=None,
+        metavar="MODE",
+        help="torch.compile's mode with --compile inductor (e.g. reduce-overhead: "
+        "CUDA graphs)",
     )
     parser.add_argument("--_memory-worker", dest="memory_worker", default=None)
     args = parser.parse_args(argv)
@@ -566,9 +562,17 @@ def main(argv=None):
     fns.update({f"aug_only_{m}": augmentation_only(n, X) for m, n in nets.items()})
     compile_first_s = None
     if args.compile:
-        print(f"torch.compile(backend={args.compile!r}):")
+        print(f"torch.compile(backend={args.compile!r}, mode={args.compile_mode!r}):")
+        # unseeded draws (torch's default generator): a seeded generator
+        # breaks the graph (see AugNet under torch.compile in the README)
+        unseeded = {
+            mode: build_augnet(
+                trunk, mode, None, ch_names=C.SLEEP_CHANNELS, n_copies=args.n_copies
+            ).to(device)
+            for mode in nets
+        }
         compiled, compile_first_s = compiled_steps(
-            trunk, nets, X, y, args.compile, device
+            trunk, unseeded, X, y, args.compile, device, args.compile_mode
         )
         fns.update(compiled)
     times = C.time_interleaved(fns, device, repeats, warmup, **C.adaptive(args))
@@ -791,7 +795,11 @@ def main(argv=None):
         "profiles": profiles,
         "compile": None
         if not args.compile
-        else {"backend": args.compile, "first_step_s": compile_first_s},
+        else {
+            "backend": args.compile,
+            "mode": args.compile_mode,
+            "first_step_s": compile_first_s,
+        },
     }
     return C.write_results(NAME, args, device, settings, results, targets)
 

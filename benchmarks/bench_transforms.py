@@ -24,13 +24,11 @@ braindecode's, sensor rotations at least 10 times faster.
 
 Usage::
 
-    python benchmarks/bench_transforms.py [--quick] [--device cuda]
+    python -m benchmarks.bench_transforms [--quick] [--device cuda]
 """
 
 import statistics
-import sys
 from dataclasses import dataclass
-from pathlib import Path
 
 import torch
 
@@ -39,9 +37,10 @@ try:
 except ImportError:
     resource = None
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+if not __package__:  # run by path: relative imports need the package
+    raise SystemExit("python -m benchmarks.bench_transforms (repository root)")
 
-import _common as C  # noqa: E402
+from . import _common as C  # noqa: E402
 
 NAME = "bench_transforms"
 SFREQ = 100.0
@@ -334,10 +333,7 @@ def _fmt_faults(faults, theirs_fb):
 def main(argv=None):
     """Run the benchmark; return the JSON payload's path."""
     parser = C.base_parser(__doc__.splitlines()[0])
-    parser.add_argument("--batch", type=int, default=None, help="batch size (64)")
-    parser.add_argument(
-        "--n-times", type=int, default=None, help="window length in samples (3000)"
-    )
+    C.add_window_arguments(parser)
     parser.add_argument(
         "--magnitude", type=float, default=0.5, help="magnitude in [0, 1] (0.5)"
     )

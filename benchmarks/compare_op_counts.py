@@ -17,8 +17,8 @@ Only the public API that every revision has is used.
 
 Usage::
 
-    python benchmarks/compare_op_counts.py 382b077 HEAD
-    python benchmarks/compare_op_counts.py 382b077 .   # "." : the working tree
+    python -m benchmarks.compare_op_counts 382b077 HEAD
+    python -m benchmarks.compare_op_counts 382b077 .   # "." : the working tree
 """
 
 import argparse
@@ -29,8 +29,12 @@ import sys
 import tempfile
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
-ROOT = HERE.parent
+if not __package__:  # run by path: relative imports need the package
+    raise SystemExit("python -m benchmarks.compare_op_counts (repository root)")
+
+from . import _common as C  # noqa: E402
+from . import bench_training_step as B  # noqa: E402
+
 SAMPLINGS = ("mixture", "sampled")
 
 
@@ -43,10 +47,6 @@ def count_step(sampling, batch=64, n_chans=2, n_times=3000, seed=0):
     import torch.nn.functional as F
 
     import braindecode_augnet as package
-
-    sys.path.insert(0, str(HERE))
-    import _common as C
-    import bench_training_step as B
 
     trunk = B.build_trunk(n_chans, n_times, seed)
     net = B.build_augnet(trunk, sampling, seed, n_chans=n_chans).train()
@@ -69,10 +69,15 @@ def count_step(sampling, batch=64, n_chans=2, n_times=3000, seed=0):
 
 
 def _run_child(tree, threads, batch, n_times):
-    env = dict(os.environ, PYTHONPATH=str(tree), OMP_NUM_THREADS=str(threads))
-    cmd = [sys.executable, str(Path(__file__).resolve()), "--child"]
-    cmd += ["--threads", str(threads), "--batch", str(batch), "--n-times", str(n_times)]
-    done = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
+    env = dict(os.environ, OMP_NUM_THREADS=str(threads))
+    cmd = C.module_command(
+        "compare_op_counts",
+        *("--child", "--tree", tree, "--threads", threads),
+        *("--batch", batch, "--n-times", n_times),
+    )
+    done = subprocess.run(
+        cmd, env=env, cwd=C.ROOT, capture_output=True, text=True, check=False
+    )
     if done.returncode:
         raise RuntimeError(f"counting in {tree} failed:\n{done.stderr[-2000:]}")
     counts = json.loads(done.stdout.strip().splitlines()[-1])
@@ -89,10 +94,10 @@ def _run_child(tree, threads, batch, n_times):
 def count_revision(revision, threads=1, batch=64, n_times=3000):
     """``{sampling: counts}`` for a git revision, or ``"."`` (the working tree)."""
     if revision == ".":
-        return _run_child(ROOT, threads, batch, n_times)
+        return _run_child(C.ROOT, threads, batch, n_times)
     with tempfile.TemporaryDirectory() as tmp:
         tree = Path(tmp) / "tree"
-        git = ["git", "-C", str(ROOT), "worktree"]
+        git = ["git", "-C", str(C.ROOT), "worktree"]
         added = subprocess.run(
             [*git, "add", "--detach", str(tree), revision],
             capture_output=True,
@@ -131,12 +136,13 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("revisions", nargs="*", default=["."])
     parser.add_argument("--threads", type=int, default=1)
-    parser.add_argument("--batch", type=int, default=64)
-    parser.add_argument("--n-times", type=int, default=3000)
+    C.add_window_arguments(parser, batch=64, n_times=3000)
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--tree", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--out", type=Path, help="write the counts as JSON here")
     args = parser.parse_args(argv)
-    if args.child:
+    if args.child:  # count with the library of the revision's tree
+        sys.path.insert(0, str(args.tree))
         import torch
 
         torch.set_num_threads(args.threads)

@@ -9,20 +9,20 @@ scripts' results.
 
 Usage::
 
-    python benchmarks/run_all.py [--quick] [--device cuda] [--scripts NAME ...]
+    python -m benchmarks.run_all [--quick] [--device cuda] [--scripts NAME ...]
 """
 
 import datetime
 import json
 import os
 import subprocess
-import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+if not __package__:  # run by path: relative imports need the package
+    raise SystemExit("python -m benchmarks.run_all (repository root)")
 
-import _common as C  # noqa: E402
+from . import _common as C  # noqa: E402
 
 #: Benchmarks in running order; missing optional ones are skipped.
 SCRIPTS = (
@@ -97,12 +97,13 @@ def main(argv=None):
             print(f"\n### {script.name}: not present, skipped")
             runs.append({"script": script.name, "status": "absent"})
             continue
-        command = [sys.executable, str(script)]
-        command += _forwarded_args(args, script.read_text(), threads)
-        print(f"\n### {' '.join([script.name, *command[2:]])}", flush=True)
+        command = C.module_command(
+            script.stem, *_forwarded_args(args, script.read_text(), threads)
+        )
+        print(f"\n### {' '.join([script.name, *command[3:]])}", flush=True)
         started = time.time()
         env = dict(os.environ, PYTHONWARNINGS="ignore::FutureWarning")
-        proc = subprocess.run(command, check=False, env=env)
+        proc = subprocess.run(command, check=False, env=env, cwd=C.ROOT)
         wall = time.time() - started
         suffix = "" if mode == "full" else f"_{mode}"
         targets = _load_targets(

@@ -8,10 +8,10 @@ the learned maximal shift in Hz, every magnitude, the test accuracy and the
 shift's trajectory over epochs; then a summary per trunk. Used for the
 "Choosing the defaults" section of docs/method.rst, e.g.::
 
-    python benchmarks/study_sinusoid_policy.py                      # defaults
-    python benchmarks/study_sinusoid_policy.py --sampling sampled
-    python benchmarks/study_sinusoid_policy.py --reg-scale magnitude  # paper's R
-    python benchmarks/study_sinusoid_policy.py --reg 1.0 --magnitude-lr 0.03
+    python -m benchmarks.study_sinusoid_policy                      # defaults
+    python -m benchmarks.study_sinusoid_policy --sampling sampled
+    python -m benchmarks.study_sinusoid_policy --reg-scale magnitude  # paper's R
+    python -m benchmarks.study_sinusoid_policy --reg 1.0 --magnitude-lr 0.03
 
 Every option left out takes the package's default.
 """

@@ -8,8 +8,8 @@ the batch size.
 """
 
 import contextlib
-import contextvars
 import math
+import threading
 from numbers import Integral
 
 import numpy as np
@@ -17,12 +17,21 @@ import torch
 
 from .functional import is_compiling
 
-#: Number of consecutive examples that share every draw (see shared_draws).
-_GROUP_SIZE = contextvars.ContextVar("augnet_shared_draws", default=1)
-#: The keys of the rows being augmented, inside keyed_draws (else None).
-_KEYED = contextvars.ContextVar("augnet_keyed_draws", default=None)
-#: Whether a prediction's batch is being computed (see predicting).
-_PREDICTING = contextvars.ContextVar("augnet_predicting", default=False)
+#: Per thread: ``group``, the consecutive examples that share every draw (see
+#: shared_draws, default 1); ``keyed``, the keys of the rows being augmented
+#: inside keyed_draws (default None); ``predicting``, whether a prediction's
+#: batch is being computed (see predicting, default False). Thread-local
+#: attributes, not ContextVars: torch.compile traces them and guards on them.
+_STATE = threading.local()
+
+
+def _group_size():
+    return getattr(_STATE, "group", 1)
+
+
+def _keyed():
+    return getattr(_STATE, "keyed", None)
+
 
 _MASK64 = (1 << 64) - 1
 # splitmix64's constants (Steele, Lea & Flood, 2014), as signed int64
@@ -73,15 +82,15 @@ def shared_draws(group_size):
     group_size : int
         Consecutive examples per group (1: independent draws).
     """
-    token = _GROUP_SIZE.set(int(group_size))
+    previous, _STATE.group = _group_size(), int(group_size)
     try:
         yield
     finally:
-        _GROUP_SIZE.reset(token)
+        _STATE.group = previous
 
 
 def _n_groups(n):
-    group = _GROUP_SIZE.get()
+    group = _group_size()
     if n % group:
         raise ValueError(
             f"Cannot share draws between groups of {group} consecutive examples "
@@ -202,11 +211,11 @@ def keyed_draws(keys, rows=None):
     """
     if rows is None:
         rows = torch.arange(keys.shape[0], device=keys.device)
-    token = _KEYED.set(_KeyedRows(keys, rows))
+    previous, _STATE.keyed = _keyed(), _KeyedRows(keys, rows)
     try:
         yield
     finally:
-        _KEYED.reset(token)
+        _STATE.keyed = previous
 
 
 def on_rows(index, fn, *args):
@@ -216,19 +225,19 @@ def on_rows(index, fn, *args):
     drew one candidate) gets their keys; outside keyed draws, or with
     ``index`` None, simply ``fn(*args)``.
     """
-    keyed = _KEYED.get()
+    keyed = _keyed()
     if keyed is None or index is None:
         return fn(*args)
-    token = _KEYED.set(keyed.subset(index))
+    _STATE.keyed = keyed.subset(index)
     try:
         return fn(*args)
     finally:
-        _KEYED.reset(token)
+        _STATE.keyed = keyed
 
 
 def keyed_draws_active():
     """Whether draws are keyed (inside :func:`keyed_draws`)."""
-    return _KEYED.get() is not None
+    return _keyed() is not None
 
 
 def predicting(outputs):
@@ -240,13 +249,13 @@ def predicting(outputs):
     """
     outputs = iter(outputs)
     while True:
-        token = _PREDICTING.set(True)
+        previous, _STATE.predicting = getattr(_STATE, "predicting", False), True
         try:
             output = next(outputs)
         except StopIteration:
             return
         finally:
-            _PREDICTING.reset(token)
+            _STATE.predicting = previous
         yield output
 
 
@@ -261,7 +270,7 @@ def keyed_copies(first_copy, n_copies, n_batch, n_windows, device):
     prediction depends on itself only, not on the other examples of its
     batch, their order, the batch size or how copies are chunked.
     """
-    if not _PREDICTING.get():
+    if not getattr(_STATE, "predicting", False):
         return contextlib.nullcontext()
     n_windows = 1 if n_windows is None else n_windows
     copies = torch.arange(first_copy, first_copy + n_copies, device=device)
@@ -297,6 +306,12 @@ class DeviceGenerators:
     -----
     Generators are not pickled: a pickled or deep-copied object starts again
     from ``random_state``.
+
+    :func:`torch.compile` cannot trace a :class:`torch.Generator` argument:
+    with a seed, each draw breaks the graph (and runs as without
+    compilation, the same draws). For whole graphs (``fullgraph=True``,
+    CUDA graphs), leave ``random_state=None``: the draws come from torch's
+    default generator of the device, seeded by :func:`torch.manual_seed`.
     """
 
     def __init__(self, random_state=None):
@@ -355,7 +370,7 @@ class DeviceGenerators:
         # torch.empty(...).uniform_() draws what torch.rand draws, in one
         # operator fewer (torch.rand is that pair, nested in a third)
         shape = tuple(shape) if not isinstance(shape, int) else (shape,)
-        keyed = _KEYED.get()
+        keyed = _keyed()
         if keyed is not None:
             kind = "uniform" if method is torch.Tensor.uniform_ else "normal"
             out = keyed.draw(self, kind, shape, like)
@@ -378,7 +393,7 @@ class DeviceGenerators:
         shapes = [tuple(shape) for shape in shapes]
         # one shape at a time where draws are shared or keyed, and under
         # torch.compile (dynamo does not trace storage offsets)
-        if _GROUP_SIZE.get() != 1 or _KEYED.get() is not None or is_compiling():
+        if _group_size() != 1 or _keyed() is not None or is_compiling():
             return [self.uniform(shape, like) for shape in shapes]
         sizes = [math.prod(shape) for shape in shapes]
         flat = torch.empty(sum(sizes), device=like.device, dtype=like.dtype)
@@ -401,7 +416,7 @@ class DeviceGenerators:
         Off CPU, a single draw is taken as the first of two: torch checks the
         probabilities on the host (a synchronisation) when it draws one.
         """
-        keyed = _KEYED.get()
+        keyed = _keyed()
         if keyed is not None and probs.ndim == 1:
             probs = probs.detach().float()
             out = keyed.draw(self, "categorical", (n, 1), probs, probs=probs)

@@ -40,7 +40,7 @@ from torch import nn
 
 from ._random import DeviceGenerators
 from ._validation import check_positive, check_unit
-from .functional import hard_relaxed_bernoulli, scalar
+from .functional import hard_relaxed_bernoulli, is_compiling, scalar
 
 __all__ = [
     "DifferentiableTransform",
@@ -420,10 +420,13 @@ class DifferentiableTransform(Transform):
 
         The transform's own stream of draws is left where it was, so that a
         measurement (e.g. :meth:`~.AugmentationLayer.calibrate`) does not
-        change the augmentations of training.
+        change the augmentations of training. Under :func:`torch.compile`,
+        which cannot trace a seeded generator, an unseeded transform
+        (``random_state=None``) draws from torch's default one instead.
         """
         saved = self._rng
-        self._rng = DeviceGenerators(seed)
+        unseeded = is_compiling() and saved.random_state is None
+        self._rng = DeviceGenerators(None if unseeded else seed)
         try:
             yield self
         finally:

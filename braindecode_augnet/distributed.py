@@ -9,6 +9,7 @@ accumulation) is Accelerate's, launched with ``accelerate launch`` or
 
 from numbers import Integral
 
+import torch
 from skorch.hf import AccelerateMixin
 
 from .classifier import AugNetClassifier
@@ -69,6 +70,37 @@ class AcceleratedAugNetClassifier(AccelerateMixin, AugNetClassifier):
                 f"{tuple(m for m, cls in METHODS.items() if cls.distributed)}."
             )
         return super().initialize_module()
+
+    def _initialize_accelerator(self):
+        """As skorch's, but a criterion without trainable parameters is moved
+        to the accelerator's device instead of prepared: with several
+        processes, DistributedDataParallel refuses to wrap a module that has
+        no parameter to synchronise (AugNet's NLL loss)."""
+        kept = {}
+        if not self._wrapped_with_accelerator:
+            for name in self._criteria:
+                criterion = getattr(self, name + "_")
+                if isinstance(criterion, torch.nn.Module) and not any(
+                    p.requires_grad for p in criterion.parameters()
+                ):
+                    kept[name] = criterion.to(self.accelerator.device)
+                    setattr(self, name + "_", None)
+        try:
+            return super()._initialize_accelerator()
+        finally:
+            for name, criterion in kept.items():
+                setattr(self, name + "_", criterion)
+
+    def get_iterator(self, dataset, training=False):
+        """As skorch's, with the data loader inside braindecode's wrapper
+        prepared: Accelerate does not recognise the wrapper (it is no
+        DataLoader), so that every process would see every batch, and
+        prediction would return each example once per process."""
+        iterator = super().get_iterator(dataset, training=training)
+        loader = getattr(iterator, "loader", None)
+        if isinstance(loader, torch.utils.data.DataLoader):
+            iterator.loader = self.accelerator.prepare(loader)
+        return iterator
 
     def augmentation_random_state(self):
         """``random_state`` offset by the process index (an int seed only)."""

@@ -319,6 +319,8 @@ class AugmentationLayer(nn.Module):
             ``(n_candidates,)``, differentiable with respect to the weights
             and magnitudes.
         """
+        if is_compiling():  # no products kept (see _policy); no dict ops
+            return self.weights * self.magnitudes()
         forward = self.__dict__.pop("_forward_products", None)
         if reuse_forward and forward is not None:
             products, versions = forward
@@ -414,6 +416,16 @@ class AugmentationLayer(nn.Module):
             return mixture(weights, outputs)
         return self._augment_sampled(X, weights, op_values, op_logits)
 
+    def _grouping(self):
+        """``grouping``, or ``'full'`` (fixed shapes: one graph) under
+        :func:`torch.compile` when nothing draws from a seeded generator
+        (whose draws break the graph anyway, and keep those of ``'auto'``)."""
+        if self.grouping != "auto" or not is_compiling():
+            return self.grouping
+        rngs = [self._rng, *(getattr(tr, "_rng", None) for tr in self.transforms)]
+        seeded = any(getattr(r, "random_state", None) is not None for r in rngs)
+        return self.grouping if seeded else "full"
+
     def _augment_sampled(self, X, weights, op_values, op_logits):
         choice = self._rng.categorical(weights, X.shape[0])
 
@@ -423,7 +435,7 @@ class AugmentationLayer(nn.Module):
             )
 
         out = apply_grouped(
-            X, choice, len(self.transforms), apply, self.grouping, with_index=False
+            X, choice, len(self.transforms), apply, self._grouping(), with_index=False
         )
         if not self.training:
             return out

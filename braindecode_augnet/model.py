@@ -9,6 +9,7 @@ from ._contracts import decode_labels, encode_labels
 from ._random import keyed_copies, shared_draws
 from ._validation import check_int
 from .base import NonFiniteFlag, check_eeg_batch
+from .functional import is_compiling
 from .layers import AugmentationModule
 
 __all__ = ["AugNet"]
@@ -147,7 +148,8 @@ class AugNet(nn.Module):
         the input's device and :meth:`check_deferred_inputs` raises it later
         (:class:`~.AugNetClassifier` calls it after each batch, once the host
         has waited for the loss or the output anyway). ``'auto'``: immediate
-        on CPU, where it costs nothing, deferred elsewhere.
+        on CPU, where it costs nothing, deferred elsewhere and under
+        :func:`torch.compile` (whose graphs cannot hold a host read).
 
     References
     ----------
@@ -217,7 +219,7 @@ class AugNet(nn.Module):
         """
         X = torch.as_tensor(X)
         defer = self.input_check == "deferred" or (
-            self.input_check == "auto" and X.device.type != "cpu"
+            self.input_check == "auto" and (X.device.type != "cpu" or is_compiling())
         )
         X, n_windows = _check_sequence_batch(X, self.window_size, not defer)
         if defer:

@@ -2,6 +2,7 @@
 
 import importlib
 import json
+import re
 import sys
 from pathlib import Path
 
@@ -13,12 +14,8 @@ BENCH_DIR = Path(__file__).resolve().parents[1] / "benchmarks"
 
 @pytest.fixture(scope="module")
 def bench():
-    """Import a benchmark script by name (benchmarks/ is not a package)."""
-    sys.path.insert(0, str(BENCH_DIR))
-    try:
-        yield importlib.import_module
-    finally:
-        sys.path.remove(str(BENCH_DIR))
+    """Import a benchmark script of the ``benchmarks`` package by name."""
+    return lambda name: importlib.import_module(f"benchmarks.{name}")
 
 
 @pytest.fixture(autouse=True)
@@ -497,3 +494,49 @@ def test_device_scripts_are_valid_bash():
     for name in ("device_wheels.sh", "device_check.sh"):
         script = BENCH_DIR.parent / "scripts" / name
         subprocess.run(["bash", "-n", str(script)], check=True)
+
+
+def test_benchmarks_are_a_package_without_path_hacks():
+    """Every script imports its siblings through the package (no
+    ``sys.path.insert``) and refuses, with the command to use, to run by path."""
+    scripts = sorted(BENCH_DIR.glob("*.py"))
+    assert (BENCH_DIR / "__init__.py") in scripts
+    for script in scripts:
+        source = script.read_text()
+        # only the op counter's child puts a revision's library first
+        inserts = re.findall(r"sys\.path\.insert\(0, (.*)\)", source)
+        assert set(inserts) <= {"str(args.tree)"}, script.name
+        assert not re.search(r"^import _common", source, re.M), script.name
+        assert "python benchmarks/" not in source, script.name
+    readme = (BENCH_DIR / "README.rst").read_text()
+    assert "python benchmarks/" not in readme
+    assert "python -m benchmarks.bench_transforms" in readme
+
+
+def test_benchmark_runs_as_a_module_and_not_by_path(bench):
+    import subprocess
+
+    common = bench("_common")
+    command = common.module_command("run_all", "--help")
+    assert command[1:3] == ["-m", "benchmarks.run_all"]
+    done = subprocess.run(command, cwd=common.ROOT, capture_output=True, text=True)
+    assert done.returncode == 0 and "--scripts" in done.stdout
+    by_path = subprocess.run(
+        [sys.executable, str(BENCH_DIR / "run_all.py")],
+        cwd=common.ROOT,
+        capture_output=True,
+        text=True,
+    )
+    assert by_path.returncode != 0
+    assert "python -m benchmarks.run_all" in by_path.stderr
+
+
+def test_window_options_are_shared(bench):
+    """--batch and --n-times come from one place, with each script's defaults."""
+    common = bench("_common")
+    for name in ("bench_transforms", "bench_training_step"):
+        source = (BENCH_DIR / f"{name}.py").read_text()
+        assert "C.add_window_arguments(parser)" in source
+    parser = common.add_window_arguments(common.base_parser("x"), 64, 3000)
+    args = parser.parse_args(["--batch", "4"])
+    assert (args.batch, args.n_times) == (4, 3000)

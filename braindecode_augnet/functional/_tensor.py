@@ -73,6 +73,8 @@ def _constant(make, *key):
     Built outside inference mode, so that a tensor first made while
     predicting can serve a later training step.
     """
+    if is_compiling():  # the graph holds the constant; no cache to fill
+        return make()
     value = _CONSTANTS.get(key)
     if value is None:
         with torch.inference_mode(False):

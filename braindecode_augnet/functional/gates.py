@@ -211,4 +211,6 @@ def gated_involution(X, gate, op):
     gate = _cast(gate, X)
     if gate.shape != (X.shape[0], 1, 1):
         gate = gate.expand(X.shape[0], 1, 1)
+    if is_compiling():  # dynamo traces autograd's operators
+        return torch.lerp(X, op(X), gate)
     return _GatedInvolution.apply(X, gate, op)

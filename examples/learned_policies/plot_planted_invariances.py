@@ -381,7 +381,7 @@ plt.show()
 #
 # .. code-block:: bash
 #
-#     python benchmarks/bench_planted.py --quick --n-seeds 5 --epochs 8 \
+#     python -m benchmarks.bench_planted --quick --n-seeds 5 --epochs 8 \
 #         --aug-lr-factor 10
 #
 # In its last run, with the weights at 10 times the trunk's rate as here
