@@ -37,6 +37,7 @@ from .pipeline import (
     JobInterrupted,
     check_design,
     load_sleep_windows,
+    parse_variant,
     run_comparison,
 )
 from .report import clear_report, write_interrupted, write_report
@@ -192,10 +193,21 @@ def build_parser():
         ),
     )
     parser.add_argument(
+        "--variant",
+        action="append",
+        default=[],
+        metavar="NAME=METHOD:KEY=VALUE,...",
+        help=(
+            "a named variant of an AugNet-family method to compare as a method "
+            "of its own, e.g. --variant augnet_05=augnet:init_magnitude=0.5 "
+            "--methods none augnet augnet_05 (repeatable; parameters of "
+            "AugNetClassifier)"
+        ),
+    )
+    parser.add_argument(
         "--methods",
         nargs="+",
         default=list(DEFAULT_METHODS),
-        choices=METHODS,
         help=(
             "methods to compare, each paired with every method before it "
             f"(default: {' '.join(DEFAULT_METHODS)}; 'fixed' is braindecode's "
@@ -335,6 +347,20 @@ def _check_args(parser, args):
             )
         if len(set(args.subjects)) != len(args.subjects):
             parser.error(f"--subjects has repeated ids: {args.subjects}")
+    variants = {}
+    for spec in args.variant:
+        try:
+            name, variant = parse_variant(spec)
+        except ValueError as err:
+            parser.error(f"--variant: {err}")
+        variants[name] = variant
+    args.variants = variants
+    unknown = [m for m in args.methods if m not in METHODS and m not in variants]
+    if unknown:
+        parser.error(
+            f"--methods: unknown {' '.join(unknown)} (choose from "
+            f"{', '.join(METHODS)}, or name a --variant)"
+        )
     if len(set(args.methods)) != len(args.methods):
         parser.error(f"--methods has repeated methods: {' '.join(args.methods)}")
     if len(set(args.train_sizes)) != len(args.train_sizes):
@@ -428,6 +454,7 @@ def _run(args, design, created, verbose, start):
             epoch_logs=args.epoch_logs,
             model=args.model,
             n_windows=args.n_windows,
+            variants=args.variants,
             augnet_kwargs=(
                 None
                 if args.model == "chambon"

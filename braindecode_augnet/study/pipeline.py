@@ -68,6 +68,7 @@ __all__ = [
     "log_progress",
     "load_sleep_windows",
     "make_estimator",
+    "parse_variant",
     "prepare_sleep_split",
     "run_comparison",
     "sleep_scores",
@@ -657,10 +658,64 @@ def sleep_scores(y_true, y_pred, per_stage=False):
 
 
 # ------------------------------------------------------------------ training
-def _check_methods(methods, model=DEFAULT_MODEL):
-    unknown = [m for m in methods if m not in METHODS]
+def parse_variant(spec):
+    """A named variant of an AugNet-family method, from ``'NAME=METHOD:k=v,...'``.
+
+    ``'augnet_05=augnet:init_magnitude=0.5'`` names ``augnet_05`` the method
+    ``'augnet'`` with ``init_magnitude=0.5``; values are read as Python
+    literals (numbers, strings, None). The parameters are checked here, by
+    building the estimator, before any data is loaded.
+
+    Returns
+    -------
+    name : str
+    variant : tuple
+        ``(method, parameters)``.
+    """
+    import ast
+    import inspect
+
+    from .._checks import check_params
+    from ..classifier import AugNetClassifier
+
+    name, sep, rest = str(spec).partition("=")
+    method, _, params = rest.partition(":")
+    if not sep or not name or name in METHODS or method not in _CLASSIFIER_METHODS:
+        raise ValueError(
+            f"variant {spec!r}: write NAME=METHOD:key=value,... with a new NAME "
+            f"and METHOD among {_CLASSIFIER_METHODS}, e.g. "
+            "augnet_05=augnet:init_magnitude=0.5."
+        )
+    kwargs = {}
+    for item in filter(None, params.split(",")):
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise ValueError(f"variant {spec!r}: {item!r} is not key=value.")
+        try:
+            kwargs[key.strip()] = ast.literal_eval(value.strip())
+        except (ValueError, SyntaxError):
+            kwargs[key.strip()] = value.strip()
+    own = set(inspect.signature(AugNetClassifier).parameters)
+    own -= {"module", "method", "args", "kwargs"}
+    unknown = sorted(set(kwargs) - own)
     if unknown:
-        raise ValueError(f"methods must be among {METHODS}, got {unknown!r}.")
+        raise ValueError(
+            f"variant {spec!r}: {', '.join(unknown)} is not a parameter of "
+            f"AugNetClassifier's own (one of {', '.join(sorted(own))})."
+        )
+    try:
+        check_params(AugNetClassifier("ShallowFBCSPNet", method=method, **kwargs))
+    except (TypeError, ValueError) as err:
+        raise ValueError(f"variant {spec!r}: {err}") from None
+    return name, (method, kwargs)
+
+
+def _check_methods(methods, model=DEFAULT_MODEL, variants=None):
+    unknown = [m for m in methods if m not in METHODS and m not in (variants or {})]
+    if unknown:
+        raise ValueError(
+            f"methods must be among {METHODS} or the named variants, got {unknown!r}."
+        )
     if "fixed" in methods and model != "chambon":
         raise ValueError(
             "method 'fixed' (braindecode's transforms, on single windows) needs "
@@ -706,10 +761,14 @@ def _train_one(
     model,
     n_windows,
     on_estimator=None,
+    variants=None,
 ):
-    """Fit one method; return the estimator, its training time and its
-    predicted stage of every test window. ``on_estimator`` is called with
-    the estimator before fitting (to read its history if interrupted)."""
+    """Fit one method (or named variant); return the estimator, its training
+    time and its predicted stage of every test window. ``on_estimator`` is
+    called with the estimator before fitting (to read its history if
+    interrupted)."""
+    method, params = (variants or {}).get(method, (method, {}))
+    augnet_kwargs = {**(augnet_kwargs or {}), **params}
     torch.manual_seed(seed)
     with tempfile.TemporaryDirectory(prefix="augnet-ckpt-") as checkpoint_dir:
         clf = make_estimator(
@@ -913,6 +972,7 @@ def run_comparison(
     augnet_kwargs=None,
     model=DEFAULT_MODEL,
     n_windows=DEFAULT_N_WINDOWS,
+    variants=None,
 ):
     """Train every method on seeds x leave-subjects-out folds x sizes.
 
@@ -943,6 +1003,10 @@ def run_comparison(
         elapsed time).
     epoch_logs : bool
         skorch's per-epoch tables as well.
+    variants : dict | None
+        Named variants of the AugNet-family methods, ``{name: (method,
+        parameters)}`` (see :func:`parse_variant`), usable in ``methods``
+        beside the methods themselves, e.g. to compare AugNet's settings.
 
     Returns
     -------
@@ -961,7 +1025,7 @@ def run_comparison(
         On Ctrl-C (SIGINT), with every run started and its epochs.
     """
     _check_model(model, n_windows)
-    methods = _check_methods(methods, model)
+    methods = _check_methods(methods, model, variants)
     train_sizes = _check_train_sizes(train_sizes)
     for name, value in (
         ("n_seeds", n_seeds),
@@ -1031,6 +1095,7 @@ def run_comparison(
                                     model,
                                     n_windows,
                                     on_estimator=lambda c: current.update(clf=c),
+                                    variants=variants,
                                 )
                             except Exception:
                                 # e.g. no checkpoint to reload after a Ctrl-C

@@ -88,6 +88,26 @@ def test_main_job_writes_the_paired_report(tmp_path):
     assert "python -m braindecode_augnet --n-subjects 4" in report
 
 
+def test_a_named_variant_is_compared_as_a_method(tmp_path):
+    """--variant NAME=METHOD:key=value runs AugNet with other settings beside
+    the methods, paired with them."""
+    out = tmp_path / "report"
+    argv = [*TINY, "--variant", "augnet_05=augnet:init_magnitude=0.5"]
+    argv += ["--methods", "none", "augnet_05", "--out", str(out)]
+    assert main(argv) == 0
+    scores = pd.read_csv(out / "scores.csv")
+    assert set(scores["method"]) == {"none", "augnet_05"}
+    assert "augnet_05 - none" in (out / "report.md").read_text()
+
+
+def test_parse_variant_reads_literals():
+    name, (method, params) = pipeline.parse_variant(
+        "slow=augnet:aug_lr=None,init_magnitude=0.25,sampling=sampled"
+    )
+    assert (name, method) == ("slow", "augnet")
+    assert params == {"aug_lr": None, "init_magnitude": 0.25, "sampling": "sampled"}
+
+
 def test_missing_data_fails_fast_with_a_clear_message(tmp_path, capsys):
     out = tmp_path / "new" / "report"
     assert main(["--dataset", "mass", "--quiet", "--out", str(out)]) == 2
@@ -134,7 +154,7 @@ def test_defaults_and_choices_are_the_pipelines():
     assert args.n_windows == _default(run, "n_windows")
     actions = {a.dest: a for a in build_parser()._actions}
     assert tuple(actions["dataset"].choices) == pipeline.DATASETS
-    assert tuple(actions["methods"].choices) == pipeline.METHODS
+    assert all(m in actions["methods"].help for m in pipeline.DEFAULT_METHODS)
     assert tuple(actions["model"].choices) == pipeline.MODELS
     # the default design: 6 pairs, the fewest that can reach p < 0.05
     assert args.seeds * args.folds == 6
@@ -171,6 +191,13 @@ BAD_ARGUMENTS = [
     (["--methods", "none", "none"], "repeated methods"),
     (["--methods", "fixed", "--model", "usleep"], "needs --model chambon"),
     (["--device", "foo"], "--device 'foo' is not a torch device"),
+    (["--methods", "mixup"], "--methods: unknown mixup"),
+    (["--variant", "augnet:init_magnitude=0.5"], "NAME=METHOD:key=value"),
+    (["--variant", "none=augnet"], "with a new NAME"),
+    (["--variant", "v=fixed:reg=1"], "METHOD among"),
+    (["--variant", "v=augnet:init_magnitude=2"], "init_magnitude"),
+    (["--variant", "v=augnet:no_such=1"], "no_such"),
+    (["--variant", "v=augnet:reg"], "'reg' is not key=value"),
 ]
 
 
@@ -198,7 +225,7 @@ def test_cuda_without_a_gpu_is_refused(tmp_path, capsys, no_loading):
 
 @pytest.mark.parametrize(
     ("option", "value"),
-    [("--dataset", "nope"), ("--methods", "mixup"), ("--model", "deepsleepnet")],
+    [("--dataset", "nope"), ("--model", "deepsleepnet")],
 )
 def test_unknown_choices_are_rejected(option, value, capsys):
     with pytest.raises(SystemExit) as exit_info:
