@@ -34,6 +34,7 @@ setup(
         "torchaudio>=2.2",
         "skorch>=1.0",
         "scikit-learn>=1.3",
+        "scipy>=1.10",
         "numpy>=1.24",
         "pandas>=2.0",
         "matplotlib>=3.7",
