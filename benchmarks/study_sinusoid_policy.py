@@ -6,7 +6,8 @@ GaussianNoise 0-0.1) trained with AugNetClassifier for several trunks, seeds
 and settings. One JSON line per run: the candidate with the largest weight,
 the learned maximal shift in Hz, every magnitude, the test accuracy and the
 shift's trajectory over epochs; then a summary per trunk. Used for the
-"Choosing the defaults" section of docs/method.rst, e.g.::
+"Choosing the defaults: what the policy learns" section of
+benchmarks/README.rst (findings behind the defaults), e.g.::
 
     python -m benchmarks.study_sinusoid_policy                      # defaults
     python -m benchmarks.study_sinusoid_policy --sampling sampled

@@ -139,7 +139,8 @@ def plot_hypnogram(
     ax.set_xlabel("time (h)")
     night = "Hypnogram" if subject is None else f"Hypnogram of test subject {subject}"
     ax.set_title(f"{night}: expert vs {label}")
-    ax.legend(loc="lower right", fontsize=8)
+    # beside the axes, where it hides no part of the night
+    ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8, frameon=False)
     fig.tight_layout()
     return fig
 

@@ -142,10 +142,10 @@ for k, layer in enumerate(planted_augmentation(data[SEEDS[0]]["windows"], 0)):
 # validation balanced accuracy kept), here for five epochs. Every transform
 # starts at magnitude 0.5 (involutions at probability 0.25) and every layer
 # with equal weights. The layers' weights learn at 10 times the trunk's rate
-# (``aug_lr``, the default of :class:`~braindecode_augnet.AugNetClassifier`):
-# the sleep pipeline's own rate, the trunk's (``DEFAULT_AUG_LR_FACTOR``),
-# leaves the weights close to uniform after five epochs, with nothing
-# selected to read.
+# here (``aug_lr`` given explicitly): the default of
+# :class:`~braindecode_augnet.AugNetClassifier`, the trunk's own rate
+# (``aug_lr = lr``), leaves the weights close to uniform after five epochs,
+# with nothing selected to read.
 
 from braindecode_augnet.study.pipeline import train_sleep_models
 

@@ -310,8 +310,8 @@ plt.show()
 # With eight epochs and one test subject these accuracies are noisy (here
 # the plain network scored higher on the test windows): a network trained on
 # augmented windows may need more epochs than one trained on raw windows
-# (docs/method.rst, "Training long enough"), so let it train longer than
-# this example for real use.
+# (benchmarks/README.rst, "On sleep data", "Training long enough"), so let
+# it train longer than this example for real use.
 #
 # References
 # ----------

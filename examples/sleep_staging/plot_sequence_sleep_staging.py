@@ -184,9 +184,6 @@ night = subjects == subjects[0]
 fig = plot_hypnogram(
     split["y_test"][night], predictions["augnet"][night], subject=subjects[0]
 )
-# the legend beside the axes, where it hides no part of the night
-fig.axes[0].legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False)
-fig.tight_layout()
 
 # %%
 # Learned policy

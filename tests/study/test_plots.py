@@ -84,3 +84,14 @@ def test_hypnogram_of_other_stage_sets():
     ticks = sorted(zip(ax.get_yticks(), _labels(ax.get_yticklabels())), reverse=True)
     assert [name for _, name in ticks] == ["W", "R", "N"]  # unlisted stage last
     assert ax.get_title() == "Hypnogram: expert vs none"
+
+
+def test_hypnogram_legend_beside_the_trace():
+    # issue 28 item 2: the legend sat inside the axes, over the night
+    fig = plot_hypnogram(np.zeros(120, int), np.full(120, 4), subject=1)
+    (ax,) = fig.axes
+    renderer = fig.canvas.get_renderer()
+    legend = ax.get_legend().get_window_extent(renderer)
+    axes = ax.get_window_extent(renderer)
+    assert legend.x0 >= axes.x1
+    assert legend.x1 <= fig.bbox.x1  # still inside the figure
