@@ -221,10 +221,12 @@ fig.tight_layout()
 # nights. They are counted over the sleep period (first to last sleep epoch,
 # wake after sleep onset included), which does not depend on how long the
 # recorder ran before and after the night; the synthetic hypnograms are
-# counted the same way, for nights of the job's default length (1.5 h) and of
-# a real night's length (8 h).
+# counted the same way, for nights of the job's default length
+# (``DEFAULT_N_HOURS`` of the pipeline, 0.5 h), of 1.5 h and of a real
+# night's length (8 h).
 
 from braindecode_augnet.datasets import SLEEP_STAGE_MAPPING  # noqa: E402
+from braindecode_augnet.study.pipeline import DEFAULT_N_HOURS  # noqa: E402
 
 
 def sleep_period_counts(stages):
@@ -250,8 +252,9 @@ synthetic_nights = {
             for _ in range(50)
         ]
     )
-    for hours in (1.5, 8.0)
+    for hours in (1.5, 8.0, DEFAULT_N_HOURS)
 }
+synthetic_nights = dict(sorted(synthetic_nights.items()))  # shortest first
 
 
 def describe(counts):
@@ -328,11 +331,13 @@ plt.show()
 # cannot calibrate a generator: these figures check orders of magnitude and
 # stage signatures, not fine spectral shape. Still visible: the synthetic
 # background is flatter above 15 Hz in N3 (about 5 times the real power at
-# 25 Hz), the alpha peak is narrower than real alpha, and there are no
-# spindles in N3 (the real N3 spectrum has a sigma bump). The synthetic
+# 25 Hz) and the alpha peak is narrower than real alpha. The synthetic
 # nights have no artefacts (movement, electrode pops, sweat), no arousals,
 # no age or medication effects, and no subject variability beyond the
-# planted nuisances and a random 1/f slope. The job's default nights last
-# 1.5 h: they hold the first sleep cycle, so far more N3 (0.41) and less
-# REM (0.08) than whole nights, where real recordings last about a day (the
-# loaders keep 30 min of wake around the sleep period).
+# planted nuisances and a random 1/f slope. Short nights are not whole
+# nights: the job's default nights of 0.5 h hold the start of the first
+# sleep cycle, no REM at all (0.00) and N3 0.46 of the sleep period; nights
+# of 1.5 h hold the first cycle, so far more N3 (0.41) and less REM (0.08)
+# than whole nights; real recordings last about a day (the loaders keep
+# 30 min of wake around the sleep period). Scale the job's nights with
+# ``--n-hours`` for a realistic stage mix.
