@@ -130,10 +130,10 @@ for transform in transforms:
 # is the operation itself, applied to every window, with one draw of its
 # random parameters. Some draws still change nothing: on these two-channel
 # windows, a shuffle of a small proportion of the channels (0.053 here)
-# moves a channel only when both are drawn. Each panel shows the first of up to 20 seeded draws that
-# changes the window, and says which one it was. The original (grey) and the
-# augmented window (colour) are drawn one above the other, so that neither
-# hides the other.
+# moves a channel only when both are drawn. Each panel shows the first of
+# up to 20 seeded draws that changes the window, and says which one it
+# was. The original (grey) and the augmented window (colour) are drawn one
+# above the other, so that neither hides the other.
 
 import matplotlib.pyplot as plt
 

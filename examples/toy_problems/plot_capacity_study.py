@@ -107,8 +107,9 @@ for width in widths:
 # magnitude in the unit of the operation (Hz for ``FrequencyShift``, phase
 # noise for ``FTSurrogate``, standard deviation for ``GaussianNoise``).
 # AugNet's regulariser pushes the magnitudes up until they start to blur the
-# classes or reach the top of their range (here the phase noise's 0.1); ADDA has no regulariser: its policy keeps what helps the held-out
-# loss one step ahead.
+# classes or reach the top of their range (here the phase noise's 0.1);
+# ADDA has no regulariser: its policy keeps what helps the held-out loss
+# one step ahead.
 for (method, width), table in policies.items():
     row = table.loc[table["weight"].idxmax()]
     print(
@@ -146,8 +147,9 @@ plt.show()
 #   all. At the other widths it selects weak Gaussian noise (8 and 128 units)
 #   or phase noise (512 units), and its invariance is below the plain
 #   trunk's (0.541 against 0.618 at 8 units, 0.922 and 0.905 against 0.946
-#   and 0.950 at 128 and 512). The training signals already carry the +-0.5 Hz jitter, so the
-#   larger trunks learn that invariance from the data alone.
+#   and 0.950 at 128 and 512). The training signals already carry the
+#   +-0.5 Hz jitter, so the larger trunks learn that invariance from the
+#   data alone.
 # * AugNet's layer selects the phase noise (``FTSurrogate``) at every
 #   width, at the top of its small range (0.1 of a turn; 0.096 at 8 units),
 #   never the frequency shift, so its 20 averaged copies are not shifted
