@@ -47,14 +47,16 @@ def check_params(net):
     for name, (check, kwargs, optional) in NUMBERS.items():
         if not (optional and getattr(net, name) is None):
             check(getattr(net, name), name, **kwargs)
-    for name, allowed in (
-        ("sampling", SAMPLING_MODES),
-        ("sequence_augmentation", SEQUENCE_AUGMENTATIONS),
-    ):
-        if getattr(net, name) not in allowed:
-            raise ValueError(
-                f"{name} must be one of {allowed}, got {getattr(net, name)!r}."
-            )
+    if net.sequence_augmentation not in SEQUENCE_AUGMENTATIONS:
+        raise ValueError(
+            f"sequence_augmentation must be one of {SEQUENCE_AUGMENTATIONS}, got "
+            f"{net.sequence_augmentation!r}."
+        )
+    if net.sampling is not None and net.sampling not in SAMPLING_MODES:
+        raise ValueError(
+            f"sampling must be one of {SAMPLING_MODES} or None (the method's "
+            f"default), got {net.sampling!r}."
+        )
     if net.reg_scale is not None and net.reg_scale not in REGULARIZER_SCALES:
         raise ValueError(
             f"reg_scale must be one of {REGULARIZER_SCALES} or None (the "
@@ -169,9 +171,14 @@ def check_input(net, X, window_size):
         (module.augmentation, "augmentation policy"),
         (module.trunk, "trunk"),
     ):
-        finite = [p.detach().isfinite().all() for p in part.parameters()]
-        if finite and not torch.stack(finite).all():
+        if not parameters_finite(part):
             raise ValueError(f"The {name} has NaN or infinite parameters: {DIVERGED}")
+
+
+def parameters_finite(module):
+    """Whether every parameter of ``module`` is finite (one host read)."""
+    finite = [p.detach().isfinite().all() for p in module.parameters()]
+    return not finite or bool(torch.stack(finite).all())
 
 
 def check_per_window_targets(y_pred, y_true):

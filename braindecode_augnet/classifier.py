@@ -92,8 +92,10 @@ class AugNetClassifier(EEGClassifier):
         At most this many copies through the trunk at once (memory).
     temperature : float, default=0.05
         Softmax temperature of the weights of the layers built here.
-    sampling : {'mixture', 'sampled'}, default='mixture'
-        The paper's mixture of all candidates, or one drawn per example.
+    sampling : {'mixture', 'sampled'} | None, default=None
+        Training mode of the layers built from ``augmentation``: the paper's
+        mixture of all candidates, or one drawn per example (None: the
+        method's default, ``'sampled'`` for AugNet).
     init_magnitude : float, default=0.1
         Initial magnitude, in [0, 1], of the ``'eeg'`` preset's transforms
         (the authors' value: stronger starts hurt small training sets).
@@ -173,7 +175,7 @@ class AugNetClassifier(EEGClassifier):
         n_copies_train=1,
         copies_per_chunk=4,
         temperature=0.05,
-        sampling="mixture",
+        sampling=None,
         init_magnitude=0.1,
         aug_lr=None,
         magnitude_lr=None,
@@ -403,9 +405,18 @@ class AugNetClassifier(EEGClassifier):
 
     def train_step(self, batch, **fit_params):
         """As skorch's, after the method's hook (ADDA/CADDA: the policy's
-        step, then the batch it augments)."""
+        step, then the batch it augments); an error raised where an earlier
+        step left parameters NaN or infinite is reported as divergence."""
         batch = self.strategy.before_train_step(self, batch)
-        return super().train_step(batch, **fit_params)
+        try:
+            return super().train_step(batch, **fit_params)
+        except RuntimeError as error:  # e.g. a draw from NaN weights
+            if checks.parameters_finite(unwrap_module(self)):
+                raise
+            raise FloatingPointError(
+                f"The parameters are not finite at epoch {len(self.history)}: "
+                + checks.DIVERGED
+            ) from error
 
     def _step_optimizer(self, step_fn):
         """skorch's, with the closure run once: by ``optimizer_``; other

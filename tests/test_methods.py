@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 import torch
 
+from braindecode_augnet.layers import augmentation_layers
 from braindecode_augnet.methods import AUGNET_DEFAULTS, METHODS, Method
 
 from .conftest import make_clf as make_toy_clf
@@ -98,7 +99,31 @@ def test_every_method_has_a_strategy_with_its_defaults():
     assert METHODS["augnet"].defaults is AUGNET_DEFAULTS
     for name, cls in METHODS.items():
         assert cls.name == name and issubclass(cls, Method)
-        assert set(cls.defaults) == {"reg", "aug_lr", "magnitude_lr", "reg_scale"}
+        assert set(cls.defaults) == {
+            "reg",
+            "aug_lr",
+            "magnitude_lr",
+            "reg_scale",
+            "sampling",
+        }
+
+
+@pytest.mark.parametrize(
+    ("method", "sampling", "expected"),
+    [
+        ("augnet", None, "sampled"),  # AugNet's default (docs/results.rst)
+        ("augnet", "mixture", "mixture"),
+        ("adda", None, "mixture"),
+        ("counting", None, "mixture"),  # defaults without the key: the paper's
+    ],
+)
+def test_layers_train_in_the_method_s_sampling_mode(
+    monkeypatch, method, sampling, expected
+):
+    monkeypatch.setitem(METHODS, "counting", CountingMethod)
+    clf = make_toy_clf(method=method, sampling=sampling, reg=None).initialize()
+    layers = augmentation_layers(clf.module_.augmentation)
+    assert layers and {layer.sampling for layer in layers} == {expected}
 
 
 # ------------------------------------------- ADDA/CADDA's second optimizer

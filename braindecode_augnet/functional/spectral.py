@@ -8,7 +8,7 @@ import math
 import torch
 from torch.autograd.function import once_differentiable
 
-from ._tensor import _as_batch_column, _cast, _constant, _sum_to, scalar
+from ._tensor import _as_batch_column, _cast, _constant, _sum_to, is_compiling, scalar
 
 __all__ = [
     "frequency_shift",
@@ -61,7 +61,11 @@ def frequency_shift(X, delta_freq, sfreq):
         X.dtype,
         X.device,
     )
-    return _FrequencyShift.apply(X, _cast(delta_freq, X), two_pi_t)
+    delta_freq = _cast(delta_freq, X)
+    if is_compiling():  # dynamo traces autograd's operators
+        phase = _as_batch_column(delta_freq, X) * two_pi_t
+        return X * torch.cos(phase) - _hilbert(X) * torch.sin(phase)
+    return _FrequencyShift.apply(X, delta_freq, two_pi_t)
 
 
 def _rfft(X, n_fft=None):

@@ -56,6 +56,7 @@ class AugerinoMethod(Method):
         "aug_lr": 1.0,
         "magnitude_lr": 1.0,
         "reg_scale": "magnitude",
+        "sampling": "mixture",
     }
 
     def build_policy(self, net):

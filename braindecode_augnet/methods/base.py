@@ -49,13 +49,15 @@ class Method:
     #: The ``method=`` value.
     name = None
     #: Used where the estimator's parameter is None: ``reg``,
-    #: ``reg_scale``, and ``aug_lr`` and ``magnitude_lr`` as multiples of
-    #: the trunk's ``lr`` (``magnitude_lr`` None: the same as ``aug_lr``).
+    #: ``reg_scale``, ``sampling`` (of the layers built from a preset or
+    #: lists), and ``aug_lr`` and ``magnitude_lr`` as multiples of the
+    #: trunk's ``lr`` (``magnitude_lr`` None: the same as ``aug_lr``).
     defaults = {
         "reg": 0.0,
         "aug_lr": 1.0,
         "magnitude_lr": 1.0,
         "reg_scale": "magnitude",
+        "sampling": "mixture",
     }
     #: Whether the policy learns from the regulariser (``reg > 0`` allowed).
     takes_reg = True
@@ -83,6 +85,14 @@ class Method:
     def reg_scale(self, net):
         """What the regulariser rewards: ``reg_scale`` or the method's default."""
         return self.defaults["reg_scale"] if net.reg_scale is None else net.reg_scale
+
+    def sampling(self, net):
+        """Training mode of the layers built here: ``sampling`` or the
+        method's default (the paper's mixture for a strategy whose
+        ``defaults`` predate the key)."""
+        if net.sampling is not None:
+            return net.sampling
+        return self.defaults.get("sampling", Method.defaults["sampling"])
 
     def inference_copies(self, net):
         """Copies averaged in evaluation mode."""
@@ -114,7 +124,7 @@ class Method:
                 n_chans=kwargs.get("n_chans"),
                 magnitude=float(net.init_magnitude),
                 temperature=temperature,
-                sampling=net.sampling,
+                sampling=self.sampling(net),
                 random_state=random_state,
             )
         if isinstance(aug, AugmentationModule):
@@ -122,7 +132,7 @@ class Method:
         if isinstance(aug, (list, tuple)):
             seeds = seed_stream(random_state)
             module = AugmentationModule(
-                copy.deepcopy(list(aug)), temperature, net.sampling, next(seeds)
+                copy.deepcopy(list(aug)), temperature, self.sampling(net), next(seeds)
             )
             for tr in candidate_transforms(module):
                 if tr.random_state is None:  # seed the draws from random_state

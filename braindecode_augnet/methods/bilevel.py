@@ -447,6 +447,7 @@ class ADDAMethod(Method):
         "aug_lr": 10.0,
         "magnitude_lr": None,
         "reg_scale": "magnitude",
+        "sampling": "mixture",
     }
     takes_reg = False
     averages_copies = False

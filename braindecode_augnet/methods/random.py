@@ -66,7 +66,13 @@ class RandomMethod(Method):
     no regulariser, no copies at inference."""
 
     name = "random"
-    defaults = {"reg": 0, "aug_lr": 1.0, "magnitude_lr": 1.0, "reg_scale": "magnitude"}
+    defaults = {
+        "reg": 0,
+        "aug_lr": 1.0,
+        "magnitude_lr": 1.0,
+        "reg_scale": "magnitude",
+        "sampling": "mixture",
+    }
     averages_copies = False
 
     def build_policy(self, net):

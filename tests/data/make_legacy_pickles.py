@@ -87,8 +87,9 @@ def make_clf(method, **kwargs):
     )
     if method == "cadda":  # the code of 442fb1c needs the classes before fit
         params["classes"] = list(range(N_CLASSES))
-    if method == "augnet":  # the default of 442fb1c, explicit since it changed
+    if method == "augnet":  # the defaults of 442fb1c, explicit since they changed
         params["aug_lr"] = 10 * LR
+        params["sampling"] = "mixture"
     params.update(kwargs)
     return AugNetClassifier(make_trunk(), **params)
 
