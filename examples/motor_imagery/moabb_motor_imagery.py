@@ -128,9 +128,14 @@ print(
 # * ``ChannelsDropout`` and ``SignFlip``.
 #
 # The time-frequency layer holds the transforms of the ``"eeg"`` preset. Each
-# transform starts at magnitude 0.5, as in the preset: for the involutions
+# transform starts at magnitude 0.5 (the ``"eeg"`` preset starts at 0.1, the
+# classifier's ``init_magnitude``): for the involutions
 # (``ChannelsSymmetry``, ``SignFlip``, ``TimeReverse``), which learn their
-# probability of being applied on [0, 0.5], that is probability 0.25.
+# probability of being applied on [0, 0.5], that is probability 0.25. The
+# classifier builds the layers from these lists in AugNet's default mode:
+# in training each trial goes through one candidate per layer, drawn from
+# the layer's weights (``sampling='sampled'``; ``sampling='mixture'`` gives
+# the paper's weighted mixture of all candidates).
 
 from braindecode_augnet import transforms as T
 
