@@ -22,7 +22,12 @@ trained
 all with the candidates of the paper's sinusoid experiment
 (:func:`~braindecode_augnet.sinusoid_augmentation`), and measure test
 accuracy and invariance to +-0.5 Hz frequency shifts
-(:func:`~braindecode_augnet.analysis.invariance`).
+(:func:`~braindecode_augnet.analysis.invariance`). That preset builds the
+paper's layer, a weighted mixture of its candidates
+(``sampling='mixture'``), and the classifier keeps the mode of a layer
+built beforehand: both AugNet and ADDA train it as the paper does, not in
+AugNet's default mode for the layers it builds itself (one candidate drawn
+per example, ``sampling='sampled'``).
 """
 
 # Authors: braindecode-augnet developers

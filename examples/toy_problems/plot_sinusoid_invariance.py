@@ -77,7 +77,13 @@ trunks = {
 # each weighed by how much its full range changes the data (so its
 # ``train_loss`` can be negative, unlike the plain network's); it averages 20
 # augmented copies at inference. Every AugNet setting is the package's
-# default.
+# default but one: the layer's training mode.
+# :func:`~braindecode_augnet.sinusoid_augmentation` builds the paper's layer,
+# a weighted mixture of its three candidates (``sampling='mixture'``), as in
+# the paper's sinusoid experiment, and the classifier keeps the mode of a
+# layer built beforehand. AugNet's default for the layers it builds itself
+# (``augmentation="eeg"`` or lists of transforms) is one candidate drawn per
+# example, ``sampling='sampled'``.
 shift = FrequencyShift(sfreq=100, magnitude=0.25, mag_range=(0, 2)).freeze()
 results, models = {}, {}
 for name, (trunk, kwargs) in trunks.items():
