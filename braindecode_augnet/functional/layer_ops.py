@@ -268,7 +268,9 @@ class _LayersPolicy(torch.autograd.Function):
             need and (gw is not None or gp is not None)
             for need, gw, gp in zip(need_alphas, grad_weights, grad_products)
         ]
-        grad_alpha = None
+        grad_alpha = padded_products = None
+        if any(g is not None for g in grad_products):  # read by both paths
+            padded_products = _padded(grad_products, sizes, width, 0.0, like)
         if any(alpha_rows):
             # d(w m) = m dw + w dm; each use of the weights goes through the
             # softmax on its own, then the two are added: the rounding of
@@ -276,9 +278,10 @@ class _LayersPolicy(torch.autograd.Function):
             for of_products, use in enumerate((grad_weights, grad_products)):
                 if all(g is None for g in use):
                     continue
-                grad = _padded(use, sizes, width, 0.0, like)
                 if of_products:
-                    grad = grad * magnitudes
+                    grad = padded_products * magnitudes
+                else:
+                    grad = _padded(use, sizes, width, 0.0, like)
                 grad = torch._softmax_backward_data(
                     grad, weights, 1, weights.dtype
                 ).div_(temperature)
@@ -315,8 +318,8 @@ class _LayersPolicy(torch.autograd.Function):
             if spans is not None:
                 grad = grad * spans
             grad = grad.masked_fill_(inward * grad > zero, 0)
-        if any(g is not None for g in grad_products):
-            products_raw = _padded(grad_products, sizes, width, 0.0, like) * weights
+        if padded_products is not None:
+            products_raw = padded_products * weights
             products_raw = products_raw.masked_fill_(inward * products_raw > zero, 0)
             grad = products_raw if grad is None else grad.add_(products_raw)
         elements = _elements(grad.view(-1), _positions(sizes, width))

@@ -123,8 +123,10 @@ def channels_shuffle(X, shuffle, permutation, partners, selected=None):
     partners : torch.Tensor
         ``(batch, channels)`` channel each channel would be swapped with.
     selected : torch.Tensor | None
-        ``shuffle > 0.5`` (boolean) when the caller holds it (it built the
-        permutation from it); ``None``: compared here.
+        ``shuffle > 0.5`` (boolean) when the caller holds it and built the
+        permutation from it (:func:`masked_channel_permutation`, the identity
+        on the other channels, which are then not read here); ``None``:
+        compared here.
     """
     return _ChannelsShuffle.apply(X, _cast(shuffle, X), permutation, partners, selected)
 
@@ -142,10 +144,14 @@ class _ChannelsShuffle(torch.autograd.Function):
     @staticmethod
     def forward(ctx, X, shuffle, permutation, partners, selected):
         n_batch, n_channels, n_times = X.shape
-        hard = shuffle > scalar(0.5, shuffle) if selected is None else selected
-        index = arange(n_channels, X.device)
         offset = arange(n_batch, X.device, step=n_channels).unsqueeze(1)
-        rows = (torch.where(hard, permutation, index) + offset).flatten()
+        if selected is None:
+            hard = shuffle > scalar(0.5, shuffle)
+            index = arange(n_channels, X.device)
+            rows = (torch.where(hard, permutation, index) + offset).flatten()
+        else:  # a masked permutation of these: the identity elsewhere
+            hard = selected
+            rows = (permutation + offset).flatten()
         sources = None
         if ctx.needs_input_grad[1]:  # only the gradient to shuffle reads them
             sources = (torch.where(hard, permutation, partners) + offset).flatten()
