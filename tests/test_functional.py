@@ -67,6 +67,48 @@ def test_hard_relaxed_bernoulli_without_a_gradient_is_the_hard_draw_alone():
     assert not names & {"aten::logit", "aten::sigmoid_", "aten::addcmul"}
 
 
+@pytest.mark.parametrize("temperature", [0.5, 0.3])
+@pytest.mark.parametrize("output", ["complement", "sign"])
+@pytest.mark.parametrize("learned", [True, False])
+def test_hard_relaxed_bernoulli_output_is_the_map_of_the_draw_to_the_bit(
+    output, learned, temperature
+):
+    """``output='complement'`` and ``'sign'`` give ``1 - d`` and ``1 - 2 d``
+    with the gradient autograd gives through these maps, to the bit (the
+    map's factor is folded into the slope: exact), in float32 as trained."""
+    uniform = torch.rand(64, 2, generator=torch.Generator().manual_seed(0))
+    grad_out = torch.randn(64, 2, generator=torch.Generator().manual_seed(1))
+
+    def run(fn):
+        p = torch.tensor(0.3, requires_grad=learned)
+        out = fn(p)
+        grad = torch.autograd.grad((out * grad_out).sum(), p)[0] if learned else None
+        return out.detach(), grad
+
+    def mapped(p):
+        draw = F.hard_relaxed_bernoulli(p, uniform, temperature)
+        one = torch.ones((), dtype=draw.dtype)
+        if output == "sign":
+            return torch.add(one, draw, alpha=-2)
+        return one - draw
+
+    out, grad = run(
+        lambda p: F.hard_relaxed_bernoulli(p, uniform, temperature, output=output)
+    )
+    ref, grad_ref = run(mapped)
+    assert torch.equal(out, ref)
+    assert set(out.unique().tolist()) == (
+        {-1.0, 1.0} if output == "sign" else {0.0, 1.0}
+    )
+    if learned:
+        assert grad != 0 and torch.equal(grad, grad_ref)
+
+
+def test_hard_relaxed_bernoulli_refuses_an_unknown_output():
+    with pytest.raises(ValueError, match="output must be one of"):
+        F.hard_relaxed_bernoulli(torch.tensor(0.3), torch.rand(3), 0.5, output="x")
+
+
 def test_hard_relaxed_bernoulli_passes_a_gradient_through_every_draw():
     uniform = torch.rand(64, generator=torch.Generator().manual_seed(1))
     p = torch.full((64,), 0.4, requires_grad=True)

@@ -41,7 +41,7 @@ def channels_permute(X, permutation):
     return X.index_select(1, permutation.to(X.device))
 
 
-def channels_dropout(X, drop):
+def channels_dropout(X, drop, complement=False):
     """Zero the channels where ``drop`` is 1: ``X * (1 - drop)``.
 
     Parameters
@@ -51,6 +51,10 @@ def channels_dropout(X, drop):
     drop : torch.Tensor
         ``(batch, channels)`` drop indicators (0/1, possibly carrying a
         straight-through gradient).
+    complement : bool
+        ``drop`` holds the indicators of the channels kept, ``1 - drop``
+        (e.g. ``hard_relaxed_bernoulli(..., output='complement')``, which
+        makes them without an operator of its own): ``X * drop``.
 
     Examples
     --------
@@ -59,7 +63,8 @@ def channels_dropout(X, drop):
     >>> out[0, :, 0].tolist()
     [1.0, 0.0, 1.0]
     """
-    return _scale_rows(X, (scalar(1, X) - drop).unsqueeze(-1))
+    kept = drop if complement else scalar(1, X) - drop
+    return _scale_rows(X, kept.unsqueeze(-1))
 
 
 def masked_channel_permutation(selected, keys):

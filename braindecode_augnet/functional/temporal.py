@@ -39,7 +39,7 @@ def time_reverse(X):
     return torch.flip(X, dims=[-1])
 
 
-def gated_sign_flip(X, gate):
+def gated_sign_flip(X, gate, factors=False):
     """Flip the sign of the examples whose gate is 1: ``X * (1 - 2 * gate)``.
 
     Same value and gradients as ``torch.lerp(X, -X, gate)`` for 0/1 gates,
@@ -51,6 +51,10 @@ def gated_sign_flip(X, gate):
         Batch ``(batch, channels, times)``.
     gate : torch.Tensor
         ``(batch, 1, 1)`` 0/1 gates, possibly carrying a gradient.
+    factors : bool
+        ``gate`` holds the factors ``1 - 2 * gate`` (e.g.
+        ``hard_relaxed_bernoulli(..., output='sign')``, which makes them
+        without an operator of its own).
 
     Examples
     --------
@@ -61,7 +65,7 @@ def gated_sign_flip(X, gate):
     """
     if gate.ndim != 3:
         gate = gate.reshape(-1, 1, 1)
-    scale = torch.add(scalar(1, X), gate, alpha=-2)
+    scale = gate if factors else torch.add(scalar(1, X), gate, alpha=-2)
     return _scale_rows(X, scale)
 
 

@@ -164,13 +164,14 @@ class ChannelsDropout(_ChannelProportion):
         return {"u": X.shape[:2]}
 
     def apply_transform(self, X, params):
-        drop = F.hard_relaxed_bernoulli(
+        kept = F.hard_relaxed_bernoulli(
             self._op(X, params, 1),
             params["u"],
             self.relaxation_temperature,
             self._op_logit(X, params),
+            output="complement",
         )
-        return F.channels_dropout(X, drop)
+        return F.channels_dropout(X, kept, complement=True)
 
 
 class ChannelsShuffle(_ChannelProportion):

@@ -95,6 +95,18 @@ class SignFlip(Involution):
     def _gated(self, X, gate, params):
         return F.gated_sign_flip(X, gate)
 
+    def _apply_gated(self, X, params):
+        # the factors 1 - 2 d of the gates d drawn as such: one operator
+        # fewer in each pass than the gates mapped onto them
+        factors = F.hard_relaxed_bernoulli(
+            self._op(X, params, 2),
+            params["apply"].view(-1, 1, 1),
+            self.relaxation_temperature,
+            self._op_logit(X, params),
+            output="sign",
+        )
+        return F.gated_sign_flip(X, factors, factors=True)
+
 
 class GaussianNoise(DifferentiableTransform):
     """Add white Gaussian noise whose standard deviation is learned.
