@@ -154,6 +154,29 @@ def test_constants_made_while_predicting_serve_training():
     assert all(torch.isfinite(t.grad).all() for t in (delta, noise, length))
 
 
+@pytest.mark.parametrize("per_example", [False, True])
+def test_frequency_shift_symmetric_is_the_composed_shift_to_the_bit(per_example):
+    """frequency_shift_symmetric (what FrequencyShift applies, one operator
+    fewer per backward pass) gives the values and gradients of
+    frequency_shift(X, symmetric_range(u, bound)) to the bit, in float32."""
+    X0 = randn(6, 2, 300, dtype=torch.float32)
+    uniform = torch.rand(6, generator=torch.Generator().manual_seed(1))
+    bound0 = torch.full((6,) if per_example else (), 2.5)
+    grad_out = randn(6, 2, 300, seed=2, dtype=torch.float32)
+
+    def run(fn):
+        X = X0.clone().requires_grad_(True)
+        bound = bound0.clone().requires_grad_(True)
+        out = fn(X, bound)
+        return (out.detach(), *torch.autograd.grad(out, (X, bound), grad_out))
+
+    got = run(lambda X, b: F.frequency_shift_symmetric(X, uniform, b, SFREQ))
+    ref = run(lambda X, b: F.frequency_shift(X, F.symmetric_range(uniform, b), SFREQ))
+    for a, b in zip(got, ref, strict=True):
+        assert torch.equal(a, b)
+    assert got[2].abs().sum() > 0
+
+
 @pytest.mark.parametrize("n_times", [50, 51])
 @pytest.mark.parametrize("per_example", [False, True])
 def test_spectral_ops_gradients_match_finite_differences(n_times, per_example):

@@ -52,6 +52,7 @@ from .spectral import (  # noqa: F401
     _irfft,
     _rfft,
     frequency_shift,
+    frequency_shift_symmetric,
     ft_surrogate,
 )
 from .temporal import (  # noqa: F401
@@ -73,6 +74,7 @@ __all__ = [
     "choice_gate",
     "concatenated_norm",
     "frequency_shift",
+    "frequency_shift_symmetric",
     "ft_surrogate",
     "gated_involution",
     "gated_sign_flip",
