@@ -11,6 +11,8 @@ from ._validation import check_positive
 from .base import DifferentiableTransform, check_eeg_batch, unit_interval
 from .functional import (
     choice_gate,
+    gather_rows,
+    inverse_permutation,
     is_compiling,
     layer_policy,
     layers_policy,
@@ -135,7 +137,11 @@ def apply_grouped(X, choice, n_groups, fn, grouping="auto", with_index=True):
     groups = groups.tolist()
     bounds = [bisect.bisect_left(groups, k) for k in range(n_groups + 1)]
     counts = [end - start for start, end in zip(bounds, bounds[1:])]
-    parts = torch.split(X.index_select(0, order), counts)
+    # on CPU rows are read through the inverse permutation, in both passes
+    inverse = None
+    if X.device.type == "cpu" and not is_compiling():
+        inverse = inverse_permutation(order)
+    parts = gather_rows(X, order, counts, inverse)
     keyed = keyed_draws_active()  # each group's draws keyed by its rows
     indices = torch.split(order, counts) if with_index or keyed else [None] * n_groups
     pieces = [
@@ -145,7 +151,7 @@ def apply_grouped(X, choice, n_groups, fn, grouping="auto", with_index=True):
     ]
     if is_compiling():  # dynamo traces autograd's operators
         return torch.cat(pieces).index_select(0, torch.argsort(order))
-    return scatter_rows(pieces, order)
+    return scatter_rows(pieces, order, inverse)
 
 
 class AugmentationLayer(nn.Module):

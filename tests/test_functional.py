@@ -892,3 +892,32 @@ def test_layers_policy_logits_are_each_op_values_logit_to_the_bit():
         for r, r_ref in zip(layer, layer_ref):
             assert torch.equal(r.grad, r_ref.grad)
     assert all(a.grad is None for a in alphas)
+
+
+@pytest.mark.parametrize("with_inverse", [True, False])
+def test_gather_rows_is_index_select_and_split_with_their_gradients(with_inverse):
+    """gather_rows (the sampled mode's regrouping of the examples) gives the
+    pieces of X.index_select(0, order).split(sizes) and, through pieces that
+    are used, unused or empty, the gradient autograd gives, in one write or
+    read of the rows (with or without the inverse permutation)."""
+    X0 = randn(7, 2, 5, dtype=torch.float32)
+    order = torch.tensor([3, 0, 6, 1, 5, 2, 4])
+    sizes = [3, 0, 2, 2]
+    weights = [randn(k, 2, 5, seed=k + 1, dtype=torch.float32) for k in sizes]
+    inverse = F.inverse_permutation(order) if with_inverse else None
+    assert torch.equal(order[F.inverse_permutation(order)], torch.arange(7))
+
+    def run(split):
+        X = X0.clone().requires_grad_(True)
+        pieces = split(X)
+        # the third piece is not used: its gradient is None
+        loss = sum(
+            (p * w).sum() for k, (p, w) in enumerate(zip(pieces, weights)) if k != 2
+        )
+        loss.backward()
+        return [p.detach() for p in pieces], X.grad
+
+    pieces, grad = run(lambda X: F.gather_rows(X, order, sizes, inverse))
+    pieces_ref, grad_ref = run(lambda X: X.index_select(0, order).split(sizes))
+    assert all(torch.equal(a, b) for a, b in zip(pieces, pieces_ref, strict=True))
+    assert torch.equal(grad, grad_ref)

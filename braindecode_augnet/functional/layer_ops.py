@@ -16,6 +16,8 @@ from ._tensor import LOGIT_EPS, _constant, arange, is_compiling, scalar
 __all__ = [
     "choice_gate",
     "concatenated_norm",
+    "gather_rows",
+    "inverse_permutation",
     "layer_policy",
     "layers_policy",
     "mixture",
@@ -518,7 +520,86 @@ class _ConcatenatedNorm(torch.autograd.Function):
         return grad.split_with_sizes(ctx.sizes)
 
 
-def scatter_rows(pieces, index):
+def gather_rows(X, index, sizes, inverse=None):
+    """``X.index_select(0, index).split(sizes)``: the examples of ``X``
+    regrouped (e.g. by candidate, see
+    :func:`~braindecode_augnet.layers.apply_grouped`), with a backward pass
+    that puts the pieces' gradients back in one operator after their
+    concatenation (autograd's zeros, then an ``index_add``, make two).
+
+    Parameters
+    ----------
+    X : torch.Tensor
+        ``(rows, ...)``.
+    index : torch.Tensor
+        ``(rows,)`` permutation.
+    sizes : sequence of int
+        Rows of each piece.
+    inverse : torch.Tensor | None
+        The inverse permutation of ``index`` when the caller holds it (on
+        CPU the backward pass then reads rows through it, faster there than
+        a write, see :func:`scatter_rows`); ``None``: the backward pass
+        writes the rows at ``index``.
+
+    Returns
+    -------
+    tuple of torch.Tensor
+        Differentiable with respect to ``X``.
+
+    Examples
+    --------
+    >>> import torch
+    >>> gather_rows(torch.tensor([1.0, 2.0, 3.0]), torch.tensor([2, 0, 1]), [1, 2])
+    (tensor([3.]), tensor([1., 2.]))
+    """
+    if is_compiling():  # dynamo traces autograd's operators
+        return X.index_select(0, index).split(list(sizes))
+    return _GatherRows.apply(X, index, inverse, tuple(sizes))
+
+
+class _GatherRows(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, X, index, inverse, sizes):
+        ctx.save_for_backward(index, inverse)
+        ctx.sizes, ctx.row_shape = sizes, X.shape[1:]
+        return X.index_select(0, index).split(list(sizes))
+
+    @staticmethod
+    @once_differentiable
+    def backward(ctx, *grads):
+        index, inverse = ctx.saved_tensors
+        like = next(g for g in grads if g is not None)
+        grads = [
+            g if g is not None else _zero_rows(size, ctx.row_shape, like)
+            for g, size in zip(grads, ctx.sizes)
+        ]
+        rows = torch.cat(grads) if len(grads) > 1 else grads[0]
+        if inverse is not None:
+            return rows.index_select(0, inverse), None, None, None
+        return torch.empty_like(rows).index_copy_(0, index, rows), None, None, None
+
+
+def _zero_rows(n_rows, row_shape, like):
+    """The gradient of a piece that got none: nothing to fill when empty."""
+    if n_rows == 0:
+        return torch.empty(0, *row_shape, dtype=like.dtype, device=like.device)
+    return torch.zeros(n_rows, *row_shape, dtype=like.dtype, device=like.device)
+
+
+def inverse_permutation(index):
+    """``inverse[index[i]] = i``: the permutation that undoes ``index``.
+
+    Examples
+    --------
+    >>> import torch
+    >>> inverse_permutation(torch.tensor([2, 0, 1]))
+    tensor([1, 2, 0])
+    """
+    positions = arange(len(index), index.device)
+    return torch.empty_like(index).scatter_(0, index, positions)
+
+
+def scatter_rows(pieces, index, inverse=None):
     """Put the rows of ``pieces`` back at the positions ``index``.
 
     ``out[index[i]] = cat(pieces)[i]``: the inverse of
@@ -537,6 +618,9 @@ def scatter_rows(pieces, index):
         Tensors of the same trailing shape, as many rows in all as ``index``.
     index : torch.Tensor
         ``(rows,)`` permutation.
+    inverse : torch.Tensor | None
+        Its inverse (:func:`inverse_permutation`) when the caller holds it;
+        ``None``: made here on CPU.
 
     Returns
     -------
@@ -550,26 +634,27 @@ def scatter_rows(pieces, index):
     >>> scatter_rows(pieces, torch.tensor([2, 0, 1]))
     tensor([2., 3., 1.])
     """
-    return _ScatterRows.apply(index, *pieces)
+    return _ScatterRows.apply(index, inverse, *pieces)
 
 
 class _ScatterRows(torch.autograd.Function):
     @staticmethod
-    def forward(ctx, index, *pieces):
+    def forward(ctx, index, inverse, *pieces):
         rows = torch.cat(pieces) if len(pieces) > 1 else pieces[0]
         ctx.save_for_backward(index)
         ctx.sizes = [len(piece) for piece in pieces]
-        if rows.device.type != "cpu":  # one write: launches are the cost
+        if inverse is None and rows.device.type != "cpu":
+            # one write: launches are the cost
             return torch.empty_like(rows).index_copy_(0, index, rows)
         # on CPU, a read of whole rows is faster than a write
-        positions = arange(len(index), index.device)
-        inverse = torch.empty_like(index).scatter_(0, index, positions)
+        if inverse is None:
+            inverse = inverse_permutation(index)
         return rows.index_select(0, inverse)
 
     @staticmethod
     def backward(ctx, grad):
         (index,) = ctx.saved_tensors
-        return (None, *grad.index_select(0, index).split(ctx.sizes))
+        return (None, None, *grad.index_select(0, index).split(ctx.sizes))
 
 
 def choice_gate(X, out, weights, choice):
