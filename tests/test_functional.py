@@ -104,6 +104,31 @@ def test_hard_relaxed_bernoulli_output_is_the_map_of_the_draw_to_the_bit(
         assert grad != 0 and torch.equal(grad, grad_ref)
 
 
+@pytest.mark.parametrize("learned", [True, False])
+def test_hard_relaxed_bernoulli_mask_is_the_draw_and_its_gradient(learned):
+    """``output='mask'``: the draw as booleans, and a relaxed draw that
+    carries the draw's straight-through gradient to the bit (None when no
+    gradient is to pass); no float draw made."""
+    from torch.profiler import profile
+
+    uniform = torch.rand(64, 2, generator=torch.Generator().manual_seed(0))
+    grad_out = torch.randn(64, 2, generator=torch.Generator().manual_seed(1))
+    p = torch.tensor(0.3, requires_grad=learned)
+    with profile() as prof:
+        mask, relaxed = F.hard_relaxed_bernoulli(p, uniform, 0.5, output="mask")
+    assert mask.dtype == torch.bool and torch.equal(mask, uniform < p)
+    names = [event.name for event in prof.events()]
+    assert names.count("aten::lt") == 1 and "aten::gt" not in names
+    if not learned:
+        assert relaxed is None
+        return
+    assert relaxed.shape == mask.shape and 0 < relaxed.min() < relaxed.max() < 1
+    grad = torch.autograd.grad((relaxed * grad_out).sum(), p)[0]
+    draw = F.hard_relaxed_bernoulli(p, uniform, 0.5)
+    grad_ref = torch.autograd.grad((draw * grad_out).sum(), p)[0]
+    assert grad != 0 and torch.equal(grad, grad_ref)
+
+
 def test_hard_relaxed_bernoulli_refuses_an_unknown_output():
     with pytest.raises(ValueError, match="output must be one of"):
         F.hard_relaxed_bernoulli(torch.tensor(0.3), torch.rand(3), 0.5, output="x")

@@ -40,7 +40,7 @@ def symmetric_range(uniform, bound):
 
 #: what :func:`hard_relaxed_bernoulli` can return, as ``(offset, scale)`` of
 #: the draw ``d``: ``offset + scale * d``
-_OUTPUTS = {"draw": (0, 1), "complement": (1, -1), "sign": (1, -2)}
+_OUTPUTS = {"draw": (0, 1), "complement": (1, -1), "sign": (1, -2), "mask": (0, 1)}
 
 
 def hard_relaxed_bernoulli(
@@ -67,17 +67,21 @@ def hard_relaxed_bernoulli(
         augmentation layer computes those of all its candidates at once, see
         :func:`layers_policy`); the gradient goes through it. ``None``:
         computed here.
-    output : {'draw', 'complement', 'sign'}
+    output : {'draw', 'complement', 'sign', 'mask'}
         Return the draw ``d``, ``1 - d`` (e.g. the channels kept by a
         dropout) or ``1 - 2 d`` (e.g. the factors of a sign flip), with the
         gradients of these maps: the same values to the bit as the map
         applied to the draw, without the map's operator in each pass.
+        ``'mask'``: the pair ``(d as booleans, relaxed)``, for an op that
+        selects with the draw (e.g. the channels a shuffle permutes) and
+        takes the gradient from ``relaxed``, the relaxed draw itself
+        (``None`` when no gradient is to pass): no float draw made.
 
     Returns
     -------
-    torch.Tensor
+    torch.Tensor | tuple of torch.Tensor
         Tensor shaped like ``uniform`` holding 0/1 values (-1/1 for
-        ``'sign'``).
+        ``'sign'``; for ``'mask'``, see above).
 
     Examples
     --------
@@ -99,12 +103,15 @@ def hard_relaxed_bernoulli(
     if not (learned.requires_grad and torch.is_grad_enabled()):
         # no gradient to pass (evaluation, a frozen probability): the hard
         # draw alone, without the relaxation's operators
+        if output == "mask":
+            return uniform < probability, None
         return _hard_draw(probability, uniform, output)
     if logit_p is None:  # gradient 0 outside [eps, 1-eps]
         logit_p = torch.logit(probability, eps=LOGIT_EPS)
-    return _HardRelaxedBernoulli.apply(
+    outputs = _HardRelaxedBernoulli.apply(
         probability, logit_p, uniform, temperature, output
     )
+    return tuple(outputs) if output == "mask" else outputs
 
 
 def _hard_draw(probability, uniform, output="draw"):
@@ -143,18 +150,26 @@ class _HardRelaxedBernoulli(torch.autograd.Function):
         factor = _OUTPUTS[output][1]
         soft = torch.sub(logit_p, torch.logit(uniform, eps=_EPS))
         soft = soft.div_(scalar(temperature, uniform)).sigmoid_()
-        hard = _hard_draw(probability, uniform, output)
+        if output == "mask":
+            hard = torch.lt(uniform, probability)
+        else:
+            hard = _hard_draw(probability, uniform, output)
         # the slope of the relaxation, sigmoid' / temperature, times the map's
         divisor = temperature if factor == 1 else temperature / factor
         slope = torch.addcmul(soft, soft, soft, value=-1)
         slope = slope.div_(scalar(divisor, uniform))
         ctx.save_for_backward(slope)
         ctx.shape = logit_p.shape
+        if output == "mask":  # the relaxed draw carries the gradient
+            ctx.mark_non_differentiable(hard)
+            ctx.set_materialize_grads(False)  # none made for the mask
+            return hard, soft
         return _cast(hard, soft)
 
     @staticmethod
-    def backward(ctx, grad):
-        if not ctx.needs_input_grad[1]:
+    def backward(ctx, *grads):
+        grad = grads[-1]
+        if not ctx.needs_input_grad[1] or grad is None:
             return None, None, None, None, None
         (slope,) = ctx.saved_tensors
         return None, _sum_to(grad * slope, ctx.shape), None, None, None

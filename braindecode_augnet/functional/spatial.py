@@ -120,9 +120,12 @@ def channels_shuffle(X, shuffle, permutation, partners, selected=None):
     ----------
     X : torch.Tensor
         Batch ``(batch, channels, times)``.
-    shuffle : torch.Tensor
+    shuffle : torch.Tensor | None
         ``(batch, channels)`` 0/1 shuffle indicators with a straight-through
-        gradient (see :func:`hard_relaxed_bernoulli`).
+        gradient (see :func:`hard_relaxed_bernoulli`). With ``selected``,
+        only its gradient is used: any tensor of that shape that carries it
+        (e.g. the relaxed draw of ``hard_relaxed_bernoulli(...,
+        output='mask')``), or ``None`` when none is to pass.
     permutation : torch.Tensor
         ``(batch, channels)`` permutation from :func:`masked_channel_permutation`.
     partners : torch.Tensor
@@ -133,7 +136,15 @@ def channels_shuffle(X, shuffle, permutation, partners, selected=None):
         on the other channels, which are then not read here); ``None``:
         compared here.
     """
-    return _ChannelsShuffle.apply(X, _cast(shuffle, X), permutation, partners, selected)
+    if shuffle is None:
+        if selected is None:
+            raise ValueError(
+                "channels_shuffle got shuffle=None without selected: pass the 0/1 "
+                "shuffle indicators, or the selection they make as selected."
+            )
+    else:
+        shuffle = _cast(shuffle, X)
+    return _ChannelsShuffle.apply(X, shuffle, permutation, partners, selected)
 
 
 class _ChannelsShuffle(torch.autograd.Function):
@@ -161,7 +172,7 @@ class _ChannelsShuffle(torch.autograd.Function):
         if ctx.needs_input_grad[1]:  # only the gradient to shuffle reads them
             sources = (torch.where(hard, permutation, partners) + offset).flatten()
         ctx.save_for_backward(X, rows, sources)
-        ctx.shuffle_shape = shuffle.shape
+        ctx.shuffle_shape = None if shuffle is None else shuffle.shape
         flat = X.reshape(n_batch * n_channels, n_times)
         return flat.index_select(0, rows).view(n_batch, n_channels, n_times)
 

@@ -229,15 +229,16 @@ class ChannelsShuffle(_ChannelProportion):
         return {"u": draws["u"], "keys": draws["keys"], "partners": partners}
 
     def apply_transform(self, X, params):
-        shuffle = F.hard_relaxed_bernoulli(
+        # the selection as booleans, the gradient through the relaxed draw
+        selected, relaxed = F.hard_relaxed_bernoulli(
             self._op(X, params, 1),
             params["u"],
             self.relaxation_temperature,
             self._op_logit(X, params),
+            output="mask",
         )
-        selected = shuffle.detach() > F.scalar(0.5, shuffle)
         permutation = F.masked_channel_permutation(selected, params["keys"])
-        return F.channels_shuffle(X, shuffle, permutation, params["partners"], selected)
+        return F.channels_shuffle(X, relaxed, permutation, params["partners"], selected)
 
 
 class SensorsRotation(DifferentiableTransform):
