@@ -270,6 +270,12 @@ class AugmentationLayer(nn.Module):
             and any(tr.relaxed_op_value for tr in self.transforms)
         )
 
+    def _wants_floor(self):
+        """Whether the forward pass gates sampled candidates with a gradient
+        to the weights: the policy floors the weights that the gates divide
+        by for all the layers at once (:func:`~.functional.choice_gate`)."""
+        return self.sampling == "sampled" and self.training and torch.is_grad_enabled()
+
     def _raws(self):
         raws = [tr.raw_magnitude for tr in self.transforms]
         return [raw if raw.ndim == 0 else raw.reshape(()) for raw in raws]
@@ -283,9 +289,14 @@ class AugmentationLayer(nn.Module):
         )
         return [tr.mag_range for tr in self.transforms] if default_map else None
 
-    def _kept(self, weights, op_values, products, op_logits=None, mapped=True):
+    def _kept(
+        self, weights, op_values, products, op_logits=None, mapped=True, floor=None
+    ):
         """The policy of a forward pass, ``(weights, op_values, op_logits)``,
-        its products kept (in training) for :meth:`regularizer_terms`."""
+        its products kept (in training) for :meth:`regularizer_terms`, and
+        the floored weights (``floor``, see :meth:`_wants_floor`) for the
+        forward pass that follows."""
+        self._choice_floor = floor
         if op_logits is None:
             op_logits = [None] * len(self.transforms)
         if not mapped:
@@ -406,8 +417,10 @@ class AugmentationLayer(nn.Module):
         if self.training and not self.calibrated and X.shape[0]:
             self.calibrate(X)
         weights, op_values, op_logits = self._policy() if policy is None else policy
+        # the floored weights of the module's policy (none under compile)
+        floor = None if is_compiling() else self.__dict__.pop("_choice_floor", None)
         if weights.dtype != X.dtype:
-            weights = weights.to(X.dtype)
+            weights, floor = weights.to(X.dtype), None
         n_candidates = len(self.transforms)
         if self.training and self.sampling == "mixture":
             outputs = [
@@ -420,7 +433,7 @@ class AugmentationLayer(nn.Module):
                 stacked = torch.stack(outputs).view(n_candidates, -1)
                 return (weights @ stacked).view(X.shape)
             return mixture(weights, outputs)
-        return self._augment_sampled(X, weights, op_values, op_logits)
+        return self._augment_sampled(X, weights, op_values, op_logits, floor)
 
     def _grouping(self):
         """``grouping``, or ``'full'`` (fixed shapes: one graph) under
@@ -432,7 +445,7 @@ class AugmentationLayer(nn.Module):
         seeded = any(getattr(r, "random_state", None) is not None for r in rngs)
         return self.grouping if seeded else "full"
 
-    def _augment_sampled(self, X, weights, op_values, op_logits):
+    def _augment_sampled(self, X, weights, op_values, op_logits, floor=None):
         choice = self._rng.categorical(weights, X.shape[0])
 
         def apply(k, part, index):
@@ -448,7 +461,7 @@ class AugmentationLayer(nn.Module):
         # Straight-through gate of value 1 whose gradient is that of log w_k
         # for the example's transform k: k is drawn with probability w_k, so
         # in expectation the weights get the gradient of the mixture.
-        return choice_gate(X, out, weights, choice)
+        return choice_gate(X, out, weights, choice, floor)
 
     def reset_random_state(self):
         """Restart the draws of candidates from ``random_state``."""
@@ -459,6 +472,7 @@ class AugmentationLayer(nn.Module):
         # cannot be copied)
         state = self.__dict__.copy()
         state.pop("_forward_products", None)
+        state.pop("_choice_floor", None)
         return state
 
     def extra_repr(self):
@@ -553,8 +567,15 @@ class AugmentationModule(nn.Module):
             return own
         temperatures = [layer.temperature for layer in layers]
         logits = any(layer._wants_logits() for layer in layers)
-        policies = layers_policy(alphas, temperatures, raws, ranges, logits)
-        return [layer._kept(*policy) for layer, policy in zip(layers, policies)]
+        floors = any(layer._wants_floor() for layer in layers)
+        policies = layers_policy(alphas, temperatures, raws, ranges, logits, floors)
+        kept = []
+        for layer, policy in zip(layers, policies):
+            floor = None
+            if floors:
+                *policy, floor = policy
+            kept.append(layer._kept(*policy, floor=floor))
+        return kept
 
 
 def unwrap_module(obj):

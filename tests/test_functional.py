@@ -946,3 +946,27 @@ def test_gather_rows_is_index_select_and_split_with_their_gradients(with_inverse
     pieces_ref, grad_ref = run(lambda X: X.index_select(0, order).split(sizes))
     assert all(torch.equal(a, b) for a, b in zip(pieces, pieces_ref, strict=True))
     assert torch.equal(grad, grad_ref)
+
+
+def test_layers_policy_floors_feed_the_choice_gate_to_the_bit():
+    """The weights floored at 1e-3 for the sampled mode's gates, computed by
+    the policy for all the layers at once: without a gradient, and the
+    gates' gradients to the weights those of the gates flooring their own."""
+    alphas = [torch.tensor([0.0, -0.3, 0.4]), torch.tensor([-0.5, 0.5])]
+    alphas = [a.requires_grad_() for a in alphas]
+    raws = [[torch.tensor(0.2)] * 3, [torch.tensor(0.4)] * 2]
+    policies = F.layers_policy(alphas, (0.05, 0.05), raws, floors=True)
+    X = randn(6, 2, 5, dtype=torch.float32)
+    out = randn(6, 2, 5, seed=1, dtype=torch.float32)
+    choice = torch.tensor([0, 1, 1, 0, 1, 0])
+    for policy in policies:
+        weights, floor = policy[0], policy[-1]
+        assert not floor.requires_grad
+        assert torch.equal(floor, weights.detach().clamp_min(1e-3))
+        assert floor.min() == 1e-3 or weights.min() >= 1e-3
+    weights, floor = policies[1][0], policies[1][-1]
+    gated = F.choice_gate(X, out, weights, choice, floor)
+    grad = torch.autograd.grad((gated * out).sum(), alphas[1], retain_graph=True)[0]
+    ref = F.choice_gate(X, out, weights, choice)
+    grad_ref = torch.autograd.grad((ref * out).sum(), alphas[1])[0]
+    assert grad.abs().sum() > 0 and torch.equal(grad, grad_ref)

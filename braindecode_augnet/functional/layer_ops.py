@@ -80,7 +80,9 @@ def layer_policy(alpha, temperature, raws, mag_ranges=None, logits=False):
     return policy
 
 
-def layers_policy(alphas, temperatures, raws, mag_ranges=None, logits=False):
+def layers_policy(
+    alphas, temperatures, raws, mag_ranges=None, logits=False, floors=False
+):
     """:func:`layer_policy` of several layers at once, in one autograd node.
 
     The layers' logits are rows of one matrix (padded with ``-inf``, which
@@ -105,13 +107,17 @@ def layers_policy(alphas, temperatures, raws, mag_ranges=None, logits=False):
         logit of the probability that :func:`hard_relaxed_bernoulli` draws
         with (candidates whose op value is a probability), computed for all
         candidates at once.
+    floors : bool
+        Also hand out the weights floored at 1e-3, without a gradient, that
+        the sampled mode's gate divides by (:func:`choice_gate`'s
+        ``floor``), computed for all the layers at once.
 
     Returns
     -------
     list of tuple
         ``(weights, op_values, products)`` of each layer, as returned by
         :func:`layer_policy`, with ``op_logits`` (0-d tensors) appended when
-        ``logits``.
+        ``logits``, then the floored weights when ``floors``.
 
     Examples
     --------
@@ -135,18 +141,22 @@ def layers_policy(alphas, temperatures, raws, mag_ranges=None, logits=False):
             lows = None
     temperatures = tuple(float(t) for t in temperatures)
     outputs = _LayersPolicy.apply(
-        sizes, temperatures, spans, lows, bool(logits), *alphas, *raws
+        sizes, temperatures, spans, lows, (bool(logits), bool(floors)), *alphas, *raws
     )
     n_layers, n_candidates = len(sizes), len(raws)
     weights = outputs[:n_layers]
     products = outputs[n_layers : 2 * n_layers]
     op_values = outputs[2 * n_layers : 2 * n_layers + n_candidates]
-    op_logits = outputs[2 * n_layers + n_candidates :]
+    end = 2 * n_layers + n_candidates + (n_candidates if logits else 0)
+    op_logits = outputs[2 * n_layers + n_candidates : end]
+    floored = outputs[end:]
     policies, start = [], 0
     for layer, size in enumerate(sizes):
         policy = (weights[layer], op_values[start : start + size], products[layer])
         if logits:
             policy = (*policy, op_logits[start : start + size])
+        if floors:
+            policy = (*policy, floored[layer])
         policies.append(policy)
         start += size
     return policies
@@ -205,8 +215,9 @@ class _LayersPolicy(torch.autograd.Function):
     """
 
     @staticmethod
-    def forward(ctx, sizes, temperatures, spans, lows, logits, *inputs):
+    def forward(ctx, sizes, temperatures, spans, lows, wanted, *inputs):
         ctx.set_materialize_grads(False)
+        logits, floors = wanted
         n_layers, width = len(sizes), max(sizes)
         alphas, raws = inputs[:n_layers], inputs[n_layers:]
         like = alphas[0]
@@ -250,6 +261,11 @@ class _LayersPolicy(torch.autograd.Function):
         )
         if logits:
             outputs = (*outputs, *_elements(op_logits.view(-1), positions))
+        if floors:  # what the sampled mode's gates divide by
+            floored = torch.clamp_min(weights, scalar(CHOICE_FLOOR, weights))
+            floored = _rows(floored, sizes)
+            ctx.mark_non_differentiable(*floored)
+            outputs = (*outputs, *floored)
         return outputs
 
     @staticmethod
@@ -261,7 +277,10 @@ class _LayersPolicy(torch.autograd.Function):
         grad_weights = grads[:n_layers]
         grad_products = grads[n_layers : 2 * n_layers]
         grad_ops = grads[2 * n_layers : 2 * n_layers + n_candidates]
-        grad_logits = grads[2 * n_layers + n_candidates :] or (None,) * n_candidates
+        grad_logits = (None,) * n_candidates  # the floors have none
+        if ctx.logits:
+            start = 2 * n_layers + n_candidates
+            grad_logits = grads[start : start + n_candidates]
         needs = ctx.needs_input_grad[5:]
         need_alphas, need_raws = needs[:n_layers], needs[n_layers:]
         like = weights
@@ -657,7 +676,11 @@ class _ScatterRows(torch.autograd.Function):
         return (None, None, *grad.index_select(0, index).split(ctx.sizes))
 
 
-def choice_gate(X, out, weights, choice):
+#: the smallest weight that the sampled mode's gates divide by
+CHOICE_FLOOR = 1e-3
+
+
+def choice_gate(X, out, weights, choice, floor=None):
     """``out``, with the straight-through gradient of one candidate drawn per
     example.
 
@@ -682,6 +705,10 @@ def choice_gate(X, out, weights, choice):
         ``(K,)`` probabilities of the candidates, in ``out``'s dtype.
     choice : torch.Tensor
         ``(batch,)`` candidate of each example.
+    floor : torch.Tensor | None
+        ``weights`` floored at 1e-3 (without a gradient) when the caller
+        computed them (:func:`layers_policy`'s ``floors``, for all the
+        layers at once); ``None``: computed here in the backward pass.
 
     Returns
     -------
@@ -698,22 +725,24 @@ def choice_gate(X, out, weights, choice):
     >>> weights.grad  # 1 / 0.25 and 2 / 0.75
     tensor([4.0000, 2.6667])
     """
-    return _ChoiceGate.apply(weights, X, out, choice)
+    return _ChoiceGate.apply(weights, X, out, choice, floor)
 
 
 class _ChoiceGate(torch.autograd.Function):
     @staticmethod
-    def forward(ctx, weights, X, out, choice):
-        ctx.save_for_backward(weights, X, out, choice)
+    def forward(ctx, weights, X, out, choice, floor):
+        ctx.save_for_backward(weights, X, out, choice, floor)
         return out.view_as(out)
 
     @staticmethod
     def backward(ctx, grad):
         grad_weights = None
         if ctx.needs_input_grad[0]:
-            weights, X, out, choice = ctx.saved_tensors
+            weights, X, out, choice, floor = ctx.saved_tensors
             moved = torch.sub(out, X).mul_(grad)
             dots = moved.sum(dim=tuple(range(1, moved.ndim)))
             sums = torch.zeros_like(weights).index_add_(0, choice, dots)
-            grad_weights = sums / weights.detach().clamp_min(scalar(1e-3, weights))
-        return grad_weights, None, grad, None
+            if floor is None:
+                floor = weights.detach().clamp_min(scalar(CHOICE_FLOOR, weights))
+            grad_weights = sums / floor
+        return grad_weights, None, grad, None, None
