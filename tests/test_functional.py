@@ -129,6 +129,38 @@ def test_hard_relaxed_bernoulli_mask_is_the_draw_and_its_gradient(learned):
     assert grad != 0 and torch.equal(grad, grad_ref)
 
 
+@pytest.mark.parametrize("output", ["draw", "complement", "sign", "mask"])
+@pytest.mark.parametrize("temperature", [0.5, 0.25])
+def test_hard_relaxed_bernoulli_logit_over_temperature_to_the_bit(output, temperature):
+    """Given ``logit(p) / T`` for a temperature that is a power of two, the
+    draw and the gradient to the logit are those given ``logit(p)``, to the
+    bit (float32)."""
+    uniform = torch.rand(64, 2, generator=torch.Generator().manual_seed(0))
+    grad_out = torch.randn(64, 2, generator=torch.Generator().manual_seed(1))
+    p = torch.tensor(0.3)
+
+    def run(scaled):
+        logit = torch.logit(p, eps=F.LOGIT_EPS).requires_grad_()
+        if scaled:
+            out = F.hard_relaxed_bernoulli(
+                p,
+                uniform,
+                temperature,
+                output=output,
+                logit_over_temperature=logit * (1 / temperature),
+            )
+        else:
+            out = F.hard_relaxed_bernoulli(p, uniform, temperature, logit, output)
+        value, carrier = (out[0], out[1]) if output == "mask" else (out, out)
+        (grad,) = torch.autograd.grad((carrier * grad_out).sum(), logit)
+        return value, grad
+
+    value, grad = run(True)
+    value_ref, grad_ref = run(False)
+    assert torch.equal(value, value_ref)
+    assert grad != 0 and torch.equal(grad, grad_ref)
+
+
 def test_hard_relaxed_bernoulli_refuses_an_unknown_output():
     with pytest.raises(ValueError, match="output must be one of"):
         F.hard_relaxed_bernoulli(torch.tensor(0.3), torch.rand(3), 0.5, output="x")

@@ -44,7 +44,12 @@ _OUTPUTS = {"draw": (0, 1), "complement": (1, -1), "sign": (1, -2), "mask": (0, 
 
 
 def hard_relaxed_bernoulli(
-    probability, uniform, temperature, logit_p=None, output="draw"
+    probability,
+    uniform,
+    temperature,
+    logit_p=None,
+    output="draw",
+    logit_over_temperature=None,
 ):
     """Straight-through relaxed Bernoulli sample.
 
@@ -76,6 +81,14 @@ def hard_relaxed_bernoulli(
         selects with the draw (e.g. the channels a shuffle permutes) and
         takes the gradient from ``relaxed``, the relaxed draw itself
         (``None`` when no gradient is to pass): no float draw made.
+    logit_over_temperature : torch.Tensor | None
+        ``logit(probability, eps=1e-6) / temperature`` when the caller holds
+        it (an augmentation layer computes those of all its candidates at
+        once, for temperatures that are powers of two, see
+        :func:`layers_policy`'s ``logit_scales``), in place of ``logit_p``:
+        the relaxation's argument in one operator and its slope in one fewer,
+        the gradient going through this input (with such a temperature, the
+        same values to the bit as through ``logit_p``).
 
     Returns
     -------
@@ -99,6 +112,9 @@ def hard_relaxed_bernoulli(
     """
     if output not in _OUTPUTS:
         raise ValueError(f"output must be one of {tuple(_OUTPUTS)}, got {output!r}.")
+    scaled = logit_over_temperature is not None
+    if scaled:
+        logit_p = logit_over_temperature
     learned = probability if logit_p is None else logit_p
     if not (learned.requires_grad and torch.is_grad_enabled()):
         # no gradient to pass (evaluation, a frozen probability): the hard
@@ -109,7 +125,7 @@ def hard_relaxed_bernoulli(
     if logit_p is None:  # gradient 0 outside [eps, 1-eps]
         logit_p = torch.logit(probability, eps=LOGIT_EPS)
     outputs = _HardRelaxedBernoulli.apply(
-        probability, logit_p, uniform, temperature, output
+        probability, logit_p, uniform, temperature, output, scaled
     )
     return tuple(outputs) if output == "mask" else outputs
 
@@ -143,21 +159,33 @@ class _HardRelaxedBernoulli(torch.autograd.Function):
     The map's factor ``c`` (-1, -2) is in the slope, ``sigmoid' / (T / c)``:
     the same values to the bit as ``c * (sigmoid' / T)`` (a division by a
     power of two and a negation are exact), which autograd would multiply
-    the gradient by."""
+    the gradient by. With ``scaled``, ``logit_p`` is ``logit(p) /
+    temperature``: the argument is ``logit_p - logit(u) / temperature`` (one
+    ``add``), and the gradient to it is the slope without the division
+    (``c sigmoid'``; for a temperature that is a power of two, these are
+    the values above to the bit, scaled exactly)."""
 
     @staticmethod
-    def forward(ctx, probability, logit_p, uniform, temperature, output="draw"):
+    def forward(ctx, probability, logit_p, uniform, temperature, output, scaled):
         factor = _OUTPUTS[output][1]
-        soft = torch.sub(logit_p, torch.logit(uniform, eps=_EPS))
-        soft = soft.div_(scalar(temperature, uniform)).sigmoid_()
+        logit_u = torch.logit(uniform, eps=_EPS)
+        if scaled:
+            soft = torch.add(logit_p, logit_u, alpha=-1 / temperature).sigmoid_()
+        else:
+            soft = torch.sub(logit_p, logit_u)
+            soft = soft.div_(scalar(temperature, uniform)).sigmoid_()
         if output == "mask":
             hard = torch.lt(uniform, probability)
         else:
             hard = _hard_draw(probability, uniform, output)
         # the slope of the relaxation, sigmoid' / temperature, times the map's
-        divisor = temperature if factor == 1 else temperature / factor
         slope = torch.addcmul(soft, soft, soft, value=-1)
-        slope = slope.div_(scalar(divisor, uniform))
+        if scaled:
+            if factor != 1:
+                slope = slope.mul_(scalar(float(factor), uniform))
+        else:
+            divisor = temperature if factor == 1 else temperature / factor
+            slope = slope.div_(scalar(divisor, uniform))
         ctx.save_for_backward(slope)
         ctx.shape = logit_p.shape
         if output == "mask":  # the relaxed draw carries the gradient
@@ -170,9 +198,9 @@ class _HardRelaxedBernoulli(torch.autograd.Function):
     def backward(ctx, *grads):
         grad = grads[-1]
         if not ctx.needs_input_grad[1] or grad is None:
-            return None, None, None, None, None
+            return None, None, None, None, None, None
         (slope,) = ctx.saved_tensors
-        return None, _sum_to(grad * slope, ctx.shape), None, None, None
+        return None, _sum_to(grad * slope, ctx.shape), None, None, None, None
 
 
 class _GatedInvolution(torch.autograd.Function):

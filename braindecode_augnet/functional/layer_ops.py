@@ -25,7 +25,9 @@ __all__ = [
 ]
 
 
-def layer_policy(alpha, temperature, raws, mag_ranges=None, logits=False):
+def layer_policy(
+    alpha, temperature, raws, mag_ranges=None, logits=False, logit_scales=None
+):
     """An augmentation layer's weights, its candidates' op values and the
     products of weights and magnitudes.
 
@@ -53,6 +55,8 @@ def layer_policy(alpha, temperature, raws, mag_ranges=None, logits=False):
         ``None``: the magnitudes themselves.
     logits : bool
         Also return the op values' logits (see :func:`layers_policy`).
+    logit_scales : sequence of float | None
+        See :func:`layers_policy`.
 
     Returns
     -------
@@ -76,12 +80,20 @@ def layer_policy(alpha, temperature, raws, mag_ranges=None, logits=False):
     [0.5, 0.15]
     """
     mag_ranges = None if mag_ranges is None else [mag_ranges]
-    (policy,) = layers_policy([alpha], [temperature], [raws], mag_ranges, logits)
+    (policy,) = layers_policy(
+        [alpha], [temperature], [raws], mag_ranges, logits, logit_scales=logit_scales
+    )
     return policy
 
 
 def layers_policy(
-    alphas, temperatures, raws, mag_ranges=None, logits=False, floors=False
+    alphas,
+    temperatures,
+    raws,
+    mag_ranges=None,
+    logits=False,
+    floors=False,
+    logit_scales=None,
 ):
     """:func:`layer_policy` of several layers at once, in one autograd node.
 
@@ -111,6 +123,13 @@ def layers_policy(
         Also hand out the weights floored at 1e-3, without a gradient, that
         the sampled mode's gate divides by (:func:`choice_gate`'s
         ``floor``), computed for all the layers at once.
+    logit_scales : sequence of float | None
+        With ``logits``, each candidate's logit is handed out multiplied by
+        its scale (all the layers' candidates in order), e.g. ``1 /
+        temperature`` of a relaxed Bernoulli (its ``logit_over_temperature``),
+        and its gradient multiplied by it on the way back: one operator in
+        each pass for all the candidates. Powers of two scale exactly (the
+        same bits as a division of each draw's argument and slope).
 
     Returns
     -------
@@ -140,8 +159,13 @@ def layers_policy(
         if not any(lows):
             lows = None
     temperatures = tuple(float(t) for t in temperatures)
+    if logit_scales is not None:
+        logit_scales = tuple(float(scale) for scale in logit_scales)
+        if not logits or all(scale == 1 for scale in logit_scales):
+            logit_scales = None
+    wanted = (bool(logits), bool(floors), logit_scales)
     outputs = _LayersPolicy.apply(
-        sizes, temperatures, spans, lows, (bool(logits), bool(floors)), *alphas, *raws
+        sizes, temperatures, spans, lows, wanted, *alphas, *raws
     )
     n_layers, n_candidates = len(sizes), len(raws)
     weights = outputs[:n_layers]
@@ -217,7 +241,7 @@ class _LayersPolicy(torch.autograd.Function):
     @staticmethod
     def forward(ctx, sizes, temperatures, spans, lows, wanted, *inputs):
         ctx.set_materialize_grads(False)
-        logits, floors = wanted
+        logits, floors, logit_scales = wanted
         n_layers, width = len(sizes), max(sizes)
         alphas, raws = inputs[:n_layers], inputs[n_layers:]
         like = alphas[0]
@@ -248,6 +272,10 @@ class _LayersPolicy(torch.autograd.Function):
         op_logits = None
         if logits:  # the relaxed Bernoulli's logits, at once
             op_logits = torch.logit(op_values, eps=LOGIT_EPS)
+            if logit_scales is not None:
+                logit_scales = _padded_constant(logit_scales, sizes, width, like)
+                op_logits = op_logits * logit_scales
+        ctx.logit_scales = logit_scales
         ctx.save_for_backward(
             weights, temperature, magnitudes, inward, spans, op_values
         )
@@ -330,6 +358,8 @@ class _LayersPolicy(torch.autograd.Function):
         zero = scalar(0, inward)
         grad = _gathered(grad_ops, sizes, width, zero)
         through_logits = _gathered(grad_logits, sizes, width, zero)
+        if through_logits is not None and ctx.logit_scales is not None:
+            through_logits = through_logits * ctx.logit_scales
         if through_logits is not None:  # each op value's gradient, then the map
             through_logits = torch.ops.aten.logit_backward(
                 through_logits, op_values, LOGIT_EPS

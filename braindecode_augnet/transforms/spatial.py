@@ -10,6 +10,7 @@ from ..channels import (
     hemisphere_symmetric_permutation,
     standard_positions,
 )
+from ._relaxed import relaxed_draw
 
 __all__ = [
     "ChannelsDropout",
@@ -80,9 +81,14 @@ class ChannelsSymmetry(Involution):
             self.ordered_ch_names, on_missing=on_missing
         )
 
+    takes_logit_over_temperature = True
+
     def apply_transform(self, X, params):
         _check_n_channels(X, len(self.permutation), type(self).__name__)
         return F.channels_permute(X, self.permutation)
+
+    def _draw_gate(self, X, params):
+        return relaxed_draw(self, X, params, params["apply"].view(-1, 1, 1), 2)
 
     def _gated(self, X, gate, params):
         _check_n_channels(X, len(self.permutation), type(self).__name__)
@@ -100,6 +106,7 @@ class _ChannelProportion(DifferentiableTransform):
     op_limit = 1.0  # every channel
     op_limit_reason = "all the channels (a proportion)"
     relaxed_op_value = True
+    takes_logit_over_temperature = True
 
     def __init__(
         self,
@@ -164,13 +171,7 @@ class ChannelsDropout(_ChannelProportion):
         return {"u": X.shape[:2]}
 
     def apply_transform(self, X, params):
-        kept = F.hard_relaxed_bernoulli(
-            self._op(X, params, 1),
-            params["u"],
-            self.relaxation_temperature,
-            self._op_logit(X, params),
-            output="complement",
-        )
+        kept = relaxed_draw(self, X, params, params["u"], 1, output="complement")
         return F.channels_dropout(X, kept, complement=True)
 
 
@@ -230,13 +231,7 @@ class ChannelsShuffle(_ChannelProportion):
 
     def apply_transform(self, X, params):
         # the selection as booleans, the gradient through the relaxed draw
-        selected, relaxed = F.hard_relaxed_bernoulli(
-            self._op(X, params, 1),
-            params["u"],
-            self.relaxation_temperature,
-            self._op_logit(X, params),
-            output="mask",
-        )
+        selected, relaxed = relaxed_draw(self, X, params, params["u"], 1, output="mask")
         permutation = F.masked_channel_permutation(selected, params["keys"])
         return F.channels_shuffle(X, relaxed, permutation, params["partners"], selected)
 

@@ -4,6 +4,7 @@ import torch
 
 from .. import functional as F
 from ..base import DifferentiableTransform, Involution
+from ._relaxed import relaxed_draw
 
 __all__ = [
     "AmplitudeScale",
@@ -42,8 +43,13 @@ class TimeReverse(Involution):
     (torch.Size([8, 2, 100]), 0.5)
     """
 
+    takes_logit_over_temperature = True
+
     def apply_transform(self, X, params):
         return F.time_reverse(X)
+
+    def _draw_gate(self, X, params):
+        return relaxed_draw(self, X, params, params["apply"].view(-1, 1, 1), 2)
 
     def _gated(self, X, gate, params):
         return F.gated_involution(X, gate, F.time_reverse)
@@ -89,8 +95,13 @@ class SignFlip(Involution):
     ValueError: SignFlip learns a probability in [0, 0.5], ...
     """
 
+    takes_logit_over_temperature = True
+
     def apply_transform(self, X, params):
         return F.sign_flip(X)
+
+    def _draw_gate(self, X, params):
+        return relaxed_draw(self, X, params, params["apply"].view(-1, 1, 1), 2)
 
     def _gated(self, X, gate, params):
         return F.gated_sign_flip(X, gate)
@@ -98,13 +109,8 @@ class SignFlip(Involution):
     def _apply_gated(self, X, params):
         # the factors 1 - 2 d of the gates d drawn as such: one operator
         # fewer in each pass than the gates mapped onto them
-        factors = F.hard_relaxed_bernoulli(
-            self._op(X, params, 2),
-            params["apply"].view(-1, 1, 1),
-            self.relaxation_temperature,
-            self._op_logit(X, params),
-            output="sign",
-        )
+        uniform = params["apply"].view(-1, 1, 1)
+        factors = relaxed_draw(self, X, params, uniform, 2, output="sign")
         return F.gated_sign_flip(X, factors, factors=True)
 
 
