@@ -1002,3 +1002,46 @@ def test_layers_policy_floors_feed_the_choice_gate_to_the_bit():
     ref = F.choice_gate(X, out, weights, choice)
     grad_ref = torch.autograd.grad((ref * out).sum(), alphas[1])[0]
     assert grad.abs().sum() > 0 and torch.equal(grad, grad_ref)
+
+
+@pytest.mark.parametrize("sign", [1.0, -1.0])
+def test_layer_policy_blocks_each_use_on_its_own_with_op_ranges(sign):
+    """With op ranges (the two uses of each magnitude, the candidate's op
+    value and the regulariser's product, blocked as the halves of one
+    tensor): the gradients of one straight-through projection per use,
+    out-of-range raw magnitudes included."""
+    from braindecode_augnet.base import unit_interval
+
+    ranges = [(0.0, 2.0), (0.0, 0.5), (0.0, 1.0)]
+
+    def leaves():
+        alpha = torch.tensor([0.3, -0.2, 0.1], dtype=torch.float64, requires_grad=True)
+        raws = [
+            torch.tensor(v, dtype=torch.float64, requires_grad=True)
+            for v in (-0.2, 0.4, 1.3)
+        ]
+        return alpha, raws
+
+    coef = torch.tensor([1.0, -2.0, 0.5], dtype=torch.float64)
+    alpha, raws = leaves()
+    weights, op_values, products = F.layer_policy(alpha, 0.3, raws, ranges)
+    loss = (weights * coef).sum() + sign * sum(
+        c * v for c, v in zip(coef.flip(0), op_values)
+    )
+    (loss - sign * products.pow(2).sum().sqrt()).backward()
+
+    alpha_ref, raws_ref = leaves()
+    weights_ref = torch.softmax(alpha_ref / 0.3, dim=0)
+    op_values_ref = [
+        lo + (hi - lo) * unit_interval(r) for (lo, hi), r in zip(ranges, raws_ref)
+    ]
+    products_ref = weights_ref * torch.stack([unit_interval(r) for r in raws_ref])
+    loss_ref = (weights_ref * coef).sum() + sign * sum(
+        c * v for c, v in zip(coef.flip(0), op_values_ref)
+    )
+    (loss_ref - sign * products_ref.pow(2).sum().sqrt()).backward()
+
+    torch.testing.assert_close(alpha.grad, alpha_ref.grad)
+    for raw, ref in zip(raws, raws_ref):
+        torch.testing.assert_close(raw.grad, ref.grad)
+    assert raws[0].grad != 0 or raws[2].grad != 0

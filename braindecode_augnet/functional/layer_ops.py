@@ -365,14 +365,25 @@ class _LayersPolicy(torch.autograd.Function):
                 through_logits, op_values, LOGIT_EPS
             )
             grad = through_logits if grad is None else grad.add_(through_logits)
-        if grad is not None:
-            if spans is not None:
-                grad = grad * spans
-            grad = grad.masked_fill_(inward * grad > zero, 0)
-        if padded_products is not None:
-            products_raw = padded_products * weights
-            products_raw = products_raw.masked_fill_(inward * products_raw > zero, 0)
-            grad = products_raw if grad is None else grad.add_(products_raw)
+        if grad is not None and padded_products is not None and spans is not None:
+            # the two paths as the halves of one tensor: each blocked by the
+            # same element-wise operators, one of each kind for both
+            both = torch.empty((2, *inward.shape), dtype=like.dtype, device=like.device)
+            torch.mul(grad, spans, out=both[0])
+            torch.mul(padded_products, weights, out=both[1])
+            both = both.masked_fill_(inward * both > zero, 0)
+            grad = torch.add(both[0], both[1])
+        else:
+            if grad is not None:
+                if spans is not None:
+                    grad = grad * spans
+                grad = grad.masked_fill_(inward * grad > zero, 0)
+            if padded_products is not None:
+                products_raw = padded_products * weights
+                products_raw = products_raw.masked_fill_(
+                    inward * products_raw > zero, 0
+                )
+                grad = products_raw if grad is None else grad.add_(products_raw)
         elements = _elements(grad.view(-1), _positions(sizes, width))
         grads_raw, start = [], 0
         for row, size in zip(raw_rows, sizes):
