@@ -1045,3 +1045,30 @@ def test_layer_policy_blocks_each_use_on_its_own_with_op_ranges(sign):
     for raw, ref in zip(raws, raws_ref):
         torch.testing.assert_close(raw.grad, ref.grad)
     assert raws[0].grad != 0 or raws[2].grad != 0
+
+
+@pytest.mark.parametrize("n_times", [3000, 301])
+def test_smooth_time_mask_at_is_the_composed_mask_to_the_bit_at_any_length(n_times):
+    """smooth_time_mask_at (one node, its two edges as the halves of one
+    tensor) gives the values and the gradients (to X and to the length) of
+    smooth_time_mask at fraction * (times - length), to the bit (float32;
+    lengths whose rows end in a partial vector included)."""
+    X0 = randn(50, 2, n_times, dtype=torch.float32)
+    fraction = torch.rand(50, generator=torch.Generator().manual_seed(1))
+    grad_out = randn(50, 2, n_times, seed=2, dtype=torch.float32)
+
+    def run(fn):
+        X = X0.clone().requires_grad_(True)
+        length = torch.tensor(n_times / 7).requires_grad_(True)
+        out = fn(X, length)
+        return (out.detach(), *torch.autograd.grad(out, (X, length), grad_out))
+
+    got = run(lambda X, length: F.smooth_time_mask_at(X, fraction, length))
+    ref = run(
+        lambda X, length: F.smooth_time_mask(
+            X, fraction * (torch.tensor(float(n_times)) - length), length
+        )
+    )
+    for a, b in zip(got, ref, strict=True):
+        assert torch.equal(a, b)
+    assert got[2] != 0

@@ -56,6 +56,19 @@ def _sum_to(values, shape):
     return summed.view(shape) if lead else summed
 
 
+def _halves(pair):
+    """``pair[0], pair[1]`` of a tensor of two stacked halves, as one view
+    each (indexing makes two operators per half); indexed under
+    :func:`torch.compile`, whose dynamo does not trace storage offsets."""
+    if is_compiling():
+        return pair[0], pair[1]
+    shape, stride = pair.shape[1:], pair.stride()[1:]
+    offset, step = pair.storage_offset(), pair.stride(0)
+    return pair.as_strided(shape, stride, offset), pair.as_strided(
+        shape, stride, offset + step
+    )
+
+
 def is_compiling():
     """Whether :func:`torch.compile` (dynamo) is tracing the caller.
 

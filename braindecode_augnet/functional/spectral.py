@@ -12,6 +12,7 @@ from ._tensor import (
     _as_batch_column,
     _cast,
     _constant,
+    _halves,
     _sum_to,
     is_compiling,
     scalar,
@@ -179,8 +180,13 @@ class _FrequencyShift(torch.autograd.Function):
         negated = minus_two_pi_t is not None
         phase = column * (minus_two_pi_t if negated else two_pi_t)
         hilbert = _hilbert(X)
-        cos, sin = torch.cos(phase), torch.sin(phase)
-        ctx.save_for_backward(X, hilbert, cos, sin, two_pi_t)
+        # cos and sin as the halves of one tensor, for one product with the
+        # gradient in the backward pass
+        cos_sin = torch.empty((2, *phase.shape), dtype=phase.dtype, device=phase.device)
+        cos, sin = _halves(cos_sin)
+        torch.cos(phase, out=cos)
+        torch.sin(phase, out=sin)
+        ctx.save_for_backward(X, hilbert, cos_sin, two_pi_t)
         ctx.shapes = phase.shape, column.shape, delta_freq.shape
         ctx.negated = negated
         return X * cos - hilbert * sin
@@ -188,11 +194,13 @@ class _FrequencyShift(torch.autograd.Function):
     @staticmethod
     @once_differentiable
     def backward(ctx, grad):
-        X, hilbert, cos, sin, two_pi_t = ctx.saved_tensors
+        X, hilbert, cos_sin, two_pi_t = ctx.saved_tensors
+        cos, sin = _halves(cos_sin)
         need_x, need_delta = ctx.needs_input_grad[:2]
         grad_x = grad_delta = None
-        if need_x:
-            grad_x = grad * cos + _hilbert(grad * sin)
+        if need_x:  # grad cos and grad sin in one product
+            grad_cos, grad_sin = _halves(grad * cos_sin)
+            grad_x = grad_cos + _hilbert(grad_sin)
         if need_delta:  # d out / d phase = -(X sin + H(X) cos)
             phase_shape, column_shape, delta_shape = ctx.shapes
             moved = torch.addcmul(X * sin, hilbert, cos).mul_(grad)

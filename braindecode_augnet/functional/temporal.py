@@ -9,6 +9,8 @@ from torch.autograd.function import once_differentiable
 from ._tensor import (
     _as_batch_column,
     _cast,
+    _constant,
+    _halves,
     _scale_rows,
     _sum_to,
     arange,
@@ -212,24 +214,39 @@ class _SmoothTimeMaskAt(torch.autograd.Function):
         start = (fraction * span).view(-1, 1, 1)
         steep = 1000.0 / n_times
         shifted = arange(n_times, X.device, X.dtype) - start
-        rising = torch.sigmoid(shifted * scalar(-steep, X))
-        falling = torch.sigmoid((shifted - length) * scalar(steep, X))
+        # the two edges as the halves of one tensor, for one backward pass
+        edges = torch.empty((2, *shifted.shape), dtype=X.dtype, device=X.device)
+        rising, falling = _halves(edges)
+        torch.sigmoid(shifted * scalar(-steep, X), out=rising)
+        torch.sigmoid((shifted - length) * scalar(steep, X), out=falling)
         mask = rising + falling
-        ctx.save_for_backward(X, fraction, span, mask, rising, falling)
+        ctx.save_for_backward(X, fraction, span, mask, edges)
         return X * mask
 
     @staticmethod
     @once_differentiable
     def backward(ctx, grad):
-        X, fraction, span, mask, rising, falling = ctx.saved_tensors
+        X, fraction, span, mask, edges = ctx.saved_tensors
         need_x, need_fraction, need_length = ctx.needs_input_grad
         grad_x = grad * mask if need_x else None
         if not (need_fraction or need_length):
             return grad_x, None, None
         steep = 1000.0 / X.shape[-1]
         grad_mask = _sum_to(grad * X, mask.shape)
-        grad_a = torch.ops.aten.sigmoid_backward(grad_mask, rising) * scalar(-steep, X)
-        grad_b = torch.ops.aten.sigmoid_backward(grad_mask, falling) * scalar(steep, X)
+        # both edges' gradients at once (element-wise: the same values as
+        # one edge at a time), times -steep and steep
+        slopes = _constant(
+            lambda: torch.tensor((-steep, steep), dtype=X.dtype, device=X.device).view(
+                2, *([1] * mask.ndim)
+            ),
+            "edge slopes",
+            steep,
+            mask.ndim,
+            X.dtype,
+            X.device,
+        )
+        grad_edges = torch.ops.aten.sigmoid_backward(grad_mask, edges).mul_(slopes)
+        grad_a, grad_b = _halves(grad_edges)
         # minus the start's gradient, per example
         minus_start = _sum_to(grad_a + grad_b, (len(fraction), 1, 1)).view(-1)
         grad_fraction = grad_length = None
