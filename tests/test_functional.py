@@ -1072,3 +1072,21 @@ def test_smooth_time_mask_at_is_the_composed_mask_to_the_bit_at_any_length(n_tim
     for a, b in zip(got, ref, strict=True):
         assert torch.equal(a, b)
     assert got[2] != 0
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_masked_channel_permutation_sorts_both_orders_at_once(dtype):
+    """The positions and the sources sorted as the rows of one tensor give
+    the permutation of two separate sorts (positions by index, sources by
+    key), whatever the selection."""
+    g = torch.Generator().manual_seed(0)
+    keys = torch.rand(16, 64, generator=g).to(dtype)
+    selected = torch.rand(16, 64, generator=g) < 0.4
+    selected[0], selected[1] = False, True  # none and all
+    n = keys.shape[1]
+    index, after = torch.arange(n), torch.arange(n, 2 * n)
+    positions = torch.argsort(torch.where(selected, index, after), dim=1)
+    above = torch.arange(2, n + 2, dtype=dtype)
+    sources = torch.argsort(torch.where(selected, keys, above), dim=1, stable=True)
+    ref = torch.empty_like(positions).scatter_(1, positions, sources)
+    assert torch.equal(F.masked_channel_permutation(selected, keys), ref)

@@ -7,7 +7,16 @@ import math
 
 import torch
 
-from ._tensor import _cast, _chunks, _constant, _scale_rows, arange, scalar
+from ._tensor import (
+    _cast,
+    _chunks,
+    _constant,
+    _halves,
+    _scale_rows,
+    arange,
+    is_compiling,
+    scalar,
+)
 
 __all__ = [
     "channels_dropout",
@@ -97,10 +106,21 @@ def masked_channel_permutation(selected, keys):
     [[2, 1, 0, 3]]
     """
     n_channels, device = selected.shape[1], selected.device
+    above = arange(n_channels, device, keys.dtype, start=2)  # keys are below 1
+    if keys.dtype in (torch.float32, torch.float64) and not is_compiling():
+        # both orders sorted as the rows of one tensor (channel indices are
+        # exact in these dtypes, and distinct: the stable sort is the sort)
+        index = arange(n_channels, device, keys.dtype)
+        after = arange(n_channels, device, keys.dtype, start=n_channels)
+        orders = torch.empty((2, *keys.shape), dtype=keys.dtype, device=device)
+        by_position, by_key = _halves(orders)
+        torch.where(selected, index, after, out=by_position)  # unselected: last
+        torch.where(selected, keys, above, out=by_key)
+        positions, sources = _halves(torch.argsort(orders, dim=-1, stable=True))
+        return torch.empty_like(positions).scatter_(1, positions, sources)
     index = arange(n_channels, device)
     after = arange(n_channels, device, start=n_channels)  # unselected: last
     positions = torch.argsort(torch.where(selected, index, after), dim=1)
-    above = arange(n_channels, device, keys.dtype, start=2)  # keys are below 1
     # stable: in half precision neighbouring values of ``above`` can round to
     # one, and the unselected channels must still keep their order
     sources = torch.argsort(torch.where(selected, keys, above), dim=1, stable=True)
