@@ -11,7 +11,7 @@ import math
 import torch
 from torch.autograd.function import once_differentiable
 
-from ._tensor import LOGIT_EPS, _constant, arange, is_compiling, scalar
+from ._tensor import LOGIT_EPS, _constant, _halves, arange, is_compiling, scalar
 
 __all__ = [
     "choice_gate",
@@ -250,7 +250,11 @@ class _LayersPolicy(torch.autograd.Function):
             temperature = scalar(temperatures[0], like)
         else:
             temperature = scalar(temperatures, like).view(n_layers, 1)
-        weights = torch.softmax(alpha / temperature, dim=1)
+        # the weights and the magnitudes as the halves of one tensor: the
+        # backward pass multiplies the products' gradient by both at once
+        policy = torch.empty((2, n_layers, width), dtype=like.dtype, device=like.device)
+        weights, magnitudes = _halves(policy)
+        torch._softmax(alpha / temperature, 1, False, out=weights)
         raw_views = [r.view(1) for r in raws]
         if width * n_layers != len(raws):  # zeros in the padding
             pad = scalar(0, like).view(1)
@@ -260,7 +264,7 @@ class _LayersPolicy(torch.autograd.Function):
                 next(it) if i in positions else pad for i in range(n_layers * width)
             ]
         raw = torch.cat(raw_views).view(n_layers, width)
-        magnitudes = torch.clamp(raw, scalar(0, raw), scalar(1, raw))
+        torch.clamp(raw, scalar(0, raw), scalar(1, raw), out=magnitudes)
         # > 0 below the range, < 0 above it, 0 inside (see unit_interval)
         inward = magnitudes - raw
         op_values = magnitudes
@@ -276,9 +280,7 @@ class _LayersPolicy(torch.autograd.Function):
                 logit_scales = _padded_constant(logit_scales, sizes, width, like)
                 op_logits = op_logits * logit_scales
         ctx.logit_scales = logit_scales
-        ctx.save_for_backward(
-            weights, temperature, magnitudes, inward, spans, op_values
-        )
+        ctx.save_for_backward(policy, temperature, inward, spans, op_values)
         ctx.sizes, ctx.width, ctx.logits = sizes, width, logits
         products = weights * magnitudes
         positions = _positions(sizes, width)
@@ -299,7 +301,8 @@ class _LayersPolicy(torch.autograd.Function):
     @staticmethod
     @once_differentiable
     def backward(ctx, *grads):
-        weights, temperature, magnitudes, inward, spans, op_values = ctx.saved_tensors
+        policy, temperature, inward, spans, op_values = ctx.saved_tensors
+        weights, magnitudes = _halves(policy)
         sizes, width = ctx.sizes, ctx.width
         n_layers, n_candidates = len(sizes), sum(sizes)
         grad_weights = grads[:n_layers]
@@ -317,24 +320,36 @@ class _LayersPolicy(torch.autograd.Function):
             need and (gw is not None or gp is not None)
             for need, gw, gp in zip(need_alphas, grad_weights, grad_products)
         ]
-        grad_alpha = padded_products = None
+        grad_alpha = by_products = None
         if any(g is not None for g in grad_products):  # read by both paths
             padded_products = _padded(grad_products, sizes, width, 0.0, like)
+            # [the op values' gradient (made below), d(w m) w, d(w m) m]: the
+            # products' gradient times the weights and the magnitudes at once
+            by_products = torch.empty(
+                (3, n_layers, width), dtype=like.dtype, device=like.device
+            )
+            torch.mul(padded_products, policy, out=by_products[1:])
         if any(alpha_rows):
             # d(w m) = m dw + w dm; each use of the weights goes through the
-            # softmax on its own, then the two are added: the rounding of
-            # separate softmax nodes
-            for of_products, use in enumerate((grad_weights, grad_products)):
-                if all(g is None for g in use):
-                    continue
-                if of_products:
-                    grad = padded_products * magnitudes
-                else:
-                    grad = _padded(use, sizes, width, 0.0, like)
-                grad = torch._softmax_backward_data(
-                    grad, weights, 1, weights.dtype
+            # softmax on its own (the rounding of separate softmax nodes), as
+            # the halves of one tensor when both have a gradient, then the
+            # two are added
+            uses = []
+            if any(g is not None for g in grad_weights):
+                uses.append(_padded(grad_weights, sizes, width, 0.0, like))
+            if by_products is not None:
+                uses.append(by_products[2])
+            if len(uses) == 1:
+                grad_alpha = torch._softmax_backward_data(
+                    uses[0], weights, 1, weights.dtype
                 ).div_(temperature)
-                grad_alpha = grad if grad_alpha is None else grad_alpha.add_(grad)
+            else:
+                both = torch.empty_like(policy)
+                for use, out in zip(uses, _halves(both)):
+                    torch.ops.aten._softmax_backward_data.out(
+                        use, weights, 1, weights.dtype, grad_input=out
+                    )
+                grad_alpha = torch.add(*_halves(both.div_(temperature)))
         grads_alpha = [
             _row(grad_alpha, layer, size) if row else None
             for layer, (row, size) in enumerate(zip(alpha_rows, sizes))
@@ -365,21 +380,20 @@ class _LayersPolicy(torch.autograd.Function):
                 through_logits, op_values, LOGIT_EPS
             )
             grad = through_logits if grad is None else grad.add_(through_logits)
-        if grad is not None and padded_products is not None and spans is not None:
+        if grad is not None and by_products is not None and spans is not None:
             # the two paths as the halves of one tensor: each blocked by the
             # same element-wise operators, one of each kind for both
-            both = torch.empty((2, *inward.shape), dtype=like.dtype, device=like.device)
-            torch.mul(grad, spans, out=both[0])
-            torch.mul(padded_products, weights, out=both[1])
+            torch.mul(grad, spans, out=by_products[0])
+            both = by_products[:2]
             both = both.masked_fill_(inward * both > zero, 0)
-            grad = torch.add(both[0], both[1])
+            grad = torch.add(*_halves(both))
         else:
             if grad is not None:
                 if spans is not None:
                     grad = grad * spans
                 grad = grad.masked_fill_(inward * grad > zero, 0)
-            if padded_products is not None:
-                products_raw = padded_products * weights
+            if by_products is not None:
+                products_raw = by_products[1]
                 products_raw = products_raw.masked_fill_(
                     inward * products_raw > zero, 0
                 )
