@@ -213,12 +213,17 @@ class _SmoothTimeMaskAt(torch.autograd.Function):
         span = scalar(n_times, X) - length
         start = (fraction * span).view(-1, 1, 1)
         steep = 1000.0 / n_times
-        shifted = arange(n_times, X.device, X.dtype) - start
-        # the two edges as the halves of one tensor, for one backward pass
-        edges = torch.empty((2, *shifted.shape), dtype=X.dtype, device=X.device)
-        rising, falling = _halves(edges)
-        torch.sigmoid(shifted * scalar(-steep, X), out=rising)
-        torch.sigmoid((shifted - length) * scalar(steep, X), out=falling)
+        # the two edges' arguments, then the edges, as the halves of one
+        # tensor: one product for both, one backward pass for both
+        shape = (2, X.shape[0], 1, n_times)
+        shifts = torch.empty(shape, dtype=X.dtype, device=X.device)
+        shifted, shifted_end = _halves(shifts)
+        torch.sub(arange(n_times, X.device, X.dtype), start, out=shifted)
+        torch.sub(shifted, length, out=shifted_end)
+        slopes = _edge_slopes(steep, X)
+        edges = shifts.mul_(slopes)
+        # one sigmoid per edge (its vectorisation as for one edge alone)
+        rising, falling = (half.sigmoid_() for half in _halves(edges))
         mask = rising + falling
         ctx.save_for_backward(X, fraction, span, mask, edges)
         return X * mask
@@ -235,16 +240,7 @@ class _SmoothTimeMaskAt(torch.autograd.Function):
         grad_mask = _sum_to(grad * X, mask.shape)
         # both edges' gradients at once (element-wise: the same values as
         # one edge at a time), times -steep and steep
-        slopes = _constant(
-            lambda: torch.tensor((-steep, steep), dtype=X.dtype, device=X.device).view(
-                2, *([1] * mask.ndim)
-            ),
-            "edge slopes",
-            steep,
-            mask.ndim,
-            X.dtype,
-            X.device,
-        )
+        slopes = _edge_slopes(steep, X)
         grad_edges = torch.ops.aten.sigmoid_backward(grad_mask, edges).mul_(slopes)
         grad_a, grad_b = _halves(grad_edges)
         # minus the start's gradient, per example
@@ -255,6 +251,20 @@ class _SmoothTimeMaskAt(torch.autograd.Function):
         if need_length:
             grad_length = (minus_start * fraction).sum() - grad_b.sum()
         return grad_x, grad_fraction, grad_length
+
+
+def _edge_slopes(steep, X):
+    """``(-steep, steep)`` shaped ``(2, 1, 1, 1)``: the slopes of a smooth
+    mask's rising and falling edges, built once."""
+    return _constant(
+        lambda: torch.tensor((-steep, steep), dtype=X.dtype, device=X.device).view(
+            2, 1, 1, 1
+        ),
+        "edge slopes",
+        steep,
+        X.dtype,
+        X.device,
+    )
 
 
 def amplitude_scale(X, log2_scale):
