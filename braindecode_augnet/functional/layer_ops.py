@@ -186,12 +186,30 @@ def layers_policy(
     return policies
 
 
-def _padded(parts, sizes, width, fill, like):
-    """The 1-D ``parts`` (``None``: zeros) as the rows of a ``(len(parts),
-    width)`` matrix, each padded with ``fill``: one ``cat`` (none for one
-    full row)."""
-    if len(parts) == 1 and sizes[0] == width and parts[0] is not None:
-        return parts[0].view(1, width)
+def _stacked(blocks, n_rows, width, like):
+    """Blocks of pieces (see :func:`_padded_pieces`, :func:`_gathered_pieces`;
+    ``None``: absent) as the ``(n_rows, width)`` matrices of one tensor,
+    made by one ``cat``; ``None`` for the absent ones."""
+    present = [pieces for pieces in blocks if pieces is not None]
+    if not present:
+        return [None] * len(blocks)
+    shape = (len(present), n_rows, width)
+    out = torch.empty(shape, dtype=like.dtype, device=like.device)
+    torch.cat([piece for pieces in present for piece in pieces], out=out.view(-1))
+    if is_compiling():  # dynamo does not trace storage offsets
+        matrices = iter(out.unbind())
+    else:
+        stride, offset = out.stride(), out.storage_offset()
+        matrices = iter(
+            out.as_strided(shape[1:], stride[1:], offset + k * stride[0])
+            for k in range(len(present))
+        )
+    return [None if pieces is None else next(matrices) for pieces in blocks]
+
+
+def _padded_pieces(parts, sizes, width, fill, like):
+    """The 1-D ``parts`` (``None``: zeros), each padded with ``fill``, as the
+    pieces of the rows of a ``(len(parts), width)`` matrix, in order."""
     pieces = []
     for part, size in zip(parts, sizes):
         if part is None:
@@ -217,7 +235,7 @@ def _padded(parts, sizes, width, fill, like):
                     like.device,
                 )
             )
-    return torch.cat(pieces).view(len(parts), width)
+    return pieces
 
 
 def _positions(sizes, width):
@@ -245,25 +263,26 @@ class _LayersPolicy(torch.autograd.Function):
         n_layers, width = len(sizes), max(sizes)
         alphas, raws = inputs[:n_layers], inputs[n_layers:]
         like = alphas[0]
-        alpha = _padded(alphas, sizes, width, -math.inf, like)
         if len(set(temperatures)) == 1:
             temperature = scalar(temperatures[0], like)
         else:
             temperature = scalar(temperatures, like).view(n_layers, 1)
+        # the logits and the raw magnitudes gathered by one cat (padded with
+        # -inf, which the softmax weighs 0, and with zeros)
+        alpha, raw = _stacked(
+            [
+                _padded_pieces(alphas, sizes, width, -math.inf, like),
+                _gathered_pieces(raws, sizes, width, scalar(0, like)),
+            ],
+            n_layers,
+            width,
+            like,
+        )
         # the weights and the magnitudes as the halves of one tensor: the
         # backward pass multiplies the products' gradient by both at once
         policy = torch.empty((2, n_layers, width), dtype=like.dtype, device=like.device)
         weights, magnitudes = _halves(policy)
         torch._softmax(alpha / temperature, 1, False, out=weights)
-        raw_views = [r.view(1) for r in raws]
-        if width * n_layers != len(raws):  # zeros in the padding
-            pad = scalar(0, like).view(1)
-            positions = set(_positions(sizes, width))
-            it = iter(raw_views)
-            raw_views = [
-                next(it) if i in positions else pad for i in range(n_layers * width)
-            ]
-        raw = torch.cat(raw_views).view(n_layers, width)
         torch.clamp(raw, scalar(0, raw), scalar(1, raw), out=magnitudes)
         # > 0 below the range, < 0 above it, 0 inside (see unit_interval)
         inward = magnitudes - raw
@@ -320,9 +339,40 @@ class _LayersPolicy(torch.autograd.Function):
             need and (gw is not None or gp is not None)
             for need, gw, gp in zip(need_alphas, grad_weights, grad_products)
         ]
+        starts = [sum(sizes[:layer]) for layer in range(n_layers)]
+        raw_rows = [
+            any(need_raws[start : start + size])
+            and (
+                grad_products[layer] is not None
+                or any(g is not None for g in grad_ops[start : start + size])
+                or any(g is not None for g in grad_logits[start : start + size])
+            )
+            for layer, (start, size) in enumerate(zip(starts, sizes))
+        ]
+        # the incoming gradients as padded matrices, gathered by one cat
+        zero = scalar(0, inward)
+        want_weights = any(alpha_rows) and any(g is not None for g in grad_weights)
+        want_products = any(g is not None for g in grad_products)  # both paths
+        want_raws = any(raw_rows)
+        padded_weights, padded_products, grad, through_logits = _stacked(
+            [
+                _padded_pieces(grad_weights, sizes, width, 0.0, like)
+                if want_weights
+                else None,
+                _padded_pieces(grad_products, sizes, width, 0.0, like)
+                if want_products
+                else None,
+                _gathered_pieces(grad_ops, sizes, width, zero) if want_raws else None,
+                _gathered_pieces(grad_logits, sizes, width, zero)
+                if want_raws
+                else None,
+            ],
+            n_layers,
+            width,
+            like,
+        )
         grad_alpha = by_products = None
-        if any(g is not None for g in grad_products):  # read by both paths
-            padded_products = _padded(grad_products, sizes, width, 0.0, like)
+        if padded_products is not None:
             # [the op values' gradient (made below), d(w m) w, d(w m) m]: the
             # products' gradient times the weights and the magnitudes at once
             by_products = torch.empty(
@@ -334,9 +384,7 @@ class _LayersPolicy(torch.autograd.Function):
             # softmax on its own (the rounding of separate softmax nodes), as
             # the halves of one tensor when both have a gradient, then the
             # two are added
-            uses = []
-            if any(g is not None for g in grad_weights):
-                uses.append(_padded(grad_weights, sizes, width, 0.0, like))
+            uses = [padded_weights] if padded_weights is not None else []
             if by_products is not None:
                 uses.append(by_products[2])
             if len(uses) == 1:
@@ -354,25 +402,12 @@ class _LayersPolicy(torch.autograd.Function):
             _row(grad_alpha, layer, size) if row else None
             for layer, (row, size) in enumerate(zip(alpha_rows, sizes))
         ]
-        starts = [sum(sizes[:layer]) for layer in range(n_layers)]
-        raw_rows = [
-            any(need_raws[start : start + size])
-            and (
-                grad_products[layer] is not None
-                or any(g is not None for g in grad_ops[start : start + size])
-                or any(g is not None for g in grad_logits[start : start + size])
-            )
-            for layer, (start, size) in enumerate(zip(starts, sizes))
-        ]
         no_grads = [None] * len(grad_ops)
-        if not any(raw_rows):
+        if not want_raws:
             return (None, None, None, None, None, *grads_alpha, *no_grads)
         # each path is blocked where a descent step (-grad) moves its
         # magnitude further out, as with one unit_interval per use (in place:
         # every tensor blocked here is made here)
-        zero = scalar(0, inward)
-        grad = _gathered(grad_ops, sizes, width, zero)
-        through_logits = _gathered(grad_logits, sizes, width, zero)
         if through_logits is not None and ctx.logit_scales is not None:
             through_logits = through_logits * ctx.logit_scales
         if through_logits is not None:  # each op value's gradient, then the map
@@ -407,9 +442,9 @@ class _LayersPolicy(torch.autograd.Function):
         return (None, None, None, None, None, *grads_alpha, *grads_raw)
 
 
-def _gathered(grads, sizes, width, zero):
-    """0-d gradients (``None``: zero) as the padded matrix, or ``None`` when
-    all are ``None``: one ``cat`` of views."""
+def _gathered_pieces(grads, sizes, width, zero):
+    """0-d gradients (``None``: zero) as the pieces of the padded matrix, or
+    ``None`` when all are ``None``."""
     if all(g is None for g in grads):
         return None
     views = [zero.view(1) if g is None else g.view(1) for g in grads]
@@ -420,7 +455,7 @@ def _gathered(grads, sizes, width, zero):
             next(it) if i in positions else zero.view(1)
             for i in range(len(sizes) * width)
         ]
-    return torch.cat(views).view(len(sizes), width)
+    return views
 
 
 def _padded_constant(values, sizes, width, like):
@@ -441,7 +476,8 @@ def _row(matrix, row, size):
     if is_compiling():
         return matrix[row, :size]
     stride = matrix.stride()
-    return matrix.as_strided((size,), (stride[1],), row * stride[0])
+    offset = matrix.storage_offset() + row * stride[0]
+    return matrix.as_strided((size,), (stride[1],), offset)
 
 
 def _rows(matrix, sizes):
