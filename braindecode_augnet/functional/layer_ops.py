@@ -269,27 +269,37 @@ class _LayersPolicy(torch.autograd.Function):
             temperature = scalar(temperatures, like).view(n_layers, 1)
         # the logits and the raw magnitudes gathered by one cat (padded with
         # -inf, which the softmax weighs 0, and with zeros)
-        alpha, raw = _stacked(
-            [
-                _padded_pieces(alphas, sizes, width, -math.inf, like),
-                _gathered_pieces(raws, sizes, width, scalar(0, like)),
-            ],
-            n_layers,
-            width,
-            like,
+        if spans is not None:
+            spans = _padded_constant(spans, sizes, width, like)
+        # one tensor [logits, raw magnitudes, (spans,) magnitudes, weights]:
+        # the first blocks gathered by one cat (the logits padded with -inf,
+        # which the softmax weighs 0, the magnitudes with zeros); the last two
+        # the halves that the backward pass multiplies by the products'
+        # gradient at once; with spans, [spans, magnitudes] times
+        # [magnitudes, weights] (overlapping halves) makes the op values and
+        # the products in one product
+        pieces = [
+            *_padded_pieces(alphas, sizes, width, -math.inf, like),
+            *_gathered_pieces(raws, sizes, width, scalar(0, like)),
+        ]
+        n_gathered = 2 if spans is None else 3
+        if spans is not None:
+            pieces.append(spans.view(-1))
+        blocks = torch.empty(
+            (n_gathered + 2, n_layers, width), dtype=like.dtype, device=like.device
         )
-        # the weights and the magnitudes as the halves of one tensor: the
-        # backward pass multiplies the products' gradient by both at once
-        policy = torch.empty((2, n_layers, width), dtype=like.dtype, device=like.device)
-        weights, magnitudes = _halves(policy)
+        torch.cat(pieces, out=blocks[:n_gathered].view(-1))
+        alpha, raw = blocks[0], blocks[1]
+        policy = blocks[n_gathered:]
+        magnitudes, weights = _halves(policy)
         torch._softmax(alpha / temperature, 1, False, out=weights)
         torch.clamp(raw, scalar(0, raw), scalar(1, raw), out=magnitudes)
         # > 0 below the range, < 0 above it, 0 inside (see unit_interval)
         inward = magnitudes - raw
-        op_values = magnitudes
-        if spans is not None:
-            spans = _padded_constant(spans, sizes, width, like)
-            op_values = magnitudes * spans
+        if spans is None:
+            op_values, products = magnitudes, weights * magnitudes
+        else:
+            op_values, products = _halves(policy * blocks[2:4])
             if lows is not None:
                 op_values = op_values + _padded_constant(lows, sizes, width, like)
         op_logits = None
@@ -301,7 +311,6 @@ class _LayersPolicy(torch.autograd.Function):
         ctx.logit_scales = logit_scales
         ctx.save_for_backward(policy, temperature, inward, spans, op_values)
         ctx.sizes, ctx.width, ctx.logits = sizes, width, logits
-        products = weights * magnitudes
         positions = _positions(sizes, width)
         outputs = (
             *_rows(weights, sizes),
@@ -321,7 +330,7 @@ class _LayersPolicy(torch.autograd.Function):
     @once_differentiable
     def backward(ctx, *grads):
         policy, temperature, inward, spans, op_values = ctx.saved_tensors
-        weights, magnitudes = _halves(policy)
+        magnitudes, weights = _halves(policy)
         sizes, width = ctx.sizes, ctx.width
         n_layers, n_candidates = len(sizes), sum(sizes)
         grad_weights = grads[:n_layers]
@@ -373,12 +382,12 @@ class _LayersPolicy(torch.autograd.Function):
         )
         grad_alpha = by_products = None
         if padded_products is not None:
-            # [the op values' gradient (made below), d(w m) w, d(w m) m]: the
-            # products' gradient times the weights and the magnitudes at once
+            # [d(w m) m, d(w m) w, the op values' gradient (made below)]: the
+            # products' gradient times the magnitudes and the weights at once
             by_products = torch.empty(
                 (3, n_layers, width), dtype=like.dtype, device=like.device
             )
-            torch.mul(padded_products, policy, out=by_products[1:])
+            torch.mul(padded_products, policy, out=by_products[:2])
         if any(alpha_rows):
             # d(w m) = m dw + w dm; each use of the weights goes through the
             # softmax on its own (the rounding of separate softmax nodes), as
@@ -386,7 +395,7 @@ class _LayersPolicy(torch.autograd.Function):
             # two are added
             uses = [padded_weights] if padded_weights is not None else []
             if by_products is not None:
-                uses.append(by_products[2])
+                uses.append(by_products[0])
             if len(uses) == 1:
                 grad_alpha = torch._softmax_backward_data(
                     uses[0], weights, 1, weights.dtype
@@ -418,8 +427,8 @@ class _LayersPolicy(torch.autograd.Function):
         if grad is not None and by_products is not None and spans is not None:
             # the two paths as the halves of one tensor: each blocked by the
             # same element-wise operators, one of each kind for both
-            torch.mul(grad, spans, out=by_products[0])
-            both = by_products[:2]
+            torch.mul(grad, spans, out=by_products[2])
+            both = by_products[1:]
             both = both.masked_fill_(inward * both > zero, 0)
             grad = torch.add(*_halves(both))
         else:
