@@ -1090,3 +1090,22 @@ def test_masked_channel_permutation_sorts_both_orders_at_once(dtype):
     sources = torch.argsort(torch.where(selected, keys, above), dim=1, stable=True)
     ref = torch.empty_like(positions).scatter_(1, positions, sources)
     assert torch.equal(F.masked_channel_permutation(selected, keys), ref)
+
+
+@pytest.mark.parametrize("n_channels", [1, 2, 3, 5])
+def test_channels_shuffle_partners_as_the_general_formula(n_channels):
+    """ChannelsShuffle's partners, fixed for one or two channels (no
+    arithmetic on the draws there), are those of the general formula
+    (index + 1 + floor(u (C - 1))) % C, from the same draws."""
+    from braindecode_augnet import transforms as T
+
+    X = torch.randn(7, n_channels, 20, generator=torch.Generator().manual_seed(0))
+    params = T.ChannelsShuffle(random_state=0).sample_params(X)
+    draws = T.ChannelsShuffle(random_state=0)._rng.uniform_parts(
+        [(7,), (7, n_channels), (7, 1), (7, n_channels)], X
+    )
+    offset = (draws[2] * (n_channels - 1)).long()
+    expected = (torch.arange(1, n_channels + 1) + offset) % n_channels
+    assert torch.equal(params["partners"], expected)
+    assert torch.equal(params["keys"], draws[1])
+    assert torch.equal(params["u"], draws[3])

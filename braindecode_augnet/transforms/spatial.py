@@ -221,6 +221,12 @@ class ChannelsShuffle(_ChannelProportion):
 
     def _op_params(self, X, draws):
         n_channels = X.shape[1]
+        if n_channels <= 2:
+            # one other channel at most: every offset is 0 (the floor of
+            # draws below 1 times 1 or 0), and the partners are fixed
+            row = F.arange(n_channels, X.device, step=-1, start=n_channels - 1)
+            partners = row.expand(X.shape[0], n_channels)
+            return {"u": draws["u"], "keys": draws["keys"], "partners": partners}
         # the cast truncates: the floor of these non-negative values
         offset = (draws["offset"] * F.scalar(n_channels - 1, X)).long()
         # index + 1 + offset, offset in [0, n_channels - 1): another channel;
