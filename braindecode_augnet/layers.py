@@ -1,6 +1,7 @@
 """Augmentation layers: learned mixtures of candidate transforms."""
 
 import bisect
+import math
 
 import torch
 from braindecode.augmentation import Transform
@@ -11,6 +12,8 @@ from ._validation import check_positive
 from .base import DifferentiableTransform, check_eeg_batch, unit_interval
 from .functional import (
     choice_gate,
+    gather_rows,
+    inverse_permutation,
     is_compiling,
     layer_policy,
     layers_policy,
@@ -18,6 +21,7 @@ from .functional import (
     scalar,
     scatter_rows,
 )
+from .transforms._relaxed import LOGIT_OVER_TEMPERATURE
 
 __all__ = [
     "AugmentationLayer",
@@ -135,7 +139,11 @@ def apply_grouped(X, choice, n_groups, fn, grouping="auto", with_index=True):
     groups = groups.tolist()
     bounds = [bisect.bisect_left(groups, k) for k in range(n_groups + 1)]
     counts = [end - start for start, end in zip(bounds, bounds[1:])]
-    parts = torch.split(X.index_select(0, order), counts)
+    # on CPU rows are read through the inverse permutation, in both passes
+    inverse = None
+    if X.device.type == "cpu" and not is_compiling():
+        inverse = inverse_permutation(order)
+    parts = gather_rows(X, order, counts, inverse)
     keyed = keyed_draws_active()  # each group's draws keyed by its rows
     indices = torch.split(order, counts) if with_index or keyed else [None] * n_groups
     pieces = [
@@ -145,7 +153,7 @@ def apply_grouped(X, choice, n_groups, fn, grouping="auto", with_index=True):
     ]
     if is_compiling():  # dynamo traces autograd's operators
         return torch.cat(pieces).index_select(0, torch.argsort(order))
-    return scatter_rows(pieces, order)
+    return scatter_rows(pieces, order, inverse)
 
 
 class AugmentationLayer(nn.Module):
@@ -251,8 +259,11 @@ class AugmentationLayer(nn.Module):
         # has a map of its own
         mag_ranges = self._mag_ranges()
         logits = mag_ranges is not None and self._wants_logits()
-        policy = layer_policy(self.alpha, self.temperature, raws, mag_ranges, logits)
-        return self._kept(*policy, mapped=mag_ranges is not None)
+        scales = self._logit_scales() if logits else None
+        policy = layer_policy(
+            self.alpha, self.temperature, raws, mag_ranges, logits, scales
+        )
+        return self._kept(*policy, mapped=mag_ranges is not None, scales=scales)
 
     def _wants_logits(self):
         """Whether a candidate draws with its op value as a probability and
@@ -263,6 +274,48 @@ class AugmentationLayer(nn.Module):
             and torch.is_grad_enabled()
             and any(tr.relaxed_op_value for tr in self.transforms)
         )
+
+    def _logit_scales(self):
+        """``1 / relaxation_temperature`` of each candidate that takes its
+        logit divided so (``takes_logit_over_temperature``) with a
+        temperature that is a power of two (exact: the same bits as the
+        division in each draw), 1 for the others: the policy computes these
+        logits for all at once (:func:`~.functional.layers_policy`)."""
+        scales = []
+        for tr in self.transforms:
+            temperature = getattr(tr, "relaxation_temperature", None)
+            takes = tr.relaxed_op_value and getattr(
+                tr, "takes_logit_over_temperature", False
+            )
+            exact = (
+                isinstance(temperature, (int, float))
+                and temperature > 0
+                and math.frexp(temperature)[0] == 0.5
+            )
+            scales.append(1 / temperature if takes and exact else 1.0)
+        return scales
+
+    def _augment_candidate(self, k, X, op_value, op_logit):
+        """Candidate ``k``'s output on ``X`` with the op value and logit of
+        this forward pass; a logit divided by the temperature goes in the
+        candidate's draws (``params``), where it takes it."""
+        tr = self.transforms[k]
+        scaled = getattr(self, "_scaled_logits", None)
+        if op_logit is None or scaled is None or not scaled[k]:
+            return tr.augment(X, op_value=op_value, op_logit=op_logit)
+        if X.dtype not in (torch.float32, torch.float64) or not X.shape[0]:
+            # low precision draws in float32 (augment's cast): as without
+            op_logit = op_logit * tr.relaxation_temperature
+            return tr.augment(X, op_value=op_value, op_logit=op_logit)
+        params = {**tr.sample_params(X), "op_value": op_value}
+        params[LOGIT_OVER_TEMPERATURE] = op_logit
+        return tr.augment(X, params)
+
+    def _wants_floor(self):
+        """Whether the forward pass gates sampled candidates with a gradient
+        to the weights: the policy floors the weights that the gates divide
+        by for all the layers at once (:func:`~.functional.choice_gate`)."""
+        return self.sampling == "sampled" and self.training and torch.is_grad_enabled()
 
     def _raws(self):
         raws = [tr.raw_magnitude for tr in self.transforms]
@@ -277,9 +330,24 @@ class AugmentationLayer(nn.Module):
         )
         return [tr.mag_range for tr in self.transforms] if default_map else None
 
-    def _kept(self, weights, op_values, products, op_logits=None, mapped=True):
+    def _kept(
+        self,
+        weights,
+        op_values,
+        products,
+        op_logits=None,
+        mapped=True,
+        floor=None,
+        scales=None,
+    ):
         """The policy of a forward pass, ``(weights, op_values, op_logits)``,
-        its products kept (in training) for :meth:`regularizer_terms`."""
+        its products kept (in training) for :meth:`regularizer_terms`, and
+        the floored weights (``floor``, see :meth:`_wants_floor`) for the
+        forward pass that follows."""
+        self._choice_floor = floor
+        self._scaled_logits = None
+        if op_logits is not None and scales is not None:
+            self._scaled_logits = [scale != 1 for scale in scales]
         if op_logits is None:
             op_logits = [None] * len(self.transforms)
         if not mapped:
@@ -400,13 +468,15 @@ class AugmentationLayer(nn.Module):
         if self.training and not self.calibrated and X.shape[0]:
             self.calibrate(X)
         weights, op_values, op_logits = self._policy() if policy is None else policy
+        # the floored weights of the module's policy (none under compile)
+        floor = None if is_compiling() else self.__dict__.pop("_choice_floor", None)
         if weights.dtype != X.dtype:
-            weights = weights.to(X.dtype)
+            weights, floor = weights.to(X.dtype), None
         n_candidates = len(self.transforms)
         if self.training and self.sampling == "mixture":
             outputs = [
-                tr.augment(X, op_value=op_value, op_logit=op_logit)
-                for tr, op_value, op_logit in zip(self.transforms, op_values, op_logits)
+                self._augment_candidate(k, X, op_value, op_logit)
+                for k, (op_value, op_logit) in enumerate(zip(op_values, op_logits))
             ]
             if n_candidates == 1:
                 return weights[0] * outputs[0]
@@ -414,7 +484,7 @@ class AugmentationLayer(nn.Module):
                 stacked = torch.stack(outputs).view(n_candidates, -1)
                 return (weights @ stacked).view(X.shape)
             return mixture(weights, outputs)
-        return self._augment_sampled(X, weights, op_values, op_logits)
+        return self._augment_sampled(X, weights, op_values, op_logits, floor)
 
     def _grouping(self):
         """``grouping``, or ``'full'`` (fixed shapes: one graph) under
@@ -426,13 +496,11 @@ class AugmentationLayer(nn.Module):
         seeded = any(getattr(r, "random_state", None) is not None for r in rngs)
         return self.grouping if seeded else "full"
 
-    def _augment_sampled(self, X, weights, op_values, op_logits):
+    def _augment_sampled(self, X, weights, op_values, op_logits, floor=None):
         choice = self._rng.categorical(weights, X.shape[0])
 
         def apply(k, part, index):
-            return self.transforms[k].augment(
-                part, op_value=op_values[k], op_logit=op_logits[k]
-            )
+            return self._augment_candidate(k, part, op_values[k], op_logits[k])
 
         out = apply_grouped(
             X, choice, len(self.transforms), apply, self._grouping(), with_index=False
@@ -442,7 +510,7 @@ class AugmentationLayer(nn.Module):
         # Straight-through gate of value 1 whose gradient is that of log w_k
         # for the example's transform k: k is drawn with probability w_k, so
         # in expectation the weights get the gradient of the mixture.
-        return choice_gate(X, out, weights, choice)
+        return choice_gate(X, out, weights, choice, floor)
 
     def reset_random_state(self):
         """Restart the draws of candidates from ``random_state``."""
@@ -453,6 +521,8 @@ class AugmentationLayer(nn.Module):
         # cannot be copied)
         state = self.__dict__.copy()
         state.pop("_forward_products", None)
+        state.pop("_choice_floor", None)
+        state.pop("_scaled_logits", None)
         return state
 
     def extra_repr(self):
@@ -547,8 +617,25 @@ class AugmentationModule(nn.Module):
             return own
         temperatures = [layer.temperature for layer in layers]
         logits = any(layer._wants_logits() for layer in layers)
-        policies = layers_policy(alphas, temperatures, raws, ranges, logits)
-        return [layer._kept(*policy) for layer, policy in zip(layers, policies)]
+        floors = any(layer._wants_floor() for layer in layers)
+        scales = [layer._logit_scales() for layer in layers] if logits else None
+        policies = layers_policy(
+            alphas,
+            temperatures,
+            raws,
+            ranges,
+            logits,
+            floors,
+            None if scales is None else [s for layer in scales for s in layer],
+        )
+        kept = []
+        for k, (layer, policy) in enumerate(zip(layers, policies)):
+            floor = None
+            if floors:
+                *policy, floor = policy
+            scale = None if scales is None else scales[k]
+            kept.append(layer._kept(*policy, floor=floor, scales=scale))
+        return kept
 
 
 def unwrap_module(obj):

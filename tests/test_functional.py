@@ -67,6 +67,105 @@ def test_hard_relaxed_bernoulli_without_a_gradient_is_the_hard_draw_alone():
     assert not names & {"aten::logit", "aten::sigmoid_", "aten::addcmul"}
 
 
+@pytest.mark.parametrize("temperature", [0.5, 0.3])
+@pytest.mark.parametrize("output", ["complement", "sign"])
+@pytest.mark.parametrize("learned", [True, False])
+def test_hard_relaxed_bernoulli_output_is_the_map_of_the_draw_to_the_bit(
+    output, learned, temperature
+):
+    """``output='complement'`` and ``'sign'`` give ``1 - d`` and ``1 - 2 d``
+    with the gradient autograd gives through these maps, to the bit (the
+    map's factor is folded into the slope: exact), in float32 as trained."""
+    uniform = torch.rand(64, 2, generator=torch.Generator().manual_seed(0))
+    grad_out = torch.randn(64, 2, generator=torch.Generator().manual_seed(1))
+
+    def run(fn):
+        p = torch.tensor(0.3, requires_grad=learned)
+        out = fn(p)
+        grad = torch.autograd.grad((out * grad_out).sum(), p)[0] if learned else None
+        return out.detach(), grad
+
+    def mapped(p):
+        draw = F.hard_relaxed_bernoulli(p, uniform, temperature)
+        one = torch.ones((), dtype=draw.dtype)
+        if output == "sign":
+            return torch.add(one, draw, alpha=-2)
+        return one - draw
+
+    out, grad = run(
+        lambda p: F.hard_relaxed_bernoulli(p, uniform, temperature, output=output)
+    )
+    ref, grad_ref = run(mapped)
+    assert torch.equal(out, ref)
+    assert set(out.unique().tolist()) == (
+        {-1.0, 1.0} if output == "sign" else {0.0, 1.0}
+    )
+    if learned:
+        assert grad != 0 and torch.equal(grad, grad_ref)
+
+
+@pytest.mark.parametrize("learned", [True, False])
+def test_hard_relaxed_bernoulli_mask_is_the_draw_and_its_gradient(learned):
+    """``output='mask'``: the draw as booleans, and a relaxed draw that
+    carries the draw's straight-through gradient to the bit (None when no
+    gradient is to pass); no float draw made."""
+    from torch.profiler import profile
+
+    uniform = torch.rand(64, 2, generator=torch.Generator().manual_seed(0))
+    grad_out = torch.randn(64, 2, generator=torch.Generator().manual_seed(1))
+    p = torch.tensor(0.3, requires_grad=learned)
+    with profile() as prof:
+        mask, relaxed = F.hard_relaxed_bernoulli(p, uniform, 0.5, output="mask")
+    assert mask.dtype == torch.bool and torch.equal(mask, uniform < p)
+    names = [event.name for event in prof.events()]
+    assert names.count("aten::lt") == 1 and "aten::gt" not in names
+    if not learned:
+        assert relaxed is None
+        return
+    assert relaxed.shape == mask.shape and 0 < relaxed.min() < relaxed.max() < 1
+    grad = torch.autograd.grad((relaxed * grad_out).sum(), p)[0]
+    draw = F.hard_relaxed_bernoulli(p, uniform, 0.5)
+    grad_ref = torch.autograd.grad((draw * grad_out).sum(), p)[0]
+    assert grad != 0 and torch.equal(grad, grad_ref)
+
+
+@pytest.mark.parametrize("output", ["draw", "complement", "sign", "mask"])
+@pytest.mark.parametrize("temperature", [0.5, 0.25])
+def test_hard_relaxed_bernoulli_logit_over_temperature_to_the_bit(output, temperature):
+    """Given ``logit(p) / T`` for a temperature that is a power of two, the
+    draw and the gradient to the logit are those given ``logit(p)``, to the
+    bit (float32)."""
+    uniform = torch.rand(64, 2, generator=torch.Generator().manual_seed(0))
+    grad_out = torch.randn(64, 2, generator=torch.Generator().manual_seed(1))
+    p = torch.tensor(0.3)
+
+    def run(scaled):
+        logit = torch.logit(p, eps=F.LOGIT_EPS).requires_grad_()
+        if scaled:
+            out = F.hard_relaxed_bernoulli(
+                p,
+                uniform,
+                temperature,
+                output=output,
+                logit_over_temperature=logit * (1 / temperature),
+            )
+        else:
+            out = F.hard_relaxed_bernoulli(p, uniform, temperature, logit, output)
+        value, carrier = (out[0], out[1]) if output == "mask" else (out, out)
+        (grad,) = torch.autograd.grad((carrier * grad_out).sum(), logit)
+        return value, grad
+
+    value, grad = run(True)
+    value_ref, grad_ref = run(False)
+    assert torch.equal(value, value_ref)
+    assert grad != 0 and torch.equal(grad, grad_ref)
+
+
+def test_hard_relaxed_bernoulli_refuses_an_unknown_output():
+    with pytest.raises(ValueError, match="output must be one of"):
+        F.hard_relaxed_bernoulli(torch.tensor(0.3), torch.rand(3), 0.5, output="x")
+
+
 def test_hard_relaxed_bernoulli_passes_a_gradient_through_every_draw():
     uniform = torch.rand(64, generator=torch.Generator().manual_seed(1))
     p = torch.full((64,), 0.4, requires_grad=True)
@@ -110,6 +209,29 @@ def test_constants_made_while_predicting_serve_training():
     out = out + F.smooth_time_mask(X, torch.tensor([3.0, 4.0]), length).sum()
     out.backward()
     assert all(torch.isfinite(t.grad).all() for t in (delta, noise, length))
+
+
+@pytest.mark.parametrize("per_example", [False, True])
+def test_frequency_shift_symmetric_is_the_composed_shift_to_the_bit(per_example):
+    """frequency_shift_symmetric (what FrequencyShift applies, one operator
+    fewer per backward pass) gives the values and gradients of
+    frequency_shift(X, symmetric_range(u, bound)) to the bit, in float32."""
+    X0 = randn(6, 2, 300, dtype=torch.float32)
+    uniform = torch.rand(6, generator=torch.Generator().manual_seed(1))
+    bound0 = torch.full((6,) if per_example else (), 2.5)
+    grad_out = randn(6, 2, 300, seed=2, dtype=torch.float32)
+
+    def run(fn):
+        X = X0.clone().requires_grad_(True)
+        bound = bound0.clone().requires_grad_(True)
+        out = fn(X, bound)
+        return (out.detach(), *torch.autograd.grad(out, (X, bound), grad_out))
+
+    got = run(lambda X, b: F.frequency_shift_symmetric(X, uniform, b, SFREQ))
+    ref = run(lambda X, b: F.frequency_shift(X, F.symmetric_range(uniform, b), SFREQ))
+    for a, b in zip(got, ref, strict=True):
+        assert torch.equal(a, b)
+    assert got[2].abs().sum() > 0
 
 
 @pytest.mark.parametrize("n_times", [50, 51])
@@ -827,3 +949,163 @@ def test_layers_policy_logits_are_each_op_values_logit_to_the_bit():
         for r, r_ref in zip(layer, layer_ref):
             assert torch.equal(r.grad, r_ref.grad)
     assert all(a.grad is None for a in alphas)
+
+
+@pytest.mark.parametrize("with_inverse", [True, False])
+def test_gather_rows_is_index_select_and_split_with_their_gradients(with_inverse):
+    """gather_rows (the sampled mode's regrouping of the examples) gives the
+    pieces of X.index_select(0, order).split(sizes) and, through pieces that
+    are used, unused or empty, the gradient autograd gives, in one write or
+    read of the rows (with or without the inverse permutation)."""
+    X0 = randn(7, 2, 5, dtype=torch.float32)
+    order = torch.tensor([3, 0, 6, 1, 5, 2, 4])
+    sizes = [3, 0, 2, 2]
+    weights = [randn(k, 2, 5, seed=k + 1, dtype=torch.float32) for k in sizes]
+    inverse = F.inverse_permutation(order) if with_inverse else None
+    assert torch.equal(order[F.inverse_permutation(order)], torch.arange(7))
+
+    def run(split):
+        X = X0.clone().requires_grad_(True)
+        pieces = split(X)
+        # the third piece is not used: its gradient is None
+        loss = sum(
+            (p * w).sum() for k, (p, w) in enumerate(zip(pieces, weights)) if k != 2
+        )
+        loss.backward()
+        return [p.detach() for p in pieces], X.grad
+
+    pieces, grad = run(lambda X: F.gather_rows(X, order, sizes, inverse))
+    pieces_ref, grad_ref = run(lambda X: X.index_select(0, order).split(sizes))
+    assert all(torch.equal(a, b) for a, b in zip(pieces, pieces_ref, strict=True))
+    assert torch.equal(grad, grad_ref)
+
+
+def test_layers_policy_floors_feed_the_choice_gate_to_the_bit():
+    """The weights floored at 1e-3 for the sampled mode's gates, computed by
+    the policy for all the layers at once: without a gradient, and the
+    gates' gradients to the weights those of the gates flooring their own."""
+    alphas = [torch.tensor([0.0, -0.3, 0.4]), torch.tensor([-0.5, 0.5])]
+    alphas = [a.requires_grad_() for a in alphas]
+    raws = [[torch.tensor(0.2)] * 3, [torch.tensor(0.4)] * 2]
+    policies = F.layers_policy(alphas, (0.05, 0.05), raws, floors=True)
+    X = randn(6, 2, 5, dtype=torch.float32)
+    out = randn(6, 2, 5, seed=1, dtype=torch.float32)
+    choice = torch.tensor([0, 1, 1, 0, 1, 0])
+    for policy in policies:
+        weights, floor = policy[0], policy[-1]
+        assert not floor.requires_grad
+        assert torch.equal(floor, weights.detach().clamp_min(1e-3))
+        assert floor.min() == 1e-3 or weights.min() >= 1e-3
+    weights, floor = policies[1][0], policies[1][-1]
+    gated = F.choice_gate(X, out, weights, choice, floor)
+    grad = torch.autograd.grad((gated * out).sum(), alphas[1], retain_graph=True)[0]
+    ref = F.choice_gate(X, out, weights, choice)
+    grad_ref = torch.autograd.grad((ref * out).sum(), alphas[1])[0]
+    assert grad.abs().sum() > 0 and torch.equal(grad, grad_ref)
+
+
+@pytest.mark.parametrize("sign", [1.0, -1.0])
+def test_layer_policy_blocks_each_use_on_its_own_with_op_ranges(sign):
+    """With op ranges (the two uses of each magnitude, the candidate's op
+    value and the regulariser's product, blocked as the halves of one
+    tensor): the gradients of one straight-through projection per use,
+    out-of-range raw magnitudes included."""
+    from braindecode_augnet.base import unit_interval
+
+    ranges = [(0.0, 2.0), (0.0, 0.5), (0.0, 1.0)]
+
+    def leaves():
+        alpha = torch.tensor([0.3, -0.2, 0.1], dtype=torch.float64, requires_grad=True)
+        raws = [
+            torch.tensor(v, dtype=torch.float64, requires_grad=True)
+            for v in (-0.2, 0.4, 1.3)
+        ]
+        return alpha, raws
+
+    coef = torch.tensor([1.0, -2.0, 0.5], dtype=torch.float64)
+    alpha, raws = leaves()
+    weights, op_values, products = F.layer_policy(alpha, 0.3, raws, ranges)
+    loss = (weights * coef).sum() + sign * sum(
+        c * v for c, v in zip(coef.flip(0), op_values)
+    )
+    (loss - sign * products.pow(2).sum().sqrt()).backward()
+
+    alpha_ref, raws_ref = leaves()
+    weights_ref = torch.softmax(alpha_ref / 0.3, dim=0)
+    op_values_ref = [
+        lo + (hi - lo) * unit_interval(r) for (lo, hi), r in zip(ranges, raws_ref)
+    ]
+    products_ref = weights_ref * torch.stack([unit_interval(r) for r in raws_ref])
+    loss_ref = (weights_ref * coef).sum() + sign * sum(
+        c * v for c, v in zip(coef.flip(0), op_values_ref)
+    )
+    (loss_ref - sign * products_ref.pow(2).sum().sqrt()).backward()
+
+    torch.testing.assert_close(alpha.grad, alpha_ref.grad)
+    for raw, ref in zip(raws, raws_ref):
+        torch.testing.assert_close(raw.grad, ref.grad)
+    assert raws[0].grad != 0 or raws[2].grad != 0
+
+
+@pytest.mark.parametrize("n_times", [3000, 301])
+def test_smooth_time_mask_at_is_the_composed_mask_to_the_bit_at_any_length(n_times):
+    """smooth_time_mask_at (one node, its two edges as the halves of one
+    tensor) gives the values and the gradients (to X and to the length) of
+    smooth_time_mask at fraction * (times - length), to the bit (float32;
+    lengths whose rows end in a partial vector included)."""
+    X0 = randn(50, 2, n_times, dtype=torch.float32)
+    fraction = torch.rand(50, generator=torch.Generator().manual_seed(1))
+    grad_out = randn(50, 2, n_times, seed=2, dtype=torch.float32)
+
+    def run(fn):
+        X = X0.clone().requires_grad_(True)
+        length = torch.tensor(n_times / 7).requires_grad_(True)
+        out = fn(X, length)
+        return (out.detach(), *torch.autograd.grad(out, (X, length), grad_out))
+
+    got = run(lambda X, length: F.smooth_time_mask_at(X, fraction, length))
+    ref = run(
+        lambda X, length: F.smooth_time_mask(
+            X, fraction * (torch.tensor(float(n_times)) - length), length
+        )
+    )
+    for a, b in zip(got, ref, strict=True):
+        assert torch.equal(a, b)
+    assert got[2] != 0
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_masked_channel_permutation_sorts_both_orders_at_once(dtype):
+    """The positions and the sources sorted as the rows of one tensor give
+    the permutation of two separate sorts (positions by index, sources by
+    key), whatever the selection."""
+    g = torch.Generator().manual_seed(0)
+    keys = torch.rand(16, 64, generator=g).to(dtype)
+    selected = torch.rand(16, 64, generator=g) < 0.4
+    selected[0], selected[1] = False, True  # none and all
+    n = keys.shape[1]
+    index, after = torch.arange(n), torch.arange(n, 2 * n)
+    positions = torch.argsort(torch.where(selected, index, after), dim=1)
+    above = torch.arange(2, n + 2, dtype=dtype)
+    sources = torch.argsort(torch.where(selected, keys, above), dim=1, stable=True)
+    ref = torch.empty_like(positions).scatter_(1, positions, sources)
+    assert torch.equal(F.masked_channel_permutation(selected, keys), ref)
+
+
+@pytest.mark.parametrize("n_channels", [1, 2, 3, 5])
+def test_channels_shuffle_partners_as_the_general_formula(n_channels):
+    """ChannelsShuffle's partners, fixed for one or two channels (no
+    arithmetic on the draws there), are those of the general formula
+    (index + 1 + floor(u (C - 1))) % C, from the same draws."""
+    from braindecode_augnet import transforms as T
+
+    X = torch.randn(7, n_channels, 20, generator=torch.Generator().manual_seed(0))
+    params = T.ChannelsShuffle(random_state=0).sample_params(X)
+    draws = T.ChannelsShuffle(random_state=0)._rng.uniform_parts(
+        [(7,), (7, n_channels), (7, 1), (7, n_channels)], X
+    )
+    offset = (draws[2] * (n_channels - 1)).long()
+    expected = (torch.arange(1, n_channels + 1) + offset) % n_channels
+    assert torch.equal(params["partners"], expected)
+    assert torch.equal(params["keys"], draws[1])
+    assert torch.equal(params["u"], draws[3])

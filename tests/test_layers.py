@@ -340,10 +340,15 @@ def _kernels(fn):
     return kernels.n
 
 
-# measured 326 and 357 (torch 2.11); 396 and 427 before issue 27's round
-# (draws merged per transform, the layers' policies and the relaxed draws'
-# logits in one node, SmoothTimeMask as one node, hard draws as one compare)
-@pytest.mark.parametrize("sampling, bound", [("mixture", 340), ("sampled", 372)])
+# measured 288 and 313 (torch 2.11); 325 and 356 at main a457b8b (before
+# the relaxed draws' maps, masks and logits over the temperature, the
+# frequency shift's negation, pairs of element-wise operators as the halves
+# of one tensor, the policy's gathers as one cat, the two-channel shuffle's
+# fixed partners, the sampled mode's regrouping and floors);
+# 396 and 427 before issue 27's round (draws merged per transform, the
+# layers' policies and the relaxed draws' logits in one node, SmoothTimeMask
+# as one node, hard draws as one compare)
+@pytest.mark.parametrize("sampling, bound", [("mixture", 291), ("sampled", 316)])
 def test_eeg_preset_training_step_kernel_count(sampling, bound):
     """Guard the kernels of a training step of the EEG preset's augmentation
     (forward, regulariser of the forward pass's policy, backward): on an
@@ -452,3 +457,40 @@ def test_merged_uniform_draws_stay_keyed_in_predictions():
         expected = _one_draw_at_a_time(separate, X)
     for key, value in expected.items():
         assert torch.equal(params[key], value), key
+
+
+@pytest.mark.parametrize("sampling", ["mixture", "sampled"])
+def test_logits_over_temperature_change_no_value_of_a_training_step(sampling):
+    """The relaxed draws take their logit divided by the temperature (0.5, a
+    power of two) from the policy, which computes all of them at once: the
+    outputs and every gradient of a training step (ChannelsSymmetry,
+    SignFlip, ChannelsDropout, ChannelsShuffle, TimeReverse) are those of
+    draws that take the logit itself, to the bit."""
+
+    def step(scaled):
+        torch.manual_seed(0)
+        aug = eeg_augmentation(
+            sfreq=100.0,
+            ch_names=["C3", "C4", "Cz", "O1"],
+            sampling=sampling,
+            random_state=0,
+        ).train()
+        relaxed = [tr for layer in aug.layers for tr in layer.transforms]
+        relaxed = [tr for tr in relaxed if tr.relaxed_op_value]
+        assert {type(tr).__name__ for tr in relaxed} >= {"ChannelsSymmetry", "SignFlip"}
+        for tr in relaxed:
+            tr.takes_logit_over_temperature = scaled
+        X = torch.randn(32, 4, 300, generator=torch.Generator().manual_seed(1))
+        out = aug(X)
+        loss = out.pow(2).mean() - augmentation_regularizer(aug, reuse_forward=True)
+        loss.backward()
+        scales = [s for layer in aug.layers for s in layer._logit_scales()]
+        return out.detach(), [p.grad for p in aug.parameters()], scales
+
+    out, grads, scales = step(True)
+    out_ref, grads_ref, scales_ref = step(False)
+    assert 2.0 in scales and set(scales_ref) == {1.0}
+    assert torch.equal(out, out_ref)
+    assert all(g is not None for g in grads)
+    for grad, grad_ref in zip(grads, grads_ref, strict=True):
+        assert torch.equal(grad, grad_ref)

@@ -56,6 +56,19 @@ def _sum_to(values, shape):
     return summed.view(shape) if lead else summed
 
 
+def _halves(pair):
+    """``pair[0], pair[1]`` of a tensor of two stacked halves, as one view
+    each (indexing makes two operators per half); indexed under
+    :func:`torch.compile`, whose dynamo does not trace storage offsets."""
+    if is_compiling():
+        return pair[0], pair[1]
+    shape, stride = pair.shape[1:], pair.stride()[1:]
+    offset, step = pair.storage_offset(), pair.stride(0)
+    return pair.as_strided(shape, stride, offset), pair.as_strided(
+        shape, stride, offset + step
+    )
+
+
 def is_compiling():
     """Whether :func:`torch.compile` (dynamo) is tracing the caller.
 
@@ -132,8 +145,17 @@ def arange(n, device, dtype=torch.long, step=1, start=0):
     tensor([0, 4, 8])
     """
     device = torch.device(device)
+
+    def make():
+        if not dtype.is_floating_point or (step, start) == (1, 0):
+            # one operator: integers are exact either way (the sampled
+            # mode's row offsets take a new size at nearly every call)
+            end = start + step * n
+            return torch.arange(start, end, step, dtype=dtype, device=device)
+        return torch.arange(n, dtype=dtype, device=device) * step + start
+
     return _constant(
-        lambda: torch.arange(n, dtype=dtype, device=device) * step + start,
+        make,
         "arange",
         n,
         device,

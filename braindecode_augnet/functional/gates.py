@@ -38,7 +38,19 @@ def symmetric_range(uniform, bound):
     return torch.add(scalar(-1, uniform), uniform, alpha=2) * bound
 
 
-def hard_relaxed_bernoulli(probability, uniform, temperature, logit_p=None):
+#: what :func:`hard_relaxed_bernoulli` can return, as ``(offset, scale)`` of
+#: the draw ``d``: ``offset + scale * d``
+_OUTPUTS = {"draw": (0, 1), "complement": (1, -1), "sign": (1, -2), "mask": (0, 1)}
+
+
+def hard_relaxed_bernoulli(
+    probability,
+    uniform,
+    temperature,
+    logit_p=None,
+    output="draw",
+    logit_over_temperature=None,
+):
     """Straight-through relaxed Bernoulli sample.
 
     The value is the hard draw ``uniform < probability`` (so exactly 0 or 1,
@@ -60,11 +72,29 @@ def hard_relaxed_bernoulli(probability, uniform, temperature, logit_p=None):
         augmentation layer computes those of all its candidates at once, see
         :func:`layers_policy`); the gradient goes through it. ``None``:
         computed here.
+    output : {'draw', 'complement', 'sign', 'mask'}
+        Return the draw ``d``, ``1 - d`` (e.g. the channels kept by a
+        dropout) or ``1 - 2 d`` (e.g. the factors of a sign flip), with the
+        gradients of these maps: the same values to the bit as the map
+        applied to the draw, without the map's operator in each pass.
+        ``'mask'``: the pair ``(d as booleans, relaxed)``, for an op that
+        selects with the draw (e.g. the channels a shuffle permutes) and
+        takes the gradient from ``relaxed``, the relaxed draw itself
+        (``None`` when no gradient is to pass): no float draw made.
+    logit_over_temperature : torch.Tensor | None
+        ``logit(probability, eps=1e-6) / temperature`` when the caller holds
+        it (an augmentation layer computes those of all its candidates at
+        once, for temperatures that are powers of two, see
+        :func:`layers_policy`'s ``logit_scales``), in place of ``logit_p``:
+        the relaxation's argument in one operator and its slope in one fewer,
+        the gradient going through this input (with such a temperature, the
+        same values to the bit as through ``logit_p``).
 
     Returns
     -------
-    torch.Tensor
-        Tensor shaped like ``uniform`` holding 0/1 values.
+    torch.Tensor | tuple of torch.Tensor
+        Tensor shaped like ``uniform`` holding 0/1 values (-1/1 for
+        ``'sign'``; for ``'mask'``, see above).
 
     Examples
     --------
@@ -77,53 +107,100 @@ def hard_relaxed_bernoulli(probability, uniform, temperature, logit_p=None):
     >>> draw.sum().backward()
     >>> bool(p.grad > 0)  # every draw passes a gradient to p
     True
+    >>> hard_relaxed_bernoulli(p, u, 0.5, output="sign").tolist()
+    [-1.0, 1.0, 1.0]
     """
+    if output not in _OUTPUTS:
+        raise ValueError(f"output must be one of {tuple(_OUTPUTS)}, got {output!r}.")
+    scaled = logit_over_temperature is not None
+    if scaled:
+        logit_p = logit_over_temperature
     learned = probability if logit_p is None else logit_p
     if not (learned.requires_grad and torch.is_grad_enabled()):
         # no gradient to pass (evaluation, a frozen probability): the hard
         # draw alone, without the relaxation's operators
-        return _hard_draw(probability, uniform)
+        if output == "mask":
+            return uniform < probability, None
+        return _hard_draw(probability, uniform, output)
     if logit_p is None:  # gradient 0 outside [eps, 1-eps]
         logit_p = torch.logit(probability, eps=LOGIT_EPS)
-    return _HardRelaxedBernoulli.apply(probability, logit_p, uniform, temperature)
+    outputs = _HardRelaxedBernoulli.apply(
+        probability, logit_p, uniform, temperature, output, scaled
+    )
+    return tuple(outputs) if output == "mask" else outputs
 
 
-def _hard_draw(probability, uniform):
-    """``uniform < probability`` as 0/1 floats in one kernel: the comparison
-    written into a float tensor (a boolean comparison needs a cast, a
-    difference and its sign two kernels)."""
+def _hard_draw(probability, uniform, output="draw"):
+    """``uniform < probability`` as 0/1 floats in one kernel (its complement
+    ``uniform >= probability`` too; the sign, ``1 - 2 d``, in two): the
+    comparison written into a float tensor (a boolean comparison needs a
+    cast, a difference and its sign two kernels)."""
     if is_compiling():  # dynamo does not trace the dtype and shape helpers
         difference = probability - uniform
-        return torch.heaviside(difference, torch.zeros_like(difference))
+        draw = torch.heaviside(difference, torch.zeros_like(difference))
+        offset, scale = _OUTPUTS[output]
+        return draw if output == "draw" else offset + scale * draw
     shape = torch.broadcast_shapes(probability.shape, uniform.shape)
     dtype = torch.result_type(probability, uniform)
     out = torch.empty(shape, dtype=dtype, device=uniform.device)
-    return torch.lt(uniform, probability, out=out)
+    if output == "complement":
+        return torch.ge(uniform, probability, out=out)
+    draw = torch.lt(uniform, probability, out=out)
+    if output == "sign":  # as gated_sign_flip makes it
+        return torch.add(scalar(1, draw), draw, alpha=-2)
+    return draw
 
 
 class _HardRelaxedBernoulli(torch.autograd.Function):
-    """Value ``uniform < probability``; gradient to ``logit(p)`` that of
+    """Value ``uniform < probability`` (or its map, see
+    :func:`hard_relaxed_bernoulli`); gradient to ``logit(p)`` that of
     ``sigmoid((logit(p) - logit(u)) / temperature)``, with ``logit(1 - u) =
-    -logit(u)``: a few fused ops instead of the ~30 of the composed form."""
+    -logit(u)``: a few fused ops instead of the ~30 of the composed form.
+    The map's factor ``c`` (-1, -2) is in the slope, ``sigmoid' / (T / c)``:
+    the same values to the bit as ``c * (sigmoid' / T)`` (a division by a
+    power of two and a negation are exact), which autograd would multiply
+    the gradient by. With ``scaled``, ``logit_p`` is ``logit(p) /
+    temperature``: the argument is ``logit_p - logit(u) / temperature`` (one
+    ``add``), and the gradient to it is the slope without the division
+    (``c sigmoid'``; for a temperature that is a power of two, these are
+    the values above to the bit, scaled exactly)."""
 
     @staticmethod
-    def forward(ctx, probability, logit_p, uniform, temperature):
-        temperature = scalar(temperature, uniform)
-        soft = torch.sub(logit_p, torch.logit(uniform, eps=_EPS))
-        soft = soft.div_(temperature).sigmoid_()
-        hard = _hard_draw(probability, uniform)
-        # the slope of the relaxation, sigmoid' / temperature
-        slope = torch.addcmul(soft, soft, soft, value=-1).div_(temperature)
+    def forward(ctx, probability, logit_p, uniform, temperature, output, scaled):
+        factor = _OUTPUTS[output][1]
+        logit_u = torch.logit(uniform, eps=_EPS)
+        if scaled:
+            soft = torch.add(logit_p, logit_u, alpha=-1 / temperature).sigmoid_()
+        else:
+            soft = torch.sub(logit_p, logit_u)
+            soft = soft.div_(scalar(temperature, uniform)).sigmoid_()
+        if output == "mask":
+            hard = torch.lt(uniform, probability)
+        else:
+            hard = _hard_draw(probability, uniform, output)
+        # the slope of the relaxation, sigmoid' / temperature, times the map's
+        slope = torch.addcmul(soft, soft, soft, value=-1)
+        if scaled:
+            if factor != 1:
+                slope = slope.mul_(scalar(float(factor), uniform))
+        else:
+            divisor = temperature if factor == 1 else temperature / factor
+            slope = slope.div_(scalar(divisor, uniform))
         ctx.save_for_backward(slope)
         ctx.shape = logit_p.shape
+        if output == "mask":  # the relaxed draw carries the gradient
+            ctx.mark_non_differentiable(hard)
+            ctx.set_materialize_grads(False)  # none made for the mask
+            return hard, soft
         return _cast(hard, soft)
 
     @staticmethod
-    def backward(ctx, grad):
-        if not ctx.needs_input_grad[1]:
-            return None, None, None, None
+    def backward(ctx, *grads):
+        grad = grads[-1]
+        if not ctx.needs_input_grad[1] or grad is None:
+            return None, None, None, None, None, None
         (slope,) = ctx.saved_tensors
-        return None, _sum_to(grad * slope, ctx.shape), None, None
+        return None, _sum_to(grad * slope, ctx.shape), None, None, None, None
 
 
 class _GatedInvolution(torch.autograd.Function):

@@ -11,11 +11,13 @@ import math
 import torch
 from torch.autograd.function import once_differentiable
 
-from ._tensor import LOGIT_EPS, _constant, arange, is_compiling, scalar
+from ._tensor import LOGIT_EPS, _constant, _halves, arange, is_compiling, scalar
 
 __all__ = [
     "choice_gate",
     "concatenated_norm",
+    "gather_rows",
+    "inverse_permutation",
     "layer_policy",
     "layers_policy",
     "mixture",
@@ -23,7 +25,9 @@ __all__ = [
 ]
 
 
-def layer_policy(alpha, temperature, raws, mag_ranges=None, logits=False):
+def layer_policy(
+    alpha, temperature, raws, mag_ranges=None, logits=False, logit_scales=None
+):
     """An augmentation layer's weights, its candidates' op values and the
     products of weights and magnitudes.
 
@@ -51,6 +55,8 @@ def layer_policy(alpha, temperature, raws, mag_ranges=None, logits=False):
         ``None``: the magnitudes themselves.
     logits : bool
         Also return the op values' logits (see :func:`layers_policy`).
+    logit_scales : sequence of float | None
+        See :func:`layers_policy`.
 
     Returns
     -------
@@ -74,11 +80,21 @@ def layer_policy(alpha, temperature, raws, mag_ranges=None, logits=False):
     [0.5, 0.15]
     """
     mag_ranges = None if mag_ranges is None else [mag_ranges]
-    (policy,) = layers_policy([alpha], [temperature], [raws], mag_ranges, logits)
+    (policy,) = layers_policy(
+        [alpha], [temperature], [raws], mag_ranges, logits, logit_scales=logit_scales
+    )
     return policy
 
 
-def layers_policy(alphas, temperatures, raws, mag_ranges=None, logits=False):
+def layers_policy(
+    alphas,
+    temperatures,
+    raws,
+    mag_ranges=None,
+    logits=False,
+    floors=False,
+    logit_scales=None,
+):
     """:func:`layer_policy` of several layers at once, in one autograd node.
 
     The layers' logits are rows of one matrix (padded with ``-inf``, which
@@ -103,13 +119,24 @@ def layers_policy(alphas, temperatures, raws, mag_ranges=None, logits=False):
         logit of the probability that :func:`hard_relaxed_bernoulli` draws
         with (candidates whose op value is a probability), computed for all
         candidates at once.
+    floors : bool
+        Also hand out the weights floored at 1e-3, without a gradient, that
+        the sampled mode's gate divides by (:func:`choice_gate`'s
+        ``floor``), computed for all the layers at once.
+    logit_scales : sequence of float | None
+        With ``logits``, each candidate's logit is handed out multiplied by
+        its scale (all the layers' candidates in order), e.g. ``1 /
+        temperature`` of a relaxed Bernoulli (its ``logit_over_temperature``),
+        and its gradient multiplied by it on the way back: one operator in
+        each pass for all the candidates. Powers of two scale exactly (the
+        same bits as a division of each draw's argument and slope).
 
     Returns
     -------
     list of tuple
         ``(weights, op_values, products)`` of each layer, as returned by
         :func:`layer_policy`, with ``op_logits`` (0-d tensors) appended when
-        ``logits``.
+        ``logits``, then the floored weights when ``floors``.
 
     Examples
     --------
@@ -132,30 +159,57 @@ def layers_policy(alphas, temperatures, raws, mag_ranges=None, logits=False):
         if not any(lows):
             lows = None
     temperatures = tuple(float(t) for t in temperatures)
+    if logit_scales is not None:
+        logit_scales = tuple(float(scale) for scale in logit_scales)
+        if not logits or all(scale == 1 for scale in logit_scales):
+            logit_scales = None
+    wanted = (bool(logits), bool(floors), logit_scales)
     outputs = _LayersPolicy.apply(
-        sizes, temperatures, spans, lows, bool(logits), *alphas, *raws
+        sizes, temperatures, spans, lows, wanted, *alphas, *raws
     )
     n_layers, n_candidates = len(sizes), len(raws)
     weights = outputs[:n_layers]
     products = outputs[n_layers : 2 * n_layers]
     op_values = outputs[2 * n_layers : 2 * n_layers + n_candidates]
-    op_logits = outputs[2 * n_layers + n_candidates :]
+    end = 2 * n_layers + n_candidates + (n_candidates if logits else 0)
+    op_logits = outputs[2 * n_layers + n_candidates : end]
+    floored = outputs[end:]
     policies, start = [], 0
     for layer, size in enumerate(sizes):
         policy = (weights[layer], op_values[start : start + size], products[layer])
         if logits:
             policy = (*policy, op_logits[start : start + size])
+        if floors:
+            policy = (*policy, floored[layer])
         policies.append(policy)
         start += size
     return policies
 
 
-def _padded(parts, sizes, width, fill, like):
-    """The 1-D ``parts`` (``None``: zeros) as the rows of a ``(len(parts),
-    width)`` matrix, each padded with ``fill``: one ``cat`` (none for one
-    full row)."""
-    if len(parts) == 1 and sizes[0] == width and parts[0] is not None:
-        return parts[0].view(1, width)
+def _stacked(blocks, n_rows, width, like):
+    """Blocks of pieces (see :func:`_padded_pieces`, :func:`_gathered_pieces`;
+    ``None``: absent) as the ``(n_rows, width)`` matrices of one tensor,
+    made by one ``cat``; ``None`` for the absent ones."""
+    present = [pieces for pieces in blocks if pieces is not None]
+    if not present:
+        return [None] * len(blocks)
+    shape = (len(present), n_rows, width)
+    out = torch.empty(shape, dtype=like.dtype, device=like.device)
+    torch.cat([piece for pieces in present for piece in pieces], out=out.view(-1))
+    if is_compiling():  # dynamo does not trace storage offsets
+        matrices = iter(out.unbind())
+    else:
+        stride, offset = out.stride(), out.storage_offset()
+        matrices = iter(
+            out.as_strided(shape[1:], stride[1:], offset + k * stride[0])
+            for k in range(len(present))
+        )
+    return [None if pieces is None else next(matrices) for pieces in blocks]
+
+
+def _padded_pieces(parts, sizes, width, fill, like):
+    """The 1-D ``parts`` (``None``: zeros), each padded with ``fill``, as the
+    pieces of the rows of a ``(len(parts), width)`` matrix, in order."""
     pieces = []
     for part, size in zip(parts, sizes):
         if part is None:
@@ -181,7 +235,7 @@ def _padded(parts, sizes, width, fill, like):
                     like.device,
                 )
             )
-    return torch.cat(pieces).view(len(parts), width)
+    return pieces
 
 
 def _positions(sizes, width):
@@ -203,43 +257,60 @@ class _LayersPolicy(torch.autograd.Function):
     """
 
     @staticmethod
-    def forward(ctx, sizes, temperatures, spans, lows, logits, *inputs):
+    def forward(ctx, sizes, temperatures, spans, lows, wanted, *inputs):
         ctx.set_materialize_grads(False)
+        logits, floors, logit_scales = wanted
         n_layers, width = len(sizes), max(sizes)
         alphas, raws = inputs[:n_layers], inputs[n_layers:]
         like = alphas[0]
-        alpha = _padded(alphas, sizes, width, -math.inf, like)
         if len(set(temperatures)) == 1:
             temperature = scalar(temperatures[0], like)
         else:
             temperature = scalar(temperatures, like).view(n_layers, 1)
-        weights = torch.softmax(alpha / temperature, dim=1)
-        raw_views = [r.view(1) for r in raws]
-        if width * n_layers != len(raws):  # zeros in the padding
-            pad = scalar(0, like).view(1)
-            positions = set(_positions(sizes, width))
-            it = iter(raw_views)
-            raw_views = [
-                next(it) if i in positions else pad for i in range(n_layers * width)
-            ]
-        raw = torch.cat(raw_views).view(n_layers, width)
-        magnitudes = torch.clamp(raw, scalar(0, raw), scalar(1, raw))
-        # > 0 below the range, < 0 above it, 0 inside (see unit_interval)
-        inward = magnitudes - raw
-        op_values = magnitudes
+        # the logits and the raw magnitudes gathered by one cat (padded with
+        # -inf, which the softmax weighs 0, and with zeros)
         if spans is not None:
             spans = _padded_constant(spans, sizes, width, like)
-            op_values = magnitudes * spans
+        # one tensor [logits, raw magnitudes, (spans,) magnitudes, weights]:
+        # the first blocks gathered by one cat (the logits padded with -inf,
+        # which the softmax weighs 0, the magnitudes with zeros); the last two
+        # the halves that the backward pass multiplies by the products'
+        # gradient at once; with spans, [spans, magnitudes] times
+        # [magnitudes, weights] (overlapping halves) makes the op values and
+        # the products in one product
+        pieces = [
+            *_padded_pieces(alphas, sizes, width, -math.inf, like),
+            *_gathered_pieces(raws, sizes, width, scalar(0, like)),
+        ]
+        n_gathered = 2 if spans is None else 3
+        if spans is not None:
+            pieces.append(spans.view(-1))
+        blocks = torch.empty(
+            (n_gathered + 2, n_layers, width), dtype=like.dtype, device=like.device
+        )
+        torch.cat(pieces, out=blocks[:n_gathered].view(-1))
+        alpha, raw = blocks[0], blocks[1]
+        policy = blocks[n_gathered:]
+        magnitudes, weights = _halves(policy)
+        torch._softmax(alpha / temperature, 1, False, out=weights)
+        torch.clamp(raw, scalar(0, raw), scalar(1, raw), out=magnitudes)
+        # > 0 below the range, < 0 above it, 0 inside (see unit_interval)
+        inward = magnitudes - raw
+        if spans is None:
+            op_values, products = magnitudes, weights * magnitudes
+        else:
+            op_values, products = _halves(policy * blocks[2:4])
             if lows is not None:
                 op_values = op_values + _padded_constant(lows, sizes, width, like)
         op_logits = None
         if logits:  # the relaxed Bernoulli's logits, at once
             op_logits = torch.logit(op_values, eps=LOGIT_EPS)
-        ctx.save_for_backward(
-            weights, temperature, magnitudes, inward, spans, op_values
-        )
+            if logit_scales is not None:
+                logit_scales = _padded_constant(logit_scales, sizes, width, like)
+                op_logits = op_logits * logit_scales
+        ctx.logit_scales = logit_scales
+        ctx.save_for_backward(policy, temperature, inward, spans, op_values)
         ctx.sizes, ctx.width, ctx.logits = sizes, width, logits
-        products = weights * magnitudes
         positions = _positions(sizes, width)
         outputs = (
             *_rows(weights, sizes),
@@ -248,18 +319,27 @@ class _LayersPolicy(torch.autograd.Function):
         )
         if logits:
             outputs = (*outputs, *_elements(op_logits.view(-1), positions))
+        if floors:  # what the sampled mode's gates divide by
+            floored = torch.clamp_min(weights, scalar(CHOICE_FLOOR, weights))
+            floored = _rows(floored, sizes)
+            ctx.mark_non_differentiable(*floored)
+            outputs = (*outputs, *floored)
         return outputs
 
     @staticmethod
     @once_differentiable
     def backward(ctx, *grads):
-        weights, temperature, magnitudes, inward, spans, op_values = ctx.saved_tensors
+        policy, temperature, inward, spans, op_values = ctx.saved_tensors
+        magnitudes, weights = _halves(policy)
         sizes, width = ctx.sizes, ctx.width
         n_layers, n_candidates = len(sizes), sum(sizes)
         grad_weights = grads[:n_layers]
         grad_products = grads[n_layers : 2 * n_layers]
         grad_ops = grads[2 * n_layers : 2 * n_layers + n_candidates]
-        grad_logits = grads[2 * n_layers + n_candidates :] or (None,) * n_candidates
+        grad_logits = (None,) * n_candidates  # the floors have none
+        if ctx.logits:
+            start = 2 * n_layers + n_candidates
+            grad_logits = grads[start : start + n_candidates]
         needs = ctx.needs_input_grad[5:]
         need_alphas, need_raws = needs[:n_layers], needs[n_layers:]
         like = weights
@@ -267,25 +347,6 @@ class _LayersPolicy(torch.autograd.Function):
         alpha_rows = [
             need and (gw is not None or gp is not None)
             for need, gw, gp in zip(need_alphas, grad_weights, grad_products)
-        ]
-        grad_alpha = None
-        if any(alpha_rows):
-            # d(w m) = m dw + w dm; each use of the weights goes through the
-            # softmax on its own, then the two are added: the rounding of
-            # separate softmax nodes
-            for of_products, use in enumerate((grad_weights, grad_products)):
-                if all(g is None for g in use):
-                    continue
-                grad = _padded(use, sizes, width, 0.0, like)
-                if of_products:
-                    grad = grad * magnitudes
-                grad = torch._softmax_backward_data(
-                    grad, weights, 1, weights.dtype
-                ).div_(temperature)
-                grad_alpha = grad if grad_alpha is None else grad_alpha.add_(grad)
-        grads_alpha = [
-            _row(grad_alpha, layer, size) if row else None
-            for layer, (row, size) in enumerate(zip(alpha_rows, sizes))
         ]
         starts = [sum(sizes[:layer]) for layer in range(n_layers)]
         raw_rows = [
@@ -297,28 +358,90 @@ class _LayersPolicy(torch.autograd.Function):
             )
             for layer, (start, size) in enumerate(zip(starts, sizes))
         ]
+        # the incoming gradients as padded matrices, gathered by one cat
+        zero = scalar(0, inward)
+        want_weights = any(alpha_rows) and any(g is not None for g in grad_weights)
+        want_products = any(g is not None for g in grad_products)  # both paths
+        want_raws = any(raw_rows)
+        padded_weights, padded_products, grad, through_logits = _stacked(
+            [
+                _padded_pieces(grad_weights, sizes, width, 0.0, like)
+                if want_weights
+                else None,
+                _padded_pieces(grad_products, sizes, width, 0.0, like)
+                if want_products
+                else None,
+                _gathered_pieces(grad_ops, sizes, width, zero) if want_raws else None,
+                _gathered_pieces(grad_logits, sizes, width, zero)
+                if want_raws
+                else None,
+            ],
+            n_layers,
+            width,
+            like,
+        )
+        grad_alpha = by_products = None
+        if padded_products is not None:
+            # [d(w m) m, d(w m) w, the op values' gradient (made below)]: the
+            # products' gradient times the magnitudes and the weights at once
+            by_products = torch.empty(
+                (3, n_layers, width), dtype=like.dtype, device=like.device
+            )
+            torch.mul(padded_products, policy, out=by_products[:2])
+        if any(alpha_rows):
+            # d(w m) = m dw + w dm; each use of the weights goes through the
+            # softmax on its own (the rounding of separate softmax nodes), as
+            # the halves of one tensor when both have a gradient, then the
+            # two are added
+            uses = [padded_weights] if padded_weights is not None else []
+            if by_products is not None:
+                uses.append(by_products[0])
+            if len(uses) == 1:
+                grad_alpha = torch._softmax_backward_data(
+                    uses[0], weights, 1, weights.dtype
+                ).div_(temperature)
+            else:
+                both = torch.empty_like(policy)
+                for use, out in zip(uses, _halves(both)):
+                    torch.ops.aten._softmax_backward_data.out(
+                        use, weights, 1, weights.dtype, grad_input=out
+                    )
+                grad_alpha = torch.add(*_halves(both.div_(temperature)))
+        grads_alpha = [
+            _row(grad_alpha, layer, size) if row else None
+            for layer, (row, size) in enumerate(zip(alpha_rows, sizes))
+        ]
         no_grads = [None] * len(grad_ops)
-        if not any(raw_rows):
+        if not want_raws:
             return (None, None, None, None, None, *grads_alpha, *no_grads)
         # each path is blocked where a descent step (-grad) moves its
         # magnitude further out, as with one unit_interval per use (in place:
         # every tensor blocked here is made here)
-        zero = scalar(0, inward)
-        grad = _gathered(grad_ops, sizes, width, zero)
-        through_logits = _gathered(grad_logits, sizes, width, zero)
+        if through_logits is not None and ctx.logit_scales is not None:
+            through_logits = through_logits * ctx.logit_scales
         if through_logits is not None:  # each op value's gradient, then the map
             through_logits = torch.ops.aten.logit_backward(
                 through_logits, op_values, LOGIT_EPS
             )
             grad = through_logits if grad is None else grad.add_(through_logits)
-        if grad is not None:
-            if spans is not None:
-                grad = grad * spans
-            grad = grad.masked_fill_(inward * grad > zero, 0)
-        if any(g is not None for g in grad_products):
-            products_raw = _padded(grad_products, sizes, width, 0.0, like) * weights
-            products_raw = products_raw.masked_fill_(inward * products_raw > zero, 0)
-            grad = products_raw if grad is None else grad.add_(products_raw)
+        if grad is not None and by_products is not None and spans is not None:
+            # the two paths as the halves of one tensor: each blocked by the
+            # same element-wise operators, one of each kind for both
+            torch.mul(grad, spans, out=by_products[2])
+            both = by_products[1:]
+            both = both.masked_fill_(inward * both > zero, 0)
+            grad = torch.add(*_halves(both))
+        else:
+            if grad is not None:
+                if spans is not None:
+                    grad = grad * spans
+                grad = grad.masked_fill_(inward * grad > zero, 0)
+            if by_products is not None:
+                products_raw = by_products[1]
+                products_raw = products_raw.masked_fill_(
+                    inward * products_raw > zero, 0
+                )
+                grad = products_raw if grad is None else grad.add_(products_raw)
         elements = _elements(grad.view(-1), _positions(sizes, width))
         grads_raw, start = [], 0
         for row, size in zip(raw_rows, sizes):
@@ -328,9 +451,9 @@ class _LayersPolicy(torch.autograd.Function):
         return (None, None, None, None, None, *grads_alpha, *grads_raw)
 
 
-def _gathered(grads, sizes, width, zero):
-    """0-d gradients (``None``: zero) as the padded matrix, or ``None`` when
-    all are ``None``: one ``cat`` of views."""
+def _gathered_pieces(grads, sizes, width, zero):
+    """0-d gradients (``None``: zero) as the pieces of the padded matrix, or
+    ``None`` when all are ``None``."""
     if all(g is None for g in grads):
         return None
     views = [zero.view(1) if g is None else g.view(1) for g in grads]
@@ -341,7 +464,7 @@ def _gathered(grads, sizes, width, zero):
             next(it) if i in positions else zero.view(1)
             for i in range(len(sizes) * width)
         ]
-    return torch.cat(views).view(len(sizes), width)
+    return views
 
 
 def _padded_constant(values, sizes, width, like):
@@ -362,7 +485,8 @@ def _row(matrix, row, size):
     if is_compiling():
         return matrix[row, :size]
     stride = matrix.stride()
-    return matrix.as_strided((size,), (stride[1],), row * stride[0])
+    offset = matrix.storage_offset() + row * stride[0]
+    return matrix.as_strided((size,), (stride[1],), offset)
 
 
 def _rows(matrix, sizes):
@@ -515,7 +639,86 @@ class _ConcatenatedNorm(torch.autograd.Function):
         return grad.split_with_sizes(ctx.sizes)
 
 
-def scatter_rows(pieces, index):
+def gather_rows(X, index, sizes, inverse=None):
+    """``X.index_select(0, index).split(sizes)``: the examples of ``X``
+    regrouped (e.g. by candidate, see
+    :func:`~braindecode_augnet.layers.apply_grouped`), with a backward pass
+    that puts the pieces' gradients back in one operator after their
+    concatenation (autograd's zeros, then an ``index_add``, make two).
+
+    Parameters
+    ----------
+    X : torch.Tensor
+        ``(rows, ...)``.
+    index : torch.Tensor
+        ``(rows,)`` permutation.
+    sizes : sequence of int
+        Rows of each piece.
+    inverse : torch.Tensor | None
+        The inverse permutation of ``index`` when the caller holds it (on
+        CPU the backward pass then reads rows through it, faster there than
+        a write, see :func:`scatter_rows`); ``None``: the backward pass
+        writes the rows at ``index``.
+
+    Returns
+    -------
+    tuple of torch.Tensor
+        Differentiable with respect to ``X``.
+
+    Examples
+    --------
+    >>> import torch
+    >>> gather_rows(torch.tensor([1.0, 2.0, 3.0]), torch.tensor([2, 0, 1]), [1, 2])
+    (tensor([3.]), tensor([1., 2.]))
+    """
+    if is_compiling():  # dynamo traces autograd's operators
+        return X.index_select(0, index).split(list(sizes))
+    return _GatherRows.apply(X, index, inverse, tuple(sizes))
+
+
+class _GatherRows(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, X, index, inverse, sizes):
+        ctx.save_for_backward(index, inverse)
+        ctx.sizes, ctx.row_shape = sizes, X.shape[1:]
+        return X.index_select(0, index).split(list(sizes))
+
+    @staticmethod
+    @once_differentiable
+    def backward(ctx, *grads):
+        index, inverse = ctx.saved_tensors
+        like = next(g for g in grads if g is not None)
+        grads = [
+            g if g is not None else _zero_rows(size, ctx.row_shape, like)
+            for g, size in zip(grads, ctx.sizes)
+        ]
+        rows = torch.cat(grads) if len(grads) > 1 else grads[0]
+        if inverse is not None:
+            return rows.index_select(0, inverse), None, None, None
+        return torch.empty_like(rows).index_copy_(0, index, rows), None, None, None
+
+
+def _zero_rows(n_rows, row_shape, like):
+    """The gradient of a piece that got none: nothing to fill when empty."""
+    if n_rows == 0:
+        return torch.empty(0, *row_shape, dtype=like.dtype, device=like.device)
+    return torch.zeros(n_rows, *row_shape, dtype=like.dtype, device=like.device)
+
+
+def inverse_permutation(index):
+    """``inverse[index[i]] = i``: the permutation that undoes ``index``.
+
+    Examples
+    --------
+    >>> import torch
+    >>> inverse_permutation(torch.tensor([2, 0, 1]))
+    tensor([1, 2, 0])
+    """
+    positions = arange(len(index), index.device)
+    return torch.empty_like(index).scatter_(0, index, positions)
+
+
+def scatter_rows(pieces, index, inverse=None):
     """Put the rows of ``pieces`` back at the positions ``index``.
 
     ``out[index[i]] = cat(pieces)[i]``: the inverse of
@@ -534,6 +737,9 @@ def scatter_rows(pieces, index):
         Tensors of the same trailing shape, as many rows in all as ``index``.
     index : torch.Tensor
         ``(rows,)`` permutation.
+    inverse : torch.Tensor | None
+        Its inverse (:func:`inverse_permutation`) when the caller holds it;
+        ``None``: made here on CPU.
 
     Returns
     -------
@@ -547,29 +753,34 @@ def scatter_rows(pieces, index):
     >>> scatter_rows(pieces, torch.tensor([2, 0, 1]))
     tensor([2., 3., 1.])
     """
-    return _ScatterRows.apply(index, *pieces)
+    return _ScatterRows.apply(index, inverse, *pieces)
 
 
 class _ScatterRows(torch.autograd.Function):
     @staticmethod
-    def forward(ctx, index, *pieces):
+    def forward(ctx, index, inverse, *pieces):
         rows = torch.cat(pieces) if len(pieces) > 1 else pieces[0]
         ctx.save_for_backward(index)
         ctx.sizes = [len(piece) for piece in pieces]
-        if rows.device.type != "cpu":  # one write: launches are the cost
+        if inverse is None and rows.device.type != "cpu":
+            # one write: launches are the cost
             return torch.empty_like(rows).index_copy_(0, index, rows)
         # on CPU, a read of whole rows is faster than a write
-        positions = arange(len(index), index.device)
-        inverse = torch.empty_like(index).scatter_(0, index, positions)
+        if inverse is None:
+            inverse = inverse_permutation(index)
         return rows.index_select(0, inverse)
 
     @staticmethod
     def backward(ctx, grad):
         (index,) = ctx.saved_tensors
-        return (None, *grad.index_select(0, index).split(ctx.sizes))
+        return (None, None, *grad.index_select(0, index).split(ctx.sizes))
 
 
-def choice_gate(X, out, weights, choice):
+#: the smallest weight that the sampled mode's gates divide by
+CHOICE_FLOOR = 1e-3
+
+
+def choice_gate(X, out, weights, choice, floor=None):
     """``out``, with the straight-through gradient of one candidate drawn per
     example.
 
@@ -594,6 +805,10 @@ def choice_gate(X, out, weights, choice):
         ``(K,)`` probabilities of the candidates, in ``out``'s dtype.
     choice : torch.Tensor
         ``(batch,)`` candidate of each example.
+    floor : torch.Tensor | None
+        ``weights`` floored at 1e-3 (without a gradient) when the caller
+        computed them (:func:`layers_policy`'s ``floors``, for all the
+        layers at once); ``None``: computed here in the backward pass.
 
     Returns
     -------
@@ -610,22 +825,24 @@ def choice_gate(X, out, weights, choice):
     >>> weights.grad  # 1 / 0.25 and 2 / 0.75
     tensor([4.0000, 2.6667])
     """
-    return _ChoiceGate.apply(weights, X, out, choice)
+    return _ChoiceGate.apply(weights, X, out, choice, floor)
 
 
 class _ChoiceGate(torch.autograd.Function):
     @staticmethod
-    def forward(ctx, weights, X, out, choice):
-        ctx.save_for_backward(weights, X, out, choice)
+    def forward(ctx, weights, X, out, choice, floor):
+        ctx.save_for_backward(weights, X, out, choice, floor)
         return out.view_as(out)
 
     @staticmethod
     def backward(ctx, grad):
         grad_weights = None
         if ctx.needs_input_grad[0]:
-            weights, X, out, choice = ctx.saved_tensors
+            weights, X, out, choice, floor = ctx.saved_tensors
             moved = torch.sub(out, X).mul_(grad)
             dots = moved.sum(dim=tuple(range(1, moved.ndim)))
             sums = torch.zeros_like(weights).index_add_(0, choice, dots)
-            grad_weights = sums / weights.detach().clamp_min(scalar(1e-3, weights))
-        return grad_weights, None, grad, None
+            if floor is None:
+                floor = weights.detach().clamp_min(scalar(CHOICE_FLOOR, weights))
+            grad_weights = sums / floor
+        return grad_weights, None, grad, None, None

@@ -7,7 +7,16 @@ import math
 
 import torch
 
-from ._tensor import _cast, _chunks, _constant, _scale_rows, arange, scalar
+from ._tensor import (
+    _cast,
+    _chunks,
+    _constant,
+    _halves,
+    _scale_rows,
+    arange,
+    is_compiling,
+    scalar,
+)
 
 __all__ = [
     "channels_dropout",
@@ -41,7 +50,7 @@ def channels_permute(X, permutation):
     return X.index_select(1, permutation.to(X.device))
 
 
-def channels_dropout(X, drop):
+def channels_dropout(X, drop, complement=False):
     """Zero the channels where ``drop`` is 1: ``X * (1 - drop)``.
 
     Parameters
@@ -51,6 +60,10 @@ def channels_dropout(X, drop):
     drop : torch.Tensor
         ``(batch, channels)`` drop indicators (0/1, possibly carrying a
         straight-through gradient).
+    complement : bool
+        ``drop`` holds the indicators of the channels kept, ``1 - drop``
+        (e.g. ``hard_relaxed_bernoulli(..., output='complement')``, which
+        makes them without an operator of its own): ``X * drop``.
 
     Examples
     --------
@@ -59,7 +72,8 @@ def channels_dropout(X, drop):
     >>> out[0, :, 0].tolist()
     [1.0, 0.0, 1.0]
     """
-    return _scale_rows(X, (scalar(1, X) - drop).unsqueeze(-1))
+    kept = drop if complement else scalar(1, X) - drop
+    return _scale_rows(X, kept.unsqueeze(-1))
 
 
 def masked_channel_permutation(selected, keys):
@@ -92,10 +106,21 @@ def masked_channel_permutation(selected, keys):
     [[2, 1, 0, 3]]
     """
     n_channels, device = selected.shape[1], selected.device
+    above = arange(n_channels, device, keys.dtype, start=2)  # keys are below 1
+    if keys.dtype in (torch.float32, torch.float64) and not is_compiling():
+        # both orders sorted as the rows of one tensor (channel indices are
+        # exact in these dtypes, and distinct: the stable sort is the sort)
+        index = arange(n_channels, device, keys.dtype)
+        after = arange(n_channels, device, keys.dtype, start=n_channels)
+        orders = torch.empty((2, *keys.shape), dtype=keys.dtype, device=device)
+        by_position, by_key = _halves(orders)
+        torch.where(selected, index, after, out=by_position)  # unselected: last
+        torch.where(selected, keys, above, out=by_key)
+        positions, sources = _halves(torch.argsort(orders, dim=-1, stable=True))
+        return torch.empty_like(positions).scatter_(1, positions, sources)
     index = arange(n_channels, device)
     after = arange(n_channels, device, start=n_channels)  # unselected: last
     positions = torch.argsort(torch.where(selected, index, after), dim=1)
-    above = arange(n_channels, device, keys.dtype, start=2)  # keys are below 1
     # stable: in half precision neighbouring values of ``above`` can round to
     # one, and the unselected channels must still keep their order
     sources = torch.argsort(torch.where(selected, keys, above), dim=1, stable=True)
@@ -115,18 +140,31 @@ def channels_shuffle(X, shuffle, permutation, partners, selected=None):
     ----------
     X : torch.Tensor
         Batch ``(batch, channels, times)``.
-    shuffle : torch.Tensor
+    shuffle : torch.Tensor | None
         ``(batch, channels)`` 0/1 shuffle indicators with a straight-through
-        gradient (see :func:`hard_relaxed_bernoulli`).
+        gradient (see :func:`hard_relaxed_bernoulli`). With ``selected``,
+        only its gradient is used: any tensor of that shape that carries it
+        (e.g. the relaxed draw of ``hard_relaxed_bernoulli(...,
+        output='mask')``), or ``None`` when none is to pass.
     permutation : torch.Tensor
         ``(batch, channels)`` permutation from :func:`masked_channel_permutation`.
     partners : torch.Tensor
         ``(batch, channels)`` channel each channel would be swapped with.
     selected : torch.Tensor | None
-        ``shuffle > 0.5`` (boolean) when the caller holds it (it built the
-        permutation from it); ``None``: compared here.
+        ``shuffle > 0.5`` (boolean) when the caller holds it and built the
+        permutation from it (:func:`masked_channel_permutation`, the identity
+        on the other channels, which are then not read here); ``None``:
+        compared here.
     """
-    return _ChannelsShuffle.apply(X, _cast(shuffle, X), permutation, partners, selected)
+    if shuffle is None:
+        if selected is None:
+            raise ValueError(
+                "channels_shuffle got shuffle=None without selected: pass the 0/1 "
+                "shuffle indicators, or the selection they make as selected."
+            )
+    else:
+        shuffle = _cast(shuffle, X)
+    return _ChannelsShuffle.apply(X, shuffle, permutation, partners, selected)
 
 
 class _ChannelsShuffle(torch.autograd.Function):
@@ -142,15 +180,19 @@ class _ChannelsShuffle(torch.autograd.Function):
     @staticmethod
     def forward(ctx, X, shuffle, permutation, partners, selected):
         n_batch, n_channels, n_times = X.shape
-        hard = shuffle > scalar(0.5, shuffle) if selected is None else selected
-        index = arange(n_channels, X.device)
         offset = arange(n_batch, X.device, step=n_channels).unsqueeze(1)
-        rows = (torch.where(hard, permutation, index) + offset).flatten()
+        if selected is None:
+            hard = shuffle > scalar(0.5, shuffle)
+            index = arange(n_channels, X.device)
+            rows = (torch.where(hard, permutation, index) + offset).flatten()
+        else:  # a masked permutation of these: the identity elsewhere
+            hard = selected
+            rows = (permutation + offset).flatten()
         sources = None
         if ctx.needs_input_grad[1]:  # only the gradient to shuffle reads them
             sources = (torch.where(hard, permutation, partners) + offset).flatten()
         ctx.save_for_backward(X, rows, sources)
-        ctx.shuffle_shape = shuffle.shape
+        ctx.shuffle_shape = None if shuffle is None else shuffle.shape
         flat = X.reshape(n_batch * n_channels, n_times)
         return flat.index_select(0, rows).view(n_batch, n_channels, n_times)
 

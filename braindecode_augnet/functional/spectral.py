@@ -8,10 +8,20 @@ import math
 import torch
 from torch.autograd.function import once_differentiable
 
-from ._tensor import _as_batch_column, _cast, _constant, _sum_to, is_compiling, scalar
+from ._tensor import (
+    _as_batch_column,
+    _cast,
+    _constant,
+    _halves,
+    _sum_to,
+    is_compiling,
+    scalar,
+)
+from .gates import symmetric_range
 
 __all__ = [
     "frequency_shift",
+    "frequency_shift_symmetric",
     "ft_surrogate",
 ]
 
@@ -48,24 +58,69 @@ def frequency_shift(X, delta_freq, sfreq):
     >>> freqs[torch.fft.rfft(shifted).abs().argmax()].item()
     12.0
     """
+    delta_freq, two_pi_t = _cast(delta_freq, X), _two_pi_t(X, sfreq)
+    if is_compiling():  # dynamo traces autograd's operators
+        phase = _as_batch_column(delta_freq, X) * two_pi_t
+        return X * torch.cos(phase) - _hilbert(X) * torch.sin(phase)
+    return _FrequencyShift.apply(X, delta_freq, two_pi_t, None)
+
+
+def _two_pi_t(X, sfreq, sign=1):
+    """``2 pi t`` (``sign=-1``: its negation) at the samples of ``X``, in
+    seconds, built once."""
     n_times = X.shape[-1]
-    # 2 pi t, in seconds
-    two_pi_t = _constant(
+    return _constant(
         lambda: (
             torch.arange(n_times, dtype=X.dtype, device=X.device)
             * (2 * math.pi / sfreq)
+            * sign
         ),
         "two_pi_t",
         n_times,
         float(sfreq),
+        sign,
         X.dtype,
         X.device,
     )
-    delta_freq = _cast(delta_freq, X)
-    if is_compiling():  # dynamo traces autograd's operators
-        phase = _as_batch_column(delta_freq, X) * two_pi_t
-        return X * torch.cos(phase) - _hilbert(X) * torch.sin(phase)
-    return _FrequencyShift.apply(X, delta_freq, two_pi_t)
+
+
+def frequency_shift_symmetric(X, uniform, bound, sfreq):
+    """:func:`frequency_shift` by ``(2 u - 1) bound`` Hz per example.
+
+    What :class:`~braindecode_augnet.transforms.FrequencyShift` applies:
+    shifts drawn uniformly in ``[-bound, bound)`` (see
+    :func:`~.symmetric_range`), with the same values and gradients to the
+    bit, one operator fewer in the backward pass: the node is handed minus
+    the shifts, ``(1 - 2 u) bound``, and the phase made with ``-2 pi t``
+    (negations are exact), so that the gradient comes out without the
+    negation that the phase's sign otherwise takes.
+
+    Parameters
+    ----------
+    X : torch.Tensor
+        Batch ``(batch, channels, times)``.
+    uniform : torch.Tensor
+        ``(batch,)`` uniform draws in [0, 1).
+    bound : torch.Tensor
+        Largest shift in Hz (differentiable).
+    sfreq : float
+        Sampling frequency in Hz.
+
+    Examples
+    --------
+    >>> import torch
+    >>> X, u = torch.randn(2, 1, 300), torch.tensor([0.1, 0.8])
+    >>> out = frequency_shift_symmetric(X, u, torch.tensor(2.0), sfreq=100.0)
+    >>> ref = frequency_shift(X, symmetric_range(u, torch.tensor(2.0)), 100.0)
+    >>> torch.equal(out, ref)
+    True
+    """
+    if is_compiling():  # the composed form (the same graph to dynamo)
+        return frequency_shift(X, symmetric_range(uniform, bound), sfreq)
+    uniform = _cast(uniform, X)
+    minus_delta = torch.add(scalar(1, uniform), uniform, alpha=-2) * _cast(bound, X)
+    two_pi_t, minus_two_pi_t = _two_pi_t(X, sfreq), _two_pi_t(X, sfreq, -1)
+    return _FrequencyShift.apply(X, minus_delta, two_pi_t, minus_two_pi_t)
 
 
 def _rfft(X, n_fft=None):
@@ -122,30 +177,43 @@ class _FrequencyShift(torch.autograd.Function):
     """
 
     @staticmethod
-    def forward(ctx, X, delta_freq, two_pi_t):
+    def forward(ctx, X, delta_freq, two_pi_t, minus_two_pi_t):
         column = _as_batch_column(delta_freq, X)
-        phase = column * two_pi_t
+        # with minus_two_pi_t, delta_freq holds minus the shifts: the same
+        # phase, and a gradient that needs no negation
+        negated = minus_two_pi_t is not None
+        phase = column * (minus_two_pi_t if negated else two_pi_t)
         hilbert = _hilbert(X)
-        cos, sin = torch.cos(phase), torch.sin(phase)
-        ctx.save_for_backward(X, hilbert, cos, sin, two_pi_t)
+        # cos and sin as the halves of one tensor, for one product with the
+        # gradient in the backward pass
+        cos_sin = torch.empty((2, *phase.shape), dtype=phase.dtype, device=phase.device)
+        cos, sin = _halves(cos_sin)
+        torch.cos(phase, out=cos)
+        torch.sin(phase, out=sin)
+        ctx.save_for_backward(X, hilbert, cos_sin, two_pi_t)
         ctx.shapes = phase.shape, column.shape, delta_freq.shape
+        ctx.negated = negated
         return X * cos - hilbert * sin
 
     @staticmethod
     @once_differentiable
     def backward(ctx, grad):
-        X, hilbert, cos, sin, two_pi_t = ctx.saved_tensors
+        X, hilbert, cos_sin, two_pi_t = ctx.saved_tensors
+        cos, sin = _halves(cos_sin)
         need_x, need_delta = ctx.needs_input_grad[:2]
         grad_x = grad_delta = None
-        if need_x:
-            grad_x = grad * cos + _hilbert(grad * sin)
+        if need_x:  # grad cos and grad sin in one product
+            grad_cos, grad_sin = _halves(grad * cos_sin)
+            grad_x = grad_cos + _hilbert(grad_sin)
         if need_delta:  # d out / d phase = -(X sin + H(X) cos)
             phase_shape, column_shape, delta_shape = ctx.shapes
             moved = torch.addcmul(X * sin, hilbert, cos).mul_(grad)
-            grad_phase = _sum_to(moved, phase_shape).neg_()
+            grad_phase = _sum_to(moved, phase_shape)
+            if not ctx.negated:  # minus the phase's gradient
+                grad_phase = grad_phase.neg_()
             grad_delta = _sum_to(grad_phase * two_pi_t, column_shape)
             grad_delta = grad_delta.view(delta_shape)  # a new, contiguous sum
-        return grad_x, grad_delta, None
+        return grad_x, grad_delta, None, None
 
 
 def _hilbert_rotation(n_freqs, dtype, device):

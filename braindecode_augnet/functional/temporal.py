@@ -9,6 +9,8 @@ from torch.autograd.function import once_differentiable
 from ._tensor import (
     _as_batch_column,
     _cast,
+    _constant,
+    _halves,
     _scale_rows,
     _sum_to,
     arange,
@@ -39,7 +41,7 @@ def time_reverse(X):
     return torch.flip(X, dims=[-1])
 
 
-def gated_sign_flip(X, gate):
+def gated_sign_flip(X, gate, factors=False):
     """Flip the sign of the examples whose gate is 1: ``X * (1 - 2 * gate)``.
 
     Same value and gradients as ``torch.lerp(X, -X, gate)`` for 0/1 gates,
@@ -51,6 +53,10 @@ def gated_sign_flip(X, gate):
         Batch ``(batch, channels, times)``.
     gate : torch.Tensor
         ``(batch, 1, 1)`` 0/1 gates, possibly carrying a gradient.
+    factors : bool
+        ``gate`` holds the factors ``1 - 2 * gate`` (e.g.
+        ``hard_relaxed_bernoulli(..., output='sign')``, which makes them
+        without an operator of its own).
 
     Examples
     --------
@@ -61,7 +67,7 @@ def gated_sign_flip(X, gate):
     """
     if gate.ndim != 3:
         gate = gate.reshape(-1, 1, 1)
-    scale = torch.add(scalar(1, X), gate, alpha=-2)
+    scale = gate if factors else torch.add(scalar(1, X), gate, alpha=-2)
     return _scale_rows(X, scale)
 
 
@@ -207,25 +213,36 @@ class _SmoothTimeMaskAt(torch.autograd.Function):
         span = scalar(n_times, X) - length
         start = (fraction * span).view(-1, 1, 1)
         steep = 1000.0 / n_times
-        shifted = arange(n_times, X.device, X.dtype) - start
-        rising = torch.sigmoid(shifted * scalar(-steep, X))
-        falling = torch.sigmoid((shifted - length) * scalar(steep, X))
+        # the two edges' arguments, then the edges, as the halves of one
+        # tensor: one product for both, one backward pass for both
+        shape = (2, X.shape[0], 1, n_times)
+        shifts = torch.empty(shape, dtype=X.dtype, device=X.device)
+        shifted, shifted_end = _halves(shifts)
+        torch.sub(arange(n_times, X.device, X.dtype), start, out=shifted)
+        torch.sub(shifted, length, out=shifted_end)
+        slopes = _edge_slopes(steep, X)
+        edges = shifts.mul_(slopes)
+        # one sigmoid per edge (its vectorisation as for one edge alone)
+        rising, falling = (half.sigmoid_() for half in _halves(edges))
         mask = rising + falling
-        ctx.save_for_backward(X, fraction, span, mask, rising, falling)
+        ctx.save_for_backward(X, fraction, span, mask, edges)
         return X * mask
 
     @staticmethod
     @once_differentiable
     def backward(ctx, grad):
-        X, fraction, span, mask, rising, falling = ctx.saved_tensors
+        X, fraction, span, mask, edges = ctx.saved_tensors
         need_x, need_fraction, need_length = ctx.needs_input_grad
         grad_x = grad * mask if need_x else None
         if not (need_fraction or need_length):
             return grad_x, None, None
         steep = 1000.0 / X.shape[-1]
         grad_mask = _sum_to(grad * X, mask.shape)
-        grad_a = torch.ops.aten.sigmoid_backward(grad_mask, rising) * scalar(-steep, X)
-        grad_b = torch.ops.aten.sigmoid_backward(grad_mask, falling) * scalar(steep, X)
+        # both edges' gradients at once (element-wise: the same values as
+        # one edge at a time), times -steep and steep
+        slopes = _edge_slopes(steep, X)
+        grad_edges = torch.ops.aten.sigmoid_backward(grad_mask, edges).mul_(slopes)
+        grad_a, grad_b = _halves(grad_edges)
         # minus the start's gradient, per example
         minus_start = _sum_to(grad_a + grad_b, (len(fraction), 1, 1)).view(-1)
         grad_fraction = grad_length = None
@@ -234,6 +251,20 @@ class _SmoothTimeMaskAt(torch.autograd.Function):
         if need_length:
             grad_length = (minus_start * fraction).sum() - grad_b.sum()
         return grad_x, grad_fraction, grad_length
+
+
+def _edge_slopes(steep, X):
+    """``(-steep, steep)`` shaped ``(2, 1, 1, 1)``: the slopes of a smooth
+    mask's rising and falling edges, built once."""
+    return _constant(
+        lambda: torch.tensor((-steep, steep), dtype=X.dtype, device=X.device).view(
+            2, 1, 1, 1
+        ),
+        "edge slopes",
+        steep,
+        X.dtype,
+        X.device,
+    )
 
 
 def amplitude_scale(X, log2_scale):

@@ -10,6 +10,7 @@ from ..channels import (
     hemisphere_symmetric_permutation,
     standard_positions,
 )
+from ._relaxed import relaxed_draw
 
 __all__ = [
     "ChannelsDropout",
@@ -80,9 +81,14 @@ class ChannelsSymmetry(Involution):
             self.ordered_ch_names, on_missing=on_missing
         )
 
+    takes_logit_over_temperature = True
+
     def apply_transform(self, X, params):
         _check_n_channels(X, len(self.permutation), type(self).__name__)
         return F.channels_permute(X, self.permutation)
+
+    def _draw_gate(self, X, params):
+        return relaxed_draw(self, X, params, params["apply"].view(-1, 1, 1), 2)
 
     def _gated(self, X, gate, params):
         _check_n_channels(X, len(self.permutation), type(self).__name__)
@@ -100,6 +106,7 @@ class _ChannelProportion(DifferentiableTransform):
     op_limit = 1.0  # every channel
     op_limit_reason = "all the channels (a proportion)"
     relaxed_op_value = True
+    takes_logit_over_temperature = True
 
     def __init__(
         self,
@@ -164,13 +171,8 @@ class ChannelsDropout(_ChannelProportion):
         return {"u": X.shape[:2]}
 
     def apply_transform(self, X, params):
-        drop = F.hard_relaxed_bernoulli(
-            self._op(X, params, 1),
-            params["u"],
-            self.relaxation_temperature,
-            self._op_logit(X, params),
-        )
-        return F.channels_dropout(X, drop)
+        kept = relaxed_draw(self, X, params, params["u"], 1, output="complement")
+        return F.channels_dropout(X, kept, complement=True)
 
 
 class ChannelsShuffle(_ChannelProportion):
@@ -219,6 +221,12 @@ class ChannelsShuffle(_ChannelProportion):
 
     def _op_params(self, X, draws):
         n_channels = X.shape[1]
+        if n_channels <= 2:
+            # one other channel at most: every offset is 0 (the floor of
+            # draws below 1 times 1 or 0), and the partners are fixed
+            row = F.arange(n_channels, X.device, step=-1, start=n_channels - 1)
+            partners = row.expand(X.shape[0], n_channels)
+            return {"u": draws["u"], "keys": draws["keys"], "partners": partners}
         # the cast truncates: the floor of these non-negative values
         offset = (draws["offset"] * F.scalar(n_channels - 1, X)).long()
         # index + 1 + offset, offset in [0, n_channels - 1): another channel;
@@ -228,15 +236,10 @@ class ChannelsShuffle(_ChannelProportion):
         return {"u": draws["u"], "keys": draws["keys"], "partners": partners}
 
     def apply_transform(self, X, params):
-        shuffle = F.hard_relaxed_bernoulli(
-            self._op(X, params, 1),
-            params["u"],
-            self.relaxation_temperature,
-            self._op_logit(X, params),
-        )
-        selected = shuffle.detach() > F.scalar(0.5, shuffle)
+        # the selection as booleans, the gradient through the relaxed draw
+        selected, relaxed = relaxed_draw(self, X, params, params["u"], 1, output="mask")
         permutation = F.masked_channel_permutation(selected, params["keys"])
-        return F.channels_shuffle(X, shuffle, permutation, params["partners"], selected)
+        return F.channels_shuffle(X, relaxed, permutation, params["partners"], selected)
 
 
 class SensorsRotation(DifferentiableTransform):

@@ -94,8 +94,9 @@ class FrequencyShift(DifferentiableTransform):
         return {"u": (X.shape[0],)}
 
     def apply_transform(self, X, params):
-        delta = F.symmetric_range(params["u"], self._op(X, params))
-        return F.frequency_shift(X, delta, self.sfreq)
+        return F.frequency_shift_symmetric(
+            X, params["u"], self._op(X, params), self.sfreq
+        )
 
 
 class FTSurrogate(DifferentiableTransform):

@@ -4,6 +4,7 @@ import torch
 
 from .. import functional as F
 from ..base import DifferentiableTransform, Involution
+from ._relaxed import relaxed_draw
 
 __all__ = [
     "AmplitudeScale",
@@ -42,8 +43,13 @@ class TimeReverse(Involution):
     (torch.Size([8, 2, 100]), 0.5)
     """
 
+    takes_logit_over_temperature = True
+
     def apply_transform(self, X, params):
         return F.time_reverse(X)
+
+    def _draw_gate(self, X, params):
+        return relaxed_draw(self, X, params, params["apply"].view(-1, 1, 1), 2)
 
     def _gated(self, X, gate, params):
         return F.gated_involution(X, gate, F.time_reverse)
@@ -89,11 +95,23 @@ class SignFlip(Involution):
     ValueError: SignFlip learns a probability in [0, 0.5], ...
     """
 
+    takes_logit_over_temperature = True
+
     def apply_transform(self, X, params):
         return F.sign_flip(X)
 
+    def _draw_gate(self, X, params):
+        return relaxed_draw(self, X, params, params["apply"].view(-1, 1, 1), 2)
+
     def _gated(self, X, gate, params):
         return F.gated_sign_flip(X, gate)
+
+    def _apply_gated(self, X, params):
+        # the factors 1 - 2 d of the gates d drawn as such: one operator
+        # fewer in each pass than the gates mapped onto them
+        uniform = params["apply"].view(-1, 1, 1)
+        factors = relaxed_draw(self, X, params, uniform, 2, output="sign")
+        return F.gated_sign_flip(X, factors, factors=True)
 
 
 class GaussianNoise(DifferentiableTransform):
