@@ -565,6 +565,16 @@ def test_masked_channel_permutation_keeps_unselected_channels_in_bfloat16():
     assert (perm[:, :5].sort(dim=1).values == torch.arange(5)).all()
 
 
+def _policy_leaves():
+    """A layer's logits and raw magnitudes (one out of range each side)."""
+    alpha = torch.tensor([0.3, -0.2, 0.1], dtype=torch.float64, requires_grad=True)
+    raws = [
+        torch.tensor(v, dtype=torch.float64, requires_grad=True)
+        for v in (-0.2, 0.4, 1.3)
+    ]
+    return alpha, raws
+
+
 @pytest.mark.parametrize("sign", [1.0, -1.0])
 def test_layer_policy_matches_one_projection_per_use(sign):
     """Weights, magnitudes and products of one node have the values and the
@@ -573,23 +583,15 @@ def test_layer_policy_matches_one_projection_per_use(sign):
     each use's gradient is blocked on its own."""
     from braindecode_augnet.base import unit_interval
 
-    def leaves():
-        alpha = torch.tensor([0.3, -0.2, 0.1], dtype=torch.float64, requires_grad=True)
-        raws = [
-            torch.tensor(v, dtype=torch.float64, requires_grad=True)
-            for v in (-0.2, 0.4, 1.3)
-        ]
-        return alpha, raws
-
     coef = torch.tensor([1.0, -2.0, 0.5], dtype=torch.float64)
-    alpha, raws = leaves()
+    alpha, raws = _policy_leaves()
     weights, magnitudes, products = F.layer_policy(alpha, 0.3, raws)
     loss = (weights * coef).sum() + sign * sum(
         c * m for c, m in zip(coef.flip(0), magnitudes)
     )
     (loss - sign * products.pow(2).sum().sqrt()).backward()
 
-    alpha_ref, raws_ref = leaves()
+    alpha_ref, raws_ref = _policy_leaves()
     weights_ref = torch.softmax(alpha_ref / 0.3, dim=0)
     magnitudes_ref = [unit_interval(r) for r in raws_ref]
     products_ref = weights_ref * torch.stack([unit_interval(r) for r in raws_ref])
@@ -1014,23 +1016,15 @@ def test_layer_policy_blocks_each_use_on_its_own_with_op_ranges(sign):
 
     ranges = [(0.0, 2.0), (0.0, 0.5), (0.0, 1.0)]
 
-    def leaves():
-        alpha = torch.tensor([0.3, -0.2, 0.1], dtype=torch.float64, requires_grad=True)
-        raws = [
-            torch.tensor(v, dtype=torch.float64, requires_grad=True)
-            for v in (-0.2, 0.4, 1.3)
-        ]
-        return alpha, raws
-
     coef = torch.tensor([1.0, -2.0, 0.5], dtype=torch.float64)
-    alpha, raws = leaves()
+    alpha, raws = _policy_leaves()
     weights, op_values, products = F.layer_policy(alpha, 0.3, raws, ranges)
     loss = (weights * coef).sum() + sign * sum(
         c * v for c, v in zip(coef.flip(0), op_values)
     )
     (loss - sign * products.pow(2).sum().sqrt()).backward()
 
-    alpha_ref, raws_ref = leaves()
+    alpha_ref, raws_ref = _policy_leaves()
     weights_ref = torch.softmax(alpha_ref / 0.3, dim=0)
     op_values_ref = [
         lo + (hi - lo) * unit_interval(r) for (lo, hi), r in zip(ranges, raws_ref)
