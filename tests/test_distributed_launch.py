@@ -158,12 +158,15 @@ def test_two_processes_keep_one_policy_and_model_on_every_rank(runs):
 def test_two_processes_learn_what_one_process_learns(runs):
     """The same examples per step: only the augmentations' draws differ
     (each rank draws its own), so the policy and predictions agree to the
-    noise of those draws."""
+    noise of those draws. In the sampled mode (the default) the draws also
+    choose which candidate each example trains, so that noise is larger
+    than in the mixture (gaps of 0.023 in the weights measured, where the
+    mixture stayed within 0.003): tolerance 0.05."""
     (one,), _ = runs[1]
     two = runs[2][0][0]
-    np.testing.assert_allclose(two["policy_weights"], one["policy_weights"], atol=0.02)
+    np.testing.assert_allclose(two["policy_weights"], one["policy_weights"], atol=0.05)
     np.testing.assert_allclose(
-        two["policy_magnitudes"], one["policy_magnitudes"], atol=0.02
+        two["policy_magnitudes"], one["policy_magnitudes"], atol=0.05
     )
     p1, p2 = np.array(one["proba"]), np.array(two["proba"])
     assert np.abs(p1 - p2).max() < 0.05
