@@ -36,6 +36,13 @@ NUMBERS = {
     "policy_valid_fraction": (check_unit, {}, False),
     "window_size": (check_int, {"low": 1}, True),
 }
+#: Parameters taking one of a few values: (the values, whether None is
+#: allowed: the method's default).
+CHOICES = {
+    "sequence_augmentation": (SEQUENCE_AUGMENTATIONS, False),
+    "sampling": (SAMPLING_MODES, True),
+    "reg_scale": (REGULARIZER_SCALES, True),
+}
 DIVERGED = (
     "training diverged. Standardise the inputs (X of order 1, e.g. z-scored per "
     "channel), or lower lr, aug_lr or reg."
@@ -47,21 +54,13 @@ def check_params(net):
     for name, (check, kwargs, optional) in NUMBERS.items():
         if not (optional and getattr(net, name) is None):
             check(getattr(net, name), name, **kwargs)
-    if net.sequence_augmentation not in SEQUENCE_AUGMENTATIONS:
-        raise ValueError(
-            f"sequence_augmentation must be one of {SEQUENCE_AUGMENTATIONS}, got "
-            f"{net.sequence_augmentation!r}."
-        )
-    if net.sampling is not None and net.sampling not in SAMPLING_MODES:
-        raise ValueError(
-            f"sampling must be one of {SAMPLING_MODES} or None (the method's "
-            f"default), got {net.sampling!r}."
-        )
-    if net.reg_scale is not None and net.reg_scale not in REGULARIZER_SCALES:
-        raise ValueError(
-            f"reg_scale must be one of {REGULARIZER_SCALES} or None (the "
-            f"method's default), got {net.reg_scale!r}."
-        )
+    for name, (allowed, optional) in CHOICES.items():
+        value = getattr(net, name)
+        if not (optional and value is None) and value not in allowed:
+            default = " or None (the method's default)" if optional else ""
+            raise ValueError(
+                f"{name} must be one of {allowed}{default}, got {value!r}."
+            )
     if not 0.0 < float(net.policy_valid_fraction) < 1.0:
         raise ValueError(
             "policy_valid_fraction must be strictly between 0 and 1 (the share "
