@@ -286,6 +286,24 @@ def _profiler_aten_events(fn):
     return sum(event.name.startswith("aten::") for event in prof.events())
 
 
+def _eeg_preset_training_step(sampling):
+    """A training step of the EEG preset's augmentation (forward, the
+    regulariser of the forward pass's policy as AugNetClassifier computes it,
+    backward) on a fixed batch, as a function to count."""
+    torch.manual_seed(0)
+    aug = eeg_augmentation(
+        sfreq=100.0, ch_names=["Fpz-Cz", "Pz-Oz"], sampling=sampling, random_state=0
+    ).train()
+    X = torch.randn(16, 2, 600, generator=torch.Generator().manual_seed(0))
+
+    def step():
+        out = aug(X)
+        loss = out.pow(2).mean() - augmentation_regularizer(aug, reuse_forward=True)
+        loss.backward()
+
+    return step
+
+
 # measured 861 and 998 (torch 2.11) after issue 27's kernel round, 873 and
 # 992 before it: 1006 and 1103-1109 before the FFTs, sums,
 # mixture and regulariser went through fewer wrapper operators and views
@@ -302,18 +320,7 @@ def test_eeg_preset_training_step_op_count(sampling, bound):
     the forward pass's policy as AugNetClassifier computes it, and backward):
     on an accelerator each is a kernel launch, and the small per-candidate
     ones, not the arithmetic, make the cost of the layers."""
-    torch.manual_seed(0)
-    aug = eeg_augmentation(
-        sfreq=100.0, ch_names=["Fpz-Cz", "Pz-Oz"], sampling=sampling, random_state=0
-    ).train()
-    X = torch.randn(16, 2, 600, generator=torch.Generator().manual_seed(0))
-
-    def step():
-        out = aug(X)
-        loss = out.pow(2).mean() - augmentation_regularizer(aug, reuse_forward=True)
-        loss.backward()
-
-    assert _profiler_aten_events(step) <= bound
+    assert _profiler_aten_events(_eeg_preset_training_step(sampling)) <= bound
 
 
 def _kernels(fn):
@@ -353,18 +360,7 @@ def test_eeg_preset_training_step_kernel_count(sampling, bound):
     """Guard the kernels of a training step of the EEG preset's augmentation
     (forward, regulariser of the forward pass's policy, backward): on an
     accelerator each is a launch."""
-    torch.manual_seed(0)
-    aug = eeg_augmentation(
-        sfreq=100.0, ch_names=["Fpz-Cz", "Pz-Oz"], sampling=sampling, random_state=0
-    ).train()
-    X = torch.randn(16, 2, 600, generator=torch.Generator().manual_seed(0))
-
-    def step():
-        out = aug(X)
-        loss = out.pow(2).mean() - augmentation_regularizer(aug, reuse_forward=True)
-        loss.backward()
-
-    assert _kernels(step) <= bound
+    assert _kernels(_eeg_preset_training_step(sampling)) <= bound
 
 
 def test_layer_projection_gives_the_gradients_of_each_candidates_own():
