@@ -40,7 +40,13 @@ from .pipeline import (
     parse_variant,
     run_comparison,
 )
-from .report import clear_report, write_interrupted, write_report
+from .report import (
+    clear_report,
+    merge_runs,
+    read_report,
+    write_interrupted,
+    write_report,
+)
 
 __all__ = ["build_parser", "main"]
 
@@ -84,9 +90,9 @@ def _fraction(text):
     return value
 
 
-def build_parser():
+def build_parser(parser_class=argparse.ArgumentParser):
     """The argument parser of ``python -m braindecode_augnet``."""
-    parser = argparse.ArgumentParser(
+    parser = parser_class(
         prog="python -m braindecode_augnet",
         description=(
             "Which augmentation, if any, helps sleep staging on this data, and "
@@ -267,6 +273,19 @@ def build_parser():
     )
     parser.add_argument("--quiet", action="store_true", help="less output")
     parser.add_argument(
+        "--merge",
+        nargs="+",
+        default=None,
+        metavar="REPORT",
+        help=(
+            "instead of running, write one report (--out) from the runs of "
+            "finished report folders of one design, e.g. seeds run apart with "
+            "--first-seed on several machines; runs two reports share must "
+            "agree; the design is read from the reports (only --out, "
+            "--overwrite and --quiet apply)"
+        ),
+    )
+    parser.add_argument(
         "--epoch-logs", action="store_true", help="skorch's table of every epoch"
     )
     parser.add_argument("--version", action="version", version=__version__)
@@ -398,6 +417,7 @@ def _design(args, argv):
         "max epochs": args.epochs,
         "n_copies": args.n_copies,
         "device": args.device,
+        "library": f"braindecode-augnet {__version__}",
         "command": shlex.join(command),
         "date": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC"),
     }
@@ -408,6 +428,8 @@ def main(argv=None):
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.merge is not None:
+        return _merge(parser, args, argv)
     _check_args(parser, args)
     created = _prepare_out(parser, args.out, args.overwrite)
     verbose = not args.quiet
@@ -484,4 +506,123 @@ def _run(args, design, created, verbose, start):
     write_report(args.out, outcome, design, verbose=verbose)
     if verbose:
         print(f"done in {time.perf_counter() - start:.0f} s")
+    return 0
+
+
+#: Options that a merge takes; the rest of the design comes from the reports.
+_MERGE_OPTIONS = ("--merge", "--out", "--overwrite", "--quiet")
+#: Options that may differ between the reports of one design: which runs
+#: each holds, and where and how it ran.
+_PER_REPORT = (
+    "seeds",
+    "first_seed",
+    "methods",
+    "train_sizes",
+    "variant",
+    "device",
+    "out",
+    "overwrite",
+    "quiet",
+    "epoch_logs",
+    "merge",
+    "data_path",  # the same data may lie elsewhere on another machine
+)
+
+
+class _RaisingParser(argparse.ArgumentParser):
+    """A parser whose errors raise ValueError (reading a report's command)."""
+
+    def error(self, message):
+        raise ValueError(message)
+
+
+def _run_options(parser, design, folder):
+    """The options of the job that wrote a report (its command parsed),
+    but those of :data:`_PER_REPORT`, and its variants."""
+    command = design.get("run command") or design.get("command") or ""
+    try:
+        tokens = shlex.split(command)[3:]  # python -m braindecode_augnet ...
+        args = build_parser(_RaisingParser).parse_args(tokens)
+        variants = dict(parse_variant(spec) for spec in args.variant)
+    except ValueError as err:
+        parser.error(
+            f"--merge {folder}: its command {command!r} cannot be read by this "
+            f"version ({err}); merge reports of this version"
+        )
+    options = {k: v for k, v in vars(args).items() if k not in _PER_REPORT}
+    return options, variants
+
+
+def _merge(parser, args, argv):
+    """``--merge``: one report from the runs of several."""
+    extra = [
+        a for a in argv if a.startswith("--") and a.split("=")[0] not in _MERGE_OPTIONS
+    ]
+    if extra:
+        parser.error(
+            f"--merge reads the design from the reports: {' '.join(extra)} does not "
+            f"apply (only {', '.join(_MERGE_OPTIONS[1:])})"
+        )
+    designs, tables = [], []
+    for folder in args.merge:
+        try:
+            design, runs = read_report(folder)
+        except ValueError as err:
+            parser.error(f"--merge: {err}")
+        designs.append(design)
+        tables.append(runs)
+    first, variants = _run_options(parser, designs[0], args.merge[0])
+    libraries = {
+        d["library"]: f for d, f in zip(designs, args.merge) if d.get("library")
+    }
+    if len(libraries) > 1:
+        shown = "; ".join(f"{f}: {lib}" for lib, f in libraries.items())
+        parser.error(
+            f"--merge: the reports were made by other versions ({shown}); their "
+            "runs cannot be paired: run them again with one version"
+        )
+    for folder, design in zip(args.merge[1:], designs[1:]):
+        options, theirs = _run_options(parser, design, folder)
+        differ = [k for k in first if first[k] != options.get(k)]
+        if differ:
+            shown = "; ".join(
+                f"{k}: {first[k]!r} vs {options.get(k)!r}" for k in differ
+            )
+            parser.error(
+                f"--merge: {args.merge[0]} and {folder} are not of one design "
+                f"({shown}): their runs cannot be paired"
+            )
+        for name, variant in theirs.items():
+            if variants.setdefault(name, variant) != variant:
+                parser.error(
+                    f"--merge: {folder} defines the variant {name!r} otherwise "
+                    f"than an earlier report ({variant} vs {variants[name]})"
+                )
+    try:
+        results = merge_runs(tables, args.merge)
+    except ValueError as err:
+        parser.error(f"--merge: {err}")
+    _prepare_out(parser, args.out, args.overwrite)
+    if args.overwrite:
+        clear_report(args.out)
+    seeds = sorted(int(s) for s in results["seed"].unique())
+    design = dict(designs[0])
+    design.update(
+        methods=" ".join(dict.fromkeys(results["method"])),
+        seeds=", ".join(map(str, seeds)),
+        **{
+            "training sizes": " ".join(
+                f"{f:g}" for f in sorted(results["train_size"].unique())
+            )
+        },
+    )
+    design.pop("wall time", None)
+    devices = [str(d["device"]) for d in designs if d.get("device")]
+    if devices:
+        design["device"] = " ".join(dict.fromkeys(devices))
+    design["run command"] = designs[0].get("run command") or designs[0].get("command")
+    design["merged from"] = " ".join(args.merge)
+    design["command"] = shlex.join(["python", "-m", "braindecode_augnet", *argv])
+    design["date"] = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    write_report(args.out, {"results": results}, design, verbose=not args.quiet)
     return 0

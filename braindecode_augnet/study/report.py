@@ -18,6 +18,9 @@
 
 :func:`write_interrupted` writes ``INTERRUPTED.md`` alone when Ctrl-C
 stopped the job: what ran, and for how many epochs; no scores.
+:func:`read_report` and :func:`merge_runs` read the runs of finished
+reports back, so that jobs of one design run apart (seeds on several
+machines) make one report.
 """
 
 import json
@@ -36,6 +39,8 @@ from .plots import plot_confusion_matrices, plot_hypnogram, plot_learning_curve
 __all__ = [
     "REPORT_FILES",
     "clear_report",
+    "merge_runs",
+    "read_report",
     "summarize_scores",
     "write_interrupted",
     "write_report",
@@ -140,6 +145,90 @@ def _json_safe(value):
 
 def _records(frame):
     return [_json_safe(r) for r in frame.to_dict(orient="records")]
+
+
+#: The columns that name a run: a pair is two methods' runs with the same
+#: seed, fold and training size.
+RUN_KEYS = ("method", "seed", "fold", "train_size")
+
+
+def read_report(report_dir):
+    """The design and the runs of a finished report folder (its
+    ``scores.json``).
+
+    Returns
+    -------
+    design : dict
+    runs : pandas.DataFrame
+        One row per run, as in ``scores.csv``.
+
+    Raises
+    ------
+    ValueError
+        If the folder holds no ``scores.json`` (an interrupted job writes
+        none) or the file is not a report's.
+    """
+    path = Path(report_dir) / "scores.json"
+    if not path.is_file():
+        raise ValueError(
+            f"{report_dir}: not a finished report (no scores.json; an "
+            "interrupted job writes none): pass the --out folders of jobs "
+            "that ended with 'report written'."
+        )
+    try:
+        payload = json.loads(path.read_text())
+        design, runs = payload["design"], pd.DataFrame(payload["runs"])
+    except (ValueError, KeyError, TypeError) as err:
+        raise ValueError(f"{path}: not a report's scores.json ({err}).") from None
+    missing = [key for key in RUN_KEYS if key not in runs.columns]
+    if missing or not len(runs):
+        raise ValueError(f"{path}: holds no runs (no {', '.join(missing)}).")
+    return design, runs
+
+
+def merge_runs(tables, names=None, atol=1e-9):
+    """The runs of several reports of one design as one table.
+
+    A run that two reports hold (same method, seed, fold and training
+    size) must have the same scores in both: the job is deterministic, so
+    a difference means another design, library version or device, and
+    pairing such runs would mix them. It is kept once.
+
+    Parameters
+    ----------
+    tables : sequence of pandas.DataFrame
+        Runs of each report (:func:`read_report`).
+    names : sequence of str | None
+        What to call each report in errors.
+    atol : float
+        Largest difference of a shared run's balanced accuracy.
+
+    Returns
+    -------
+    pandas.DataFrame
+
+    Raises
+    ------
+    ValueError
+        If a shared run's scores differ.
+    """
+    names = list(names) if names is not None else [f"#{i}" for i in range(len(tables))]
+    keys = list(RUN_KEYS)
+    tagged = [t.assign(_report=name) for t, name in zip(tables, names)]
+    runs = pd.concat(tagged, ignore_index=True)
+    shared = runs[runs.duplicated(keys, keep=False)]
+    for key, group in shared.groupby(keys, sort=False):
+        scores = group["balanced_accuracy"].astype(float)
+        if scores.max() - scores.min() > atol:
+            method, seed, fold, size = key
+            found = ", ".join(f"{r} {s:.4f}" for r, s in zip(group["_report"], scores))
+            raise ValueError(
+                f"the run of {method!r} (seed {seed}, fold {fold}, training "
+                f"size {size:g}) differs between reports ({found}): they were "
+                "not run alike (library version, device, or an option); merge "
+                "reports of one design only."
+            )
+    return runs.drop_duplicates(keys).drop(columns="_report").reset_index(drop=True)
 
 
 def _fmt(value, fmt=".3f", signed=False):
@@ -285,12 +374,14 @@ def _design_lines(design):
     lines = []
     if design.get("command"):
         lines += ["Command:", "", f"    {design['command']}", ""]
+    if design.get("run command"):  # a merged report: what made its runs
+        lines += ["Runs made by (seeds aside):", "", f"    {design['run command']}", ""]
     if design.get("date"):
         lines += [f"Date: {design['date']}.", ""]
     described = ", ".join(
         f"{key} {value}"
         for key, value in design.items()
-        if key not in ("command", "date") and value is not None
+        if key not in ("command", "run command", "date") and value is not None
     )
     lines += [
         f"Design: {described}. Leave-subjects-out folds: within "

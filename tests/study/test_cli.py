@@ -340,3 +340,86 @@ def test_ctrl_c_stops_the_whole_job(tmp_path):
     assert cells[-1] == "interrupted" and cells[-2] == "10000"
     assert 1 <= int(cells[-3]) < 10000  # epochs trained
     assert "| random" not in note  # the job did not go on
+
+
+# ------------------------------------------------------------------- merge
+def _report(folder, seed, methods=("none", "augnet"), shift=0.0, argv=(), library=None):
+    """A finished report of seed ``seed`` (2 folds), written as the job
+    writes it; ``augnet`` = ``none`` + 0.1 (+ ``shift``)."""
+    from braindecode_augnet.study.report import write_report
+
+    rows = [
+        dict(
+            method=m,
+            seed=seed,
+            fold=f,
+            train_size=1.0,
+            epochs=1,
+            best_epoch=1,
+            balanced_accuracy=0.5 + 0.01 * (seed + f) + (0.1 + shift) * (m != "none"),
+            kappa=0.3,
+            macro_f1=0.4,
+            train_time_s=1.0,
+        )
+        for f in range(2)
+        for m in methods
+    ]
+    command = ["python", "-m", "braindecode_augnet", *TINY, *argv]
+    command += ["--first-seed", str(seed), "--methods", *methods]
+    design = {"model": "chambon", "seeds": str(seed), "command": " ".join(command)}
+    if library is not None:
+        design["library"] = library
+    write_report(folder, {"results": pd.DataFrame(rows)}, design, verbose=False)
+    return str(folder)
+
+
+def test_merge_writes_one_report_of_the_runs_of_several(tmp_path):
+    """Seeds run apart (e.g. on two machines) make one paired report."""
+    a = _report(tmp_path / "a", 0)
+    b = _report(tmp_path / "b", 1, methods=("none", "augnet", "random"))
+    c = _report(tmp_path / "c", 1)  # seed 1 again: the same runs, kept once
+    out = tmp_path / "merged"
+    assert main(["--merge", a, b, c, "--out", str(out), "--quiet"]) == 0
+    scores = pd.read_csv(out / "scores.csv")
+    assert len(scores) == 2 * 2 + 3 * 2
+    assert sorted(scores["seed"].unique()) == [0, 1]
+    paired = pd.read_csv(out / "paired.csv")
+    row = paired[(paired["method"] == "augnet") & (paired["baseline"] == "none")]
+    assert row["n"].item() == 4 and row["median"].item() == pytest.approx(0.1)
+    report = (out / "report.md").read_text()
+    assert "merged from" in report and "--merge" in report
+    assert "--first-seed 0" in report  # the command that made the runs
+    # a merged report merges again
+    again = tmp_path / "again"
+    assert main(["--merge", str(out), a, "--out", str(again), "--quiet"]) == 0
+    assert len(pd.read_csv(again / "scores.csv")) == len(scores)
+
+
+def test_merge_refuses_runs_that_differ(tmp_path, capsys):
+    a = _report(tmp_path / "a", 0)
+    b = _report(tmp_path / "b", 0, shift=0.02)  # the same runs, other scores
+    err = _refused(["--merge", a, b, "--out", str(tmp_path / "m")], capsys)
+    assert "'augnet' (seed 0, fold 0" in err and "differs between reports" in err
+    assert not (tmp_path / "m").exists()
+
+
+def test_merge_refuses_reports_of_another_design(tmp_path, capsys):
+    a = _report(tmp_path / "a", 0)
+    b = _report(tmp_path / "b", 1, argv=["--epochs", "5"])
+    err = _refused(["--merge", a, b, "--out", str(tmp_path / "m")], capsys)
+    assert "not of one design" in err and "epochs: 1 vs 5" in err
+    a = _report(tmp_path / "c", 0, library="braindecode-augnet 0.1.0")
+    b = _report(tmp_path / "d", 1, library="braindecode-augnet 0.2.0")
+    err = _refused(["--merge", a, b, "--out", str(tmp_path / "m")], capsys)
+    assert "made by other versions" in err and "0.2.0" in err
+
+
+def test_merge_refuses_what_it_cannot_read_or_use(tmp_path, capsys):
+    a = _report(tmp_path / "a", 0)
+    interrupted = tmp_path / "interrupted"
+    interrupted.mkdir()
+    (interrupted / "INTERRUPTED.md").write_text("stopped")
+    err = _refused(["--merge", a, str(interrupted)], capsys)
+    assert "not a finished report" in err and str(interrupted) in err
+    err = _refused(["--merge", a, "--epochs", "3"], capsys)
+    assert "--epochs does not apply" in err
