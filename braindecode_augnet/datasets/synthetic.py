@@ -72,7 +72,7 @@ def _phase_weights(phase, cycle):
     return w
 
 
-def simulate_hypnogram(n_epochs, random_state=None, cycle_min=90.0):
+def simulate_hypnogram(n_epochs, random_state=None, cycle_min=None):
     """Draw a night's hypnogram from a cycle-modulated Markov chain.
 
     Parameters
@@ -81,8 +81,12 @@ def simulate_hypnogram(n_epochs, random_state=None, cycle_min=90.0):
         Number of 30-s epochs (at least 10).
     random_state : int | numpy.random.Generator | None
         Seed or generator.
-    cycle_min : float
+    cycle_min : float | None
         Mean duration of a sleep cycle in minutes (jittered by +-10 %).
+        ``None``: 90, as in real nights, but at most two thirds of the
+        recording, so that a short recording (under 2 h 15 min) is a night
+        in small, with its REM: in a real night the first REM comes 70-100
+        min after sleep onset, after the end of a 1-h recording.
 
     Returns
     -------
@@ -93,6 +97,8 @@ def simulate_hypnogram(n_epochs, random_state=None, cycle_min=90.0):
     if n_epochs < 10:
         raise ValueError(f"n_epochs must be at least 10, got {n_epochs}.")
     rng = np.random.default_rng(random_state)
+    if cycle_min is None:
+        cycle_min = min(90.0, n_epochs * _EPOCH_S / 60 / 1.5)
     cycle_len = cycle_min * 2 * rng.uniform(0.9, 1.1)  # in epochs
     n_final_wake = int(rng.integers(2, max(3, min(16, n_epochs // 10))))
     n_sleep_end = n_epochs - n_final_wake

@@ -227,6 +227,27 @@ def test_markov_chain_hypnograms():
     assert np.median(rem_onsets) >= 3
 
 
+@pytest.mark.parametrize("hours", [0.5, 1.0])
+def test_short_recordings_are_nights_in_small_with_their_rem(hours):
+    """A 1-h recording cut from the start of a real night holds no REM (the
+    first REM comes 70-100 min after sleep onset): the default cycle shrinks
+    to two thirds of a short recording, so that its nights have every stage
+    (the sleep job's and the results page's 0.5-1 h nights had none)."""
+    n_epochs = int(hours * 120)
+    short = [simulate_hypnogram(n_epochs, seed) for seed in range(40)]
+    real_cycle = [
+        simulate_hypnogram(n_epochs, seed, cycle_min=90) for seed in range(40)
+    ]
+    assert not any((s == REM).any() for s in real_cycle)
+    assert np.mean([(s == REM).any() for s in short]) >= 0.75
+    assert np.mean([(s == N3).any() for s in short]) >= 0.75
+    # nights of 2 h 15 min and more keep the 90-min cycle, to the draw
+    for seed in range(3):
+        assert np.array_equal(
+            simulate_hypnogram(960, seed), simulate_hypnogram(960, seed, cycle_min=90)
+        )
+
+
 def test_input_validation():
     with pytest.raises(ValueError, match="too short"):
         make_synthetic_sleep(n_hours=0.01)
