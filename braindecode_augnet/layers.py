@@ -130,9 +130,19 @@ def apply_grouped(X, choice, n_groups, fn, grouping="auto", with_index=True):
         grouping = "split" if X.device.type == "cpu" else "full"
     if grouping == "full":
         index = torch.arange(X.shape[0], device=X.device) if with_index else None
-        outputs = torch.stack([fn(k, X, index) for k in range(n_groups)])
+        outputs = [fn(k, X, index) for k in range(n_groups)]
+        if is_compiling():
+            # a chain of selections, which the compiler fuses: the gather's
+            # backward pass writes through an index, for which inductor's
+            # CPU code does not compile at some sizes (pytorch#193581; the
+            # sampled EEG preset at batch 256). The same values.
+            rows = choice.reshape(-1, *([1] * (X.ndim - 1)))
+            out = outputs[0]
+            for k in range(1, n_groups):
+                out = torch.where(rows == k, outputs[k], out)
+            return out
         select = choice.reshape(1, -1, *([1] * (X.ndim - 1))).expand(1, *X.shape)
-        return outputs.gather(0, select).squeeze(0)
+        return torch.stack(outputs).gather(0, select).squeeze(0)
     # the sorted groups are read on the host (split needs the sizes there
     # anyway) and counted there: fewer operators than a bincount
     groups, order = torch.sort(choice, stable=True)

@@ -241,6 +241,43 @@ def test_apply_grouped_split_and_full_agree_with_gradients(n_groups):
         apply_grouped(X, choice, n_groups, fn, "nope")
 
 
+@pytest.mark.parametrize("n_groups", [1, 3])
+def test_apply_grouped_full_selects_alike_under_compilation(n_groups):
+    """Under torch.compile the full grouping selects each example's output by
+    a chain of ``where`` (no indexed write in the backward pass, which
+    inductor's CPU code fails to compile for the sampled EEG preset at batch
+    256, pytorch#193581): the same values and gradients as the gather."""
+    from braindecode_augnet.layers import apply_grouped
+
+    choice = torch.tensor([2, 0, 0, 1, 2, 2, 0, 1, 1, 0]) % n_groups
+    weights = torch.tensor([1.0, -2.0, 3.0])[:n_groups].requires_grad_()
+
+    def loss(X, choice, weights):
+        def fn(k, part, index):
+            return part * weights[k] + k
+
+        out = apply_grouped(X, choice, n_groups, fn, "full", with_index=False)
+        return (out * out).sum()
+
+    X = torch.randn(10, 2, 7, requires_grad=True)
+    eager = torch.autograd.grad(loss(X, choice, weights), (X, weights))
+    traced = []
+
+    def backend(gm, inputs):  # what dynamo traced, run as traced
+        traced.extend(str(node.target) for node in gm.graph.nodes)
+        return gm.forward
+
+    torch.compiler.reset()
+    compiled = torch.compile(loss, backend=backend, fullgraph=True)
+    try:
+        graph = torch.autograd.grad(compiled(X, choice, weights), (X, weights))
+    finally:
+        torch.compiler.reset()
+    for a, b in zip(graph, eager):
+        torch.testing.assert_close(a, b, rtol=0, atol=0)
+    assert traced and not [t for t in traced if "gather" in t or "scatter" in t]
+
+
 @pytest.mark.parametrize("grouping", ["split", "full"])
 def test_apply_grouped_without_index_passes_none(grouping):
     from braindecode_augnet.layers import apply_grouped
