@@ -19,6 +19,13 @@ Usage::
 
     python -m benchmarks.compare_op_counts 382b077 HEAD
     python -m benchmarks.compare_op_counts 382b077 .   # "." : the working tree
+    python -m benchmarks.compare_op_counts --breakdown  # where the kernels are
+
+``--breakdown`` counts the working tree's step once per sampling mode and
+attributes each kernel: forward kernels to the innermost function of
+``braindecode_augnet`` that called them (``trunk`` and ``loss`` for the
+rest), backward kernels to the autograd node that ran them
+(``AccumulateGrad``: the additions into ``.grad``).
 """
 
 import argparse
@@ -31,6 +38,8 @@ from pathlib import Path
 
 if not __package__:  # run by path: relative imports need the package
     raise SystemExit("python -m benchmarks.compare_op_counts (repository root)")
+
+import torch  # noqa: E402
 
 from . import _common as C  # noqa: E402
 from . import bench_training_step as B  # noqa: E402
@@ -66,6 +75,71 @@ def count_step(sampling, batch=64, n_chans=2, n_times=3000, seed=0):
     counts["package"] = str(Path(package.__file__).parent)
     counts["reuse_forward"] = reuse
     return counts
+
+
+class _Attributing(C._OpCounter):
+    """Kernels by forward function and backward node (see ``--breakdown``)."""
+
+    def __init__(self):
+        super().__init__()
+        self.where = {}
+
+    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+        kernels = self.kernels
+        out = super().__torch_dispatch__(func, types, args, kwargs)
+        if self.kernels > kernels:
+            key = _place()
+            self.where[key] = self.where.get(key, 0) + 1
+        return out
+
+
+def _place():
+    node = torch._C._current_autograd_node()
+    if node is not None:
+        return "backward", node.name().split("::")[-1]
+    frame = sys._getframe(2)
+    trunk = (f"{os.sep}braindecode{os.sep}", os.path.join("torch", "nn", "modules"))
+    while frame is not None:  # innermost first
+        name = frame.f_code.co_filename
+        if f"{os.sep}braindecode_augnet{os.sep}" in name:
+            return "forward", frame.f_code.co_qualname
+        if any(part in name for part in trunk):
+            return "forward", "trunk"
+        frame = frame.f_back
+    return "forward", "loss"
+
+
+def breakdown(sampling, batch=64, n_times=3000, seed=0):
+    """Kernels of one AugNet forward + backward (as :func:`count_step`
+    counts them) by place: ``{(pass, place): kernels}``."""
+    import torch.nn.functional as F
+
+    import braindecode_augnet as package
+
+    trunk = B.build_trunk(2, n_times, seed)
+    net = B.build_augnet(trunk, sampling, seed, n_chans=2).train()
+    X, y = B.make_data(batch, 2, n_times, seed, "cpu")
+
+    def step():  # the regulariser reuses this forward pass's policy
+        data = F.nll_loss(net(X), y)
+        reg = package.augmentation_regularizer(net, reuse_forward=True)
+        (data - B.REG * reg).backward()
+
+    step()  # warm-up, as count_step: the parameters' .grad exist
+    with _Attributing() as counter:
+        step()
+    return counter.where
+
+
+def breakdown_table(sampling, where):
+    """The places sorted by pass then kernels, with the totals."""
+    lines = [f"{sampling}: {sum(where.values())} kernels"]
+    for phase in ("forward", "backward"):
+        places = {k[1]: n for k, n in where.items() if k[0] == phase}
+        lines.append(f"  {phase}: {sum(places.values())}")
+        for place, n in sorted(places.items(), key=lambda item: (-item[1], item[0])):
+            lines.append(f"    {n:4d}  {place}")
+    return "\n".join(lines)
 
 
 def _run_child(tree, threads, batch, n_times):
@@ -140,11 +214,24 @@ def main(argv=None):
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--tree", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--out", type=Path, help="write the counts as JSON here")
+    parser.add_argument(
+        "--breakdown",
+        action="store_true",
+        help="the working tree's kernels by forward function and backward node",
+    )
     args = parser.parse_args(argv)
+    if args.breakdown:
+        torch.set_num_threads(args.threads)
+        found = {}
+        for sampling in SAMPLINGS:
+            where = breakdown(sampling, args.batch, n_times=args.n_times)
+            print(breakdown_table(sampling, where))
+            found[sampling] = {f"{k[0]}: {k[1]}": n for k, n in where.items()}
+        if args.out:
+            args.out.write_text(json.dumps(found, indent=2))
+        return found
     if args.child:  # count with the library of the revision's tree
         sys.path.insert(0, str(args.tree))
-        import torch
-
         torch.set_num_threads(args.threads)
         counts = {s: count_step(s, args.batch, n_times=args.n_times) for s in SAMPLINGS}
         print(json.dumps(counts))

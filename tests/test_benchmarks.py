@@ -453,6 +453,25 @@ def test_compare_op_counts_counts_revisions_side_by_side(bench, tmp_path, capsys
         module.count_revision("no-such-revision", batch=2, n_times=600)
 
 
+def test_compare_op_counts_breakdown_places_every_kernel(bench, tmp_path, capsys):
+    """``--breakdown``: each kernel of the counted step in one place, the
+    trunk's and the augmentation's apart, the totals those of count_step."""
+    module = bench("compare_op_counts")
+    small = ["--batch", "4", "--n-times", "600"]
+    found = module.main(["--breakdown", *small, "--out", str(tmp_path / "b.json")])
+    for sampling in ("mixture", "sampled"):
+        where = found[sampling]
+        total = module.count_step(sampling, batch=4, n_times=600)["kernels"]
+        assert sum(where.values()) == total
+        assert where["forward: trunk"] > 0 and where["backward: AccumulateGrad"] > 0
+        assert where["forward: _LayersPolicy.forward"] > 0
+        assert where["backward: _LayersPolicyBackward"] > 0
+    assert (
+        f"mixture: {sum(found['mixture'].values())} kernels" in capsys.readouterr().out
+    )
+    assert json.loads((tmp_path / "b.json").read_text()) == found
+
+
 def test_restart_with_malloc_settings(bench, monkeypatch):
     """The timing scripts restart once with glibc's memory kept by the
     process, unless asked not to or already done."""
