@@ -274,12 +274,12 @@ print("Recall per stage:")
 print(recalls.round(2))
 
 # %%
-# Kappa and accuracy count epochs; N1 is a few percent of a night (49 of
-# the 720 training windows here), so a model can miss most of it and still
+# Kappa and accuracy count epochs; N1 is a few percent of a night (see the
+# training stages printed above), so a model can miss most of it and still
 # agree well with the expert overall. Balanced accuracy and macro-F1 weigh
 # the five stages equally and show such a loss, and so does the recall of
-# each stage. The rare stages (N1 and REM, 49 and 35 of the 720 training
-# windows) are where two short runs differ most. The scores need not
+# each stage. The rare stages (N1 and REM, the smallest counts of the
+# training stages above) are where two short runs differ most. The scores need not
 # agree on which model is ahead; the lines below compare them, score by
 # score and stage by stage, as this run left them.
 #

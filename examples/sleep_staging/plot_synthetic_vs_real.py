@@ -335,9 +335,12 @@ plt.show()
 # nights have no artefacts (movement, electrode pops, sweat), no arousals,
 # no age or medication effects, and no subject variability beyond the
 # planted nuisances and a random 1/f slope. Short nights are not whole
-# nights: the job's default nights of 0.5 h hold the start of the first
-# sleep cycle, no REM at all (0.00) and N3 0.46 of the sleep period; nights
-# of 1.5 h hold the first cycle, so far more N3 (0.41) and less REM (0.08)
-# than whole nights; real recordings last about a day (the loaders keep
-# 30 min of wake around the sleep period). Scale the job's nights with
-# ``--n-hours`` for a realistic stage mix.
+# nights: cut from the start of a real night, 1 h would hold no REM (the
+# first REM comes 70-100 min after sleep onset), so the generator shortens
+# the sleep cycle of a recording under 2 h 15 min to two thirds of it, a
+# night in small: the job's default nights of 0.5 h hold every stage (W
+# 0.08, N1 0.15, N2 0.39, N3 0.32, REM 0.07 of the sleep period), and so do
+# nights of 1.5 h (N3 0.36, REM 0.09), with still more N3 and less REM than
+# whole nights, as a night's first cycles have; real recordings last about
+# a day (the loaders keep 30 min of wake around the sleep period). Scale the
+# job's nights with ``--n-hours`` for a realistic stage mix.

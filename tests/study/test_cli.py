@@ -265,17 +265,20 @@ def test_out_holding_files_needs_overwrite(tmp_path, capsys, no_loading):
     assert (tmp_path / "report.md").read_text() == "run 1"
 
 
-def _fake_comparison(methods, sizes=(1.0,)):
+def _fake_comparison(methods, sizes=(1.0,), seed=0, score=None):
+    """Runs of 2 folds; ``score(method, fold)``: their balanced accuracy
+    (``0.5 + 0.1 * fold`` by default)."""
+    score = score or (lambda method, fold: 0.5 + 0.1 * fold)
     rows = [
         dict(
             method=m,
-            seed=0,
+            seed=seed,
             fold=f,
             train_size=s,
             n_train_subjects=4,
             epochs=1,
             best_epoch=1,
-            balanced_accuracy=0.5 + 0.1 * f,
+            balanced_accuracy=score(m, f),
             kappa=0.3,
             macro_f1=0.4,
             train_time_s=1.0,
@@ -348,28 +351,16 @@ def _report(folder, seed, methods=("none", "augnet"), shift=0.0, argv=(), librar
     writes it; ``augnet`` = ``none`` + 0.1 (+ ``shift``)."""
     from braindecode_augnet.study.report import write_report
 
-    rows = [
-        dict(
-            method=m,
-            seed=seed,
-            fold=f,
-            train_size=1.0,
-            epochs=1,
-            best_epoch=1,
-            balanced_accuracy=0.5 + 0.01 * (seed + f) + (0.1 + shift) * (m != "none"),
-            kappa=0.3,
-            macro_f1=0.4,
-            train_time_s=1.0,
-        )
-        for f in range(2)
-        for m in methods
-    ]
+    def score(method, fold):
+        return 0.5 + 0.01 * (seed + fold) + (0.1 + shift) * (method != "none")
+
+    outcome = _fake_comparison(methods, seed=seed, score=score)
     command = ["python", "-m", "braindecode_augnet", *TINY, *argv]
     command += ["--first-seed", str(seed), "--methods", *methods]
     design = {"model": "chambon", "seeds": str(seed), "command": " ".join(command)}
     if library is not None:
         design["library"] = library
-    write_report(folder, {"results": pd.DataFrame(rows)}, design, verbose=False)
+    write_report(folder, outcome, design, verbose=False)
     return str(folder)
 
 
