@@ -403,6 +403,15 @@ def test_merge_refuses_reports_of_another_design(tmp_path, capsys):
     b = _report(tmp_path / "d", 1, library="braindecode-augnet 0.2.0")
     err = _refused(["--merge", a, b, "--out", str(tmp_path / "m")], capsys)
     assert "made by other versions" in err and "0.2.0" in err
+    # a variant of one name must be the same variant in every report
+    a = _report(
+        tmp_path / "e", 0, ("none", "v"), argv=["--variant", "v=augnet:reg=0.1"]
+    )
+    b = _report(
+        tmp_path / "f", 1, ("none", "v"), argv=["--variant", "v=augnet:reg=0.2"]
+    )
+    err = _refused(["--merge", a, b, "--out", str(tmp_path / "m")], capsys)
+    assert "defines the variant 'v' otherwise" in err
 
 
 def test_merge_refuses_what_it_cannot_read_or_use(tmp_path, capsys):
