@@ -274,14 +274,14 @@ print("Recall per stage:")
 print(recalls.round(2))
 
 # %%
-# Kappa and accuracy count epochs; N1 is a few percent of a night (see the
-# training stages printed above), so a model can miss most of it and still
-# agree well with the expert overall. Balanced accuracy and macro-F1 weigh
-# the five stages equally and show such a loss, and so does the recall of
-# each stage. The rare stages (N1 and REM, the smallest counts of the
-# training stages above) are where two short runs differ most. The scores need not
-# agree on which model is ahead; the lines below compare them, score by
-# score and stage by stage, as this run left them.
+# Kappa and accuracy count epochs; N1 and REM are small shares of a night
+# (see the training stages printed above), so a model can miss most of
+# them and still agree well with the expert overall. Balanced accuracy and
+# macro-F1 weigh the five stages equally and show such a loss, and so does
+# the recall of each stage. The rare stages are where two short runs
+# differ most. The scores need not agree on which model is ahead; the
+# lines below compare them, score by score and stage by stage, as this run
+# left them.
 #
 # Where AugNet is behind no augmentation, this example's size is the first
 # reason: five epochs on four training nights. Training on augmented
