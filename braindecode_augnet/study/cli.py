@@ -571,17 +571,30 @@ def _merge(parser, args, argv):
             parser.error(f"--merge: {err}")
         designs.append(design)
         tables.append(runs)
-    first, variants = _run_options(parser, designs[0], args.merge[0])
-    libraries = {
-        d["library"]: f for d, f in zip(designs, args.merge) if d.get("library")
-    }
+    _check_one_design(parser, args.merge, designs)
+    try:
+        results = merge_runs(tables, args.merge)
+    except ValueError as err:
+        parser.error(f"--merge: {err}")
+    _prepare_out(parser, args.out, args.overwrite)
+    if args.overwrite:
+        clear_report(args.out)
+    design = _merged_design(designs, results, args.merge, argv)
+    write_report(args.out, {"results": results}, design, verbose=not args.quiet)
+    return 0
+
+
+def _check_one_design(parser, folders, designs):
+    """Refuse reports of other versions, options or variants than the first."""
+    libraries = {d["library"]: f for d, f in zip(designs, folders) if d.get("library")}
     if len(libraries) > 1:
         shown = "; ".join(f"{f}: {lib}" for lib, f in libraries.items())
         parser.error(
             f"--merge: the reports were made by other versions ({shown}); their "
             "runs cannot be paired: run them again with one version"
         )
-    for folder, design in zip(args.merge[1:], designs[1:]):
+    first, variants = _run_options(parser, designs[0], folders[0])
+    for folder, design in zip(folders[1:], designs[1:]):
         options, theirs = _run_options(parser, design, folder)
         differ = [k for k in first if first[k] != options.get(k)]
         if differ:
@@ -589,7 +602,7 @@ def _merge(parser, args, argv):
                 f"{k}: {first[k]!r} vs {options.get(k)!r}" for k in differ
             )
             parser.error(
-                f"--merge: {args.merge[0]} and {folder} are not of one design "
+                f"--merge: {folders[0]} and {folder} are not of one design "
                 f"({shown}): their runs cannot be paired"
             )
         for name, variant in theirs.items():
@@ -598,31 +611,21 @@ def _merge(parser, args, argv):
                     f"--merge: {folder} defines the variant {name!r} otherwise "
                     f"than an earlier report ({variant} vs {variants[name]})"
                 )
-    try:
-        results = merge_runs(tables, args.merge)
-    except ValueError as err:
-        parser.error(f"--merge: {err}")
-    _prepare_out(parser, args.out, args.overwrite)
-    if args.overwrite:
-        clear_report(args.out)
-    seeds = sorted(int(s) for s in results["seed"].unique())
-    design = dict(designs[0])
-    design.update(
-        methods=" ".join(dict.fromkeys(results["method"])),
-        seeds=", ".join(map(str, seeds)),
-        **{
-            "training sizes": " ".join(
-                f"{f:g}" for f in sorted(results["train_size"].unique())
-            )
-        },
-    )
-    design.pop("wall time", None)
+
+
+def _merged_design(designs, results, folders, argv):
+    """The first report's design, with the merged runs' methods, seeds,
+    sizes and devices, the sources, and the command that made the runs."""
+    design = {k: v for k, v in designs[0].items() if k != "wall time"}
+    design["methods"] = " ".join(dict.fromkeys(results["method"]))
+    design["seeds"] = ", ".join(str(s) for s in sorted(results["seed"].unique()))
+    sizes = sorted(results["train_size"].unique())
+    design["training sizes"] = " ".join(f"{f:g}" for f in sizes)
     devices = [str(d["device"]) for d in designs if d.get("device")]
     if devices:
         design["device"] = " ".join(dict.fromkeys(devices))
     design["run command"] = designs[0].get("run command") or designs[0].get("command")
-    design["merged from"] = " ".join(args.merge)
+    design["merged from"] = " ".join(folders)
     design["command"] = shlex.join(["python", "-m", "braindecode_augnet", *argv])
     design["date"] = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
-    write_report(args.out, {"results": results}, design, verbose=not args.quiet)
-    return 0
+    return design
