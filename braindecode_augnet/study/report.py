@@ -181,8 +181,8 @@ def read_report(report_dir):
     except (ValueError, KeyError, TypeError) as err:
         raise ValueError(f"{path}: not a report's scores.json ({err}).") from None
     missing = [key for key in RUN_KEYS if key not in runs.columns]
-    if missing or not len(runs):
-        raise ValueError(f"{path}: holds no runs (no {', '.join(missing)}).")
+    if missing:  # (no runs at all: every key missing)
+        raise ValueError(f"{path}: its runs lack {', '.join(missing)}.")
     return design, runs
 
 

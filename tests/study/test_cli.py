@@ -423,3 +423,13 @@ def test_merge_refuses_what_it_cannot_read_or_use(tmp_path, capsys):
     assert "not a finished report" in err and str(interrupted) in err
     err = _refused(["--merge", a, "--epochs", "3"], capsys)
     assert "--epochs does not apply" in err
+    for text, message in (
+        ("{not json", "not a report's scores.json"),
+        ('{"design": {}, "runs": []}', "its runs lack method"),
+        (
+            '{"design": {}, "runs": [{"method": "none", "seed": 0, "fold": 0}]}',
+            "lack train_size",
+        ),
+    ):
+        (interrupted / "scores.json").write_text(text)
+        assert message in _refused(["--merge", a, str(interrupted)], capsys)
