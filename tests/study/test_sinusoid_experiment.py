@@ -45,6 +45,20 @@ def baselines(data):
     return get
 
 
+def fit_augnet(module, X, y, sampling="mixture", **kwargs):
+    """AugNet on the sinusoids' single layer, 20 copies, the experiment's
+    training settings, seeded (torch and draws)."""
+    torch.manual_seed(0)
+    return AugNetClassifier(
+        module,
+        augmentation=sinusoid_augmentation(100.0, sampling=sampling),
+        n_copies=20,
+        random_state=0,
+        **kwargs,
+        **TRAINING,
+    ).fit(X, y)
+
+
 #: Multiple of the trunk's lr for the layers' weights, where not the default:
 #: at the default rate (1 x lr, chosen on sleep data), the mixture with a fully
 #: connected trunk keeps the FTSurrogate (whose 0-0.1 range barely changes the
@@ -72,16 +86,7 @@ def test_augnet_learns_the_frequency_shift_invariance(data, baselines, trunk, sa
     shift = FrequencyShift(sfreq=100, magnitude=0.25, mag_range=(0, 2)).freeze()
     module, trunk_kwargs = TRUNKS[trunk]
 
-    torch.manual_seed(0)
-    augnet = AugNetClassifier(
-        module,
-        **trunk_kwargs,
-        augmentation=sinusoid_augmentation(100.0, sampling=sampling),
-        n_copies=20,
-        aug_lr=aug_lr,
-        random_state=0,
-        **TRAINING,
-    ).fit(X, y)
+    augnet = fit_augnet(module, X, y, sampling, aug_lr=aug_lr, **trunk_kwargs)
 
     policy = augnet.policy_.set_index("transform")
     assert policy["weight"].idxmax() == "FrequencyShift"
@@ -108,17 +113,9 @@ def test_small_trunk_is_more_invariant_with_augnet_than_with_adda():
     shift = FrequencyShift(sfreq=100, magnitude=0.25, mag_range=(0, 2)).freeze()
     scores = {}
     for method in ("adda", "augnet"):
-        torch.manual_seed(0)
-        clf = AugNetClassifier(
-            ToyMLP,
-            module__hidden=8,
-            module__n_times=500,
-            augmentation=sinusoid_augmentation(100.0),
-            method=method,
-            n_copies=20,
-            random_state=0,
-            **TRAINING,
-        ).fit(X, y)
+        clf = fit_augnet(
+            ToyMLP, X, y, module__hidden=8, module__n_times=500, method=method
+        )
         assert (clf.predict(X_test) == y_test).mean() > 0.7
         scores[method] = invariance(clf, X_test, shift, random_state=0)
     assert scores["augnet"] > scores["adda"] + 0.05
@@ -132,15 +129,7 @@ def test_learned_range_follows_the_data_more_than_reg(data):
     (X, y), _ = data
     ranges = {}
     for reg in (0.05, 0.4):
-        torch.manual_seed(0)
-        clf = AugNetClassifier(
-            ToyConvNet,
-            augmentation=sinusoid_augmentation(100.0, sampling="sampled"),
-            n_copies=20,
-            reg=reg,
-            random_state=0,
-            **TRAINING,
-        ).fit(X, y)
+        clf = fit_augnet(ToyConvNet, X, y, "sampled", reg=reg)
         policy = clf.policy_.set_index("transform")
         assert policy["weight"].idxmax() == "FrequencyShift"
         ranges[reg] = policy.loc["FrequencyShift", "op_value"]
