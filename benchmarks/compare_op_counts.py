@@ -47,10 +47,12 @@ from . import bench_training_step as B  # noqa: E402
 SAMPLINGS = ("mixture", "sampled")
 
 
-def count_step(sampling, batch=64, n_chans=2, n_times=3000, seed=0):
-    """Counts of one AugNet forward + backward with the installed (or first
+def _step(sampling, batch=64, n_chans=2, n_times=3000, seed=0):
+    """One AugNet forward + backward with the installed (or first
     importable) ``braindecode_augnet``, built as ``bench_training_step.py``
-    builds it."""
+    builds it; and whether its regulariser reuses the forward pass's policy
+    (``bench_training_step``'s ``augnet_forward_backward``, which older
+    revisions do not support)."""
     import inspect
 
     import torch.nn.functional as F
@@ -60,17 +62,22 @@ def count_step(sampling, batch=64, n_chans=2, n_times=3000, seed=0):
     trunk = B.build_trunk(n_chans, n_times, seed)
     net = B.build_augnet(trunk, sampling, seed, n_chans=n_chans).train()
     X, y = B.make_data(batch, n_chans, n_times, seed, "cpu")
-    # the regulariser reuses the forward pass's policy where the revision can
-    # (bench_training_step's augnet_forward_backward, which older revisions
-    # do not support)
     regularizer = package.augmentation_regularizer
     reuse = "reuse_forward" in inspect.signature(regularizer).parameters
     kwargs = {"reuse_forward": True} if reuse else {}
 
-    def step():
+    def step():  # the forward pass first, then the regulariser
         loss = F.nll_loss(net(X), y) - B.REG * regularizer(net, **kwargs)
         loss.backward()
 
+    return step, reuse
+
+
+def count_step(sampling, batch=64, n_chans=2, n_times=3000, seed=0):
+    """Counts of one AugNet forward + backward (see :func:`_step`)."""
+    import braindecode_augnet as package
+
+    step, reuse = _step(sampling, batch, n_chans, n_times, seed)
     counts = C.count_aten_ops(step, profiler=True)
     counts["package"] = str(Path(package.__file__).parent)
     counts["reuse_forward"] = reuse
@@ -112,19 +119,7 @@ def _place():
 def breakdown(sampling, batch=64, n_times=3000, seed=0):
     """Kernels of one AugNet forward + backward (as :func:`count_step`
     counts them) by place: ``{(pass, place): kernels}``."""
-    import torch.nn.functional as F
-
-    import braindecode_augnet as package
-
-    trunk = B.build_trunk(2, n_times, seed)
-    net = B.build_augnet(trunk, sampling, seed, n_chans=2).train()
-    X, y = B.make_data(batch, 2, n_times, seed, "cpu")
-
-    def step():  # the regulariser reuses this forward pass's policy
-        data = F.nll_loss(net(X), y)
-        reg = package.augmentation_regularizer(net, reuse_forward=True)
-        (data - B.REG * reg).backward()
-
+    step, _ = _step(sampling, batch, n_times=n_times, seed=seed)
     step()  # warm-up, as count_step: the parameters' .grad exist
     with _Attributing() as counter:
         step()
