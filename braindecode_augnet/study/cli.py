@@ -399,6 +399,11 @@ def _check_args(parser, args):
     _check_device(parser, args.device)
 
 
+def _now():
+    """The date and time written in a report's design."""
+    return datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
 def _design(args, argv):
     command = ["python", "-m", "braindecode_augnet", *argv]
     return {
@@ -419,7 +424,7 @@ def _design(args, argv):
         "device": args.device,
         "library": f"braindecode-augnet {__version__}",
         "command": shlex.join(command),
-        "date": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "date": _now(),
     }
 
 
@@ -627,5 +632,5 @@ def _merged_design(designs, results, folders, argv):
     design["run command"] = designs[0].get("run command") or designs[0].get("command")
     design["merged from"] = " ".join(folders)
     design["command"] = shlex.join(["python", "-m", "braindecode_augnet", *argv])
-    design["date"] = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    design["date"] = _now()
     return design
