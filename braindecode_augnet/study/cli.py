@@ -154,6 +154,16 @@ def build_parser(parser_class=argparse.ArgumentParser):
         help=f"hours per synthetic recording (default: {DEFAULT_N_HOURS:g})",
     )
     parser.add_argument(
+        "--standardize",
+        choices=("recording", "none"),
+        default="recording",
+        help=(
+            "each channel of each recording standardised robustly (median, "
+            "interquartile range; default), or 'none': left in microvolts, so "
+            "that amplitude differences between subjects reach the models"
+        ),
+    )
+    parser.add_argument(
         "--epochs",
         type=_at_least(1),
         default=DEFAULT_MAX_EPOCHS,
@@ -410,6 +420,7 @@ def _design(args, argv):
         "dataset": args.dataset,
         "subjects": args.subjects if args.subjects is not None else args.n_subjects,
         "hours per recording": args.n_hours if args.dataset == "synthetic" else None,
+        "standardize": _standardize(args) or "none (microvolts)",
         "model": args.model,
         "methods": " ".join(args.methods),
         "seeds": (
@@ -459,6 +470,7 @@ def _run(args, design, created, verbose, start):
             verbose=verbose,
             channels=args.channels,
             stage_coding=args.stage_coding,
+            standardize=_standardize(args),
         )
         n_subjects = windows.description["subject"].nunique()
         check_design(n_subjects, args.folds)
@@ -589,8 +601,23 @@ def _merge(parser, args, argv):
     return 0
 
 
+def _standardize(args):
+    """``--standardize`` as :func:`~.load_sleep_windows` takes it."""
+    return None if args.standardize == "none" else args.standardize
+
+
 def _check_one_design(parser, folders, designs):
     """Refuse reports of other versions, options or variants than the first."""
+    # reports written before --standardize existed kept the microvolts
+    scalings = {
+        d.get("standardize", "none (microvolts)"): f for d, f in zip(designs, folders)
+    }
+    if len(scalings) > 1:
+        shown = "; ".join(f"{f}: {value}" for value, f in scalings.items())
+        parser.error(
+            f"--merge: the reports' signals were standardised otherwise ({shown}); "
+            "their runs cannot be paired: run them again with one --standardize"
+        )
     libraries = {d["library"]: f for d, f in zip(designs, folders) if d.get("library")}
     if len(libraries) > 1:
         shown = "; ".join(f"{f}: {lib}" for lib, f in libraries.items())

@@ -179,6 +179,7 @@ def load_sleep_windows(
     *,
     channels=None,
     stage_coding=None,
+    standardize="recording",
 ):
     """Load a sleep data set and cut it into 30-s labelled windows.
 
@@ -206,12 +207,17 @@ def load_sleep_windows(
         Channels of the ``'edf'`` data set (default: those named ``EEG...``).
     stage_coding : None | str | dict
         Hypnogram coding of the ``'edf'`` data set (see :func:`~.load_edf`).
+    standardize : {'recording', None}
+        Each channel of each recording standardised robustly (median,
+        interquartile range), or left in microvolts (``None``); see
+        :func:`~.preprocess_sleep`.
 
     Returns
     -------
     windows : braindecode.datasets.BaseConcatDataset
-        30-s windows with targets 0..4 (W, N1, N2, N3, REM), signals in
-        microvolts, low-passed at 30 Hz.
+        30-s windows with targets 0..4 (W, N1, N2, N3, REM), low-passed at
+        30 Hz, standardised per recording (in microvolts with
+        ``standardize=None``).
     """
     if dataset not in DATASETS:
         raise ValueError(f"dataset must be one of {DATASETS}, got {dataset!r}.")
@@ -224,8 +230,9 @@ def load_sleep_windows(
     raw_ds = _load_raw(
         dataset, data_path, subject_ids, n_subjects, n_hours, random_state, **options
     )
-    log_progress("preprocessing (microvolts, low-pass 30 Hz) and windowing", verbose)
-    preprocess_sleep(raw_ds, sfreq=100.0)
+    scaled = "microvolts" if standardize is None else f"standardised per {standardize}"
+    log_progress(f"preprocessing (low-pass 30 Hz, {scaled}) and windowing", verbose)
+    preprocess_sleep(raw_ds, sfreq=100.0, standardize=standardize)
     return create_sleep_windows(raw_ds)
 
 

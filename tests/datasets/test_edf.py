@@ -217,7 +217,7 @@ def test_real_segment_as_edf_with_prerau_stages(tmp_path):
     mne.export.export_raw(tmp_path / "seg.edf", raw, fmt="edf", verbose="error")
     shutil.copy(SEGMENT / "segment_stages.csv", tmp_path / "seg.hyp.csv")
     ds = load_edf(tmp_path, stage_coding="prerau")
-    preprocess_sleep(ds, h_freq=None)
+    preprocess_sleep(ds, h_freq=None, standardize=None)  # microvolts
     windows = create_sleep_windows(ds)
     X, y, _ = windows_to_arrays(windows)
     # REM 0-40 s, W 40-70 s, N1 70-100 s, N2 from 100 s (onsets + 0.01 s)

@@ -71,7 +71,7 @@ def test_preprocess_picks_scales_filters_and_resamples():
             )
         ]
     )
-    out = preprocess_sleep(ds, sfreq=100)
+    out = preprocess_sleep(ds, sfreq=100, standardize=None)
     assert out is ds
     raw = ds.datasets[0].raw
     assert raw.ch_names == ["A", "B"] and raw.info["sfreq"] == 100
@@ -83,8 +83,33 @@ def test_preprocess_picks_scales_filters_and_resamples():
     ds2 = BaseConcatDataset(
         [_raw_dataset(data[:2], sfreq, _stages(("W", 60)), names=["A", "B"])]
     )
-    preprocess_sleep(ds2, h_freq=None, picks=["B"])
+    preprocess_sleep(ds2, h_freq=None, picks=["B"], standardize=None)
     np.testing.assert_allclose(ds2.datasets[0].raw.get_data()[0], slow * 10)
+
+
+def test_recordings_are_standardised_each_alike_whatever_their_amplitude():
+    sfreq, rng = 100.0, np.random.default_rng(0)
+    signal = rng.standard_normal((2, 6000)) * 1e-5
+    signal[:, 100] = 1e-2  # an artefact: the robust scale ignores it
+    flat = np.vstack([signal[:1], np.full((1, 6000), 3e-6)])
+    ds = BaseConcatDataset(
+        [
+            _raw_dataset(signal, sfreq, _stages(("W", 60)), subject=0),
+            _raw_dataset(3 * signal + 2e-5, sfreq, _stages(("W", 60)), subject=1),
+            _raw_dataset(flat, sfreq, _stages(("W", 60)), subject=2),
+        ]
+    )
+    preprocess_sleep(ds, h_freq=None)
+    one, three, flat = (d.raw.get_data() for d in ds.datasets)
+    np.testing.assert_allclose(three, one, atol=1e-9)  # amplitude and offset gone
+    low, median, high = np.percentile(one, (25, 50, 75), axis=1)
+    np.testing.assert_allclose(median, 0, atol=1e-12)
+    np.testing.assert_allclose(high - low, 1)
+    np.testing.assert_allclose(flat[0], one[0])
+    np.testing.assert_allclose(flat[1], 0, atol=1e-12)  # a flat channel: centred only
+    assert np.isfinite(flat).all()
+    with pytest.raises(ValueError, match="standardize must be 'recording' or None"):
+        preprocess_sleep(ds, standardize="window")
 
 
 def test_windows_follow_annotations():

@@ -86,6 +86,8 @@ def test_main_job_writes_the_paired_report(tmp_path):
     assert "| augnet - none | 2 |" in report
     assert "cannot reach p < 0.05" in report
     assert "python -m braindecode_augnet --n-subjects 4" in report
+    design = json.loads((out / "scores.json").read_text())["design"]
+    assert design["standardize"] == "recording"
 
 
 def test_a_named_variant_is_compared_as_a_method(tmp_path):
@@ -142,6 +144,7 @@ def test_defaults_and_choices_are_the_pipelines():
     assert args.dataset == _default(load, "dataset")
     assert args.n_subjects == _default(load, "n_subjects")
     assert args.n_hours == _default(load, "n_hours")
+    assert args.standardize == _default(load, "standardize")
     assert args.epochs == _default(run, "max_epochs")
     assert args.n_copies == _default(run, "n_copies")
     assert args.device == _default(run, "device")
@@ -346,7 +349,9 @@ def test_ctrl_c_stops_the_whole_job(tmp_path):
 
 
 # ------------------------------------------------------------------- merge
-def _report(folder, seed, methods=("none", "augnet"), shift=0.0, argv=(), library=None):
+def _report(
+    folder, seed, methods=("none", "augnet"), shift=0.0, argv=(), library=None, **design
+):
     """A finished report of seed ``seed`` (2 folds), written as the job
     writes it; ``augnet`` = ``none`` + 0.1 (+ ``shift``)."""
     from braindecode_augnet.study.report import write_report
@@ -357,7 +362,12 @@ def _report(folder, seed, methods=("none", "augnet"), shift=0.0, argv=(), librar
     outcome = _fake_comparison(methods, seed=seed, score=score)
     command = ["python", "-m", "braindecode_augnet", *TINY, *argv]
     command += ["--first-seed", str(seed), "--methods", *methods]
-    design = {"model": "chambon", "seeds": str(seed), "command": " ".join(command)}
+    design = {
+        "model": "chambon",
+        "seeds": str(seed),
+        "command": " ".join(command),
+        **design,
+    }
     if library is not None:
         design["library"] = library
     write_report(folder, outcome, design, verbose=False)
@@ -412,6 +422,12 @@ def test_merge_refuses_reports_of_another_design(tmp_path, capsys):
     )
     err = _refused(["--merge", a, b, "--out", str(tmp_path / "m")], capsys)
     assert "defines the variant 'v' otherwise" in err
+    # signals standardised per recording, or left in microvolts: also when
+    # the report predates --standardize (its design does not say: microvolts)
+    a = _report(tmp_path / "g", 0, standardize="recording")
+    b = _report(tmp_path / "h", 1, argv=["--standardize", "none"])
+    err = _refused(["--merge", a, b, "--out", str(tmp_path / "m")], capsys)
+    assert "standardised otherwise" in err and "none (microvolts)" in err
 
 
 def test_merge_refuses_what_it_cannot_read_or_use(tmp_path, capsys):
