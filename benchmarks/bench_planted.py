@@ -582,6 +582,7 @@ def run_seed(args, seed, settings, device):
         n_hours=settings["n_hours"],
         random_state=seed,
         verbose=args.verbose,
+        standardize=None,  # the planted amplitude scales kept (microvolts)
     )
     # the training subjects, as prepare_sleep_split draws them for this seed
     train, _, test = split_by_subject(

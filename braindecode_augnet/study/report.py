@@ -42,6 +42,8 @@ __all__ = [
     "merge_runs",
     "read_report",
     "summarize_scores",
+    "training_health",
+    "warn_training_health",
     "write_interrupted",
     "write_report",
 ]
@@ -73,6 +75,10 @@ _SCORES = (
 
 #: Below this many pairs the report calls its design smoke-sized.
 _SMOKE_PAIRS = 20
+
+#: Cohen's kappa at or below which a run's agreement with the expert stages
+#: is "slight" at best (Landis and Koch, 1977): a failed training.
+_FAILED_KAPPA = 0.2
 
 _DPI = 110
 
@@ -370,6 +376,84 @@ def _policy_section(out, clf):
     ]
 
 
+def training_health(results):
+    """Runs per method that stopped while still learning, and that failed.
+
+    Parameters
+    ----------
+    results : pandas.DataFrame
+        The runs (``method``, ``epochs``, ``best_epoch``, ``kappa``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Per method: ``runs``; ``still_learning``, the runs whose best
+        validation epoch is their last (training stopped while the score
+        still rose: more epochs may change the comparison); ``failed``, the
+        runs whose Cohen's kappa with the expert stages is at most 0.2
+        (slight agreement at best, e.g. one stage predicted for most
+        windows).
+    """
+    frame = results.assign(
+        still_learning=results["best_epoch"] >= results["epochs"],
+        failed=results["kappa"] <= _FAILED_KAPPA,
+    )
+    grouped = frame.groupby("method", sort=False)
+    return pd.DataFrame(
+        {
+            "runs": grouped.size(),
+            "still_learning": grouped["still_learning"].sum(),
+            "failed": grouped["failed"].sum(),
+        }
+    )
+
+
+def _health_sentences(health):
+    """What :func:`training_health` found, in words (empty when nothing)."""
+    total = int(health["runs"].sum())
+    learning, failed = int(health["still_learning"].sum()), int(health["failed"].sum())
+    sentences = []
+    if learning:
+        sentences.append(
+            f"{learning} of {total} runs had their best validation score at their "
+            "last epoch: they stopped while still learning, and more epochs "
+            "(--epochs) may change the comparison."
+        )
+    if failed:
+        sentences.append(
+            f"{failed} of {total} runs failed to learn (Cohen's kappa <= "
+            f"{_FAILED_KAPPA:g} on their test subjects): their pairs compare "
+            "failed trainings; more training subjects or epochs, or "
+            "standardised recordings (--standardize recording), make them rarer."
+        )
+    return sentences
+
+
+def warn_training_health(results, file=None):
+    """Print :func:`training_health`'s findings as warnings (standard error)."""
+    import sys
+
+    for sentence in _health_sentences(training_health(results)):
+        print(f"warning: {sentence}", file=file or sys.stderr)
+
+
+def _health_section(results):
+    health = training_health(results)
+    rows = [
+        [method, int(r["runs"]), int(r["still_learning"]), int(r["failed"])]
+        for method, r in health.iterrows()
+    ]
+    headers = ["method", "runs", "best epoch = last epoch", "failed (kappa <= 0.2)"]
+    return [
+        "## Training health",
+        "",
+        *_table(headers, rows),
+        "",
+        *(_health_sentences(health) or ["Every run learned and settled."]),
+        "",
+    ]
+
+
 def _design_lines(design):
     lines = []
     if design.get("command"):
@@ -470,6 +554,7 @@ def write_report(out_dir, outcome, design, verbose=True):
         *_stage_table(summary),
         "",
     ]
+    lines += _health_section(results)
     if len(sizes) > 1:
         _save_figure(plot_learning_curve(results, methods), out / "learning_curve.png")
         lines += ["## Learning curve", "", "![learning curve](learning_curve.png)", ""]

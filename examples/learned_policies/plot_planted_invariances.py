@@ -27,7 +27,9 @@ benchmark ``benchmarks/bench_planted.py`` for the picture over more seeds.
 #
 # Six synthetic nights of one hour (no real EEG: two channels, ``Fpz-Cz`` and
 # ``Pz-Oz``, at 100 Hz), cut into 30-s windows by
-# :func:`~braindecode_augnet.study.pipeline.load_sleep_windows`. Each subject draws
+# :func:`~braindecode_augnet.study.pipeline.load_sleep_windows`, left in
+# microvolts (``standardize=None``: the study's default standardisation of
+# each recording would undo the amplitude nuisance). Each subject draws
 # its nuisances independently:
 #
 # * ``polarity_flipped``: the sign of its EEG is flipped, with probability
@@ -74,6 +76,7 @@ for seed in SEEDS:
         n_hours=N_HOURS,
         random_state=seed,
         verbose=False,
+        standardize=None,  # keep the planted amplitude scales (microvolts)
     )
     train_set, _, test_set = split_by_subject(
         windows, test_size=0.2, valid_size=0.2, random_state=seed

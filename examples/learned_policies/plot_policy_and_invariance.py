@@ -23,11 +23,12 @@ augmentation.
 # :func:`~braindecode_augnet.study.pipeline.load_sleep_windows` generates the
 # synthetic sleep nights of
 # :func:`~braindecode_augnet.datasets.make_synthetic_sleep` (no real EEG:
-# two channels, ``Fpz-Cz`` and ``Pz-Oz``, at 100 Hz), preprocesses them and
-# cuts them into labelled 30-s windows. The subjects differ by nuisances an
-# augmentation can undo: their alpha peak frequency, a mirrored montage
-# (channels swapped), a flipped polarity and an amplitude scale. One subject
-# is kept for testing. The windows are divided by the standard deviation of
+# two channels, ``Fpz-Cz`` and ``Pz-Oz``, at 100 Hz), preprocesses them (each
+# channel of each night standardised) and cuts them into labelled 30-s
+# windows. The subjects differ by nuisances an augmentation can undo: their
+# alpha peak frequency, a mirrored montage (channels swapped) and a flipped
+# polarity (their amplitude scale is undone by the standardisation). One
+# subject is kept for testing. The windows are divided by the standard deviation of
 # the training windows: the transforms' ranges are in the units of the data
 # (e.g. a noise standard deviation up to 0.2), fractions of the signal's
 # standard deviation once it is standardised.

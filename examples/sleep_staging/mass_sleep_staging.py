@@ -89,9 +89,10 @@ print(f"{len(raw_ds.datasets)} nights; channels {raw_ds.datasets[0].raw.ch_names
 # Preprocessing and windowing
 # ---------------------------
 #
-# The EEG is converted to microvolts, low-passed at 30 Hz and resampled to
+# The EEG is converted to microvolts, low-passed at 30 Hz, resampled to
 # 100 Hz, the sampling frequency of Sleep-EDF, so that the network (and its
-# receptive field in seconds) is the same on both data sets. SS3 is scored in
+# receptive field in seconds) is the same on both data sets, and each channel
+# of each night is standardised (median, interquartile range). SS3 is scored in
 # 30-s epochs (use ``window_size_s=20`` for the subsets scored in 20-s
 # epochs: SS2, SS4 and SS5).
 

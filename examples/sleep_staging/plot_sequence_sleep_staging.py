@@ -31,7 +31,8 @@ Sleep-EDF included.
 # ----------------------------------
 #
 # :func:`~braindecode_augnet.study.pipeline.load_sleep_windows` simulates the
-# nights, low-passes them and cuts them into labelled 30-s windows (stages
+# nights, low-passes and standardises them (each channel of each night) and
+# cuts them into labelled 30-s windows (stages
 # W, N1, N2, N3 and REM as targets 0 to 4);
 # :func:`~braindecode_augnet.study.pipeline.prepare_sleep_split` splits them by
 # subject and scales them, keeping the recording of every window.

@@ -107,8 +107,11 @@ print(raw_ds.description.to_string(index=False))
 #
 # Both sources come as the same braindecode ``BaseConcatDataset`` with
 # Sleep-EDF style annotations, so the preprocessing is the same: keep the EEG
-# channels, convert volts to microvolts and low-pass filter at 30 Hz (the
-# recordings are already at 100 Hz; ``sfreq=100`` would resample others).
+# channels, convert volts to microvolts, low-pass filter at 30 Hz (the
+# recordings are already at 100 Hz; ``sfreq=100`` would resample others) and
+# standardise each channel of each recording (its median removed, divided by
+# its interquartile range), so that subjects whose signals differ only in
+# amplitude look alike to the network.
 # The scored 30-s epochs then become labelled windows, with the stages
 # W, N1, N2, N3 (R&K stages 3 and 4 merged) and REM as targets 0 to 4.
 
@@ -124,11 +127,12 @@ print(f"{len(windows)} windows of {ch_names} at {sfreq:g} Hz")
 #
 # All the windows of a subject go to the same split, so the test scores
 # measure how the models generalise to new people. With six subjects, one is
-# kept for validation and one for testing. The signals are divided by the
-# standard deviation of the training windows: the ranges of the transforms
-# are in the units of the data (e.g. a Gaussian noise of standard deviation
-# up to 0.2), so on standardised signals they are fractions of the signal's
-# standard deviation. On raw microvolts the same noise would be invisible.
+# kept for validation and one for testing. The signals are then divided by
+# the standard deviation of the training windows (unit variance): the ranges
+# of the transforms are in the units of the data (e.g. a Gaussian noise of
+# standard deviation up to 0.2), so on standardised signals they are
+# fractions of the signal's standard deviation. On raw microvolts the same
+# noise would be invisible.
 
 train_set, valid_set, test_set = split_by_subject(
     windows, test_size=0.2, valid_size=0.2, random_state=SEED

@@ -12,6 +12,8 @@ from braindecode_augnet.study.report import (
     REPORT_FILES,
     clear_report,
     summarize_scores,
+    training_health,
+    warn_training_health,
     write_interrupted,
     write_report,
 )
@@ -249,3 +251,34 @@ def test_report_flags_magnitudes_still_moving(tmp_path, test_set):
     assert "Magnitudes at the top of their range" not in report
     policy = pd.read_csv(out / "policy.csv")
     assert policy["moving"].tolist() == [True, False, False]
+
+
+def test_report_counts_runs_still_learning_and_failed(tmp_path, test_set, capsys):
+    """Runs stopped at their best epoch, and runs that did not learn, are
+    counted per method in the report and printed as warnings."""
+    outcome = _outcome(test_set)
+    results = outcome["results"]
+    none = results["method"] == "none"
+    results.loc[none & (results["seed"] == 0), "best_epoch"] = 3  # = epochs
+    results.loc[none & (results["fold"] == 0), "kappa"] = 0.05
+    results.loc[~none & (results["fold"] == 1), "kappa"] = 0.2  # the bound
+    health = training_health(results)
+    assert health.to_dict("index") == {
+        "none": {"runs": 6, "still_learning": 3, "failed": 2},
+        "augnet": {"runs": 6, "still_learning": 0, "failed": 2},
+    }
+    write_report(tmp_path, outcome, DESIGN, verbose=False)
+    report = (tmp_path / "report.md").read_text()
+    assert "## Training health" in report
+    assert "| none | 6 | 3 | 2 |" in report and "| augnet | 6 | 0 | 2 |" in report
+    assert "3 of 12 runs had their best validation score at their last epoch" in report
+    assert "4 of 12 runs failed to learn" in report
+    warn_training_health(results)
+    err = capsys.readouterr().err.splitlines()
+    assert len(err) == 2 and all(line.startswith("warning: ") for line in err)
+    assert "--epochs" in err[0] and "--standardize recording" in err[1]
+    # healthy runs: said so, and no warning
+    write_report(tmp_path, _outcome(test_set), DESIGN, verbose=False)
+    assert "Every run learned and settled." in (tmp_path / "report.md").read_text()
+    warn_training_health(_results())
+    assert capsys.readouterr().err == ""
