@@ -522,7 +522,7 @@ def _run(args, design, created, verbose, start):
         clear_report(args.out)
     design["wall time"] = f"{time.perf_counter() - start:.0f} s"
     write_report(args.out, outcome, design, verbose=verbose)
-    warn_training_health(outcome["results"])
+    warn_training_health(outcome["results"], design)
     if verbose:
         print(f"done in {time.perf_counter() - start:.0f} s")
     return 0
@@ -600,7 +600,7 @@ def _merge(parser, args, argv):
         clear_report(args.out)
     design = _merged_design(designs, results, args.merge, argv)
     write_report(args.out, {"results": results}, design, verbose=not args.quiet)
-    warn_training_health(results)
+    warn_training_health(results, design)
     return 0
 
 

@@ -408,7 +408,13 @@ def training_health(results):
     )
 
 
-def _health_sentences(health):
+def _standardized(design):
+    """Whether the design's recordings were standardised (reports written
+    before ``--standardize`` existed left them in microvolts)."""
+    return design.get("standardize", "none (microvolts)") != "none (microvolts)"
+
+
+def _health_sentences(health, standardized=True):
     """What :func:`training_health` found, in words (empty when nothing)."""
     total = int(health["runs"].sum())
     learning, failed = int(health["still_learning"].sum()), int(health["failed"].sum())
@@ -420,24 +426,27 @@ def _health_sentences(health):
             "(--epochs) may change the comparison."
         )
     if failed:
+        remedies = "more training subjects or epochs"
+        if not standardized:
+            remedies += ", or recordings standardised (--standardize recording),"
         sentences.append(
             f"{failed} of {total} runs failed to learn (Cohen's kappa <= "
             f"{_FAILED_KAPPA:g} on their test subjects): their pairs compare "
-            "failed trainings; more training subjects or epochs, or "
-            "standardised recordings (--standardize recording), make them rarer."
+            f"failed trainings; {remedies} make them rarer."
         )
     return sentences
 
 
-def warn_training_health(results, file=None):
+def warn_training_health(results, design, file=None):
     """Print :func:`training_health`'s findings as warnings (standard error)."""
     import sys
 
-    for sentence in _health_sentences(training_health(results)):
+    health = training_health(results)
+    for sentence in _health_sentences(health, _standardized(design)):
         print(f"warning: {sentence}", file=file or sys.stderr)
 
 
-def _health_section(results):
+def _health_section(results, design):
     health = training_health(results)
     rows = [
         [method, int(r["runs"]), int(r["still_learning"]), int(r["failed"])]
@@ -449,7 +458,10 @@ def _health_section(results):
         "",
         *_table(headers, rows),
         "",
-        *(_health_sentences(health) or ["Every run learned and settled."]),
+        *(
+            _health_sentences(health, _standardized(design))
+            or ["Every run learned and settled."]
+        ),
         "",
     ]
 
@@ -554,7 +566,7 @@ def write_report(out_dir, outcome, design, verbose=True):
         *_stage_table(summary),
         "",
     ]
-    lines += _health_section(results)
+    lines += _health_section(results, design)
     if len(sizes) > 1:
         _save_figure(plot_learning_curve(results, methods), out / "learning_curve.png")
         lines += ["## Learning curve", "", "![learning curve](learning_curve.png)", ""]

@@ -273,12 +273,17 @@ def test_report_counts_runs_still_learning_and_failed(tmp_path, test_set, capsys
     assert "| none | 6 | 3 | 2 |" in report and "| augnet | 6 | 0 | 2 |" in report
     assert "3 of 12 runs had their best validation score at their last epoch" in report
     assert "4 of 12 runs failed to learn" in report
-    warn_training_health(results)
+    # DESIGN does not say how the recordings were scaled: microvolts, as
+    # before --standardize existed, so standardising them is a remedy
+    assert "(--standardize recording)" in report
+    warn_training_health(results, DESIGN)
     err = capsys.readouterr().err.splitlines()
     assert len(err) == 2 and all(line.startswith("warning: ") for line in err)
     assert "--epochs" in err[0] and "--standardize recording" in err[1]
+    warn_training_health(results, dict(DESIGN, standardize="recording"))
+    assert "--standardize" not in capsys.readouterr().err
     # healthy runs: said so, and no warning
     write_report(tmp_path, _outcome(test_set), DESIGN, verbose=False)
     assert "Every run learned and settled." in (tmp_path / "report.md").read_text()
-    warn_training_health(_results())
+    warn_training_health(_results(), DESIGN)
     assert capsys.readouterr().err == ""
