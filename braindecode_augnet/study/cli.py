@@ -41,6 +41,7 @@ from .pipeline import (
     run_comparison,
 )
 from .report import (
+    UNSTANDARDIZED,
     clear_report,
     merge_runs,
     read_report,
@@ -421,7 +422,7 @@ def _design(args, argv):
         "dataset": args.dataset,
         "subjects": args.subjects if args.subjects is not None else args.n_subjects,
         "hours per recording": args.n_hours if args.dataset == "synthetic" else None,
-        "standardize": _standardize(args) or "none (microvolts)",
+        "standardize": _standardize(args) or UNSTANDARDIZED,
         "model": args.model,
         "methods": " ".join(args.methods),
         "seeds": (
@@ -611,9 +612,8 @@ def _standardize(args):
 
 def _check_one_design(parser, folders, designs):
     """Refuse reports of other versions, options or variants than the first."""
-    # reports written before --standardize existed kept the microvolts
     scalings = {
-        d.get("standardize", "none (microvolts)"): f for d, f in zip(designs, folders)
+        d.get("standardize", UNSTANDARDIZED): f for d, f in zip(designs, folders)
     }
     if len(scalings) > 1:
         shown = "; ".join(f"{f}: {value}" for value, f in scalings.items())

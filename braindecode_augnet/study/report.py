@@ -38,6 +38,7 @@ from .plots import plot_confusion_matrices, plot_hypnogram, plot_learning_curve
 
 __all__ = [
     "REPORT_FILES",
+    "UNSTANDARDIZED",
     "clear_report",
     "merge_runs",
     "read_report",
@@ -75,6 +76,11 @@ _SCORES = (
 
 #: Below this many pairs the report calls its design smoke-sized.
 _SMOKE_PAIRS = 20
+
+#: How a report's design names recordings left in microvolts
+#: (``--standardize none``); reports written before that option existed
+#: left them so and do not say.
+UNSTANDARDIZED = "none (microvolts)"
 
 #: Cohen's kappa at or below which a run's agreement with the expert stages
 #: is "slight" at best (Landis and Koch, 1977): a failed training.
@@ -411,7 +417,7 @@ def training_health(results):
 def _standardized(design):
     """Whether the design's recordings were standardised (reports written
     before ``--standardize`` existed left them in microvolts)."""
-    return design.get("standardize", "none (microvolts)") != "none (microvolts)"
+    return design.get("standardize", UNSTANDARDIZED) != UNSTANDARDIZED
 
 
 def _health_sentences(health, standardized=True):
