@@ -105,7 +105,7 @@ def build_parser(parser_class=argparse.ArgumentParser):
             "design can resolve, per-stage F1, confusion matrices, a hypnogram, "
             "the learned policy and, with --train-sizes, a learning curve. Runs "
             "on an embedded synthetic sleep-EEG default when no data set is "
-            "given; the default design is smoke-sized (a few minutes on 2 CPU "
+            "given; the default design is smoke-sized (about 10 minutes on 2 CPU "
             "cores): scale it with --seeds, --folds, --n-subjects, --epochs."
         ),
     )

@@ -108,7 +108,7 @@ DEFAULT_N_SEEDS = 2
 
 #: Leave-subjects-out folds per seed: 2 seeds x 3 folds = 6 pairs, the
 #: fewest with which the Wilcoxon test can reach p < 0.05. A smoke-sized
-#: design, chosen to keep the default job within a few minutes on 2 CPU
+#: design, chosen to keep the default job within about 10 minutes on 2 CPU
 #: cores; scale it with the command line options.
 DEFAULT_N_FOLDS = 3
 
