@@ -130,13 +130,18 @@ def preprocess_sleep(
         preprocessors.append(
             Preprocessor("resample", apply_on_array=False, sfreq=sfreq, verbose="error")
         )
-    if standardize == "recording":
+    if _checked_standardize(standardize) == "recording":
         preprocessors.append(Preprocessor(_robust_standardize))
-    elif standardize is not None:
+    return preprocess(concat_ds, preprocessors, n_jobs=n_jobs)
+
+
+def _checked_standardize(standardize):
+    """``standardize`` of :func:`preprocess_sleep`, or ValueError."""
+    if standardize not in ("recording", None):
         raise ValueError(
             f"standardize must be 'recording' or None, got {standardize!r}."
         )
-    return preprocess(concat_ds, preprocessors, n_jobs=n_jobs)
+    return standardize
 
 
 def _robust_standardize(data):

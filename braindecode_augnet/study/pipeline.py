@@ -43,6 +43,7 @@ from ..datasets import (
     split_by_subject,
     windows_to_arrays,
 )
+from ..datasets.sleep import _checked_standardize
 from ..sequences import per_window_scoring, per_window_softmax
 from .stager import predict_windows, sequence_index
 
@@ -224,6 +225,7 @@ def load_sleep_windows(
     """
     if dataset not in DATASETS:
         raise ValueError(f"dataset must be one of {DATASETS}, got {dataset!r}.")
+    _checked_standardize(standardize)  # before the data are loaded
     log_progress(f"loading {dataset} data", verbose)
     options = {}
     if dataset == "edf":

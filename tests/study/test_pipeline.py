@@ -47,6 +47,9 @@ def test_load_rejects_unknown_data_sets_and_mass_without_path():
         load_sleep_windows("shhs", verbose=False)
     with pytest.raises(ValueError, match="--data-path"):
         load_sleep_windows("mass", verbose=False)
+    # an unknown standardisation is refused before any data is loaded
+    with pytest.raises(ValueError, match="standardize must be 'recording' or None"):
+        load_sleep_windows("mass", verbose=False, standardize="window")
 
 
 def test_load_synthetic_windows(windows, capsys):
