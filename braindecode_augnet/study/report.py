@@ -25,6 +25,7 @@ machines) make one report.
 
 import json
 import math
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -445,8 +446,6 @@ def _health_sentences(health, standardized=True):
 
 def warn_training_health(results, design, file=None):
     """Print :func:`training_health`'s findings as warnings (standard error)."""
-    import sys
-
     health = training_health(results)
     for sentence in _health_sentences(health, _standardized(design)):
         print(f"warning: {sentence}", file=file or sys.stderr)
@@ -458,7 +457,8 @@ def _health_section(results, design):
         [method, int(r["runs"]), int(r["still_learning"]), int(r["failed"])]
         for method, r in health.iterrows()
     ]
-    headers = ["method", "runs", "best epoch = last epoch", "failed (kappa <= 0.2)"]
+    failed = f"failed (kappa <= {_FAILED_KAPPA:g})"
+    headers = ["method", "runs", "best epoch = last epoch", failed]
     return [
         "## Training health",
         "",
