@@ -26,6 +26,7 @@ NUMBERS = {
     "reg_warmup": (check_int, {}, False),
     "n_copies": (check_int, {"low": 1}, False),
     "n_copies_train": (check_int, {"low": 1}, False),
+    "n_copies_valid": (check_int, {"low": 1}, True),
     "temperature": (check_positive, {}, False),
     "init_magnitude": (check_unit, {}, False),
     "aug_weight_decay": (check_positive, {"allow_zero": True}, False),

@@ -88,6 +88,11 @@ class AugNetClassifier(EEGClassifier):
         Epochs over which the regulariser's weight grows from 0 to ``reg``.
     n_copies, n_copies_train : int, default=20, 1
         Augmented copies averaged at inference and in training.
+    n_copies_valid : int | None, default=None
+        Copies averaged on the validation set after each epoch (None:
+        ``n_copies``). Validation costs one trunk pass per copy and window,
+        often more than the epoch's training: fewer copies make each epoch
+        cheaper, for a noisier validation score (which picks the checkpoint).
     copies_per_chunk : int | None, default=4
         At most this many copies through the trunk at once (memory).
     temperature : float, default=0.05
@@ -173,6 +178,7 @@ class AugNetClassifier(EEGClassifier):
         reg_warmup=0,
         n_copies=20,
         n_copies_train=1,
+        n_copies_valid=None,
         copies_per_chunk=4,
         temperature=0.05,
         sampling=None,
@@ -195,6 +201,7 @@ class AugNetClassifier(EEGClassifier):
         self.reg_warmup = reg_warmup
         self.n_copies = n_copies
         self.n_copies_train = n_copies_train
+        self.n_copies_valid = n_copies_valid
         self.copies_per_chunk = copies_per_chunk
         self.temperature = temperature
         self.sampling = sampling
@@ -417,6 +424,15 @@ class AugNetClassifier(EEGClassifier):
                 f"The parameters are not finite at epoch {len(self.history)}: "
                 + checks.DIVERGED
             ) from error
+
+    def validation_step(self, batch, **fit_params):
+        """As skorch's, averaging ``n_copies_valid`` copies (if set)."""
+        module = unwrap_module(self)
+        copies, module.n_copies = module.n_copies, self.strategy.validation_copies(self)
+        try:
+            return super().validation_step(batch, **fit_params)
+        finally:
+            module.n_copies = copies
 
     def _step_optimizer(self, step_fn):
         """skorch's, with the closure run once: by ``optimizer_``; other

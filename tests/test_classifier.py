@@ -165,6 +165,32 @@ def test_n_copies_set_after_fit_is_used(fitted):
         clf.set_params(n_copies=3)
 
 
+@pytest.mark.parametrize("n_copies_valid, seen", [(None, 3), (1, 1)])
+def test_validation_averages_n_copies_valid(n_copies_valid, seen):
+    """Validation after each epoch passes ``n_copies_valid`` copies of each
+    window through the trunk (``n_copies`` when None); prediction keeps
+    ``n_copies``."""
+    X, y = toy_data(n=24)
+    valid = torch.utils.data.TensorDataset(torch.as_tensor(X), torch.as_tensor(y))
+    clf = make_clf(
+        max_epochs=1, n_copies_valid=n_copies_valid, train_split=predefined_split(valid)
+    ).fit(X, y)
+    rows = []
+    hook = clf.module_.trunk.register_forward_hook(
+        lambda module, args, out: rows.append(len(args[0]))
+    )
+    try:
+        clf.validation_step((torch.as_tensor(X[:8]), torch.as_tensor(y[:8])))
+        assert sum(rows) == 8 * seen
+        assert clf.module_.n_copies == 3
+        rows.clear()
+        clf.predict_proba(X[:8])
+        assert sum(rows) == 8 * 3
+    finally:
+        hook.remove()
+    assert np.isfinite(clf.history[-1, "valid_loss"])
+
+
 def test_pickle_and_save_load_params(fitted, tmp_path):
     clf, X, y = fitted
     restored = pickle.loads(pickle.dumps(clf))
@@ -205,6 +231,7 @@ def test_checkpoint_and_early_stopping(tmp_path):
         ({"reg": -1.0}, ValueError, "reg"),
         ({"n_copies": 0}, ValueError, "n_copies"),
         ({"n_copies_train": 0}, ValueError, "n_copies_train"),
+        ({"n_copies_valid": 0}, ValueError, "n_copies_valid"),
         ({"temperature": 0}, ValueError, "temperature"),
         ({"sampling": "x"}, ValueError, "sampling"),
         ({"augmentation": "sleep"}, ValueError, "preset"),

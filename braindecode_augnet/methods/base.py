@@ -98,6 +98,13 @@ class Method:
         """Copies averaged in evaluation mode."""
         return int(net.n_copies) if self.averages_copies else 1
 
+    def validation_copies(self, net):
+        """Copies averaged on the validation set after each epoch:
+        ``n_copies_valid``, else those of inference."""
+        if net.n_copies_valid is None or not self.averages_copies:
+            return self.inference_copies(net)
+        return int(net.n_copies_valid)
+
     def training_copies(self, net):
         """Copies averaged in training mode."""
         return int(net.n_copies_train) if self.augments_forward else 1
