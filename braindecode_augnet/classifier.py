@@ -5,6 +5,8 @@ policy, parameter groups, copies, training-step hook) is the strategy's, in
 :mod:`braindecode_augnet.methods`.
 """
 
+import inspect
+
 import numpy as np
 import torch
 from braindecode import EEGClassifier
@@ -522,6 +524,15 @@ class AugNetClassifier(EEGClassifier):
         return index if classes is None else classes[index]
 
     # --------------------------------------------------------- persistence
+    def __setstate__(self, state):
+        """As skorch's; an estimator pickled by an older version takes the
+        defaults of the constructor parameters added since (e.g.
+        ``n_copies_valid``)."""
+        super().__setstate__(state)
+        for name, param in inspect.signature(type(self).__init__).parameters.items():
+            if param.default is not param.empty and name not in vars(self):
+                setattr(self, name, param.default)
+
     def save_params(self, *args, **kwargs):
         """As skorch's; ``f_params`` also holds the class labels, so that
         :meth:`load_params` onto a new estimator predicts labels."""
