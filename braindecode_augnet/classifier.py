@@ -384,8 +384,11 @@ class AugNetClassifier(EEGClassifier):
             ]
 
     def partial_fit(self, X, y=None, classes=None, **fit_params):
-        """As :class:`braindecode.EEGClassifier`, inputs checked first."""
+        """As :class:`braindecode.EEGClassifier`, inputs and parameters
+        checked first (``fit`` trains through here: parameters changed with
+        ``set_params`` since the net was initialised are checked too)."""
         check_inputs(X, y)
+        checks.check_params(self)
         return super().partial_fit(X, y, classes=classes, **fit_params)
 
     def _set_signal_args(self, X, y, classes):

@@ -191,6 +191,20 @@ def test_validation_averages_n_copies_valid(n_copies_valid, seen):
     assert np.isfinite(clf.history[-1, "valid_loss"])
 
 
+@pytest.mark.parametrize(
+    "kwargs, match", [({"n_copies_valid": 0}, "n_copies_valid"), ({"reg": -1.0}, "reg")]
+)
+def test_parameters_set_after_fit_are_checked_before_training(fitted, kwargs, match):
+    """A bad parameter set on a fitted estimator (one that needs no new
+    module) is refused by partial_fit before any epoch, naming it."""
+    clf, X, y = fitted
+    clf = clone(clf).fit(X, y).set_params(**kwargs)
+    epochs = len(clf.history)
+    with pytest.raises(ValueError, match=match):
+        clf.partial_fit(X, y)
+    assert len(clf.history) == epochs
+
+
 def test_pickle_and_save_load_params(fitted, tmp_path):
     clf, X, y = fitted
     restored = pickle.loads(pickle.dumps(clf))
