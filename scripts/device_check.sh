@@ -12,6 +12,8 @@
 # results go to $OUT (what the tool brings back). Each step runs even if an
 # earlier one failed; a step that would start after BUDGET_S seconds is
 # skipped (and said so), so that what ran comes back within the call.
+# OUT must be new or empty (the tool's $OUT is): an earlier call's results
+# there would pass for this one's.
 # The powered accuracy comparison is a second call: scripts/device_accuracy.sh.
 #
 # A dry run here, on CPU, checks every command of the script (tiny sizes):
@@ -21,6 +23,11 @@ OUT=${OUT:-/tmp/device_out}
 DEVICE=${DEVICE:-cuda}
 SIZE=${SIZE:---quick}      # --quick on the device; --smoke for a dry run
 BUDGET_S=${BUDGET_S:-480}  # start no step after this many seconds
+if [[ -e "$OUT" ]] && [[ -n "$(ls -A "$OUT")" ]]; then
+    # a skipped or failed step would leave an earlier call's results there
+    echo "$OUT holds an earlier call's results: pass a new or empty OUT" >&2
+    exit 1
+fi
 mkdir -p "$OUT"
 export OMP_NUM_THREADS=${OMP_NUM_THREADS:-8}
 source scripts/_device_env.sh

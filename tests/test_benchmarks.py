@@ -510,9 +510,40 @@ def test_device_scripts_are_valid_bash():
 
     if shutil.which("bash") is None:
         pytest.skip("needs bash")
-    for name in ("device_wheels.sh", "device_check.sh"):
+    for name in ("device_wheels.sh", "device_check.sh", "device_accuracy.sh"):
         script = BENCH_DIR.parent / "scripts" / name
         subprocess.run(["bash", "-n", str(script)], check=True)
+
+
+@pytest.mark.parametrize(
+    "name, kept", [("device_check.sh", "step_b64"), ("device_accuracy.sh", "accuracy")]
+)
+def test_device_scripts_refuse_an_earlier_calls_output(tmp_path, name, kept):
+    """A second call into the same OUT stops before running anything: a
+    skipped step or an unfinished seed would leave the earlier call's
+    results there, read (or merged) as this call's."""
+    import os
+    import shutil
+    import subprocess
+
+    if shutil.which("bash") is None:
+        pytest.skip("needs bash")
+    earlier = tmp_path / kept / "scores.json"
+    earlier.parent.mkdir()
+    earlier.write_text("{}")
+    env = {**os.environ, "OUT": str(tmp_path), "DEVICE": "cpu"}
+    done = subprocess.run(
+        ["bash", str(BENCH_DIR.parent / "scripts" / name)],
+        cwd=BENCH_DIR.parent,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 1
+    assert "holds an earlier call's" in done.stderr
+    assert "pass a new or empty OUT" in done.stderr
+    assert sorted(p.name for p in tmp_path.rglob("*")) == sorted([kept, "scores.json"])
 
 
 def test_benchmarks_are_a_package_without_path_hacks():
