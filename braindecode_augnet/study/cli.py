@@ -11,6 +11,7 @@ file of one run stays beside another's. Ctrl-C stops the whole job (exit
 
 import argparse
 import datetime
+import os
 import shlex
 import sys
 import tempfile
@@ -280,7 +281,8 @@ def build_parser(parser_class=argparse.ArgumentParser):
         action="store_true",
         help=(
             "write into a folder that holds files: the files of an earlier "
-            "report there are removed first, other files are kept"
+            "report there are replaced once the new report is written (by "
+            "INTERRUPTED.md after Ctrl-C in training), other files are kept"
         ),
     )
     parser.add_argument("--quiet", action="store_true", help="less output")
@@ -331,12 +333,19 @@ def _check_device(parser, name):
     parser.error(f"--device {name}: not available here; use cpu or cuda")
 
 
+#: The file by which a job claims its report folder while it runs.
+JOB_MARKER = ".braindecode-augnet-job"
+
+
 def _prepare_out(parser, name, overwrite):
-    """Check that the report folder can be written, create it; return the
-    folders created (removed again if the job ends without writing)."""
+    """Check that the report folder can be written, create it and claim it
+    (:data:`JOB_MARKER`: a second job on the same folder is refused, where
+    it would replace this one's report); return the folders created
+    (removed again, with the claim, by :func:`_release_out`)."""
     out = Path(name)
     if out.exists() and not out.is_dir():
         parser.error(f"--out {name}: exists and is not a folder; pass a folder path")
+    _check_unclaimed(parser, out)
     if out.is_dir() and any(out.iterdir()) and not overwrite:
         parser.error(
             f"--out {name}: the folder holds files (an earlier report?); pass "
@@ -357,7 +366,35 @@ def _prepare_out(parser, name, overwrite):
         parser.error(
             f"--out {name}: cannot write there ({err}); pass a writable folder"
         )
+    try:  # created only if absent: of two jobs started at once, one claims
+        fd = os.open(out / JOB_MARKER, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+    except FileExistsError:
+        _check_unclaimed(parser, out)
+        raise
+    with os.fdopen(fd, "w") as marker:
+        marker.write(f"pid {os.getpid()}, started {_now()}\n")
     return created
+
+
+def _check_unclaimed(parser, out):
+    marker = out / JOB_MARKER
+    if marker.is_file():
+        claim = marker.read_text().strip() or "pid unknown"
+        parser.error(
+            f"--out {out}: another job ({claim}) writes its report there; wait "
+            "for it to end or pass another --out (if no job runs there, one was "
+            f"killed: remove {marker})"
+        )
+
+
+def _release_out(out, created):
+    """Drop the job's claim on its report folder, and the folders it
+    created if they are empty (the job wrote nothing)."""
+    try:
+        (Path(out) / JOB_MARKER).unlink()
+    except FileNotFoundError:
+        pass
+    _remove_empty(created)
 
 
 def _remove_empty(folders):
@@ -454,14 +491,15 @@ def main(argv=None):
     design = _design(args, argv)
     start = time.perf_counter()
     try:
-        return _run(args, design, created, verbose, start)
+        return _run(args, design, verbose, start)
     except KeyboardInterrupt:  # outside training: nothing run to report
-        _remove_empty(created)
         print("\ninterrupted (Ctrl-C): no report written", file=sys.stderr)
         return EXIT_INTERRUPTED
+    finally:
+        _release_out(args.out, created)
 
 
-def _run(args, design, created, verbose, start):
+def _run(args, design, verbose, start):
     try:
         windows = load_sleep_windows(
             args.dataset,
@@ -477,7 +515,6 @@ def _run(args, design, created, verbose, start):
         n_subjects = windows.description["subject"].nunique()
         check_design(n_subjects, args.folds)
     except (ConnectionError, FileNotFoundError, ValueError, ImportError) as err:
-        _remove_empty(created)
         print(f"error: {err}", file=sys.stderr)
         return 2
     try:
@@ -519,8 +556,7 @@ def _run(args, design, created, verbose, start):
             file=sys.stderr,
         )
         return EXIT_INTERRUPTED
-    if args.overwrite:
-        clear_report(args.out)
+    # the earlier report's files are replaced once the new ones are written
     design["wall time"] = f"{time.perf_counter() - start:.0f} s"
     write_report(args.out, outcome, design, verbose=verbose)
     warn_training_health(outcome["results"], design)
@@ -596,11 +632,12 @@ def _merge(parser, args, argv):
         results = merge_runs(tables, args.merge)
     except ValueError as err:
         parser.error(f"--merge: {err}")
-    _prepare_out(parser, args.out, args.overwrite)
-    if args.overwrite:
-        clear_report(args.out)
-    design = _merged_design(designs, results, args.merge, argv)
-    write_report(args.out, {"results": results}, design, verbose=not args.quiet)
+    created = _prepare_out(parser, args.out, args.overwrite)
+    try:
+        design = _merged_design(designs, results, args.merge, argv)
+        write_report(args.out, {"results": results}, design, verbose=not args.quiet)
+    finally:
+        _release_out(args.out, created)
     warn_training_health(results, design)
     return 0
 

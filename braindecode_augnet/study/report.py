@@ -25,7 +25,10 @@ machines) make one report.
 
 import json
 import math
+import os
+import shutil
 import sys
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -523,6 +526,35 @@ def write_report(out_dir, outcome, design, verbose=True):
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
+    # written into a hidden folder beside, then moved in at once: a crash or
+    # Ctrl-C while writing leaves the folder as it was, never part of a
+    # report (scores.json, which marks a finished one, moved last)
+    staging = Path(tempfile.mkdtemp(prefix=".report-partial-", dir=out))
+    try:
+        _write_report_files(staging, outcome, design)
+        _move_report(staging, out)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    log_progress(f"report written to {out.resolve()}", verbose)
+    return out
+
+
+def _move_report(staging, out):
+    """Replace the report files of ``out`` by those of ``staging`` (those
+    of an earlier report that this one lacks removed: none left to be read
+    as this one's), ``report.md`` then ``scores.json`` last."""
+    written = {path.name for path in staging.iterdir()}
+    for name in REPORT_FILES:
+        path = out / name
+        if name not in written and (path.is_file() or path.is_symlink()):
+            path.unlink()
+    last = ("report.md", "scores.json")
+    order = sorted(written, key=lambda name: last.index(name) if name in last else -1)
+    for name in order:
+        os.replace(staging / name, out / name)
+
+
+def _write_report_files(out, outcome, design):
     results = outcome["results"]
     methods = list(dict.fromkeys(results["method"]))
     sizes = sorted(results["train_size"].unique())
@@ -581,8 +613,6 @@ def write_report(out_dir, outcome, design, verbose=True):
     if augnet is not None:
         lines += _policy_section(out, augnet)
     (out / "report.md").write_text("\n".join(lines))
-    log_progress(f"report written to {out.resolve()}", verbose)
-    return out
 
 
 def write_interrupted(out_dir, runs, design, verbose=True):

@@ -311,6 +311,68 @@ def test_overwrite_leaves_no_file_of_the_earlier_run(tmp_path, monkeypatch):
     assert "random - none" in (tmp_path / "report.md").read_text()
 
 
+def test_a_second_job_on_a_claimed_folder_is_refused(tmp_path, capsys, no_loading):
+    """While a job runs, its folder is claimed: another job with the same
+    --out (even with --overwrite) is refused, where it would replace the
+    first one's report or mix its files with it."""
+    (tmp_path / cli.JOB_MARKER).write_text("pid 12345, started today")
+    err = _refused(["--out", str(tmp_path), "--overwrite"], capsys)
+    assert "another job (pid 12345, started today) writes its report there" in err
+    assert f"remove {tmp_path / cli.JOB_MARKER}" in err
+    source = _report(tmp_path / "a", 0)
+    merged = _refused(["--merge", source, "--out", str(tmp_path)], capsys)
+    assert "another job" in merged
+
+
+def test_a_job_claims_its_folder_while_it_runs_and_releases_it(tmp_path, monkeypatch):
+    stub = SimpleNamespace(description=pd.DataFrame({"subject": range(8)}))
+    monkeypatch.setattr(cli, "load_sleep_windows", lambda *a, **k: stub)
+    claims = []
+
+    def comparison(*args, **kwargs):
+        claims.append((tmp_path / "out" / cli.JOB_MARKER).read_text())
+        return _fake_comparison(kwargs["methods"])
+
+    monkeypatch.setattr(cli, "run_comparison", comparison)
+    argv = ["--methods", "none", "random", "--quiet", "--out", str(tmp_path / "out")]
+    assert main(argv) == 0
+    assert claims == [f"pid {os.getpid()}, started {claims[0].split('started ')[1]}"]
+    assert not (tmp_path / "out" / cli.JOB_MARKER).exists()
+    monkeypatch.setattr(cli, "load_sleep_windows", _raise(ValueError("bad data")))
+    assert main([*argv[:-1], str(tmp_path / "new" / "out")]) == 2
+    assert not (tmp_path / "new").exists()  # nothing written, nothing left
+
+
+def _raise(err):
+    def fail(*args, **kwargs):
+        raise err
+
+    return fail
+
+
+def test_ctrl_c_while_the_report_is_written_keeps_the_earlier_one(
+    tmp_path, monkeypatch, capsys
+):
+    """--overwrite replaces the earlier report only by a whole new one: a
+    Ctrl-C (or a crash) while the files are written leaves it as it was,
+    with no file of the new one beside it."""
+    from braindecode_augnet.study import report
+
+    stub = SimpleNamespace(description=pd.DataFrame({"subject": range(8)}))
+    monkeypatch.setattr(cli, "load_sleep_windows", lambda *a, **k: stub)
+    monkeypatch.setattr(
+        cli, "run_comparison", lambda *a, **k: _fake_comparison(k["methods"])
+    )
+    argv = ["--methods", "none", "random", "--quiet", "--out", str(tmp_path)]
+    assert main(argv) == 0
+    before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
+    assert {"report.md", "scores.json", "scores.csv", "paired.csv"} <= set(before)
+    monkeypatch.setattr(report, "_health_section", _raise(KeyboardInterrupt()))
+    assert main([*argv, "--overwrite"]) == cli.EXIT_INTERRUPTED
+    assert "no report written" in capsys.readouterr().err
+    assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before
+
+
 # ------------------------------------------------------------------ Ctrl-C
 def test_ctrl_c_stops_the_whole_job(tmp_path):
     """SIGINT to a real run: exit 130, no report, the epochs trained said."""
