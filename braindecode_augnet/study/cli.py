@@ -415,6 +415,21 @@ def _check_args(parser, args):
             )
         if len(set(args.subjects)) != len(args.subjects):
             parser.error(f"--subjects has repeated ids: {args.subjects}")
+    if args.data_path is not None and args.dataset == "synthetic":
+        parser.error(
+            "--data-path reads a real data set, and the synthetic data set (the "
+            "default) is generated: add --dataset edf (your own EDF files), mass "
+            "or sleep-physionet"
+        )
+    if args.model == "chambon":  # options of the sequence models, else ignored
+        for option in ("n_windows", "sequence_augmentation"):
+            if getattr(args, option) != parser.get_default(option):
+                flag = "--" + option.replace("_", "-")
+                parser.error(
+                    f"{flag} applies to the sequence models, and --model chambon "
+                    "(the default) reads single windows: add --model "
+                    f"timedistributed or usleep, or leave {flag} out"
+                )
     variants = {}
     for spec in args.variant:
         try:

@@ -670,6 +670,12 @@ def sleep_scores(y_true, y_pred, per_stage=False):
 
 
 # ------------------------------------------------------------------ training
+#: AugNetClassifier's parameters that the job sets for every run, and how.
+_SET_BY_THE_JOB = {
+    "random_state": "each run's seed, from --first-seed and --seeds",
+}
+
+
 def parse_variant(spec):
     """A named variant of an AugNet-family method, from ``'NAME=METHOD:k=v,...'``.
 
@@ -709,6 +715,13 @@ def parse_variant(spec):
             kwargs[key.strip()] = value.strip()
     own = set(inspect.signature(AugNetClassifier).parameters)
     own -= {"module", "method", "args", "kwargs"}
+    set_by_job = sorted(set(kwargs) & set(_SET_BY_THE_JOB))
+    if set_by_job:
+        key = set_by_job[0]
+        raise ValueError(
+            f"variant {spec!r}: the job sets {key} itself ({_SET_BY_THE_JOB[key]}): "
+            f"leave it out of the variant."
+        )
     unknown = sorted(set(kwargs) - own)
     if unknown:
         raise ValueError(

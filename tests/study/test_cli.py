@@ -110,6 +110,36 @@ def test_parse_variant_reads_literals():
     assert params == {"aug_lr": None, "init_magnitude": 0.25, "sampling": "sampled"}
 
 
+def test_a_variant_may_not_set_what_the_job_sets(tmp_path, capsys, no_loading):
+    """Each run's seed is the job's: a variant's random_state was accepted
+    and failed the job at its first AugNet run, losing the runs before."""
+    with pytest.raises(ValueError, match="the job sets random_state itself"):
+        pipeline.parse_variant("fixed_seed=augnet:random_state=3")
+    spec = "fixed_seed=augnet:random_state=3"
+    argv = ["--variant", spec, "--methods", "none", "fixed_seed"]
+    err = _refused([*argv, "--out", str(tmp_path / "r")], capsys)
+    assert "--first-seed and --seeds" in err and "leave it out" in err
+
+
+@pytest.mark.parametrize(
+    "argv, named",
+    [
+        (["--data-path", "my_edf_folder"], "--data-path reads a real data set"),
+        (["--n-windows", "7"], "--n-windows applies to the sequence models"),
+        (
+            ["--sequence-augmentation", "sequence"],
+            "--sequence-augmentation applies to the sequence models",
+        ),
+    ],
+)
+def test_options_that_would_be_ignored_are_refused(
+    argv, named, tmp_path, capsys, no_loading
+):
+    err = _refused([*argv, "--out", str(tmp_path / "r")], capsys)
+    assert named in err
+    assert not (tmp_path / "r").exists()
+
+
 def test_missing_data_fails_fast_with_a_clear_message(tmp_path, capsys):
     out = tmp_path / "new" / "report"
     assert main(["--dataset", "mass", "--quiet", "--out", str(out)]) == 2
