@@ -156,16 +156,21 @@ def check_fit_lengths(X, y, classes):
         )
 
 
-def check_input(net, X, window_size):
-    """Before predicting: ``X`` of the fitted shape, the parameters finite."""
+def check_fitted_shape(net, X, window_size, fix="or refit"):
+    """``X``'s windows of the shape the net was fitted on (when known)."""
     shape = window_shape(X, window_size)
     fitted = (getattr(net, "n_chans_", None), getattr(net, "n_times_", None))
     if None not in shape + fitted and shape != fitted:
         raise ValueError(
             f"{type(net).__name__} was fitted on {fitted[0]} channels and "
             f"{fitted[1]} time samples per example, got {shape[0]} channels and "
-            f"{shape[1]} time samples: pass windows of the fitted shape, or refit."
+            f"{shape[1]} time samples: pass windows of the fitted shape, {fix}."
         )
+
+
+def check_input(net, X, window_size):
+    """Before predicting: ``X`` of the fitted shape, the parameters finite."""
+    check_fitted_shape(net, X, window_size)
     module = unwrap_module(net)
     for part, name in (
         (module.augmentation, "augmentation policy"),

@@ -37,6 +37,19 @@ _MODULE_SETTINGS = frozenset(
     ("n_copies", "n_copies_train", "copies_per_chunk", "sequence_augmentation")
     + ("window_size", "temperature")
 )
+#: What the policy is built from: ``set_params`` of another value on an
+#: initialised net builds the module (and its criterion and optimizer) anew,
+#: as skorch does for the module's own parameters.
+_POLICY_SETTINGS = ("method", "augmentation", "init_magnitude", "sampling")
+#: The policy's groups in the optimizer: ``set_params`` updates them in place.
+_GROUP_SETTINGS = frozenset(("lr", "aug_lr", "magnitude_lr", "aug_weight_decay"))
+
+
+def _differs(a, b):
+    try:
+        return bool(a != b)
+    except (TypeError, ValueError, RuntimeError):  # arrays, tensors
+        return a is not b
 
 
 def _exp(log_probs):
@@ -236,13 +249,46 @@ class AugNetClassifier(EEGClassifier):
         inferred = vars(self).get("inferred_module_params_")
         if inferred:
             self.inferred_module_params_ = [k for k in inferred if k not in kwargs]
+        rebuilt = [
+            key
+            for key in _POLICY_SETTINGS
+            if key in kwargs and _differs(kwargs[key], getattr(self, key, None))
+        ]
         super().set_params(**kwargs)
-        if _MODULE_SETTINGS.intersection(kwargs) and getattr(
-            self, "initialized_", False
-        ):
+        if not getattr(self, "initialized_", False):
+            return self
+        if rebuilt:  # the fitted policy is another method's, or other layers'
+            checks.check_params(self)
+            reset = {key: kwargs[key] for key in rebuilt}
+            self._initialize_module(reason=self._format_reinit_msg("module", reset))
+            for part in ("criterion", "optimizer"):
+                reason = self._format_reinit_msg(part, triggered_directly=False)
+                getattr(self, f"_initialize_{part}")(reason=reason)
+            return self
+        if _MODULE_SETTINGS.intersection(kwargs):
             checks.check_params(self)
             self._configure_module()
+        if _GROUP_SETTINGS.intersection(kwargs) or any(
+            key.startswith("optimizer__") for key in kwargs
+        ):
+            self._update_policy_groups()
         return self
+
+    def _update_policy_groups(self):
+        """The learning rates and decay of the policy's groups in the fitted
+        optimizer, from ``aug_lr``, ``magnitude_lr`` and ``aug_weight_decay``
+        (skorch sets ``lr`` and ``optimizer__*`` on every group), in place:
+        the optimizer's state is kept."""
+        named = [(_uncompiled_name(n), p) for n, p in self.module_.named_parameters()]
+        lr = self.get_params_for("optimizer").get("lr", self.lr)
+        groups = {
+            id(group["params"][0]): group
+            for group in self.strategy.param_groups(self, named, lr)
+        }
+        for group in self.optimizer_.param_groups:
+            ours = groups.get(id(group["params"][0])) if group["params"] else None
+            if ours is not None:
+                group.update((k, v) for k, v in ours.items() if k != "params")
 
     def current_reg(self):
         """Weight of the regulariser at the current epoch (see reg_warmup)."""
@@ -374,9 +420,13 @@ class AugNetClassifier(EEGClassifier):
             except TypeError:
                 pass
         known = set(vars(self))
+        # a fit that initialises the net anew may change the data's shape
+        initialized = getattr(self, "initialized_", False)
+        vars(self)["_fit_anew"] = not (self.warm_start and initialized)
         try:
             return super().fit(X, y, **fit_params)
         finally:
+            vars(self).pop("_fit_anew", None)
             self.inferred_module_params_ = inferred + [
                 key
                 for key in vars(self)
@@ -389,6 +439,14 @@ class AugNetClassifier(EEGClassifier):
         ``set_params`` since the net was initialised are checked too)."""
         check_inputs(X, y)
         checks.check_params(self)
+        if getattr(self, "initialized_", False) and not vars(self).get("_fit_anew"):
+            checks.check_fitted_shape(
+                self,
+                X,
+                _int(self.window_size),
+                "or fit anew (warm_start=False): partial_fit and a warm start "
+                "go on training the fitted net",
+            )
         return super().partial_fit(X, y, classes=classes, **fit_params)
 
     def _set_signal_args(self, X, y, classes):

@@ -205,6 +205,76 @@ def test_parameters_set_after_fit_are_checked_before_training(fitted, kwargs, ma
     assert len(clf.history) == epochs
 
 
+@pytest.mark.parametrize("cut", ["times", "channels"])
+def test_training_on_other_shapes_is_refused_before_anything_changes(fitted, cut):
+    """partial_fit (and a warm-start fit) go on training the fitted net:
+    windows of another shape are refused up front, naming the fitted shape,
+    and leave the estimator as it was (it failed deep in the trunk, and
+    recorded the new shape as the fitted one, refusing the original data);
+    a fit anew takes them."""
+    clf, X, y = fitted
+    clf = clone(clf).fit(X, y)
+    other = X[:, :, :80] if cut == "times" else np.concatenate([X, X[:, :1]], axis=1)
+    epochs, expected = len(clf.history), clf.predict_proba(X)
+    for warm in (False, True):
+        with pytest.raises(ValueError, match="fitted on 2 channels and 100 time"):
+            if warm:
+                clf.set_params(warm_start=True).fit(other, y)
+            else:
+                clf.partial_fit(other, y)
+    assert len(clf.history) == epochs
+    assert (clf.n_chans_, clf.n_times_) == (2, 100)
+    np.testing.assert_array_equal(clf.predict_proba(X), expected)
+    clf.set_params(warm_start=False, max_epochs=1).fit(other, y)
+    assert clf.n_chans_ * clf.n_times_ == other.shape[1] * other.shape[2]
+
+
+def _groups(clf):
+    return [(g["lr"], g["weight_decay"]) for g in clf.optimizer_.param_groups]
+
+
+def test_set_params_gives_the_policy_groups_their_own_rates(fitted):
+    """lr and optimizer__* set on a fitted estimator reach the trunk's group,
+    aug_lr, magnitude_lr and aug_weight_decay the policy's (skorch set lr
+    and the decay on every group, and ignored aug_lr), as a new estimator
+    with those parameters has them; the optimizer's state is kept."""
+    clf, X, y = fitted
+    settings = dict(lr=1e-3, aug_lr=0.5, magnitude_lr=0.2, aug_weight_decay=0.0)
+    clf = clone(clf).set_params(**settings).fit(X, y)
+    assert _groups(clf) == [(1e-3, 0), (0.5, 0.0), (0.2, 0.0)]
+    state = {id(p): v["step"] for p, v in clf.optimizer_.state.items()}
+    changes = dict(lr=1e-4, aug_lr=0.05, magnitude_lr=1e-6)
+    changes["optimizer__weight_decay"] = 0.01
+    for key, value in changes.items():
+        clf.set_params(**{key: value})
+    fresh = clone(clf).set_params(**changes).initialize()
+    assert _groups(clf) == _groups(fresh) == [(1e-4, 0.01), (0.05, 0.0), (1e-6, 0.0)]
+    assert {id(p): v["step"] for p, v in clf.optimizer_.state.items()} == state
+    clf.set_params(aug_weight_decay=0.1)
+    assert [decay for _, decay in _groups(clf)] == [0.01, 0.1, 0.1]
+
+
+def test_set_params_of_what_builds_the_policy_builds_the_module_anew(fitted):
+    """Another method (or preset, initial magnitude, sampling) set on a
+    fitted estimator builds its module, criterion and optimizer anew, as
+    skorch does for the module's parameters: the fitted policy was another
+    method's (ADDA then failed in training, for want of its bilevel state;
+    the random policy predicted with AugNet's copies); the same value set
+    again keeps the fit."""
+    clf, X, y = fitted
+    clf = clone(clf).fit(X, y)
+    module = clf.module_
+    clf.set_params(method="augnet", init_magnitude=clf.init_magnitude)
+    assert clf.module_ is module
+    clf.set_params(method="random")
+    assert clf.module_ is not module
+    fresh = clone(clf).initialize()
+    assert clf.module_.n_copies == fresh.module_.n_copies
+    assert type(clf.module_.augmentation) is type(fresh.module_.augmentation)
+    clf.set_params(method="adda", reg=0, max_epochs=1).partial_fit(X, y)
+    assert hasattr(clf, "bilevel_") and len(clf.history) == 4
+
+
 def test_pickle_and_save_load_params(fitted, tmp_path):
     clf, X, y = fitted
     restored = pickle.loads(pickle.dumps(clf))
