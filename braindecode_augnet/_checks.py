@@ -5,6 +5,8 @@ estimator holds its skorch hooks only; every message names the input and
 the fix, raised before any training.
 """
 
+import math
+
 import mne
 import numpy as np
 import pandas as pd
@@ -13,7 +15,7 @@ from sklearn.utils import column_or_1d
 from skorch.utils import is_dataset, to_numpy
 
 from ._validation import check_int, check_positive, check_unit
-from .layers import SAMPLING_MODES, unwrap_module
+from .layers import SAMPLING_MODES, augmentation_layers, unwrap_module
 from .model import SEQUENCE_AUGMENTATIONS
 from .regularization import REGULARIZER_SCALES
 
@@ -156,6 +158,67 @@ def check_fit_lengths(X, y, classes):
         )
 
 
+def epochs_signal(X):
+    """``(sampling frequency, channel names)`` of ``mne.Epochs``, else None."""
+    if isinstance(X, mne.BaseEpochs):
+        return float(X.info["sfreq"]), tuple(X.ch_names)
+    return None
+
+
+def check_signal_args(net, X):
+    """Before the module is built: a ``module__sfreq`` set by the user that
+    the Epochs contradict (the trunk and the preset's frequency shifts
+    would work at the wrong rate)."""
+    signal = epochs_signal(X)
+    user = vars(net).get("module__sfreq")
+    if "module__sfreq" in vars(net).get("inferred_module_params_", ()):
+        user = None  # inferred from earlier data: check_fitted_signal's
+    if signal is None or user is None or math.isclose(float(user), signal[0]):
+        return
+    raise ValueError(
+        f"module__sfreq={user} but the Epochs are sampled at {signal[0]:g} Hz: "
+        "leave module__sfreq out (it is read from the Epochs) or resample them "
+        f"(epochs.resample({user}))."
+    )
+
+
+def check_transforms_sfreq(net):
+    """After the module is built: candidates that work at a sampling
+    frequency of their own (``FrequencyShift(sfreq=)``) at the trunk's."""
+    sfreq = vars(net).get("module__sfreq")
+    if sfreq is None:
+        return
+    for layer in augmentation_layers(unwrap_module(net)):
+        for transform in layer.transforms:
+            own = getattr(transform, "sfreq", None)
+            if own is not None and not math.isclose(float(own), float(sfreq)):
+                raise ValueError(
+                    f"{type(transform).__name__}(sfreq={own:g}) in a network "
+                    f"whose data are sampled at {float(sfreq):g} Hz "
+                    f"(module__sfreq): its shifts would be in the wrong unit; "
+                    f"build it with sfreq={float(sfreq):g}."
+                )
+
+
+def check_fitted_signal(net, X):
+    """``mne.Epochs`` of the sampling frequency and channels (in order) of
+    the Epochs the net was fitted on."""
+    signal, fitted = epochs_signal(X), vars(net).get("epochs_signal_")
+    if signal is None or fitted is None or signal == fitted:
+        return
+    name = type(net).__name__
+    if not math.isclose(signal[0], fitted[0]):
+        raise ValueError(
+            f"{name} was fitted on Epochs sampled at {fitted[0]:g} Hz, got "
+            f"{signal[0]:g} Hz: resample them (epochs.resample({fitted[0]:g}))."
+        )
+    raise ValueError(
+        f"{name} was fitted on the channels {list(fitted[1])}, got "
+        f"{list(signal[1])}: pick those, in that order "
+        f"(epochs.reorder_channels({list(fitted[1])}))."
+    )
+
+
 def check_fitted_shape(net, X, window_size, fix="or refit"):
     """``X``'s windows of the shape the net was fitted on (when known)."""
     shape = window_shape(X, window_size)
@@ -169,8 +232,10 @@ def check_fitted_shape(net, X, window_size, fix="or refit"):
 
 
 def check_input(net, X, window_size):
-    """Before predicting: ``X`` of the fitted shape, the parameters finite."""
+    """Before predicting: ``X`` of the fitted shape (and Epochs of the
+    fitted rate and channels), the parameters finite."""
     check_fitted_shape(net, X, window_size)
+    check_fitted_signal(net, X)
     module = unwrap_module(net)
     for part, name in (
         (module.augmentation, "augmentation policy"),

@@ -320,6 +320,7 @@ class AugNetClassifier(EEGClassifier):
             self.classes_inferred_ = classes
         unwrap_module(self).labels = getattr(self, "classes_", None)
         self.n_chans_, self.n_times_ = checks.window_shape(X, _int(self.window_size))
+        self.epochs_signal_ = checks.epochs_signal(X)
         checks.check_fit_lengths(X, y, getattr(self, "classes_", [0, 1]))
 
     def get_dataset(self, X, y=None):
@@ -351,6 +352,7 @@ class AugNetClassifier(EEGClassifier):
         super().initialize_module()
         if not isinstance(self.module_, AugNet):  # not an AugNet given as module
             self.module_ = AugNet(self.module_, self.strategy.build_policy(self))
+        checks.check_transforms_sfreq(self)
         self._configure_module()
         return self
 
@@ -447,10 +449,12 @@ class AugNetClassifier(EEGClassifier):
                 "or fit anew (warm_start=False): partial_fit and a warm start "
                 "go on training the fitted net",
             )
+            checks.check_fitted_signal(self, X)
         return super().partial_fit(X, y, classes=classes, **fit_params)
 
     def _set_signal_args(self, X, y, classes):
         """As braindecode, recording which module parameters it inferred."""
+        checks.check_signal_args(self, X)
         known = set(vars(self))
         super()._set_signal_args(X, y, classes)
         inferred = vars(self).get("inferred_module_params_", [])

@@ -105,6 +105,38 @@ def test_eeg_preset_from_epochs_uses_channel_names():
     assert clf.predict(epochs).shape == (len(y),)
 
 
+def _epochs(X, sfreq=SFREQ, names=("C3", "C4", "Cz", "Pz")):
+    info = mne.create_info(list(names), sfreq, ch_types="eeg")
+    return mne.EpochsArray(X.astype(float) * 1e-6, info, verbose=False)
+
+
+def test_epochs_of_another_rate_or_channels_are_refused():
+    """A module__sfreq that the Epochs contradict, a candidate built for
+    another rate, and Epochs of another rate or channel order at predict
+    time are refused, naming both and the fix (all were silent: the trunk
+    and the frequency shifts worked at the wrong rate)."""
+    X, y = toy_data(n_chans=4)
+    clf = make_clf(augmentation="eeg", module__sfreq=2 * SFREQ, max_epochs=1)
+    with pytest.raises(ValueError, match=r"module__sfreq=100.0 but the Epochs .* 50"):
+        clf.fit(_epochs(X), y)
+    assert not clf.initialized_ or not len(clf.history)
+    shift = T.FrequencyShift(sfreq=5 * SFREQ)
+    clf = make_clf(augmentation=[[shift]], module__sfreq=SFREQ, max_epochs=1)
+    with pytest.raises(ValueError, match="FrequencyShift.sfreq=250. in a network"):
+        clf.fit(X, y)
+    clf = make_clf(augmentation="eeg", max_epochs=1).fit(_epochs(X), y)
+    expected = clf.predict(_epochs(X))
+    with pytest.raises(ValueError, match="fitted on Epochs sampled at 50 Hz, got 100"):
+        clf.predict(_epochs(X, sfreq=2 * SFREQ))
+    swapped = ("C4", "C3", "Cz", "Pz")
+    with pytest.raises(ValueError, match=r"reorder_channels\(\['C3', 'C4'"):
+        clf.predict(_epochs(X, names=swapped))
+    with pytest.raises(ValueError, match="fitted on the channels"):
+        clf.partial_fit(_epochs(X, names=swapped), y)
+    np.testing.assert_array_equal(clf.predict(_epochs(X)), expected)
+    assert clf.predict(X).shape == y.shape  # arrays carry no rate to check
+
+
 def test_eeg_preset_needs_sfreq():
     X, y = toy_data()
     with pytest.raises(ValueError, match="sampling frequency"):
