@@ -135,6 +135,10 @@ class AugNetClassifier(EEGClassifier):
         Seed of the augmentation draws. Each evaluation call restarts them,
         and draws its ``n_copies`` keyed by the copy's index, the same for
         every example: a window's prediction does not depend on its batch.
+        The trunk's initial weights, the batches' order and dropout come from
+        torch's global generator, as in skorch: seed it too for a
+        reproducible fit (``torch.manual_seed(seed)`` or braindecode's
+        ``set_random_seeds``, as the sleep job does before each fit).
     criterion : torch.nn.Module class, default=torch.nn.NLLLoss
         AugNet returns log-probabilities.
     **kwargs
