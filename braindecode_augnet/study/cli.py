@@ -16,6 +16,7 @@ import shlex
 import sys
 import tempfile
 import time
+import traceback
 from pathlib import Path
 
 from .._version import __version__
@@ -35,6 +36,7 @@ from .pipeline import (
     DEFAULT_TRAIN_SIZES,
     METHODS,
     MODELS,
+    JobFailed,
     JobInterrupted,
     check_design,
     load_sleep_windows,
@@ -47,6 +49,7 @@ from .report import (
     merge_runs,
     read_report,
     warn_training_health,
+    write_failed,
     write_interrupted,
     write_report,
 )
@@ -571,6 +574,18 @@ def _run(args, design, verbose, start):
             file=sys.stderr,
         )
         return EXIT_INTERRUPTED
+    except JobFailed as failure:
+        if args.overwrite:
+            clear_report(args.out)
+        error = failure.__cause__ or failure
+        path = write_failed(args.out, failure.runs, design, error, verbose=False)
+        traceback.print_exception(error, file=sys.stderr)
+        print(
+            f"\nerror: {failure}; the job stopped, no report written; what ran "
+            f"is listed in {path}",
+            file=sys.stderr,
+        )
+        return 1
     # the earlier report's files are replaced once the new ones are written
     design["wall time"] = f"{time.perf_counter() - start:.0f} s"
     write_report(args.out, outcome, design, verbose=verbose)

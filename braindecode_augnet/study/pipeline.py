@@ -60,6 +60,7 @@ __all__ = [
     "DEFAULT_N_SUBJECTS",
     "DEFAULT_N_WINDOWS",
     "DEFAULT_TRAIN_SIZES",
+    "JobFailed",
     "JobInterrupted",
     "METHODS",
     "MODELS",
@@ -935,6 +936,23 @@ class JobInterrupted(KeyboardInterrupt):
         self.runs = runs
 
 
+class JobFailed(RuntimeError):
+    """A run of :func:`run_comparison` raised: the job stops (its runs
+    cannot be paired without that one), and says what ran.
+
+    Attributes
+    ----------
+    runs : pandas.DataFrame
+        Every run started, as :attr:`JobInterrupted.runs`; the last one's
+        ``status`` is ``'failed'``. The run's exception is the cause
+        (``__cause__``).
+    """
+
+    def __init__(self, runs, error):
+        super().__init__(f"a run failed: {type(error).__name__}: {error}")
+        self.runs = runs
+
+
 @contextlib.contextmanager
 def _sigint_noticed():
     """Record a SIGINT in ``state['hit']`` and raise KeyboardInterrupt as
@@ -1048,6 +1066,9 @@ def run_comparison(
     ------
     JobInterrupted
         On Ctrl-C (SIGINT), with every run started and its epochs.
+    JobFailed
+        When a run raises, with every run started and its epochs (the run's
+        exception as its cause).
     """
     _check_model(model, n_windows)
     methods = _check_methods(methods, model, variants)
@@ -1122,12 +1143,15 @@ def run_comparison(
                                     on_estimator=lambda c: current.update(clf=c),
                                     variants=variants,
                                 )
-                            except Exception:
+                            except Exception as err:
                                 # e.g. no checkpoint to reload after a Ctrl-C
                                 # in the first epoch
                                 if sigint["hit"]:
                                     raise KeyboardInterrupt from None
-                                raise
+                                run["status"] = "failed"
+                                if "clf" in current:
+                                    run["epochs"] = _epochs_done(current["clf"])
+                                raise JobFailed(pd.DataFrame(runs), err) from err
                             run["epochs"] = _epochs_done(clf)
                             if sigint["hit"]:  # skorch stopped the fit
                                 raise KeyboardInterrupt

@@ -17,7 +17,8 @@
 * ``report.md``, which puts them together.
 
 :func:`write_interrupted` writes ``INTERRUPTED.md`` alone when Ctrl-C
-stopped the job: what ran, and for how many epochs; no scores.
+stopped the job, :func:`write_failed` ``FAILED.md`` when a run raised: what
+ran, and for how many epochs; no scores.
 :func:`read_report` and :func:`merge_runs` read the runs of finished
 reports back, so that jobs of one design run apart (seeds on several
 machines) make one report.
@@ -49,6 +50,7 @@ __all__ = [
     "summarize_scores",
     "training_health",
     "warn_training_health",
+    "write_failed",
     "write_interrupted",
     "write_report",
 ]
@@ -66,6 +68,7 @@ REPORT_FILES = (
     "policy.csv",
     "policy.png",
     "INTERRUPTED.md",
+    "FAILED.md",
 )
 
 #: Scores summarised per method: (column, header, format).
@@ -636,10 +639,6 @@ def write_interrupted(out_dir, runs, design, verbose=True):
     pathlib.Path
         The note's path.
     """
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    columns = ["method", "seed", "fold", "train_size", "epochs", "max_epochs", "status"]
-    rows = [[r[c] for c in columns] for r in runs.to_dict(orient="records")]
     n_done = int((runs["status"] == "complete").sum()) if len(runs) else 0
     lines = [
         "# INTERRUPTED: no report",
@@ -647,12 +646,65 @@ def write_interrupted(out_dir, runs, design, verbose=True):
         f"Ctrl-C stopped the job after {n_done} complete run(s); the runs are "
         "not comparable (the last one trained for fewer epochs than the "
         "others), so no scores are reported. Run the job again.",
-        "",
-        *_design_lines(design),
-        *_table(columns, rows),
-        "",
     ]
-    path = out / "INTERRUPTED.md"
+    return _write_note(out_dir, "INTERRUPTED.md", lines, runs, design, verbose)
+
+
+def write_failed(out_dir, runs, design, error, verbose=True):
+    """Write ``FAILED.md``: the error of the run that raised, the runs
+    started and their epochs, no scores (the runs cannot be paired without
+    the failed one).
+
+    Parameters
+    ----------
+    out_dir : str | pathlib.Path
+        Folder to write (created).
+    runs : pandas.DataFrame
+        ``JobFailed.runs`` of
+        :func:`~braindecode_augnet.study.pipeline.run_comparison`.
+    design : dict
+        What was run.
+    error : BaseException
+        The failed run's exception.
+    verbose : bool
+        Print where the note is.
+
+    Returns
+    -------
+    pathlib.Path
+        The note's path.
+    """
+    n_done = int((runs["status"] == "complete").sum()) if len(runs) else 0
+    failed = runs[runs["status"] == "failed"]
+    which = ""
+    if len(failed):
+        last = failed.iloc[-1]
+        which = (
+            f" {last['method']!r} (seed {last['seed']}, fold {last['fold'] + 1}, "
+            f"training size {last['train_size']:g}, after {last['epochs']} epochs)"
+        )
+    lines = [
+        "# FAILED: no report",
+        "",
+        f"The run of{which} raised after {n_done} complete run(s); the runs "
+        "cannot be paired without it, so no scores are reported. Fix the "
+        "cause and run the job again (each run is deterministic given its "
+        "seed: --first-seed and --seeds run the seeds left).",
+        "",
+        "Error:",
+        "",
+        f"    {type(error).__name__}: {error}",
+    ]
+    return _write_note(out_dir, "FAILED.md", lines, runs, design, verbose)
+
+
+def _write_note(out_dir, name, head, runs, design, verbose):
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    columns = ["method", "seed", "fold", "train_size", "epochs", "max_epochs", "status"]
+    rows = [[r[c] for c in columns] for r in runs.to_dict(orient="records")]
+    lines = [*head, "", *_design_lines(design), *_table(columns, rows), ""]
+    path = out / name
     path.write_text("\n".join(lines))
-    log_progress(f"interrupted: wrote {path.resolve()}", verbose)
+    log_progress(f"{name.split('.')[0].lower()}: wrote {path.resolve()}", verbose)
     return path

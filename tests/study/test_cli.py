@@ -403,6 +403,39 @@ def test_ctrl_c_while_the_report_is_written_keeps_the_earlier_one(
     assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before
 
 
+def test_a_failed_run_leaves_a_note_of_what_ran(tmp_path, monkeypatch, capsys):
+    """A run that raises ends the job with exit 1, its traceback, and
+    FAILED.md: the runs started, their epochs and the error; no scores."""
+    stub = SimpleNamespace(description=pd.DataFrame({"subject": range(8)}))
+    monkeypatch.setattr(cli, "load_sleep_windows", lambda *a, **k: stub)
+    runs = pd.DataFrame(
+        [
+            dict(method=m, seed=0, fold=0, train_size=1.0, epochs=e, max_epochs=5)
+            for m, e in (("none", 5), ("augnet", 2))
+        ]
+    ).assign(status=["complete", "failed"])
+
+    def fail(*args, **kwargs):
+        try:
+            raise FloatingPointError("the loss is not finite")
+        except FloatingPointError as err:
+            raise pipeline.JobFailed(runs, err) from err
+
+    monkeypatch.setattr(cli, "run_comparison", fail)
+    out = tmp_path / "r"
+    assert main(["--methods", "none", "augnet", "--quiet", "--out", str(out)]) == 1
+    err = capsys.readouterr().err
+    assert "Traceback" in err and "FloatingPointError: the loss is not finite" in err
+    assert f"what ran is listed in {out / 'FAILED.md'}" in err
+    assert sorted(p.name for p in out.iterdir()) == ["FAILED.md"]
+    note = (out / "FAILED.md").read_text()
+    assert note.startswith("# FAILED: no report")
+    assert "The run of 'augnet' (seed 0, fold 1, training size 1, after 2" in note
+    assert "FloatingPointError: the loss is not finite" in note
+    assert "| none | 0 | 0 | 1.0 | 5 | 5 | complete |" in note
+    assert "balanced" not in note
+
+
 # ------------------------------------------------------------------ Ctrl-C
 def test_ctrl_c_stops_the_whole_job(tmp_path):
     """SIGINT to a real run: exit 130, no report, the epochs trained said."""

@@ -322,6 +322,38 @@ def test_sigint_during_a_fit_stops_the_comparison(windows, monkeypatch):
     assert signal.getsignal(signal.SIGINT) is before
 
 
+def test_a_run_that_raises_stops_the_comparison_saying_what_ran(windows, monkeypatch):
+    """A run that raises (a diverged fit, a bad variant) stops the job with
+    the runs started and the failed one's epochs; its error is the cause."""
+    from skorch.callbacks import Callback
+
+    class DivergeAtEpoch2(Callback):
+        def on_epoch_end(self, net, **kwargs):
+            if len(net.history) == 2 and getattr(net, "method", None) == "random":
+                raise FloatingPointError("the loss is not finite")
+
+    original = pipeline.best_epoch_callbacks
+    monkeypatch.setattr(
+        pipeline,
+        "best_epoch_callbacks",
+        lambda d: [*original(d), ("diverge", DivergeAtEpoch2())],
+    )
+    with pytest.raises(pipeline.JobFailed, match="FloatingPointError") as stop:
+        run_comparison(
+            windows,
+            methods=("none", "random"),
+            n_seeds=1,
+            n_folds=2,
+            max_epochs=3,
+            verbose=False,
+        )
+    assert isinstance(stop.value.__cause__, FloatingPointError)
+    runs = stop.value.runs
+    assert list(runs["method"]) == ["none", "random"]
+    assert list(runs["status"]) == ["complete", "failed"]
+    assert list(runs["epochs"]) == [3, 2]  # raised as its epoch 2 ended
+
+
 # ----------------------------------------------------------- sequence models
 def test_split_records_recordings_and_cuts_covering_sequences(split):
     for part in ("train", "valid", "test"):
