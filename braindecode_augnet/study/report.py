@@ -653,27 +653,9 @@ def write_interrupted(out_dir, runs, design, verbose=True):
 def write_failed(out_dir, runs, design, error, verbose=True):
     """Write ``FAILED.md``: the error of the run that raised, the runs
     started and their epochs, no scores (the runs cannot be paired without
-    the failed one).
-
-    Parameters
-    ----------
-    out_dir : str | pathlib.Path
-        Folder to write (created).
-    runs : pandas.DataFrame
-        ``JobFailed.runs`` of
-        :func:`~braindecode_augnet.study.pipeline.run_comparison`.
-    design : dict
-        What was run.
-    error : BaseException
-        The failed run's exception.
-    verbose : bool
-        Print where the note is.
-
-    Returns
-    -------
-    pathlib.Path
-        The note's path.
-    """
+    the failed one). The parameters are :func:`write_interrupted`'s (``runs``:
+    ``JobFailed.runs``), with ``error``, the failed run's exception; returns
+    the note's path."""
     n_done = int((runs["status"] == "complete").sum()) if len(runs) else 0
     failed = runs[runs["status"] == "failed"]
     which = ""

@@ -288,6 +288,25 @@ def test_run_comparison_checks_before_training(windows):
         run_comparison(windows, methods=("none", "none"), verbose=False)
 
 
+def _none_then_random(windows, max_epochs):
+    return run_comparison(
+        windows,
+        methods=("none", "random"),
+        n_seeds=1,
+        n_folds=2,
+        max_epochs=max_epochs,
+        verbose=False,
+    )
+
+
+def _add_callback(monkeypatch, name, callback):
+    """Every estimator of the job gets ``callback`` too."""
+    original = pipeline.best_epoch_callbacks
+    monkeypatch.setattr(
+        pipeline, "best_epoch_callbacks", lambda d: [*original(d), (name, callback)]
+    )
+
+
 def test_sigint_during_a_fit_stops_the_comparison(windows, monkeypatch):
     """skorch ends the fit on Ctrl-C and returns; the job stops all the same."""
     import signal
@@ -299,22 +318,10 @@ def test_sigint_during_a_fit_stops_the_comparison(windows, monkeypatch):
             if len(net.history) == 2:
                 signal.raise_signal(signal.SIGINT)
 
-    original = pipeline.best_epoch_callbacks
-    monkeypatch.setattr(
-        pipeline,
-        "best_epoch_callbacks",
-        lambda d: [*original(d), ("ctrl_c", CtrlCAtEpoch2())],
-    )
+    _add_callback(monkeypatch, "ctrl_c", CtrlCAtEpoch2())
     before = signal.getsignal(signal.SIGINT)  # SIG_IGN in a background job
     with pytest.raises(JobInterrupted) as stop:
-        run_comparison(
-            windows,
-            methods=("none", "random"),
-            n_seeds=1,
-            n_folds=2,
-            max_epochs=5,
-            verbose=False,
-        )
+        _none_then_random(windows, max_epochs=5)
     runs = stop.value.runs
     assert list(runs["method"]) == ["none"]  # random never started
     assert runs["epochs"].iloc[0] == 2 and runs["status"].iloc[0] == "interrupted"
@@ -332,21 +339,9 @@ def test_a_run_that_raises_stops_the_comparison_saying_what_ran(windows, monkeyp
             if len(net.history) == 2 and getattr(net, "method", None) == "random":
                 raise FloatingPointError("the loss is not finite")
 
-    original = pipeline.best_epoch_callbacks
-    monkeypatch.setattr(
-        pipeline,
-        "best_epoch_callbacks",
-        lambda d: [*original(d), ("diverge", DivergeAtEpoch2())],
-    )
+    _add_callback(monkeypatch, "diverge", DivergeAtEpoch2())
     with pytest.raises(pipeline.JobFailed, match="FloatingPointError") as stop:
-        run_comparison(
-            windows,
-            methods=("none", "random"),
-            n_seeds=1,
-            n_folds=2,
-            max_epochs=3,
-            verbose=False,
-        )
+        _none_then_random(windows, max_epochs=3)
     assert isinstance(stop.value.__cause__, FloatingPointError)
     runs = stop.value.runs
     assert list(runs["method"]) == ["none", "random"]
