@@ -204,7 +204,7 @@ def check_fitted_signal(net, X):
     """``mne.Epochs`` of the sampling frequency and channels (in order) of
     the Epochs the net was fitted on."""
     signal, fitted = epochs_signal(X), vars(net).get("epochs_signal_")
-    if signal is None or fitted is None or signal == fitted:
+    if signal is None or fitted is None:
         return
     name = type(net).__name__
     if not math.isclose(signal[0], fitted[0]):
@@ -212,6 +212,8 @@ def check_fitted_signal(net, X):
             f"{name} was fitted on Epochs sampled at {fitted[0]:g} Hz, got "
             f"{signal[0]:g} Hz: resample them (epochs.resample({fitted[0]:g}))."
         )
+    if signal[1] == fitted[1]:
+        return
     raise ValueError(
         f"{name} was fitted on the channels {list(fitted[1])}, got "
         f"{list(signal[1])}: pick those, in that order "

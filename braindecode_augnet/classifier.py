@@ -250,24 +250,26 @@ class AugNetClassifier(EEGClassifier):
         ``temperature``...) also update a fitted module at once. A module
         parameter set here is the user's, no longer an inferred one (see
         :meth:`get_params`)."""
-        inferred = vars(self).get("inferred_module_params_")
-        if inferred:
-            self.inferred_module_params_ = [k for k in inferred if k not in kwargs]
         rebuilt = [
             key
             for key in _POLICY_SETTINGS
             if key in kwargs and _differs(kwargs[key], getattr(self, key, None))
         ]
+        initialized = getattr(self, "initialized_", False)
+        before = dict(vars(self)) if rebuilt and initialized else None
+        inferred = vars(self).get("inferred_module_params_")
+        if inferred:
+            self.inferred_module_params_ = [k for k in inferred if k not in kwargs]
         super().set_params(**kwargs)
-        if not getattr(self, "initialized_", False):
+        if not initialized:
             return self
         if rebuilt:  # the fitted policy is another method's, or other layers'
-            checks.check_params(self)
-            reset = {key: kwargs[key] for key in rebuilt}
-            self._initialize_module(reason=self._format_reinit_msg("module", reset))
-            for part in ("criterion", "optimizer"):
-                reason = self._format_reinit_msg(part, triggered_directly=False)
-                getattr(self, f"_initialize_{part}")(reason=reason)
+            try:
+                self._rebuild({key: kwargs[key] for key in rebuilt})
+            except Exception:  # refused: the fitted estimator as it was
+                vars(self).clear()
+                vars(self).update(before)
+                raise
             return self
         if _MODULE_SETTINGS.intersection(kwargs):
             checks.check_params(self)
@@ -275,24 +277,28 @@ class AugNetClassifier(EEGClassifier):
         if _GROUP_SETTINGS.intersection(kwargs) or any(
             key.startswith("optimizer__") for key in kwargs
         ):
-            self._update_policy_groups()
+            named = [
+                (_uncompiled_name(n), p) for n, p in self.module_.named_parameters()
+            ]
+            lr = kwargs.get("optimizer__lr", kwargs.get("lr"))
+            if lr is None:  # the trunk's, as set last
+                lr = self.get_params_for("optimizer").get("lr", self.lr)
+            self.strategy.update_groups(self, named, lr)
         return self
 
-    def _update_policy_groups(self):
-        """The learning rates and decay of the policy's groups in the fitted
-        optimizer, from ``aug_lr``, ``magnitude_lr`` and ``aug_weight_decay``
-        (skorch sets ``lr`` and ``optimizer__*`` on every group), in place:
-        the optimizer's state is kept."""
-        named = [(_uncompiled_name(n), p) for n, p in self.module_.named_parameters()]
-        lr = self.get_params_for("optimizer").get("lr", self.lr)
-        groups = {
-            id(group["params"][0]): group
-            for group in self.strategy.param_groups(self, named, lr)
-        }
-        for group in self.optimizer_.param_groups:
-            ours = groups.get(id(group["params"][0])) if group["params"] else None
-            if ours is not None:
-                group.update((k, v) for k, v in ours.items() if k != "params")
+    def _rebuild(self, reset):
+        """The module, criterion and optimizer anew (as skorch after a
+        module parameter), without the optimizers of an earlier method."""
+        checks.check_params(self)
+        for name in self._optimizers:
+            if name != "optimizer":  # e.g. ADDA's policy_optimizer_
+                self._unregister_attribute(name)
+                vars(self).pop(name + "_", None)
+        vars(self).pop("bilevel_", None)
+        self._initialize_module(reason=self._format_reinit_msg("module", reset))
+        for part in ("criterion", "optimizer"):
+            reason = self._format_reinit_msg(part, triggered_directly=False)
+            getattr(self, f"_initialize_{part}")(reason=reason)
 
     def current_reg(self):
         """Weight of the regulariser at the current epoch (see reg_warmup)."""
@@ -324,7 +330,9 @@ class AugNetClassifier(EEGClassifier):
             self.classes_inferred_ = classes
         unwrap_module(self).labels = getattr(self, "classes_", None)
         self.n_chans_, self.n_times_ = checks.window_shape(X, _int(self.window_size))
-        self.epochs_signal_ = checks.epochs_signal(X)
+        signal = checks.epochs_signal(X)
+        if signal is not None or vars(self).get("_fit_anew", False):
+            self.epochs_signal_ = signal  # arrays that go on training keep it
         checks.check_fit_lengths(X, y, getattr(self, "classes_", [0, 1]))
 
     def get_dataset(self, X, y=None):
@@ -593,6 +601,13 @@ class AugNetClassifier(EEGClassifier):
         return index if classes is None else classes[index]
 
     # --------------------------------------------------------- persistence
+    def __getstate__(self):
+        """As skorch's, without the flag of a fit in progress (a pickle
+        taken during a fit is not one)."""
+        state = super().__getstate__()
+        state.pop("_fit_anew", None)
+        return state
+
     def __setstate__(self, state):
         """As skorch's; an estimator pickled by an older version takes the
         defaults of the constructor parameters added since (e.g.

@@ -11,7 +11,7 @@ import torch
 from sklearn.base import clone
 from sklearn.exceptions import DataConversionWarning
 from sklearn.model_selection import GridSearchCV
-from skorch.callbacks import Checkpoint, EarlyStopping
+from skorch.callbacks import Callback, Checkpoint, EarlyStopping
 from skorch.dataset import ValidSplit
 from skorch.helper import predefined_split
 
@@ -135,6 +135,31 @@ def test_epochs_of_another_rate_or_channels_are_refused():
         clf.partial_fit(_epochs(X, names=swapped), y)
     np.testing.assert_array_equal(clf.predict(_epochs(X)), expected)
     assert clf.predict(X).shape == y.shape  # arrays carry no rate to check
+    nearly = _epochs(X, sfreq=SFREQ + 1e-10)  # the same rate, rounded otherwise
+    np.testing.assert_array_equal(clf.predict(nearly), expected)
+    clf.partial_fit(X, y)  # arrays that go on training keep the Epochs' record
+    with pytest.raises(ValueError, match="fitted on Epochs sampled at 50 Hz"):
+        clf.predict(_epochs(X, sfreq=2 * SFREQ))
+
+
+class _PickleAtEpochEnd(Callback):
+    def __init__(self, path):
+        self.path = path
+
+    def on_epoch_end(self, net, **kwargs):
+        self.path.write_bytes(pickle.dumps(net))
+
+
+def test_a_pickle_taken_during_a_fit_is_of_a_fitted_estimator(tmp_path):
+    """The flag of a fit in progress is not pickled (Checkpoint(f_pickle=)
+    pickles during a fit): the restored estimator checks what it trains on."""
+    X, y = toy_data()
+    callback = _PickleAtEpochEnd(tmp_path / "clf.pkl")
+    make_clf(max_epochs=1, callbacks=[("pickle", callback)]).fit(X, y)
+    restored = pickle.loads((tmp_path / "clf.pkl").read_bytes())
+    assert "_fit_anew" not in vars(restored)
+    with pytest.raises(ValueError, match="fitted on 2 channels and 100 time"):
+        restored.partial_fit(X[:, :, :80], y)
 
 
 def test_eeg_preset_needs_sfreq():
@@ -305,6 +330,57 @@ def test_set_params_of_what_builds_the_policy_builds_the_module_anew(fitted):
     assert type(clf.module_.augmentation) is type(fresh.module_.augmentation)
     clf.set_params(method="adda", reg=0, max_epochs=1).partial_fit(X, y)
     assert hasattr(clf, "bilevel_") and len(clf.history) == 4
+
+
+def test_a_refused_rebuild_leaves_the_fitted_estimator_as_it_was(fitted):
+    """set_params of layers that the checks refuse (a candidate built for
+    another rate) raises and keeps the fitted module, optimizer and
+    parameters: the module was half replaced, and training then stepped an
+    optimizer of the old module's parameters."""
+    clf, X, y = fitted
+    clf = clone(clf).set_params(module__sfreq=SFREQ).fit(X, y)
+    state = dict(vars(clf))
+    expected = clf.predict_proba(X)
+    bad = [[T.FrequencyShift(sfreq=5 * SFREQ)]]
+    with pytest.raises(ValueError, match="FrequencyShift.sfreq=250. in a network"):
+        clf.set_params(augmentation=bad)
+    assert vars(clf).keys() == state.keys()
+    assert [k for k, v in state.items() if vars(clf)[k] is not v] == []
+    np.testing.assert_array_equal(clf.predict_proba(X), expected)
+    trunk = [p.detach().clone() for p in clf.module_.trunk.parameters()]
+    clf.partial_fit(X, y)
+    after = clf.module_.trunk.parameters()
+    assert any(not torch.equal(a, b) for a, b in zip(trunk, after))
+
+
+def test_set_params_reaches_the_policy_optimizer_of_adda(fitted):
+    """ADDA's policy has an optimizer of its own: aug_lr, magnitude_lr,
+    aug_weight_decay and lr reach it (and the unrolled step's rate) in
+    place, as a new estimator has them."""
+    clf, X, y = fitted
+    clf = clone(clf).set_params(method="adda", reg=0, max_epochs=1).fit(X, y)
+    clf.set_params(aug_lr=0.5, magnitude_lr=0.2, aug_weight_decay=0.3, lr=1e-3)
+    fresh = clone(clf).initialize()
+    assert _groups(fresh) == [(1e-3, 0)]  # the trunk's alone
+    for net in (clf, fresh):
+        groups = net.policy_optimizer_.param_groups
+        settings = [(g["lr"], g["weight_decay"]) for g in groups]
+        assert settings == [(0.5, 0.3), (0.2, 0.3)]
+    assert clf.bilevel_.unroll_lr == fresh.bilevel_.unroll_lr == 1e-3
+    clf.set_params(method="augnet", reg=0.5)  # its policy in the trunk's optimizer
+    assert "policy_optimizer" not in clf._optimizers
+    assert not hasattr(clf, "policy_optimizer_") and not hasattr(clf, "bilevel_")
+    assert len(_groups(clf)) == 3
+
+
+def test_optimizer_lr_set_on_a_fitted_net_is_the_policys_base_rate(fitted):
+    """optimizer__lr moves the policy's default rates with the trunk's, as
+    in a new estimator (they stayed at the old rate)."""
+    clf, X, y = fitted
+    clf = clone(clf).fit(X, y).set_params(optimizer__lr=1e-4)
+    fresh = clone(clf).set_params(optimizer__lr=1e-4).initialize()
+    assert _groups(clf) == _groups(fresh)
+    assert [lr for lr, _ in _groups(clf)] == pytest.approx([1e-4, 1e-4, 3e-4])
 
 
 def test_pickle_and_save_load_params(fitted, tmp_path):

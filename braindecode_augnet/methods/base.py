@@ -194,6 +194,11 @@ class Method:
         """The policy's groups in the trunk's optimizer."""
         return self.augmentation_groups(net, named, lr)
 
+    def update_groups(self, net, named, lr):
+        """Give the policy's groups of the built optimizer(s) the rates and
+        decay of the net's current parameters, in place (their state kept)."""
+        update_in_place(net.optimizer_, self.param_groups(net, named, lr))
+
     def initialize_optimizer(self, net):
         """Build optimizers of the method's own (none here)."""
 
@@ -205,3 +210,13 @@ class Method:
     def before_train_step(self, net, batch):
         """Run before each training step of the trunk; return its batch."""
         return batch
+
+
+def update_in_place(optimizer, groups):
+    """The settings of ``groups`` (dicts with ``params``) copied onto the
+    groups of ``optimizer`` that hold the same parameters."""
+    by_first = {id(group["params"][0]): group for group in groups if group["params"]}
+    for group in optimizer.param_groups:
+        ours = by_first.get(id(group["params"][0])) if group["params"] else None
+        if ours is not None:
+            group.update((k, v) for k, v in ours.items() if k != "params")

@@ -34,7 +34,7 @@ from torch.func import functional_call
 from .._random import seed_stream
 from ..analysis.policy import fixed_transforms, policy_table
 from ..layers import AugmentationModule, apply_grouped, unwrap_module
-from .base import Method
+from .base import Method, update_in_place
 
 __all__ = [
     "ADDAMethod",
@@ -494,6 +494,11 @@ class ADDAMethod(Method):
         net.bilevel_ = UnrolledPolicySearch(
             module.augmentation, net.policy_optimizer_, unroll_lr
         )
+
+    def update_groups(self, net, named, lr):
+        """The policy's own optimizer and the unrolled step's rate."""
+        update_in_place(net.policy_optimizer_, self.augmentation_groups(net, named, lr))
+        net.bilevel_.unroll_lr = lr if net.unroll_lr is None else float(net.unroll_lr)
 
     def search(self, net):
         """``net.bilevel_``, bound to the net's policy and optimiser.

@@ -3,10 +3,12 @@
 Every argument is checked before any data is loaded or model trained
 (argparse's error, exit status 2); ``--out`` is checked (and created) before
 loading too. The folder must be new or empty unless ``--overwrite`` is
-given, which removes the files an earlier report wrote there
-(:data:`~.report.REPORT_FILES`) before the new ones are written, so that no
-file of one run stays beside another's. Ctrl-C stops the whole job (exit
-130) and leaves ``INTERRUPTED.md`` alone in the folder: no scores.
+given: the files an earlier report wrote there
+(:data:`~.report.REPORT_FILES`) are replaced when the new report is
+written, so that no file of one run stays beside another's; a job claims
+the folder while it runs (:data:`JOB_MARKER`). Ctrl-C stops the whole job
+(exit 130) and leaves ``INTERRUPTED.md`` alone in the folder, a run that
+raises ``FAILED.md`` (exit 1): no scores.
 """
 
 import argparse
@@ -285,7 +287,8 @@ def build_parser(parser_class=argparse.ArgumentParser):
         help=(
             "write into a folder that holds files: the files of an earlier "
             "report there are replaced once the new report is written (by "
-            "INTERRUPTED.md after Ctrl-C in training), other files are kept"
+            "INTERRUPTED.md or FAILED.md when the job stops in training), "
+            "other files are kept"
         ),
     )
     parser.add_argument("--quiet", action="store_true", help="less output")
@@ -651,6 +654,7 @@ def _merge(parser, args, argv):
         )
     designs, tables = [], []
     for folder in args.merge:
+        _check_unclaimed(parser, Path(folder))  # its report may be replaced
         try:
             design, runs = read_report(folder)
         except ValueError as err:

@@ -1143,15 +1143,12 @@ def run_comparison(
                                     on_estimator=lambda c: current.update(clf=c),
                                     variants=variants,
                                 )
-                            except Exception as err:
+                            except Exception:
                                 # e.g. no checkpoint to reload after a Ctrl-C
                                 # in the first epoch
                                 if sigint["hit"]:
                                     raise KeyboardInterrupt from None
-                                run["status"] = "failed"
-                                if "clf" in current:
-                                    run["epochs"] = _epochs_done(current["clf"])
-                                raise JobFailed(pd.DataFrame(runs), err) from err
+                                raise
                             run["epochs"] = _epochs_done(clf)
                             if sigint["hit"]:  # skorch stopped the fit
                                 raise KeyboardInterrupt
@@ -1191,4 +1188,10 @@ def run_comparison(
             if runs and runs[-1]["status"] == "interrupted" and "clf" in current:
                 runs[-1]["epochs"] = _epochs_done(current["clf"])
             raise JobInterrupted(pd.DataFrame(runs)) from None
+        except Exception as err:  # in a run, its scoring or the next split
+            if runs and runs[-1]["status"] == "interrupted":  # started, not done
+                runs[-1]["status"] = "failed"
+                if "clf" in current:
+                    runs[-1]["epochs"] = _epochs_done(current["clf"])
+            raise JobFailed(pd.DataFrame(runs), err) from err
     return {"results": pd.DataFrame(rows), "predictions": predictions, "models": models}

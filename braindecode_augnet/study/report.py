@@ -24,12 +24,15 @@ reports back, so that jobs of one design run apart (seeds on several
 machines) make one report.
 """
 
+import contextlib
 import json
 import math
 import os
 import shutil
+import signal
 import sys
 import tempfile
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -55,8 +58,9 @@ __all__ = [
     "write_report",
 ]
 
-#: Every file the job may write in its folder: ``--overwrite`` removes them
-#: all before a new report, so that no file of an earlier run stays beside it.
+#: Every file the job may write in its folder: a new report replaces them
+#: all (those it does not write removed), so that no file of an earlier run
+#: stays beside it.
 REPORT_FILES = (
     "report.md",
     "scores.csv",
@@ -547,14 +551,33 @@ def _move_report(staging, out):
     of an earlier report that this one lacks removed: none left to be read
     as this one's), ``report.md`` then ``scores.json`` last."""
     written = {path.name for path in staging.iterdir()}
-    for name in REPORT_FILES:
-        path = out / name
-        if name not in written and (path.is_file() or path.is_symlink()):
-            path.unlink()
     last = ("report.md", "scores.json")
+    # what marks the earlier report goes first: were the moves cut short,
+    # the folder would hold no report rather than a mixed one
+    gone = [*last, *(name for name in REPORT_FILES if name not in written)]
     order = sorted(written, key=lambda name: last.index(name) if name in last else -1)
-    for name in order:
-        os.replace(staging / name, out / name)
+    with _sigint_deferred():
+        for name in dict.fromkeys(gone):
+            path = out / name
+            if path.is_file() or path.is_symlink():
+                path.unlink()
+        for name in order:
+            os.replace(staging / name, out / name)
+
+
+@contextlib.contextmanager
+def _sigint_deferred():
+    """Ctrl-C held back (delivered on leaving) while the report's files are
+    moved in, where signals can be masked (POSIX, the main thread)."""
+    mask = getattr(signal, "pthread_sigmask", None)
+    if mask is None or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    mask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        mask(signal.SIG_UNBLOCK, {signal.SIGINT})
 
 
 def _write_report_files(out, outcome, design):
@@ -658,17 +681,18 @@ def write_failed(out_dir, runs, design, error, verbose=True):
     the note's path."""
     n_done = int((runs["status"] == "complete").sum()) if len(runs) else 0
     failed = runs[runs["status"] == "failed"]
-    which = ""
+    which = "The job"
     if len(failed):
         last = failed.iloc[-1]
         which = (
-            f" {last['method']!r} (seed {last['seed']}, fold {last['fold'] + 1}, "
-            f"training size {last['train_size']:g}, after {last['epochs']} epochs)"
+            f"The run of {last['method']!r} (seed {last['seed']}, fold "
+            f"{last['fold'] + 1}, training size {last['train_size']:g}, after "
+            f"{last['epochs']} epochs)"
         )
     lines = [
         "# FAILED: no report",
         "",
-        f"The run of{which} raised after {n_done} complete run(s); the runs "
+        f"{which} raised after {n_done} complete run(s); the runs "
         "cannot be paired without it, so no scores are reported. Fix the "
         "cause and run the job again (each run is deterministic given its "
         "seed: --first-seed and --seeds run the seeds left).",

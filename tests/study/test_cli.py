@@ -352,6 +352,10 @@ def test_a_second_job_on_a_claimed_folder_is_refused(tmp_path, capsys, no_loadin
     source = _report(tmp_path / "a", 0)
     merged = _refused(["--merge", source, "--out", str(tmp_path)], capsys)
     assert "another job" in merged
+    # nor is a folder that a job writes in merged (its report may be replaced)
+    out = str(tmp_path / "merged")
+    merged = _refused(["--merge", source, str(tmp_path), "--out", out], capsys)
+    assert f"--out {tmp_path}: another job" in merged
 
 
 def test_a_job_claims_its_folder_while_it_runs_and_releases_it(tmp_path, monkeypatch):
@@ -401,6 +405,30 @@ def test_ctrl_c_while_the_report_is_written_keeps_the_earlier_one(
     assert main([*argv, "--overwrite"]) == cli.EXIT_INTERRUPTED
     assert "no report written" in capsys.readouterr().err
     assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before
+
+
+def test_a_report_cut_short_while_moved_in_is_no_report(tmp_path, monkeypatch):
+    """The earlier report's report.md and scores.json go first: moves cut
+    short leave a folder that --merge refuses, not a mixed report."""
+    from braindecode_augnet.study import report
+
+    first = _report(tmp_path / "r", 0)
+    moves = []
+
+    def replace(src, dst):
+        moves.append(dst)
+        if len(moves) == 2:
+            raise OSError("disk full")
+        os.rename(src, dst)
+
+    monkeypatch.setattr(report.os, "replace", replace)
+    with pytest.raises(OSError, match="disk full"):
+        _report(tmp_path / "r", 1, methods=("none", "random"))
+    names = {p.name for p in Path(first).iterdir()}
+    assert not {"report.md", "scores.json"} & names
+    assert not any(name.startswith(".report-partial") for name in names)
+    with pytest.raises(ValueError, match="not a finished report"):
+        report.read_report(first)
 
 
 def test_a_failed_run_leaves_a_note_of_what_ran(tmp_path, monkeypatch, capsys):

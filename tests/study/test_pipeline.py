@@ -349,6 +349,18 @@ def test_a_run_that_raises_stops_the_comparison_saying_what_ran(windows, monkeyp
     assert list(runs["epochs"]) == [3, 2]  # raised as its epoch 2 ended
 
 
+def test_an_error_after_a_fit_stops_the_comparison_too(windows, monkeypatch):
+    """An error outside the fit (its scoring) stops the job as a failed
+    run does, with what ran."""
+
+    def scores(*args, **kwargs):
+        raise ValueError("scoring failed")
+
+    monkeypatch.setattr(pipeline, "sleep_scores", scores)
+    with pytest.raises(pipeline.JobFailed, match="ValueError: scoring failed"):
+        _none_then_random(windows, max_epochs=1)
+
+
 # ----------------------------------------------------------- sequence models
 def test_split_records_recordings_and_cuts_covering_sequences(split):
     for part in ("train", "valid", "test"):

@@ -14,6 +14,7 @@ from braindecode_augnet.study.report import (
     summarize_scores,
     training_health,
     warn_training_health,
+    write_failed,
     write_interrupted,
     write_report,
 )
@@ -219,6 +220,13 @@ def test_interrupted_note_lists_epochs_and_no_scores(tmp_path):
     assert text.startswith("# INTERRUPTED: no report")
     assert "| augnet | 0 | 0 | 1.0 | 2 | 5 | interrupted |" in text
     assert "balanced" not in text
+    # an error outside any run's fit (its scoring): the job, not a run, raised
+    done = runs.iloc[:1]
+    path = write_failed(tmp_path, done, DESIGN, ValueError("bad"), verbose=False)
+    text = path.read_text()
+    assert text.startswith("# FAILED: no report")
+    assert "The job raised after 1 complete run(s)" in text
+    assert "    ValueError: bad" in text and "| none | 0 | 0 | 1.0 | 5 | 5 |" in text
 
 
 def test_report_flags_magnitudes_at_their_cap(tmp_path, test_set):
