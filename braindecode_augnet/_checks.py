@@ -159,9 +159,11 @@ def check_fit_lengths(X, y, classes):
 
 
 def epochs_signal(X):
-    """``(sampling frequency, channel names)`` of ``mne.Epochs``, else None."""
+    """``(sampling frequency, channel names, channel types)`` of
+    ``mne.Epochs``, else None."""
     if isinstance(X, mne.BaseEpochs):
-        return float(X.info["sfreq"]), tuple(X.ch_names)
+        types = tuple(X.get_channel_types())
+        return float(X.info["sfreq"]), tuple(X.ch_names), types
     return None
 
 
@@ -212,13 +214,19 @@ def check_fitted_signal(net, X):
             f"{name} was fitted on Epochs sampled at {fitted[0]:g} Hz, got "
             f"{signal[0]:g} Hz: resample them (epochs.resample({fitted[0]:g}))."
         )
-    if signal[1] == fitted[1]:
-        return
-    raise ValueError(
-        f"{name} was fitted on the channels {list(fitted[1])}, got "
-        f"{list(signal[1])}: pick those, in that order "
-        f"(epochs.reorder_channels({list(fitted[1])}))."
-    )
+    if signal[1] != fitted[1]:
+        raise ValueError(
+            f"{name} was fitted on the channels {list(fitted[1])}, got "
+            f"{list(signal[1])}: pick those, in that order "
+            f"(epochs.reorder_channels({list(fitted[1])}))."
+        )
+    types = fitted[2:3] and fitted[2]  # records older than the types: none
+    if types and signal[2] != types:
+        raise ValueError(
+            f"{name} was fitted on channels of the types {list(types)}, got "
+            f"{list(signal[2])} under the same names: pass the fitted kind of "
+            "signal (epochs.set_channel_types to correct mislabelled ones)."
+        )
 
 
 def check_fitted_shape(net, X, window_size, fix="or refit"):

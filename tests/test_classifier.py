@@ -135,6 +135,10 @@ def test_epochs_of_another_rate_or_channels_are_refused():
         clf.partial_fit(_epochs(X, names=swapped), y)
     np.testing.assert_array_equal(clf.predict(_epochs(X)), expected)
     assert clf.predict(X).shape == y.shape  # arrays carry no rate to check
+    eog = _epochs(X)
+    eog.set_channel_types({"C3": "eog"}, verbose=False)
+    with pytest.raises(ValueError, match=r"types \['eeg', 'eeg'.*got \['eog', 'eeg'"):
+        clf.predict(eog)
     nearly = _epochs(X, sfreq=SFREQ + 1e-10)  # the same rate, rounded otherwise
     np.testing.assert_array_equal(clf.predict(nearly), expected)
     clf.partial_fit(X, y)  # arrays that go on training keep the Epochs' record
