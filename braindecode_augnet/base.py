@@ -568,13 +568,33 @@ class DifferentiableTransform(Transform):
         torch.Tensor | tuple of torch.Tensor
             The augmented ``X``, or ``(X, y)`` when ``y`` is given.
         """
-        out = self.augment(check_eeg_batch(X), params)
+        X = check_eeg_batch(X)
+        if params is not None:
+            _check_replayed(params, X)
+        out = self.augment(X, params)
         if y is None:
             return out
         return out, y
 
 
 _SAMPLE_OP_PARAMS = DifferentiableTransform._sample_op_params
+
+
+def _check_replayed(params, X):
+    """Params to replay drawn for a batch of ``X``'s size (their per-example
+    draws would be read out of range, or broadcast, otherwise)."""
+    if not isinstance(params, dict):
+        raise ValueError(
+            "params must be the dict that sample_params(X) returns, got "
+            f"{type(params).__name__}."
+        )
+    apply = params.get("apply")
+    if apply is not None and tuple(apply.shape) != (X.shape[0],):
+        raise ValueError(
+            f"params were drawn for a batch of {len(apply)} examples, X holds "
+            f"{X.shape[0]}: replay the params that sample_params(X) drew for "
+            "this batch."
+        )
 
 
 class Involution(DifferentiableTransform):

@@ -43,6 +43,14 @@ def check_ch_names(ordered_ch_names):
     names = list(ordered_ch_names)
     if not names:
         raise ValueError("ordered_ch_names is empty.")
+    folded = [name.casefold() for name in names]
+    repeated = sorted({n for n, f in zip(names, folded) if folded.count(f) > 1})
+    if repeated:  # a permutation by name would map two channels onto one
+        raise ValueError(
+            f"ordered_ch_names names a channel more than once ({', '.join(repeated)}; "
+            "names are compared without case): give each channel's name once, "
+            "in the order of X's channels."
+        )
     return names
 
 

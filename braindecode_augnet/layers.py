@@ -507,6 +507,8 @@ class AugmentationLayer(nn.Module):
         return self.grouping if seeded else "full"
 
     def _augment_sampled(self, X, weights, op_values, op_logits, floor=None):
+        if not X.shape[0]:  # nothing to draw a candidate for
+            return X
         choice = self._rng.categorical(weights, X.shape[0])
 
         def apply(k, part, index):

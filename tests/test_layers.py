@@ -527,3 +527,18 @@ def test_logits_over_temperature_change_no_value_of_a_training_step(sampling):
     assert all(g is not None for g in grads)
     for grad, grad_ref in zip(grads, grads_ref, strict=True):
         assert torch.equal(grad, grad_ref)
+
+
+@pytest.mark.parametrize("sampling", ["mixture", "sampled"])
+@pytest.mark.parametrize("training", [True, False])
+def test_a_layer_passes_an_empty_batch_through(sampling, training):
+    """An empty batch (e.g. a last batch of nothing) comes back as it is in
+    every mode (the sampled mode and evaluation drew a candidate for each of
+    no examples: 'cannot sample n_sample <= 0 samples')."""
+    layer = AugmentationLayer([T.GaussianNoise(), T.TimeReverse()], sampling=sampling)
+    layer.train(training)
+    X = torch.randn(0, 2, 100)
+    assert layer(X).shape == X.shape
+    module = AugmentationModule([[T.GaussianNoise()], [T.TimeReverse()]])
+    module.train(training)
+    assert module(X).shape == X.shape

@@ -153,6 +153,26 @@ def test_replay_draw(name):
     torch.testing.assert_close(tr(X, params=params), tr(X, params=params))
 
 
+@pytest.mark.parametrize("name", ALL)
+def test_replaying_params_of_another_batch_is_refused(name):
+    """Params drawn for another batch size are refused, naming both sizes
+    (SmoothTimeMask read out of range, giving NaN; the others failed deep
+    in torch or broadcast)."""
+    tr = make(name, random_state=3)
+    params = tr.sample_params(batch(n=4))
+    with pytest.raises(ValueError, match="drawn for a batch of 4 examples, X holds 8"):
+        tr(batch(n=8), params=params)
+    with pytest.raises(ValueError, match="the dict that sample_params"):
+        tr(batch(), params=[params])
+
+
+@pytest.mark.parametrize("name", ["ChannelsSymmetry", "SensorsZRotation"])
+def test_a_channel_named_twice_is_refused(name):
+    """A permutation by name mapped two channels onto one (channels lost)."""
+    with pytest.raises(ValueError, match=r"more than once \(C3, c3; names are"):
+        make(name, ordered_ch_names=["C3", "C4", "c3", "Cz"])
+
+
 def test_none_random_state_follows_torch_seed():
     X = batch()
     tr = make("GaussianNoise", magnitude=0.5)
