@@ -100,11 +100,11 @@ _FAILED_KAPPA = 0.2
 _DPI = 110
 
 
-def clear_report(out_dir):
-    """Remove the files of :data:`REPORT_FILES` from ``out_dir``; return
-    their names."""
+def clear_report(out_dir, names=REPORT_FILES):
+    """Remove the files of :data:`REPORT_FILES` (or of ``names``) from
+    ``out_dir``; return their names."""
     removed = []
-    for name in REPORT_FILES:
+    for name in dict.fromkeys(names):
         path = Path(out_dir) / name
         if path.is_file() or path.is_symlink():
             path.unlink()
@@ -557,10 +557,7 @@ def _move_report(staging, out):
     gone = [*last, *(name for name in REPORT_FILES if name not in written)]
     order = sorted(written, key=lambda name: last.index(name) if name in last else -1)
     with _sigint_deferred():
-        for name in dict.fromkeys(gone):
-            path = out / name
-            if path.is_file() or path.is_symlink():
-                path.unlink()
+        clear_report(out, gone)
         for name in order:
             os.replace(staging / name, out / name)
 
