@@ -406,6 +406,11 @@ class UnrolledPolicySearch:
             self.policy.train(was_training)
 
 
+def _unroll_lr(net, lr):
+    """The unrolled step's rate: ``unroll_lr``, or the trunk's ``lr``."""
+    return lr if net.unroll_lr is None else float(net.unroll_lr)
+
+
 class ADDAMethod(Method):
     """ADDA: the layers as one data-augmentation policy searched by bilevel
     optimisation (Rommel et al. 2022, after DADA, Li et al. 2020).
@@ -490,15 +495,14 @@ class ADDAMethod(Method):
         net.policy_optimizer_ = torch.optim.Adam(
             self.augmentation_groups(net, named, lr), betas=(0.5, 0.999)
         )
-        unroll_lr = lr if net.unroll_lr is None else float(net.unroll_lr)
         net.bilevel_ = UnrolledPolicySearch(
-            module.augmentation, net.policy_optimizer_, unroll_lr
+            module.augmentation, net.policy_optimizer_, _unroll_lr(net, lr)
         )
 
     def update_groups(self, net, named, lr):
         """The policy's own optimizer and the unrolled step's rate."""
         update_in_place(net.policy_optimizer_, self.augmentation_groups(net, named, lr))
-        net.bilevel_.unroll_lr = lr if net.unroll_lr is None else float(net.unroll_lr)
+        net.bilevel_.unroll_lr = _unroll_lr(net, lr)
 
     def search(self, net):
         """``net.bilevel_``, bound to the net's policy and optimiser.
