@@ -63,12 +63,15 @@ def _int(value):
 _COMPILED_PREFIX = "_orig_mod."
 
 
-def _uncompiled_name(name):
-    """A parameter's name in the module, without the prefixes that
-    :func:`torch.compile`'s wrapper adds."""
-    while name.startswith(_COMPILED_PREFIX):
-        name = name[len(_COMPILED_PREFIX) :]
-    return name
+def _uncompiled(named_parameters):
+    """``(name, parameter)`` pairs with the names in the module, without the
+    prefixes that :func:`torch.compile`'s wrapper (``compile=True``) adds."""
+    named = []
+    for name, parameter in named_parameters:
+        while name.startswith(_COMPILED_PREFIX):
+            name = name[len(_COMPILED_PREFIX) :]
+        named.append((name, parameter))
+    return named
 
 
 class AugNetClassifier(EEGClassifier):
@@ -277,9 +280,7 @@ class AugNetClassifier(EEGClassifier):
         if _GROUP_SETTINGS.intersection(kwargs) or any(
             key.startswith("optimizer__") for key in kwargs
         ):
-            named = [
-                (_uncompiled_name(n), p) for n, p in self.module_.named_parameters()
-            ]
+            named = _uncompiled(self.module_.named_parameters())
             lr = kwargs.get("optimizer__lr", kwargs.get("lr"))
             if lr is None:  # the trunk's, as set last
                 lr = self.get_params_for("optimizer").get("lr", self.lr)
@@ -383,8 +384,7 @@ class AugNetClassifier(EEGClassifier):
     def get_params_for_optimizer(self, prefix, named_parameters):
         """The trunk's groups, then the method's policy groups (the layers'
         weights at ``aug_lr``, magnitudes at ``magnitude_lr``, no decay)."""
-        # torch.compile (compile=True) prefixes the names with "_orig_mod."
-        named = [(_uncompiled_name(name), p) for name, p in named_parameters]
+        named = _uncompiled(named_parameters)
         rest = [(name, p) for name, p in named if not name.startswith("augmentation.")]
         args, kwargs = super().get_params_for_optimizer(prefix, rest)
         lr = kwargs.get("lr", self.lr)
