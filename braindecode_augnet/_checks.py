@@ -220,10 +220,9 @@ def check_fitted_signal(net, X):
             f"{list(signal[1])}: pick those, in that order "
             f"(epochs.reorder_channels({list(fitted[1])}))."
         )
-    types = fitted[2:3] and fitted[2]  # records older than the types: none
-    if types and signal[2] != types:
+    if signal[2] != fitted[2]:
         raise ValueError(
-            f"{name} was fitted on channels of the types {list(types)}, got "
+            f"{name} was fitted on channels of the types {list(fitted[2])}, got "
             f"{list(signal[2])} under the same names: pass the fitted kind of "
             "signal (epochs.set_channel_types to correct mislabelled ones)."
         )
