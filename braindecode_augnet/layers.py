@@ -5,6 +5,7 @@ import math
 
 import torch
 from braindecode.augmentation import Transform
+from sklearn.exceptions import NotFittedError
 from torch import nn
 
 from ._random import DeviceGenerators, keyed_draws_active, on_rows, seed_stream
@@ -166,6 +167,11 @@ def apply_grouped(X, choice, n_groups, fn, grouping="auto", with_index=True):
     return scatter_rows(pieces, order, inverse)
 
 
+def _check_sampling(sampling):
+    if sampling not in SAMPLING_MODES:
+        raise ValueError(f"sampling must be one of {SAMPLING_MODES}, got {sampling!r}.")
+
+
 class AugmentationLayer(nn.Module):
     """K candidate transforms mixed with learned weights.
 
@@ -207,10 +213,7 @@ class AugmentationLayer(nn.Module):
     ):
         super().__init__()
         temperature = check_positive(temperature, "temperature")
-        if sampling not in SAMPLING_MODES:
-            raise ValueError(
-                f"sampling must be one of {SAMPLING_MODES}, got {sampling!r}."
-            )
+        _check_sampling(sampling)
         self.transforms = nn.ModuleList(validate_transforms(transforms))
         self.alpha = nn.Parameter(torch.zeros(len(self.transforms)))
         self.temperature = temperature
@@ -579,6 +582,10 @@ class AugmentationModule(nn.Module):
                 f"transforms: got a flat list starting with {type(layers[0]).__name__}"
                 f". Wrap it as [[{type(layers[0]).__name__}(...), ...]] for one layer."
             )
+        # checked even when every layer is built (and they are unused), so
+        # that a wrong value is not silently ignored
+        temperature = check_positive(temperature, "temperature")
+        _check_sampling(sampling)
         seeds = seed_stream(random_state)
         built = []
         for layer in layers:
@@ -695,6 +702,11 @@ def augmentation_layers(obj):
     -------
     list of AugmentationLayer
     """
+    if getattr(obj, "initialized_", True) is False:  # a skorch net, not fitted
+        raise NotFittedError(
+            f"This {type(obj).__name__} is not fitted yet: call fit first (its "
+            "augmentation layers are built and learned there)."
+        )
     obj = unwrap_module(obj)
     if isinstance(obj, AugmentationLayer):
         return [obj]

@@ -148,6 +148,14 @@ def test_module_applies_layers_in_sequence():
         AugmentationModule([T.SignFlip()])
 
 
+def test_module_checks_its_options_even_for_built_layers():
+    layers = [AugmentationLayer(candidates())]
+    with pytest.raises(ValueError, match="temperature"):
+        AugmentationModule(layers, temperature=-1)
+    with pytest.raises(ValueError, match="sampling must be one of"):
+        AugmentationModule(layers, sampling="bogus")
+
+
 @pytest.mark.parametrize(
     "random_state",
     [0, np.random.RandomState(0), torch.Generator().manual_seed(0), None],

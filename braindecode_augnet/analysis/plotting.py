@@ -116,6 +116,11 @@ def plot_policy(estimator, axes=None, show_trajectory=True):
     weights_traj = history_arrays(history, "aug_weights")
     magnitudes_traj = history_arrays(history, "aug_magnitudes")
     with_traj = show_trajectory and bool(weights_traj)
+    if table.empty:
+        raise ValueError(
+            f"{type(estimator).__name__} holds no learned augmentation layer "
+            "(e.g. method='none' or 'random'): there is no policy to plot."
+        )
     n_layers = int(table["layer"].max()) + 1
     n_cols = 2 if with_traj else 1
     layers = [table[table["layer"] == i] for i in range(n_layers)]

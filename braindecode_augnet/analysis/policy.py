@@ -80,6 +80,10 @@ def _drift(history, magnitudes):
     return drift, same_way & (np.abs(drift) > DRIFT_TOLERANCE) & ~at_bound
 
 
+_COLUMNS = ["layer", "transform", "weight", "magnitude", "probability"]
+_COLUMNS += ["op_value", "mag_range", "at_cap", "displacement"]
+
+
 def policy_table(obj, history=None):
     """The learned policy as a table.
 
@@ -152,11 +156,16 @@ def policy_table(obj, history=None):
                         "displacement": displacement,
                     }
                 )
-    table = pd.DataFrame(rows)
+    table = pd.DataFrame(rows, columns=_COLUMNS)  # the columns even when empty
     if history is not None:
         magnitudes = [row["magnitude"] for row in rows]
         table["drift"], table["moving"] = _drift(history, magnitudes)
     return table
+
+
+def _as_table(table):
+    """``table`` when it is a policy table, else the policy table of it."""
+    return table if isinstance(table, pd.DataFrame) else policy_table(table)
 
 
 def capped_transforms(table, min_weight=0.1):
@@ -164,8 +173,9 @@ def capped_transforms(table, min_weight=0.1):
 
     Parameters
     ----------
-    table : pandas.DataFrame
-        Output of :func:`policy_table`.
+    table : pandas.DataFrame | object
+        Output of :func:`policy_table`, or what it takes (e.g. a fitted
+        classifier).
     min_weight : float
         Only transforms with at least this weight are reported.
 
@@ -185,6 +195,7 @@ def capped_transforms(table, min_weight=0.1):
     the range's limit, not a learned value: widen mag_range to learn how far
     the invariance goes.
     """
+    table = _as_table(table)
     notes = []
     capped = table[table["at_cap"] & (table["weight"] >= min_weight)]
     for row in capped.itertuples():
@@ -202,8 +213,9 @@ def unsettled_transforms(table, min_weight=0.1):
 
     Parameters
     ----------
-    table : pandas.DataFrame
-        Output of :func:`policy_table` with a ``history`` (``clf.policy_``).
+    table : pandas.DataFrame | object
+        Output of :func:`policy_table` with a ``history`` (``clf.policy_``),
+        or what it takes (e.g. a fitted classifier, whose history is used).
     min_weight : float
         Only transforms with at least this weight are reported.
 
@@ -225,6 +237,7 @@ def unsettled_transforms(table, min_weight=0.1):
     3 epochs up to the reported one; 0.65 is where it was then, not a settled
     value: train for more epochs before reading it as the data's invariance.
     """
+    table = _as_table(table)
     if "moving" not in table:
         return []
     notes = []

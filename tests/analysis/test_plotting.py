@@ -102,3 +102,8 @@ def test_plot_policy_draws_on_given_axes(fitted_clf):
     fig, axes = plt.subplots(2, 1)
     assert plot_policy(fitted_clf, axes=axes, show_trajectory=False) is fig
     assert len(axes[0].patches) == 4 and axes[0].get_title() == "Layer 0"
+
+
+def test_plot_policy_refuses_what_holds_no_policy():
+    with pytest.raises(ValueError, match="no policy to plot"):
+        plot_policy([])

@@ -4,6 +4,7 @@ import math
 
 import pytest
 import torch
+from sklearn.exceptions import NotFittedError
 
 from braindecode_augnet import (
     AugmentationLayer,
@@ -15,6 +16,8 @@ from braindecode_augnet import (
 )
 from braindecode_augnet import transforms as T
 from braindecode_augnet.analysis.policy import DRIFT_TOLERANCE, history_arrays
+
+from ..conftest import make_clf
 
 COLUMNS = [
     "layer",
@@ -230,3 +233,22 @@ def test_fixed_transforms_with_a_minimum_weight_keeps_several():
     assert [type(tr).__name__ for tr in fixed_transforms(aug, min_weight=0.9)] == [
         "FrequencyShift"
     ]
+
+
+@pytest.mark.parametrize(
+    "read", [policy_table, fixed_transforms, capped_transforms, unsettled_transforms]
+)
+def test_an_unfitted_classifier_is_refused_as_not_fitted(read):
+    with pytest.raises(NotFittedError, match="not fitted yet: call fit first"):
+        read(make_clf())
+
+
+def test_notes_take_what_policy_table_takes_and_an_empty_table():
+    mod = module()
+    cap(mod.layers[0].transforms[1])
+    select(mod.layers[0], 1)
+    assert capped_transforms(mod) == capped_transforms(policy_table(mod))
+    assert len(capped_transforms(mod)) == 1
+    empty = policy_table([])
+    assert list(empty.columns) == COLUMNS and empty.empty
+    assert capped_transforms(empty) == [] and unsettled_transforms(empty) == []
