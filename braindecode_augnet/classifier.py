@@ -260,6 +260,7 @@ class AugNetClassifier(EEGClassifier):
         ]
         initialized = getattr(self, "initialized_", False)
         before = dict(vars(self)) if rebuilt and initialized else None
+        previous = self.strategy if before is not None else None
         inferred = vars(self).get("inferred_module_params_")
         if inferred:
             self.inferred_module_params_ = [k for k in inferred if k not in kwargs]
@@ -268,7 +269,7 @@ class AugNetClassifier(EEGClassifier):
             return self
         if rebuilt:  # the fitted policy is another method's, or other layers'
             try:
-                self._rebuild({key: kwargs[key] for key in rebuilt})
+                self._rebuild({key: kwargs[key] for key in rebuilt}, previous)
             except Exception:  # refused: the fitted estimator as it was
                 vars(self).clear()
                 vars(self).update(before)
@@ -287,15 +288,16 @@ class AugNetClassifier(EEGClassifier):
             self.strategy.update_groups(self, named, lr)
         return self
 
-    def _rebuild(self, reset):
+    def _rebuild(self, reset, previous):
         """The module, criterion and optimizer anew (as skorch after a
-        module parameter), without the optimizers of an earlier method."""
+        module parameter), without the optimizers and state of the
+        ``previous`` method."""
         checks.check_params(self)
         for name in self._optimizers:
             if name != "optimizer":  # e.g. ADDA's policy_optimizer_
                 self._unregister_attribute(name)
                 vars(self).pop(name + "_", None)
-        vars(self).pop("bilevel_", None)
+        previous.forget(self)
         self._initialize_module(reason=self._format_reinit_msg("module", reset))
         for part in ("criterion", "optimizer"):
             reason = self._format_reinit_msg(part, triggered_directly=False)

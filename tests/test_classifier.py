@@ -334,6 +334,9 @@ def test_set_params_of_what_builds_the_policy_builds_the_module_anew(fitted):
     assert type(clf.module_.augmentation) is type(fresh.module_.augmentation)
     clf.set_params(method="adda", reg=0, max_epochs=1).partial_fit(X, y)
     assert hasattr(clf, "bilevel_") and len(clf.history) == 4
+    clf.set_params(method="augnet")  # ADDA's search and optimizer forgotten
+    assert not hasattr(clf, "bilevel_") and not hasattr(clf, "policy_optimizer_")
+    assert "policy_optimizer" not in clf._optimizers
 
 
 def test_a_refused_rebuild_leaves_the_fitted_estimator_as_it_was(fitted):

@@ -202,6 +202,11 @@ class Method:
     def initialize_optimizer(self, net):
         """Build optimizers of the method's own (none here)."""
 
+    def forget(self, net):
+        """Drop the state this method keeps on ``net`` beside skorch's
+        registered modules and optimizers (none here), before the net is
+        built anew for another method or other layers."""
+
     # ------------------------------------------------------------ training
     def split(self, net, dataset_train):
         """The trunk's training data (a method may hold some out)."""

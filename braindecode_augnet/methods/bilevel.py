@@ -499,6 +499,10 @@ class ADDAMethod(Method):
             module.augmentation, net.policy_optimizer_, _unroll_lr(net, lr)
         )
 
+    def forget(self, net):
+        """The unrolled search (:attr:`bilevel_`), bound to the old policy."""
+        vars(net).pop("bilevel_", None)
+
     def update_groups(self, net, named, lr):
         """The policy's own optimizer and the unrolled step's rate."""
         update_in_place(net.policy_optimizer_, self.augmentation_groups(net, named, lr))
