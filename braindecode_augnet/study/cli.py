@@ -19,6 +19,7 @@ import sys
 import tempfile
 import time
 import traceback
+from functools import partial
 from pathlib import Path
 
 from .._version import __version__
@@ -561,9 +562,6 @@ def _run(args, design, verbose, start):
             ),
         )
     except JobInterrupted as stop:
-        if args.overwrite:
-            clear_report(args.out)
-        path = write_interrupted(args.out, stop.runs, design, verbose=False)
         last = stop.runs.iloc[-1] if len(stop.runs) else None
         where = (
             ""
@@ -571,22 +569,19 @@ def _run(args, design, verbose, start):
             else f" while training {last['method']!r} (seed {last['seed']}, fold "
             f"{last['fold'] + 1}, {last['epochs']} of {last['max_epochs']} epochs)"
         )
-        print(
-            f"\ninterrupted (Ctrl-C){where}: the job stopped, no report written; "
-            f"what ran is listed in {path}",
-            file=sys.stderr,
+        _stopped(
+            args,
+            partial(write_interrupted, args.out, stop.runs, design, verbose=False),
+            f"interrupted (Ctrl-C){where}",
         )
         return EXIT_INTERRUPTED
     except JobFailed as failure:
-        if args.overwrite:
-            clear_report(args.out)
         error = failure.__cause__ or failure
-        path = write_failed(args.out, failure.runs, design, error, verbose=False)
         traceback.print_exception(error, file=sys.stderr)
-        print(
-            f"\nerror: {failure}; the job stopped, no report written; what ran "
-            f"is listed in {path}",
-            file=sys.stderr,
+        _stopped(
+            args,
+            partial(write_failed, args.out, failure.runs, design, error, verbose=False),
+            f"error: {failure}",
         )
         return 1
     # the earlier report's files are replaced once the new ones are written
@@ -596,6 +591,19 @@ def _run(args, design, verbose, start):
     if verbose:
         print(f"done in {time.perf_counter() - start:.0f} s")
     return 0
+
+
+def _stopped(args, write_note, headline):
+    """A job stopped in training: its note (what ran, no scores) in place of
+    any earlier report that ``--overwrite`` replaces, and where it is."""
+    if args.overwrite:
+        clear_report(args.out)
+    path = write_note()
+    print(
+        f"\n{headline}: the job stopped, no report written; what ran is listed "
+        f"in {path}",
+        file=sys.stderr,
+    )
 
 
 #: Options that a merge takes; the rest of the design comes from the reports.
