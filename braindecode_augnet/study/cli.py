@@ -689,39 +689,26 @@ def _standardize(args):
     return None if args.standardize == "none" else args.standardize
 
 
-def _one_value(parser, folders, designs, key, default, what, fix):
-    """Refuse reports whose designs give ``key`` different values (a report
-    without it reads as ``default``; ``None``: not compared)."""
-    values = {d.get(key, default): f for d, f in zip(designs, folders)}
-    values.pop(None, None)
-    if len(values) > 1:
-        shown = "; ".join(f"{f}: {value}" for value, f in values.items())
-        parser.error(
-            f"--merge: the reports {what} ({shown}); their runs cannot be "
-            f"paired: run them again with {fix}"
-        )
+#: Design entries that reports to merge must share: (key, value of a report
+#: without it, ``None`` for not compared; what differs; the fix).
+_SHARED_ENTRIES = (
+    # reports written before --standardize kept microvolts
+    ("standardize", UNSTANDARDIZED, "were standardised otherwise", "one --standardize"),
+    ("library", None, "were made by other versions", "one version"),
+)
 
 
 def _check_one_design(parser, folders, designs):
     """Refuse reports of other versions, options or variants than the first."""
-    _one_value(
-        parser,
-        folders,
-        designs,
-        "standardize",
-        UNSTANDARDIZED,  # reports written before --standardize kept microvolts
-        "were standardised otherwise",
-        "one --standardize",
-    )
-    _one_value(
-        parser,
-        folders,
-        designs,
-        "library",
-        None,
-        "were made by other versions",
-        "one version",
-    )
+    for key, default, what, fix in _SHARED_ENTRIES:
+        values = {d.get(key, default): f for d, f in zip(designs, folders)}
+        values.pop(None, None)
+        if len(values) > 1:
+            shown = "; ".join(f"{f}: {value}" for value, f in values.items())
+            parser.error(
+                f"--merge: the reports {what} ({shown}); their runs cannot be "
+                f"paired: run them again with {fix}"
+            )
     first, variants = _run_options(parser, designs[0], folders[0])
     for folder, design in zip(folders[1:], designs[1:]):
         options, theirs = _run_options(parser, design, folder)
