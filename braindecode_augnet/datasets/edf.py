@@ -36,7 +36,7 @@ import numpy as np
 import pandas as pd
 from braindecode.datasets import BaseConcatDataset, RawDataset
 
-from .hypnogram import read_hypnogram
+from .hypnogram import _EPOCH_S_MEANING, _check_number, read_hypnogram
 from .sleep import SLEEP_STAGE_MAPPING
 
 __all__ = ["check_edf_file", "find_edf_recordings", "load_edf"]
@@ -163,12 +163,75 @@ def _bare(name):
     return re.sub(r"^eeg[ _-]*", "", name.lower())
 
 
+def check_channels(channels):
+    """The entries of a ``channels`` option as tuples of alternatives.
+
+    Parameters
+    ----------
+    channels : str | sequence of (str | tuple of str)
+        Channel names; an entry may be a tuple of alternatives, read as the
+        first of them.
+
+    Returns
+    -------
+    list of tuple of str
+        One tuple of alternatives per entry.
+
+    Raises
+    ------
+    TypeError
+        If ``channels`` or an entry is not a name or a sequence of names.
+    ValueError
+        If ``channels`` is empty, an entry has no alternative, or two
+        entries are read as one name (named twice).
+    """
+    if isinstance(channels, str):
+        channels = [channels]
+    fix = "e.g. channels=['EEG Fpz-Cz', ('EEG Pz-Oz', 'Pz-Oz')]"
+    try:
+        channels = list(channels)
+    except TypeError:
+        raise TypeError(
+            f"channels must be a list of channel names, got {channels!r}; {fix}."
+        ) from None
+    if not channels:
+        raise ValueError(
+            "channels=[] selects no channel; name at least one (" + fix + "), "
+            "or pass None for the channels whose name starts with 'EEG'."
+        )
+    entries, first = [], {}
+    for i, entry in enumerate(channels):
+        options = (entry,) if isinstance(entry, str) else entry
+        try:
+            options = tuple(options)
+        except TypeError:
+            options = (entry,)
+        if not all(isinstance(option, str) for option in options):
+            raise TypeError(
+                f"channels[{i}] is {entry!r}: each entry must be a channel name "
+                f"or a tuple of alternative names; {fix}."
+            )
+        if not options:
+            raise ValueError(
+                f"channels[{i}] is an empty tuple: give at least one name; {fix}."
+            )
+        if options[0] in first:
+            raise ValueError(
+                f"channels names {options[0]!r} twice (entries {first[options[0]]} "
+                f"and {i}); name each channel once."
+            )
+        first[options[0]] = i
+        entries.append(options)
+    return entries
+
+
 def resolve_channels(channels, available, path):
     """Channel names to read and the renaming to apply.
 
     Each entry of ``channels`` is a name or a tuple of alternatives; the first
     found is read (exact name, else case-insensitively, else without an
-    ``EEG`` prefix) and renamed to the first alternative.
+    ``EEG`` prefix) and renamed to the first alternative. Two entries that
+    resolve to one channel of the file are an error naming it.
     """
     resolved, rename = [], {}
     matchers = (
@@ -176,8 +239,8 @@ def resolve_channels(channels, available, path):
         lambda name: name.lower(),
         _bare,
     )
-    for entry in channels:
-        options = (entry,) if isinstance(entry, str) else tuple(entry)
+    entries = check_channels(channels)
+    for options in entries:
         found = None
         for norm in matchers:
             table = {norm(c): c for c in available}
@@ -189,10 +252,22 @@ def resolve_channels(channels, available, path):
                 f"Channel {options[0] if len(options) == 1 else list(options)!r} "
                 f"not found in {str(path)!r}; its channels are {available}."
             )
+        if found in resolved:
+            other = entries[resolved.index(found)]
+            raise ValueError(
+                f"Channels {_entry(other)!r} and {_entry(options)!r} are both "
+                f"channel {found!r} of {str(path)!r} (named twice); name each "
+                "channel once."
+            )
         resolved.append(found)
         if found != options[0]:
             rename[found] = options[0]
     return resolved, rename
+
+
+def _entry(options):
+    """A ``channels`` entry as given: a name, or the list of alternatives."""
+    return options[0] if len(options) == 1 else list(options)
 
 
 def crop_wake(raw, crop_wake_mins):
@@ -314,6 +389,39 @@ def _default_channels(available, path):
     return eeg
 
 
+def _check_subject_ids(subject_ids):
+    """``subject_ids`` of :func:`load_edf` as a list of ints (or None)."""
+    if subject_ids is None:
+        return None
+    fix = "pass subject indices as ints (e.g. subject_ids=[0, 2]), or None for all"
+    if isinstance(subject_ids, Integral) and not isinstance(subject_ids, bool):
+        return [int(subject_ids)]
+    if isinstance(subject_ids, (bool, str)):
+        items = None
+    else:
+        try:
+            items = list(subject_ids)
+        except TypeError:
+            items = None
+    if items is None or not all(
+        isinstance(s, Integral) and not isinstance(s, bool) for s in items
+    ):
+        bools = isinstance(subject_ids, bool) or any(
+            isinstance(s, bool) for s in items or ()
+        )
+        raise TypeError(
+            f"subject_ids must be an int, a list of ints or None, got "
+            f"{subject_ids!r}{' (a bool is not a subject index)' if bools else ''}"
+            f"; {fix}."
+        )
+    if not items:
+        raise ValueError(
+            f"subject_ids={subject_ids!r} selects no subject; pass None for all "
+            "subjects, or the indices of those to load."
+        )
+    return [int(s) for s in items]
+
+
 def load_edf(
     data_path,
     channels=None,
@@ -346,11 +454,15 @@ def load_edf(
         ``"aasm"``, ``"prerau"`` for numeric codes, or a dict.
     subject_ids : int | list of int | None
         Subjects to load (indices into the sorted subjects); ``None``: all.
+        An empty list selects no subject and is an error, as is a bool.
     epoch_s : float
-        Epoch length of one-stage-per-line hypnograms (seconds).
+        Epoch length of the hypnograms (seconds, finite, > 0): that of
+        one-stage-per-line files, the length of the last stage of an
+        ``onset,stage`` file that starts after the end of the PSG, and
+        the unit of the epoch counts.
     crop_wake_mins : float | None
         Minutes of wake kept before the first and after the last sleep
-        epoch; ``None`` or 0 keeps everything.
+        epoch (finite, >= 0); ``None`` or 0 keeps everything.
     preload : bool
         Load the signals into memory.
     verbose : bool
@@ -369,29 +481,45 @@ def load_edf(
 
     Raises
     ------
+    TypeError
+        If ``subject_ids`` holds a bool or a non-integer, ``channels`` is not
+        a list of names, or ``epoch_s`` or ``crop_wake_mins`` is not a number.
     FileNotFoundError
         If the folder, a PSG's hypnogram or a requested subject is missing.
     ValueError
-        If a file is not EDF, is truncated, lacks a channel, a hypnogram
+        If ``epoch_s`` is not finite and > 0, ``crop_wake_mins`` is negative
+        or not finite, ``subject_ids`` or ``channels`` is empty, or
+        ``channels`` names a channel twice (checked before any file is read);
+        if a file is not EDF, is truncated, lacks a channel, a hypnogram
         line or annotation cannot be read or mapped, or no scored epoch
         falls inside its recording.
     """
+    epoch_s = _check_number(epoch_s, "epoch_s", _EPOCH_S_MEANING)
+    crop_wake_mins = _check_number(
+        crop_wake_mins,
+        "crop_wake_mins",
+        "it is the minutes of wake kept before the first and after the last "
+        "sleep epoch; pass 0 or None to keep the whole recording, e.g. "
+        "crop_wake_mins=30",
+        unit="minutes",
+        allow_none=True,
+        zero=True,
+    )
+    subject_ids = _check_subject_ids(subject_ids)
+    if channels is not None:
+        channels = check_channels(channels)
     pairs = find_edf_recordings(data_path)
     keys = [_subject_key(psg) for psg, _ in pairs]
     names = sorted({name for name, _ in keys})
     subjects = [names.index(name) for name, _ in keys]
     if subject_ids is not None:
-        if isinstance(subject_ids, Integral):
-            subject_ids = [subject_ids]
-        wanted = {int(s) for s in subject_ids}
+        wanted = set(subject_ids)
         missing = sorted(wanted - set(subjects))
         if missing:
             raise FileNotFoundError(
                 f"No subject {missing} in {str(data_path)!r}: it has subjects "
                 f"0-{len(names) - 1} ({', '.join(names)})."
             )
-    if isinstance(channels, str):
-        channels = [channels]
     datasets = []
     for (psg, hyp), (name, recording), subject in zip(pairs, keys, subjects):
         if subject_ids is not None and subject not in wanted:

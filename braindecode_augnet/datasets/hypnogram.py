@@ -11,9 +11,11 @@ A hypnogram is read from
   - one column: one stage per epoch (``epoch_s``, 30 s, from the start of
     the recording);
   - two columns ``onset,stage``: change points, each stage holding until the
-    next onset (the last one until the end of the recording);
+    next onset (the last one until the end of the recording, or for one
+    epoch when that end is unknown or before it); onsets strictly increase;
   - three columns ``onset,duration,stage`` (onsets and durations in seconds
-    from the start of the recording; this is also mne's ``.txt`` format).
+    from the start of the recording; this is also mne's ``.txt`` format);
+    rows in time order, the scored ones not overlapping.
 
 Stage labels are mapped to the five AASM classes by ``stage_coding``:
 
@@ -34,6 +36,7 @@ annotation (EDF+).
 
 from __future__ import annotations
 
+from numbers import Real
 from pathlib import Path
 
 import mne
@@ -119,6 +122,67 @@ STAGE_CODINGS = {
 }
 
 _STAGES = tuple(_DESCRIPTIONS)
+
+
+def _check_number(
+    value, name, meaning, *, unit="seconds", allow_none=False, zero=False
+):
+    """``value`` as a float, finite and > 0 (>= 0 with ``zero``), or ``None``
+    (with ``allow_none``).
+
+    Parameters
+    ----------
+    value : object
+        The option's value.
+    name : str
+        The option's name, for the message.
+    meaning : str
+        What the option is and what to pass, for the message.
+    unit : str
+        Unit of the option, for the message.
+    allow_none : bool
+        Whether ``None`` is allowed (it is returned).
+    zero : bool
+        Whether 0 is allowed.
+
+    Raises
+    ------
+    TypeError
+        If ``value`` is not a real number (a bool is not), nor an allowed
+        ``None``.
+    ValueError
+        If ``value`` is NaN, infinite, negative, or 0 where 0 is not allowed.
+
+    Examples
+    --------
+    >>> _check_number(20, "epoch_s", "the epoch length")
+    20.0
+    >>> _check_number(-1, "x", "pass x=1")
+    Traceback (most recent call last):
+    ...
+    ValueError: x must be a finite number of seconds > 0, got -1: pass x=1.
+    """
+    if value is None and allow_none:
+        return None
+    expected = ("None or " if allow_none else "") + (
+        f"a finite number of {unit} {'>= 0' if zero else '> 0'}"
+    )
+    if isinstance(value, bool) or not isinstance(value, Real):
+        raise TypeError(
+            f"{name} must be {expected}, got {value!r} "
+            f"({type(value).__name__}): {meaning}."
+        )
+    number = float(value)
+    if not np.isfinite(number) or number < 0 or (number == 0 and not zero):
+        raise ValueError(f"{name} must be {expected}, got {number:g}: {meaning}.")
+    return number
+
+
+#: What ``epoch_s`` is, for the messages of :func:`_check_number`.
+_EPOCH_S_MEANING = (
+    "it is the length of one scored epoch of the hypnogram in seconds; pass "
+    "that length (epoch_s=30 for most files, 20 for MASS SS2, SS4, SS5)"
+)
 
 
 def _key(label):
@@ -274,7 +338,8 @@ def _read_text(path, table, epoch_s, duration):
             "has 1 (stage per epoch), 2 (onset,stage) or 3 "
             "(onset,duration,stage) fields per line."
         )
-    onsets, durations, labels, classes = [], [], [], []
+    onsets, durations, labels, classes, linenos = [], [], [], [], []
+    scored = None  # (line, onset, duration) of the last scored row
     for i, (lineno, fields) in enumerate(rows):
         where = f"{str(path)!r}, line {lineno}"
         if len(fields) != n_cols:
@@ -292,6 +357,10 @@ def _read_text(path, table, epoch_s, duration):
                 raise ValueError(
                     f"{where}: onset/duration {fields[:-1]} are not numbers (s)."
                 ) from err
+            if not np.isfinite(onset) or (n_cols == 3 and not np.isfinite(dur)):
+                raise ValueError(
+                    f"{where}: onset/duration {fields[:-1]} are not finite numbers (s)."
+                )
             if onset < 0 or (n_cols == 3 and dur <= 0):
                 raise ValueError(f"{where}: negative onset or non-positive duration.")
             if onsets and onset < onsets[-1]:
@@ -299,19 +368,44 @@ def _read_text(path, table, epoch_s, duration):
                     f"{where}: onset {onset:g} s is before the previous one "
                     f"({onsets[-1]:g} s); rows must be in time order."
                 )
+            if n_cols == 2 and onsets and round(onset - onsets[-1], 3) <= 0:
+                raise ValueError(
+                    f"{where}: onset {onset:g} s repeats that of the previous "
+                    f"row (line {linenos[-1]}, {onsets[-1]:g} s), a stage of no "
+                    "length; in an onset,stage file each row is a change of "
+                    "stage, so onsets must strictly increase: remove one of the "
+                    "two rows."
+                )
         try:
             stage = _describe(label, table)
         except KeyError as err:
             raise ValueError(_unmapped_message(label, err.args[0], where)) from None
+        if n_cols == 3 and stage is not None:
+            # 1 ms of tolerance: the rounding of onsets and durations below
+            if scored is not None and onset < scored[1] + scored[2] - 1e-3:
+                raise ValueError(
+                    f"{where}: onset {onset:g} s is before the end of the stage "
+                    f"of line {scored[0]} (onset {scored[1]:g} s + duration "
+                    f"{scored[2]:g} s = {scored[1] + scored[2]:g} s): scored "
+                    "rows overlap, so windows would be labelled with the wrong "
+                    "stage; correct the onset or the duration of one of them."
+                )
+            scored = (lineno, onset, dur)
         onsets.append(onset)
         durations.append(dur)
         labels.append(label)
         classes.append(stage)
+        linenos.append(lineno)
     if n_cols == 2:  # change points: each stage until the next onset
-        ends = onsets[1:] + [np.nan if duration is None else float(duration)]
+        end = onsets[-1] + epoch_s  # end of the recording unknown: one epoch
+        if duration is not None and round(duration - onsets[-1], 3) >= 0:
+            # until the end; a row at the end itself (to the millisecond)
+            # marks it and lasts 0 s, as in the real segment's file
+            end = max(duration, onsets[-1])
+        # a last stage after the end of the recording lasts one epoch (not a
+        # negative duration), which load_edf reports as beyond the end
+        ends = onsets[1:] + [end]
         durations = [end - onset for onset, end in zip(onsets, ends)]
-        if np.isnan(durations[-1]):
-            durations[-1] = epoch_s  # end of recording unknown: one epoch
     # to the millisecond: 100.01 - 70.0100000000002 is a 30-s epoch, not one
     # sample short of it (which the windowing would drop)
     onsets = np.round(np.asarray(onsets, dtype=float), 3).tolist()
@@ -359,10 +453,14 @@ def read_hypnogram(path, stage_coding=None, *, epoch_s=30.0, duration=None):
         How labels map to classes (see :func:`parse_stage_coding` and
         :data:`STAGE_CODINGS`); ``None`` understands stage names only.
     epoch_s : float
-        Epoch length of one-stage-per-line files, in seconds.
+        Epoch length of one-stage-per-line files, in seconds (finite, > 0);
+        also the length of the last stage of an ``onset,stage`` file when
+        ``duration`` does not end it.
     duration : float | None
-        Length of the recording in seconds: the end of the last stage of an
-        ``onset,stage`` (change points) file.
+        Length of the recording in seconds (finite, > 0): the end of the last
+        stage of an ``onset,stage`` (change points) file. When it is ``None``
+        (unknown), or the last stage starts after it, that stage lasts one
+        epoch (``epoch_s``); a last row at the end itself marks it (0 s).
 
     Returns
     -------
@@ -375,11 +473,25 @@ def read_hypnogram(path, stage_coding=None, *, epoch_s=30.0, duration=None):
 
     Raises
     ------
+    TypeError
+        If ``epoch_s`` or ``duration`` is not a number.
     ValueError
-        If the file cannot be read or a label is not mapped: the message names
-        the file and the line (text) or the annotation (EDF+).
+        If ``epoch_s`` or ``duration`` is not finite and > 0 (checked before
+        the file is read), the file cannot be read, a label is not mapped,
+        rows of an ``onset,duration,stage`` file are out of time order or
+        scored ones overlap (by more than 1 ms), or two rows of an
+        ``onset,stage`` file share an onset: the message names the file and
+        the line (text) or the annotation (EDF+).
     """
     path = Path(path)
+    epoch_s = _check_number(epoch_s, "epoch_s", _EPOCH_S_MEANING)
+    duration = _check_number(
+        duration,
+        "duration",
+        "it is the length of the recording in seconds (the end of the last "
+        "stage of an onset,stage file); pass it, or None when it is unknown",
+        allow_none=True,
+    )
     table = parse_stage_coding(stage_coding)
     if not path.is_file():
         raise FileNotFoundError(f"Hypnogram {str(path)!r} does not exist.")

@@ -2,6 +2,7 @@
 every loader runs, and the whole job on such a folder through the CLI."""
 
 import shutil
+import warnings
 from datetime import UTC, datetime
 
 import mne
@@ -173,6 +174,57 @@ def test_channels_by_name_and_subjects(folder, capsys):
         load_edf(root, channels=["EEG C3"], stage_coding="rk")
     with pytest.raises(FileNotFoundError, match=r"No subject \[7\]"):
         load_edf(root, stage_coding="rk", subject_ids=[7])
+
+
+@pytest.mark.parametrize(
+    "options, error, match",
+    [
+        (dict(epoch_s=0), ValueError, "epoch_s must be a finite number of seconds > 0"),
+        (dict(epoch_s=np.nan), ValueError, "epoch_s must be .* got nan"),
+        (
+            dict(crop_wake_mins=-5),
+            ValueError,
+            "crop_wake_mins must be None or a finite number of minutes >= 0, got -5",
+        ),
+        (dict(crop_wake_mins=np.inf), ValueError, "crop_wake_mins must be .* got inf"),
+        (dict(subject_ids=[]), ValueError, "selects no subject; pass None for all"),
+        (dict(subject_ids=True), TypeError, r"got True \(a bool is not a subject"),
+        (dict(subject_ids=[0, True]), TypeError, "a bool is not a subject index"),
+        (dict(channels=[]), ValueError, r"channels=\[\] selects no channel"),
+        (
+            dict(channels=["EEG Fpz-Cz", "EEG Fpz-Cz"]),
+            ValueError,
+            r"names 'EEG Fpz-Cz' twice \(entries 0 and 1\); name each channel once",
+        ),
+    ],
+)
+def test_options_are_checked_before_any_file_is_read(tmp_path, options, error, match):
+    # the folder does not exist: the option is refused before it is looked at
+    with pytest.raises(error, match=match):
+        load_edf(tmp_path / "nope", **options)
+
+
+def test_two_channels_resolving_to_one_file_channel(folder):
+    with pytest.raises(
+        ValueError,
+        match=r"'EEG Fpz-Cz' and \['Fpz', 'fpz-cz'\] are both channel 'EEG Fpz-Cz' "
+        r"of .*n1.edf'? \(named twice\)",
+    ):
+        load_edf(folder[0], channels=["EEG Fpz-Cz", ("Fpz", "fpz-cz")])
+
+
+def test_change_points_after_the_end_of_the_psg_are_reported(tmp_path):
+    write_psg(tmp_path / "x.edf", n_epochs=2)  # 60 s
+    (tmp_path / "x.csv").write_text("0,W\n30,N2\n60,R\n")  # R marks the end
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        ds = load_edf(tmp_path, crop_wake_mins=0)
+    assert not [w for w in caught if "beyond the end" in str(w.message)]
+    assert ds.datasets[0].raw.annotations.duration.tolist()[:2] == [30, 30]
+    # REM after the end lasts one epoch (not 60 - 600 s): reported
+    (tmp_path / "x.csv").write_text("0,W\n30,N2\n600,R\n")
+    with pytest.warns(RuntimeWarning, match="scores 19 epochs beyond the end"):
+        load_edf(tmp_path)
 
 
 def test_bdf_and_a_hypnogram_that_does_not_fit(tmp_path):

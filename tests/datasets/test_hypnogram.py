@@ -68,6 +68,43 @@ def test_change_points_end_at_the_recording_end(tmp_path):
     assert _targets(annots) == [0, 0, 2, 2, 2, 4, 4]
 
 
+@pytest.mark.parametrize("epoch_s", [0, -30, np.nan, np.inf])
+def test_epoch_s_is_checked_before_the_file_is_read(tmp_path, epoch_s):
+    match = f"epoch_s must be a finite number of seconds > 0, got {epoch_s:g}: "
+    with pytest.raises(ValueError, match=match + ".*epoch_s=30"):
+        read_hypnogram(tmp_path / "missing.csv", epoch_s=epoch_s)
+    with pytest.raises(TypeError, match=r"epoch_s must be .*got '30' \(str\)"):
+        read_hypnogram(tmp_path / "missing.csv", epoch_s="30")
+
+
+@pytest.mark.parametrize("duration", [0, -5, np.nan, np.inf])
+def test_duration_is_checked_before_the_file_is_read(tmp_path, duration):
+    match = f"duration must be None or a finite number of seconds > 0, got {duration:g}"
+    with pytest.raises(ValueError, match=match):
+        read_hypnogram(tmp_path / "missing.csv", duration=duration)
+
+
+def test_change_points_past_the_recording_end_last_one_epoch(tmp_path):
+    path = _write(tmp_path, "0,W\n60,N2\n5000,REM\n")
+    annots, _ = read_hypnogram(path, duration=3600)  # REM starts after the end
+    assert annots.duration.tolist() == [60, 4940, 30]  # not 3600 - 5000 s
+    annots, _ = read_hypnogram(path, epoch_s=20)  # end unknown: one epoch
+    assert annots.duration.tolist() == [60, 4940, 20]
+    annots, _ = read_hypnogram(path, duration=5000)  # a row marking the end
+    assert annots.duration.tolist() == [60, 4940, 0]
+
+
+def test_overlap_tolerance_and_dropped_rows(tmp_path):
+    # 1 ms of rounding is no overlap
+    annots, _ = read_hypnogram(_write(tmp_path, "0,30.0004,W\n30,30,N2\n"))
+    assert _targets(annots) == [0, 2]
+    # dropped rows (e.g. arousals) may overlap the stages
+    text = "0,60,W\n30,5,Arousal\n60,30,N2\n"
+    annots, dropped = read_hypnogram(_write(tmp_path, text), {"Arousal": None})
+    assert _targets(annots) == [0, 0, 2]
+    assert list(dropped.description) == ["Arousal"]
+
+
 @pytest.mark.parametrize(
     "text, match",
     [
@@ -76,6 +113,18 @@ def test_change_points_end_at_the_recording_end(tmp_path):
         ("0,30,W\nabc,30,N2\n", r"line 2: onset/duration \['abc', '30'\]"),
         ("0,30,W\n60,30,N2\n30,30,N1\n", "line 3: onset 30 s is before"),
         ("0,-30,W\n", "line 1: negative onset or non-positive duration"),
+        ("nan,30,W\n", r"line 1: onset/duration \['nan', '30'\] are not finite"),
+        ("0,inf,W\n", r"line 1: onset/duration \['0', 'inf'\] are not finite"),
+        (
+            "0,30,W\n10,30,N2\n",
+            r"line 2: onset 10 s is before the end of the stage of line 1 "
+            r"\(onset 0 s \+ duration 30 s = 30 s\): scored rows overlap",
+        ),
+        (
+            "0,W\n0,N2\n30,N3\n",
+            r"line 2: onset 0 s repeats that of the previous row \(line 1, 0 s\).*"
+            "onsets must strictly increase",
+        ),
         ("1,2,3,W\n", "line 1: 4 fields"),
         ("# only a comment\n", "has no stage"),
         ("?\nMT\n", r"no scored epoch \(only \['\?', 'MT'\]\)"),
