@@ -215,7 +215,9 @@ def create_sleep_windows(
     ValueError
         If the recordings have different sampling frequencies, the window does
         not span an integer number of samples, or a recording has no
-        annotation in ``mapping``.
+        annotation in ``mapping``, or none as long as the window (to the
+        sample; e.g. a hypnogram scored in 20-s epochs cut into 30-s windows:
+        pass ``window_size_s`` equal to the hypnogram's epoch length).
     """
     mapping = dict(SLEEP_STAGE_MAPPING if mapping is None else mapping)
     sfreqs = {ds.raw.info["sfreq"] for ds in concat_ds.datasets}
@@ -233,12 +235,35 @@ def create_sleep_windows(
         )
     window_size_samples = int(round(window_size_samples))
     for i, ds in enumerate(concat_ds.datasets):
-        descriptions = set(ds.raw.annotations.description)
+        annots = ds.raw.annotations
+        descriptions = set(annots.description)
+        desc = {  # plain values: 7, not np.int64(7)
+            key: value.item() if isinstance(value, np.generic) else value
+            for key, value in (
+                {} if ds.description is None else dict(ds.description)
+            ).items()
+        }
         if not descriptions & set(mapping):
-            desc = dict(ds.description) if ds.description is not None else {}
             raise ValueError(
                 f"Recording {i} ({desc}) has no annotation in the mapping "
                 f"{sorted(mapping)}; its annotations are {sorted(descriptions)}."
+            )
+        # braindecode drops the annotations shorter than a window (counted in
+        # whole samples as it does) and fails on a recording left without any
+        # ("IndexError: too many indices for array")
+        scored = np.isin(annots.description, list(mapping))
+        durations = np.asarray(annots.duration)[scored]
+        if not np.any((durations * sfreq).astype(int) >= window_size_samples):
+            longest = int(np.argmax(durations))
+            raise ValueError(
+                f"Recording {i} ({desc}) has no annotation in the mapping as long "
+                f"as a window of {window_size_s:g} s ({window_size_samples} "
+                f"samples at {sfreq:g} Hz): its longest scored annotation is "
+                f"{annots.description[scored][longest]!r} of "
+                f"{durations[longest]:g} s. Is its hypnogram scored in shorter "
+                "epochs? Pass window_size_s equal to the hypnogram's epoch "
+                f"length (e.g. create_sleep_windows(..., window_size_s="
+                f"{durations[longest]:g}) for {durations[longest]:g}-s epochs)."
             )
     return create_windows_from_events(
         concat_ds,

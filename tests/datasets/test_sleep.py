@@ -155,6 +155,31 @@ def test_windowing_errors():
         create_sleep_windows(ds)
 
 
+def test_windows_longer_than_every_annotation_are_refused():
+    # a hypnogram scored in 20-s epochs, cut into the default 30-s windows
+    annots = _stages(("W", 20), ("2", 20), ("?", 60), ("3", 20))
+    good = _raw_dataset(np.zeros((1, 1200)), 10.0, _stages(("W", 60), ("2", 60)))
+    bad = _raw_dataset(np.zeros((1, 1200)), 10.0, annots, subject=7)
+    ds = BaseConcatDataset([good, bad])
+    with pytest.raises(
+        ValueError,
+        match=r"Recording 1 \({'subject': 7, 'recording': 1}\) has no annotation "
+        r"in the mapping as long as a window of 30 s \(300 samples at 10 Hz\): "
+        r"its longest scored annotation is 'Sleep stage W' of 20 s.*"
+        r"window_size_s equal to the hypnogram's epoch length",
+    ):
+        create_sleep_windows(ds)
+    _, y, _ = windows_to_arrays(create_sleep_windows(ds, window_size_s=20))
+    assert y.tolist() == [0, 0, 0, 2, 2, 2] + [0, 2, 3]
+    # one annotation long enough: the others are dropped as before
+    ds = BaseConcatDataset(
+        [_raw_dataset(np.zeros((1, 600)), 10.0, _stages(("W", 20), ("2", 30)))]
+    )
+    with pytest.warns(UserWarning, match="are being dropped"):
+        _, y, _ = windows_to_arrays(create_sleep_windows(ds))
+    assert y.tolist() == [2]
+
+
 def test_windows_to_arrays_matches_getitem(small_windows):
     X, y, subjects = windows_to_arrays(small_windows)
     assert X.dtype == np.float32 and y.dtype == np.int64 and subjects.dtype == np.int64
