@@ -36,7 +36,7 @@ import numpy as np
 import pandas as pd
 from braindecode.datasets import BaseConcatDataset, RawDataset
 
-from .hypnogram import _EPOCH_S_MEANING, _check_number, read_hypnogram
+from .hypnogram import _EPOCH_S_MEANING, _check_option, read_hypnogram
 from .sleep import SLEEP_STAGE_MAPPING
 
 __all__ = ["check_edf_file", "find_edf_recordings", "load_edf"]
@@ -482,28 +482,27 @@ def load_edf(
     Raises
     ------
     TypeError
-        If ``subject_ids`` holds a bool or a non-integer, ``channels`` is not
-        a list of names, or ``epoch_s`` or ``crop_wake_mins`` is not a number.
+        If ``subject_ids`` holds a bool or a non-integer, or ``channels`` is
+        not a list of names.
     FileNotFoundError
         If the folder, a PSG's hypnogram or a requested subject is missing.
     ValueError
-        If ``epoch_s`` is not finite and > 0, ``crop_wake_mins`` is negative
-        or not finite, ``subject_ids`` or ``channels`` is empty, or
+        If ``epoch_s`` is not a finite number > 0, ``crop_wake_mins`` not
+        one >= 0, ``subject_ids`` or ``channels`` is empty, or
         ``channels`` names a channel twice (checked before any file is read);
         if a file is not EDF, is truncated, lacks a channel, a hypnogram
         line or annotation cannot be read or mapped, or no scored epoch
         falls inside its recording.
     """
-    epoch_s = _check_number(epoch_s, "epoch_s", _EPOCH_S_MEANING)
-    crop_wake_mins = _check_number(
+    epoch_s = _check_option(epoch_s, "epoch_s", _EPOCH_S_MEANING)
+    crop_wake_mins = _check_option(
         crop_wake_mins,
         "crop_wake_mins",
-        "it is the minutes of wake kept before the first and after the last "
+        "It is the minutes of wake kept before the first and after the last "
         "sleep epoch; pass 0 or None to keep the whole recording, e.g. "
         "crop_wake_mins=30",
-        unit="minutes",
         allow_none=True,
-        zero=True,
+        allow_zero=True,
     )
     subject_ids = _check_subject_ids(subject_ids)
     if channels is not None:

@@ -36,11 +36,12 @@ annotation (EDF+).
 
 from __future__ import annotations
 
-from numbers import Real
 from pathlib import Path
 
 import mne
 import numpy as np
+
+from .._validation import check_positive
 
 __all__ = [
     "STAGE_CODINGS",
@@ -124,63 +125,21 @@ STAGE_CODINGS = {
 _STAGES = tuple(_DESCRIPTIONS)
 
 
-def _check_number(
-    value, name, meaning, *, unit="seconds", allow_none=False, zero=False
-):
-    """``value`` as a float, finite and > 0 (>= 0 with ``zero``), or ``None``
-    (with ``allow_none``).
-
-    Parameters
-    ----------
-    value : object
-        The option's value.
-    name : str
-        The option's name, for the message.
-    meaning : str
-        What the option is and what to pass, for the message.
-    unit : str
-        Unit of the option, for the message.
-    allow_none : bool
-        Whether ``None`` is allowed (it is returned).
-    zero : bool
-        Whether 0 is allowed.
-
-    Raises
-    ------
-    TypeError
-        If ``value`` is not a real number (a bool is not), nor an allowed
-        ``None``.
-    ValueError
-        If ``value`` is NaN, infinite, negative, or 0 where 0 is not allowed.
-
-    Examples
-    --------
-    >>> _check_number(20, "epoch_s", "the epoch length")
-    20.0
-    >>> _check_number(-1, "x", "pass x=1")
-    Traceback (most recent call last):
-    ...
-    ValueError: x must be a finite number of seconds > 0, got -1: pass x=1.
-    """
+def _check_option(value, name, meaning, *, allow_none=False, allow_zero=False):
+    """``value`` as a finite float > 0 (>= 0 with ``allow_zero``), or ``None``
+    with ``allow_none``: :func:`~braindecode_augnet._validation.check_positive`
+    with what the option is and what to pass (``meaning``) in its message."""
     if value is None and allow_none:
         return None
-    expected = ("None or " if allow_none else "") + (
-        f"a finite number of {unit} {'>= 0' if zero else '> 0'}"
-    )
-    if isinstance(value, bool) or not isinstance(value, Real):
-        raise TypeError(
-            f"{name} must be {expected}, got {value!r} "
-            f"({type(value).__name__}): {meaning}."
-        )
-    number = float(value)
-    if not np.isfinite(number) or number < 0 or (number == 0 and not zero):
-        raise ValueError(f"{name} must be {expected}, got {number:g}: {meaning}.")
-    return number
+    try:
+        return check_positive(value, name, allow_zero=allow_zero)
+    except ValueError as err:
+        raise ValueError(f"{err} {meaning}.") from None
 
 
-#: What ``epoch_s`` is, for the messages of :func:`_check_number`.
+#: What ``epoch_s`` is, for the messages of :func:`_check_option`.
 _EPOCH_S_MEANING = (
-    "it is the length of one scored epoch of the hypnogram in seconds; pass "
+    "It is the length of one scored epoch of the hypnogram in seconds; pass "
     "that length (epoch_s=30 for most files, 20 for MASS SS2, SS4, SS5)"
 )
 
@@ -484,11 +443,11 @@ def read_hypnogram(path, stage_coding=None, *, epoch_s=30.0, duration=None):
         the line (text) or the annotation (EDF+).
     """
     path = Path(path)
-    epoch_s = _check_number(epoch_s, "epoch_s", _EPOCH_S_MEANING)
-    duration = _check_number(
+    epoch_s = _check_option(epoch_s, "epoch_s", _EPOCH_S_MEANING)
+    duration = _check_option(
         duration,
         "duration",
-        "it is the length of the recording in seconds (the end of the last "
+        "It is the length of the recording in seconds (the end of the last "
         "stage of an onset,stage file); pass it, or None when it is unknown",
         allow_none=True,
     )

@@ -17,14 +17,21 @@ and :func:`create_sleep_windows` apply unchanged.
 from __future__ import annotations
 
 import re
-from numbers import Integral
 from pathlib import Path
 
 import mne
 import pandas as pd
 from braindecode.datasets import BaseConcatDataset, RawDataset
 
-from .edf import check_edf_file, crop_wake, read_raw_checked, resolve_channels
+from .edf import (
+    _check_subject_ids,
+    check_channels,
+    check_edf_file,
+    crop_wake,
+    read_raw_checked,
+    resolve_channels,
+)
+from .hypnogram import _check_option
 from .sleep import SLEEP_STAGE_MAPPING
 
 __all__ = ["load_mass"]
@@ -117,11 +124,17 @@ def load_mass(
 
     Raises
     ------
+    TypeError
+        If ``subject_ids`` holds a bool or a non-integer, or ``channels`` is
+        not a list of names.
     FileNotFoundError
         If the folder, a requested subject, or a PSG's ``Base.edf`` is missing.
     ValueError
-        If a file cannot be read, has no sleep-stage annotation, lacks a
-        requested channel, or the folder mixes subsets.
+        If ``crop_wake_mins`` is not a finite number >= 0, ``subject_ids``
+        or ``channels`` is empty, or ``channels`` names a channel twice
+        (checked before any file is read); if a file cannot be read, has no
+        sleep-stage annotation, lacks a requested channel, or the folder
+        mixes subsets.
 
     Notes
     -----
@@ -129,11 +142,18 @@ def load_mass(
     epochs (use ``create_sleep_windows(..., window_size_s=20)``). MASS EEG is
     sampled at 256 Hz: ``preprocess_sleep(..., sfreq=100)`` matches Sleep-EDF.
     """
+    crop_wake_mins = _check_option(
+        crop_wake_mins,
+        "crop_wake_mins",
+        "Pass 0 or None to keep the whole recording, e.g. crop_wake_mins=30",
+        allow_none=True,
+        allow_zero=True,
+    )
+    subject_ids = _check_subject_ids(subject_ids)
+    channels = check_channels(channels)
     data_path, psgs, bases = _find_recordings(data_path)
     if subject_ids is not None:
-        if isinstance(subject_ids, Integral):
-            subject_ids = [subject_ids]
-        wanted = {int(s) for s in subject_ids}
+        wanted = set(subject_ids)
         available = {int(k[2]) for k in psgs}
         missing = sorted(wanted - available)
         if missing:
@@ -142,8 +162,6 @@ def load_mass(
                 f"(available: {sorted(available)})."
             )
         psgs = {k: v for k, v in psgs.items() if int(k[2]) in wanted}
-    if isinstance(channels, str):
-        channels = [channels]
     datasets = []
     for (cohort, subset, subject), psg_path in psgs.items():
         record_id = f"{cohort}-{subset}-{subject}"

@@ -179,12 +179,12 @@ def test_channels_by_name_and_subjects(folder, capsys):
 @pytest.mark.parametrize(
     "options, error, match",
     [
-        (dict(epoch_s=0), ValueError, "epoch_s must be a finite number of seconds > 0"),
-        (dict(epoch_s=np.nan), ValueError, "epoch_s must be .* got nan"),
+        (dict(epoch_s=0), ValueError, "epoch_s must be a number > 0, got 0.0. It is"),
+        (dict(epoch_s=np.nan), ValueError, r"epoch_s must be .*\(finite\), got nan"),
         (
             dict(crop_wake_mins=-5),
             ValueError,
-            "crop_wake_mins must be None or a finite number of minutes >= 0, got -5",
+            "crop_wake_mins must be a number >= 0, got -5.0. It is the minutes",
         ),
         (dict(crop_wake_mins=np.inf), ValueError, "crop_wake_mins must be .* got inf"),
         (dict(subject_ids=[]), ValueError, "selects no subject; pass None for all"),

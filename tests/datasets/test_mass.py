@@ -191,3 +191,18 @@ def test_truncated_annotation_file_is_refused(tmp_path):
     _truncate(tmp_path / "01-03-0001 Base.edf")
     with pytest.raises(ValueError, match="01-03-0001 Base.edf'? is truncated"):
         load_mass(tmp_path, crop_wake_mins=0)
+
+
+@pytest.mark.parametrize(
+    "options, error, match",
+    [
+        (dict(crop_wake_mins=-5), ValueError, "crop_wake_mins must be a number >= 0"),
+        (dict(subject_ids=[]), ValueError, "selects no subject"),
+        (dict(subject_ids=True), TypeError, "a bool is not a subject index"),
+        (dict(channels=[]), ValueError, r"channels=\[\] selects no channel"),
+        (dict(channels=["EEG C3-CLE"] * 2), ValueError, "'EEG C3-CLE' twice"),
+    ],
+)
+def test_options_are_checked_before_the_folder_is_read(tmp_path, options, error, match):
+    with pytest.raises(error, match=match):  # the folder does not exist
+        load_mass(tmp_path / "missing", **options)
