@@ -46,6 +46,16 @@ def test_random_policy_is_identity_in_eval_and_reproducible():
     assert augmentation_regularizer(RandomPolicy(candidates())) == 0
 
 
+def test_random_policy_leaves_the_transforms_passed_as_they_are():
+    """It froze the caller's transforms in place: an AugNet built from them
+    afterwards learned no magnitude, silently."""
+    transforms = candidates()
+    policy = RandomPolicy(transforms)
+    assert all(p.requires_grad for tr in transforms for p in tr.parameters())
+    assert not any(p.requires_grad for p in policy.parameters())
+    assert all(a is not b for a, b in zip(policy.transforms, transforms))
+
+
 def test_augerino_applies_every_magnitude_transform_jointly():
     aug = augerino_augmentation(
         [candidates(), [T.FrequencyShift(sfreq=10, magnitude=0.1)]]

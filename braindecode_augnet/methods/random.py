@@ -1,6 +1,8 @@
 """TrivialAugment-style random augmentation: one candidate per example at a
 random magnitude, nothing learned (a baseline of learned policies)."""
 
+import copy
+
 import torch
 from torch import nn
 
@@ -23,14 +25,16 @@ class RandomPolicy(nn.Module):
     Parameters
     ----------
     transforms : list of DifferentiableTransform
-        Candidate transforms (their learnable parameters are frozen).
+        Candidate transforms (copies of them, with their learnable
+        parameters frozen: the transforms passed are left as they are).
     random_state : int | None
         Seed of the choice of candidates and magnitudes.
     """
 
     def __init__(self, transforms, random_state=None):
         super().__init__()
-        self.transforms = nn.ModuleList(validate_transforms(transforms))
+        transforms = [copy.deepcopy(tr) for tr in validate_transforms(transforms)]
+        self.transforms = nn.ModuleList(transforms)
         for param in self.transforms.parameters():
             param.requires_grad_(False)
         self._rng = DeviceGenerators(random_state)
