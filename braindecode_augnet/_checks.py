@@ -158,6 +158,23 @@ def check_fit_lengths(X, y, classes):
         )
 
 
+def check_n_outputs(net):
+    """Refuse a ``module__n_outputs`` that is not the number of classes:
+    column ``k`` of ``predict_proba`` is ``classes_[k]``, so an extra
+    column (a class absent from ``y``) would be read as another class."""
+    classes = getattr(net, "classes_", None)
+    n_outputs = net.get_params_for("module").get("n_outputs")
+    if classes is None or n_outputs is None or int(n_outputs) == len(classes):
+        return
+    raise ValueError(
+        f"module__n_outputs={n_outputs} but the targets hold {len(classes)} "
+        f"classes {np.asarray(classes).tolist()}: column k of predict_proba is "
+        "classes_[k], so they must agree. When a class is absent from these "
+        "targets, pass every class (e.g. classes=np.arange({n_outputs}) for labels 0-"
+        f"{int(n_outputs) - 1}); else module__n_outputs={len(classes)}."
+    )
+
+
 def epochs_signal(X):
     """``(sampling frequency, channel names, channel types)`` of
     ``mne.Epochs``, else None."""

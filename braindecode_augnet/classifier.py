@@ -337,6 +337,8 @@ class AugNetClassifier(EEGClassifier):
         if signal is not None or vars(self).get("_fit_anew", False):
             self.epochs_signal_ = signal  # arrays that go on training keep it
         checks.check_fit_lengths(X, y, getattr(self, "classes_", [0, 1]))
+        if y is not None:
+            checks.check_n_outputs(self)
 
     def get_dataset(self, X, y=None):
         """As EEGClassifier, float32 for float64 arrays; ``y`` (labels)

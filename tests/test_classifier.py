@@ -926,3 +926,15 @@ def test_compile_option_fits_predicts_and_pickles_like_the_eager_module(sampling
         np.testing.assert_allclose(restored.predict_proba(X), proba, rtol=1e-5)
     finally:
         torch._dynamo.reset()
+
+
+def test_n_outputs_other_than_the_classes_is_refused_before_training():
+    """Targets without one class and module__n_outputs=3: predict_proba had
+    3 columns for 2 classes_, its last read as no class or the wrong one."""
+    X, y = toy_data(32)
+    clf = make_clf(module__n_outputs=3, max_epochs=1)
+    with pytest.raises(ValueError, match=r"n_outputs=3 but the targets hold 2 classes"):
+        clf.fit(X, y)
+    assert len(clf.history) == 0
+    clf.set_params(classes=[0, 1, 2]).fit(X, y)  # every class: as it says
+    assert clf.predict_proba(X).shape == (32, 3) and list(clf.classes_) == [0, 1, 2]
