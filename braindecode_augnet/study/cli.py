@@ -42,6 +42,7 @@ from .pipeline import (
     JobFailed,
     JobInterrupted,
     check_design,
+    data_fingerprint,
     load_sleep_windows,
     parse_variant,
     run_comparison,
@@ -536,6 +537,7 @@ def _run(args, design, verbose, start):
         )
         n_subjects = windows.description["subject"].nunique()
         check_design(n_subjects, args.folds)
+        design["data fingerprint"] = data_fingerprint(windows)
     except (ConnectionError, FileNotFoundError, ValueError, ImportError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
@@ -695,6 +697,8 @@ _SHARED_ENTRIES = (
     # reports written before --standardize kept microvolts
     ("standardize", UNSTANDARDIZED, "were standardised otherwise", "one --standardize"),
     ("library", None, "were made by other versions", "one version"),
+    # reports written before it was recorded: not compared
+    ("data fingerprint", None, "were made on other data", "the same data"),
 )
 
 

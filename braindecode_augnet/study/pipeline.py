@@ -9,6 +9,7 @@ drawn by :mod:`.plots`. The defaults of the job live here, and only here:
 """
 
 import contextlib
+import hashlib
 import math
 import signal
 import tempfile
@@ -18,6 +19,7 @@ import warnings
 import numpy as np
 import pandas as pd
 import torch
+from braindecode.datasets import BaseConcatDataset
 from sklearn.metrics import (
     accuracy_score,
     balanced_accuracy_score,
@@ -243,6 +245,20 @@ def load_sleep_windows(
 
 
 # --------------------------------------------------------------------- split
+def data_fingerprint(windows):
+    """A short hash of the windows' signals and targets, recording by
+    recording: reports of one design made on other data (another
+    ``--data-path``, other files) differ, wherever the data lie."""
+    digest = hashlib.blake2b(digest_size=8)
+    for ds in windows.datasets:
+        if len(ds):
+            X, y, _ = windows_to_arrays(BaseConcatDataset([ds]))
+            for array in (X, y):
+                digest.update(str((array.dtype, array.shape)).encode())
+                digest.update(np.ascontiguousarray(array).tobytes())
+    return digest.hexdigest()
+
+
 def _class_weights(y_train):
     """Balanced class weights over every sleep stage (1 for absent ones)."""
     present = np.unique(y_train)

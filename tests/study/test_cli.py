@@ -88,6 +88,7 @@ def test_main_job_writes_the_paired_report(tmp_path):
     assert "python -m braindecode_augnet --n-subjects 4" in report
     design = json.loads((out / "scores.json").read_text())["design"]
     assert design["standardize"] == "recording"
+    assert len(design["data fingerprint"]) == 16  # compared by --merge
 
 
 def test_a_named_variant_is_compared_as_a_method(tmp_path):
@@ -325,7 +326,7 @@ def _fake_comparison(methods, sizes=(1.0,), seed=0, score=None):
 
 def test_overwrite_leaves_no_file_of_the_earlier_run(tmp_path, monkeypatch):
     """Run 2 (without AugNet) replaces run 1's report as a whole."""
-    stub = SimpleNamespace(description=pd.DataFrame({"subject": range(8)}))
+    stub = SimpleNamespace(description=pd.DataFrame({"subject": range(8)}), datasets=[])
     monkeypatch.setattr(cli, "load_sleep_windows", lambda *a, **k: stub)
     monkeypatch.setattr(
         cli, "run_comparison", lambda *a, **k: _fake_comparison(k["methods"])
@@ -359,7 +360,7 @@ def test_a_second_job_on_a_claimed_folder_is_refused(tmp_path, capsys, no_loadin
 
 
 def test_a_job_claims_its_folder_while_it_runs_and_releases_it(tmp_path, monkeypatch):
-    stub = SimpleNamespace(description=pd.DataFrame({"subject": range(8)}))
+    stub = SimpleNamespace(description=pd.DataFrame({"subject": range(8)}), datasets=[])
     monkeypatch.setattr(cli, "load_sleep_windows", lambda *a, **k: stub)
     claims = []
 
@@ -392,7 +393,7 @@ def test_ctrl_c_while_the_report_is_written_keeps_the_earlier_one(
     with no file of the new one beside it."""
     from braindecode_augnet.study import report
 
-    stub = SimpleNamespace(description=pd.DataFrame({"subject": range(8)}))
+    stub = SimpleNamespace(description=pd.DataFrame({"subject": range(8)}), datasets=[])
     monkeypatch.setattr(cli, "load_sleep_windows", lambda *a, **k: stub)
     monkeypatch.setattr(
         cli, "run_comparison", lambda *a, **k: _fake_comparison(k["methods"])
@@ -434,7 +435,7 @@ def test_a_report_cut_short_while_moved_in_is_no_report(tmp_path, monkeypatch):
 def test_a_failed_run_leaves_a_note_of_what_ran(tmp_path, monkeypatch, capsys):
     """A run that raises ends the job with exit 1, its traceback, and
     FAILED.md: the runs started, their epochs and the error; no scores."""
-    stub = SimpleNamespace(description=pd.DataFrame({"subject": range(8)}))
+    stub = SimpleNamespace(description=pd.DataFrame({"subject": range(8)}), datasets=[])
     monkeypatch.setattr(cli, "load_sleep_windows", lambda *a, **k: stub)
     runs = pd.DataFrame(
         [
@@ -581,6 +582,11 @@ def test_merge_refuses_reports_of_another_design(tmp_path, capsys):
     b = _report(tmp_path / "h", 1, argv=["--standardize", "none"])
     err = _refused(["--merge", a, b, "--out", str(tmp_path / "m")], capsys)
     assert "standardised otherwise" in err and "none (microvolts)" in err
+    # made on other data (e.g. another --data-path): the fingerprints differ
+    a = _report(tmp_path / "i", 0, **{"data fingerprint": "0123456789abcdef"})
+    b = _report(tmp_path / "j", 1, **{"data fingerprint": "fedcba9876543210"})
+    err = _refused(["--merge", a, b, "--out", str(tmp_path / "m")], capsys)
+    assert "made on other data" in err and "fedcba9876543210" in err
 
 
 def test_merge_refuses_what_it_cannot_read_or_use(tmp_path, capsys):

@@ -61,6 +61,17 @@ def test_load_synthetic_windows(windows, capsys):
     assert "loading synthetic data" in capsys.readouterr().out
 
 
+def test_data_fingerprint_tells_other_data_apart(windows):
+    from braindecode.datasets import BaseConcatDataset
+
+    fingerprint = pipeline.data_fingerprint(windows)
+    assert fingerprint == pipeline.data_fingerprint(windows)
+    fewer = BaseConcatDataset(windows.datasets[:-1])
+    assert pipeline.data_fingerprint(fewer) != fingerprint
+    other = load_sleep_windows(n_subjects=2, n_hours=0.25, verbose=False)
+    assert pipeline.data_fingerprint(other) != fingerprint
+
+
 def test_split_is_scaled_seeded_and_weighted(split, windows):
     assert split["X_train"].dtype == np.float32
     assert split["X_train"].shape[1:] == (2, 3000)
