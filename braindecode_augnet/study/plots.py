@@ -5,9 +5,12 @@ Stages are the classes ``0..len(stage_names) - 1`` named by
 of stages is assumed elsewhere.
 """
 
+from collections.abc import Mapping
+
 import numpy as np
 from sklearn.metrics import confusion_matrix
 
+from .._checks import encode_labels
 from ..datasets import SLEEP_STAGE_NAMES
 
 __all__ = [
@@ -23,6 +26,35 @@ HYPNOGRAM_ORDER = ("W", "REM", "N1", "N2", "N3")
 
 #: Duration of a scored sleep epoch in seconds.
 _EPOCH_S = 30
+
+
+def _stages(y, name, stage_names):
+    """``y`` as stage indices ``0..len(stage_names) - 1``, one per epoch."""
+    n = len(stage_names)
+    try:
+        return encode_labels(None, y, np.arange(n), None)
+    except ValueError as err:
+        raise ValueError(
+            f"{name} must hold one stage per epoch, its position in stage_names "
+            f"({n} names {list(stage_names)}, so 0..{n - 1}); {err} Recode the "
+            "stages (e.g. y - 1 for stages coded 1..5) or pass one name per "
+            "stage as stage_names."
+        ) from None
+
+
+def _checked_stages(y_true, predicted, stage_names):
+    """``y_true`` and the predicted stages of ``predicted`` (by argument
+    name) as stage indices, the predictions as long as ``y_true``."""
+    y_true = _stages(y_true, "y_true", stage_names)
+    checked = {}
+    for name, y_pred in predicted.items():
+        checked[name] = _stages(y_pred, name, stage_names)
+        if len(checked[name]) != len(y_true):
+            raise ValueError(
+                f"{name} holds {len(checked[name])} stages and y_true "
+                f"{len(y_true)}: pass the predicted stage of each epoch of y_true."
+            )
+    return y_true, checked
 
 
 def _annotate_cells(ax, matrix):
@@ -66,13 +98,34 @@ def plot_confusion_matrices(y_true, predictions, stage_names=SLEEP_STAGE_NAMES):
     -------
     matplotlib.figure.Figure
         The figure, one panel per method in the order of ``predictions``.
+
+    Raises
+    ------
+    TypeError
+        If ``predictions`` is not a dict.
+    ValueError
+        If ``predictions`` is empty, a stage is not in
+        ``0..len(stage_names) - 1`` (e.g. stages coded 1..5) or the
+        predictions and ``y_true`` differ in length.
     """
     import matplotlib.pyplot as plt
 
+    if not isinstance(predictions, Mapping):
+        raise TypeError(
+            "predictions must be a dict of predicted stages by method name, "
+            f"e.g. {{'augnet': y_pred}}, got {type(predictions).__name__}."
+        )
+    if not predictions:
+        raise ValueError(
+            "predictions is empty: pass the predicted stages of at least one "
+            "method, e.g. {'augnet': y_pred}."
+        )
+    named = {f"predictions[{m!r}]": y for m, y in predictions.items()}
+    y_true, named = _checked_stages(y_true, named, stage_names)
     labels = np.arange(len(stage_names))
     n = len(predictions)
     fig, axes = plt.subplots(1, n, figsize=(4.2 * n, 3.8), squeeze=False)
-    for ax, (method, y_pred) in zip(axes[0], predictions.items()):
+    for ax, method, y_pred in zip(axes[0], predictions, named.values()):
         matrix = confusion_matrix(y_true, y_pred, labels=labels, normalize="true")
         _draw_confusion(ax, matrix, stage_names, f"{method}: normalised confusion")
     fig.tight_layout()
@@ -81,7 +134,16 @@ def plot_confusion_matrices(y_true, predictions, stage_names=SLEEP_STAGE_NAMES):
 
 def _stage_levels(stage_names, order):
     """Height of each class index on the hypnogram (top stage at 0)."""
-    ranked = [name for name in order if name in stage_names]
+    if order is None:
+        order = [name for name in HYPNOGRAM_ORDER if name in stage_names]
+    unknown = [name for name in order if name not in stage_names]
+    if unknown:
+        raise ValueError(
+            f"order names stages not in stage_names: {unknown}; list names "
+            f"among {stage_names}, or pass None for the clinical order "
+            f"{HYPNOGRAM_ORDER}."
+        )
+    ranked = list(dict.fromkeys(order))
     ranked += [name for name in stage_names if name not in ranked]
     return {stage_names.index(name): -rank for rank, name in enumerate(ranked)}
 
@@ -92,7 +154,7 @@ def plot_hypnogram(
     subject=None,
     label="AugNet",
     stage_names=SLEEP_STAGE_NAMES,
-    order=HYPNOGRAM_ORDER,
+    order=None,
     epoch_s=_EPOCH_S,
 ):
     """Expert against predicted hypnogram of one night.
@@ -108,9 +170,10 @@ def plot_hypnogram(
         Legend of the predicted hypnogram (the method).
     stage_names : sequence of str
         Name of each stage, in the order of the class indices.
-    order : sequence of str
+    order : sequence of str | None
         Stage names from top to bottom; stages not listed follow, in the
-        order of ``stage_names``.
+        order of ``stage_names``. None: the stages of
+        :data:`HYPNOGRAM_ORDER` that ``stage_names`` names.
     epoch_s : float
         Duration of an epoch in seconds.
 
@@ -118,11 +181,20 @@ def plot_hypnogram(
     -------
     matplotlib.figure.Figure
         The figure.
+
+    Raises
+    ------
+    ValueError
+        If a stage is not in ``0..len(stage_names) - 1``, ``y_true`` and
+        ``y_pred`` differ in length, or ``order`` names a stage not in
+        ``stage_names``.
     """
     import matplotlib.pyplot as plt
 
     stage_names = list(stage_names)
     level = _stage_levels(stage_names, order)
+    y_true, checked = _checked_stages(y_true, {"y_pred": y_pred}, stage_names)
+    y_pred = checked["y_pred"]
     hours = np.arange(len(y_true)) * epoch_s / 3600
     fig, ax = plt.subplots(figsize=(10, 3.2))
     ax.step(hours, [level[s] for s in y_true], where="post", label="expert", lw=1.5)
@@ -163,13 +235,30 @@ def plot_learning_curve(results, methods=None, score="balanced_accuracy"):
     matplotlib.figure.Figure
         The median over runs (seeds x folds) of each size, and the
         bootstrap 95 % interval of that median as a band.
+
+    Raises
+    ------
+    ValueError
+        If ``score`` is not a column of ``results`` or a method of
+        ``methods`` has no run in it.
     """
     import matplotlib.pyplot as plt
 
     from .comparison import bootstrap_interval
 
-    if methods is None:
-        methods = list(dict.fromkeys(results["method"]))
+    if score not in results:
+        raise ValueError(
+            f"score={score!r} is not a column of results; pass one of "
+            f"{list(results.columns)}."
+        )
+    found = list(dict.fromkeys(results["method"]))
+    methods = found if methods is None else methods
+    unknown = [m for m in methods if m not in found]
+    if unknown:
+        raise ValueError(
+            f"methods names methods with no run in results: {unknown}; pass "
+            f"methods among {found} (or None for all)."
+        )
     fig, ax = plt.subplots(figsize=(6.0, 4.0))
     for method in methods:
         mine = results[results["method"] == method]
