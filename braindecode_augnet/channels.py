@@ -19,8 +19,15 @@ __all__ = [
 _DIGITS = re.compile(r"(?<=[A-Za-z])(\d+)")
 
 
-def check_ch_names(ordered_ch_names):
+def check_ch_names(ordered_ch_names, name="ordered_ch_names"):
     """``ordered_ch_names`` as a non-empty list of str, or a ValueError.
+
+    Parameters
+    ----------
+    ordered_ch_names : sequence of str
+        Channel names, each given once (names are compared without case).
+    name : str
+        The option's name, for the messages.
 
     Examples
     --------
@@ -37,17 +44,16 @@ def check_ch_names(ordered_ch_names):
         or not all(isinstance(ch, str) for ch in ordered_ch_names)
     ):
         raise ValueError(
-            "ordered_ch_names must be a list of channel names (str), got "
-            f"{ordered_ch_names!r}."
+            f"{name} must be a list of channel names (str), got {ordered_ch_names!r}."
         )
     names = list(ordered_ch_names)
     if not names:
-        raise ValueError("ordered_ch_names is empty.")
-    folded = [name.casefold() for name in names]
+        raise ValueError(f"{name} is empty: give at least one channel name.")
+    folded = [ch.casefold() for ch in names]
     repeated = sorted({n for n, f in zip(names, folded) if folded.count(f) > 1})
     if repeated:  # a permutation by name would map two channels onto one
         raise ValueError(
-            f"ordered_ch_names names a channel more than once ({', '.join(repeated)}; "
+            f"{name} names a channel more than once ({', '.join(repeated)}; "
             "names are compared without case): give each channel's name once, "
             "in the order of X's channels."
         )

@@ -31,10 +31,46 @@ from braindecode.datasets import BaseConcatDataset, RawDataset
 from scipy.fft import irfft, rfftfreq
 from scipy.ndimage import uniform_filter1d
 
+from .._validation import check_int, check_positive
+from ..channels import check_ch_names
+
 __all__ = ["make_synthetic_sleep", "planted_nuisances", "simulate_hypnogram"]
 
 W, N1, N2, N3, REM = range(5)
 _EPOCH_S = 30.0
+
+# Frequencies (Hz) of the planted rhythms: a subject's alpha peak and spindle
+# frequency are drawn in these ranges, each spindle jittered by up to
+# _SPINDLE_JITTER_HZ around its subject's frequency.
+_ALPHA_RANGE_HZ = (8.5, 11.5)
+_THETA_HZ = 5.5
+_BETA_HZ = 20.0
+_SPINDLE_RANGE_HZ = (12.0, 14.0)
+_SPINDLE_JITTER_HZ = 0.7
+#: The highest frequency planted (beta); sfreq must be above twice it.
+_HIGHEST_RHYTHM_HZ = max(
+    _ALPHA_RANGE_HZ[1], _BETA_HZ, _SPINDLE_RANGE_HZ[1] + _SPINDLE_JITTER_HZ
+)
+
+
+def _check_seed(random_state):
+    """``random_state`` as numpy's ``default_rng`` / ``SeedSequence`` take it.
+
+    A :class:`numpy.random.RandomState` gives an int drawn from it, as the
+    library's other ``random_state`` parameters do
+    (:func:`~braindecode_augnet._random.seed_stream`).
+    """
+    if random_state is None or isinstance(random_state, np.random.Generator):
+        return random_state
+    if isinstance(random_state, np.random.RandomState):
+        return int(random_state.randint(0, 2**31 - 1))
+    if not isinstance(random_state, Integral):
+        raise TypeError(
+            "random_state must be None, an int, a numpy RandomState or a numpy "
+            f"Generator, got {type(random_state).__name__} ({random_state!r})."
+        )
+    return check_int(random_state, "random_state", low=0)
+
 
 # Affinity of each stage (row) for the next one (column), the diagonal being
 # the tendency to stay; it is multiplied by the cycle-phase attraction below.
@@ -79,10 +115,12 @@ def simulate_hypnogram(n_epochs, random_state=None, cycle_min=None):
     ----------
     n_epochs : int
         Number of 30-s epochs (at least 10).
-    random_state : int | numpy.random.Generator | None
-        Seed or generator.
+    random_state : int | numpy.random.RandomState | numpy.random.Generator | None
+        Seed (an int >= 0) or generator; a RandomState gives a seed drawn
+        from it.
     cycle_min : float | None
-        Mean duration of a sleep cycle in minutes (jittered by +-10 %).
+        Mean duration of a sleep cycle in minutes (finite, > 0; jittered by
+        +-10 %).
         ``None``: 90, as in real nights, but at most two thirds of the
         recording, so that a short recording (under 2 h 15 min) is a night
         in small, with its REM: in a real night the first REM comes 70-100
@@ -93,10 +131,19 @@ def simulate_hypnogram(n_epochs, random_state=None, cycle_min=None):
     stages : numpy.ndarray of int, shape (n_epochs,)
         Stage per epoch: 0 W, 1 N1, 2 N2, 3 N3, 4 REM. The night starts and
         ends awake.
+
+    Raises
+    ------
+    TypeError
+        If ``random_state`` is not None, an int, a RandomState or a Generator.
+    ValueError
+        If ``n_epochs`` is not an integer >= 10, ``cycle_min`` not a finite
+        number > 0, or ``random_state`` a negative int.
     """
-    if n_epochs < 10:
-        raise ValueError(f"n_epochs must be at least 10, got {n_epochs}.")
-    rng = np.random.default_rng(random_state)
+    n_epochs = check_int(n_epochs, "n_epochs", low=10)
+    if cycle_min is not None:
+        cycle_min = check_positive(cycle_min, "cycle_min")
+    rng = np.random.default_rng(_check_seed(random_state))
     if cycle_min is None:
         cycle_min = min(90.0, n_epochs * _EPOCH_S / 60 / 1.5)
     cycle_len = cycle_min * 2 * rng.uniform(0.9, 1.1)  # in epochs
@@ -171,7 +218,8 @@ def _spindles(f_center):
         length = int(2.0 * sfreq)
         t = np.arange(length) / sfreq
         dur = rng.uniform(0.5, 2.0, size=(n, 1))
-        freq = f_center + rng.uniform(-0.7, 0.7, size=(n, 1))
+        jitter = _SPINDLE_JITTER_HZ
+        freq = f_center + rng.uniform(-jitter, jitter, size=(n, 1))
         amp = rng.uniform(15.0, 35.0, size=(n, 1))
         env = np.where(t < dur, np.sin(np.pi * np.minimum(t / dur, 1.0)) ** 2, 0.0)
         phase = rng.uniform(0, 2 * np.pi, size=(n, 1))
@@ -237,9 +285,9 @@ def _simulate_eeg(rng, stages, sfreq, n_channels, alpha_hz, spindle_hz):
     slow = _shaped_noise(rng, 1, n, sfreq, _band(0.0, 0.15))  # waxing/waning
     bands = {
         "alpha": _band(alpha_hz, 0.5),
-        "theta": _band(5.5, 1.5),
+        "theta": _band(_THETA_HZ, 1.5),
         "delta": lambda f: _band(1.0, 0.5)(f) * (f > 0.3),
-        "beta": _band(20.0, 4.0),
+        "beta": _band(_BETA_HZ, 4.0),
     }
     for name, gain in bands.items():
         source = _shaped_noise(rng, 1, n, sfreq, gain)
@@ -312,21 +360,26 @@ def make_synthetic_sleep(
     Parameters
     ----------
     n_subjects : int
-        Number of subjects.
+        Number of subjects (>= 1).
     n_hours : float
-        Duration of each recording in hours (multiple 30-s epochs are kept).
+        Duration of each recording in hours (finite, > 0, at least 5
+        minutes; multiple 30-s epochs are kept).
     sfreq : float
-        Sampling frequency in Hz; ``30 * sfreq`` must be an integer.
-    ch_names : sequence of str
+        Sampling frequency in Hz; ``30 * sfreq`` must be an integer, and
+        sfreq must be above 40 Hz, twice the highest planted rhythm (beta,
+        20 Hz), or the rhythms would alias.
+    ch_names : str | sequence of str
         Channel names, ordered front to back (the first channel gets the
-        eye movements and frontal delta, the last the posterior alpha). The
-        default mimics the two EEG channels of Sleep-EDF as braindecode names
-        them.
-    random_state : int | numpy.random.Generator | None
-        Seed. Subject ``i`` is the same whatever ``n_subjects``.
+        eye movements and frontal delta, the last the posterior alpha); a
+        str is one channel's name. Each name once (compared without case).
+        The default mimics the two EEG channels of Sleep-EDF as braindecode
+        names them.
+    random_state : int | numpy.random.RandomState | numpy.random.Generator | None
+        Seed (an int >= 0) or generator; a RandomState gives a seed drawn
+        from it. Subject ``i`` is the same whatever ``n_subjects``.
     n_recordings : int
-        Nights per subject (the same subject nuisances, new hypnogram and
-        noise), numbered ``recording`` 1, 2...
+        Nights per subject (>= 1; the same subject nuisances, new hypnogram
+        and noise), numbered ``recording`` 1, 2...
     subject_nuisances : bool
         If False every subject has alpha at 10 Hz, no swap, no flip and unit
         scale (physiology still varies).
@@ -339,17 +392,41 @@ def make_synthetic_sleep(
         annotations (``"Sleep stage W"``, ``"Sleep stage 1"``... ``"4"``,
         ``"R"``), and a ``description`` with ``subject``, ``recording`` and the
         nuisance parameters.
+
+    Raises
+    ------
+    TypeError
+        If ``random_state`` is not None, an int, a RandomState or a Generator.
+    ValueError
+        If ``n_subjects`` or ``n_recordings`` is not an integer >= 1,
+        ``n_hours`` not a finite number > 0 or shorter than 5 minutes,
+        ``sfreq`` not a finite number > 40 Hz or not a whole number of samples
+        in 30 s, ``ch_names`` empty or naming a channel twice, or
+        ``random_state`` a negative int (all checked before any generation).
     """
-    if not isinstance(n_subjects, Integral) or n_subjects < 1:
-        raise ValueError(f"n_subjects must be a positive integer, got {n_subjects}.")
+    n_subjects = check_int(n_subjects, "n_subjects", low=1)
+    n_recordings = check_int(n_recordings, "n_recordings", low=1)
+    n_hours = check_positive(n_hours, "n_hours")
+    sfreq = check_positive(sfreq, "sfreq")
+    if sfreq <= 2 * _HIGHEST_RHYTHM_HZ:
+        raise ValueError(
+            f"sfreq={sfreq:g} Hz is too low for the planted rhythms: the "
+            f"highest (beta) is at {_HIGHEST_RHYTHM_HZ:g} Hz, so sfreq must be "
+            f"above {2 * _HIGHEST_RHYTHM_HZ:g} Hz (twice it) or the rhythms "
+            "alias; pass e.g. sfreq=100 (Sleep-EDF's rate) and resample the "
+            "windows if you need a lower rate."
+        )
     spe = _EPOCH_S * sfreq
     if not np.isclose(spe, round(spe)):
         raise ValueError(f"30 s at sfreq={sfreq} Hz is not an integer of samples.")
     n_epochs = int(round(n_hours * 3600 / _EPOCH_S))
     if n_epochs < 10:
         raise ValueError(f"n_hours={n_hours} is too short (less than 5 minutes).")
-    ch_names = list(ch_names)
+    if isinstance(ch_names, str):  # one channel's name, as load_edf reads it
+        ch_names = [ch_names]
+    ch_names = check_ch_names(ch_names, "ch_names")
     n_ch = len(ch_names)
+    random_state = _check_seed(random_state)
     if isinstance(random_state, np.random.Generator):
         seeds = random_state.integers(2**63, size=int(n_subjects))
         subject_rngs = [np.random.default_rng(seed) for seed in seeds]
@@ -358,11 +435,11 @@ def make_synthetic_sleep(
         subject_rngs = [np.random.default_rng(child) for child in children]
     datasets = []
     for subject, rng in enumerate(subject_rngs):
-        alpha_hz = rng.uniform(8.5, 11.5)
+        alpha_hz = rng.uniform(*_ALPHA_RANGE_HZ)
         swapped = bool(rng.random() < 0.5)
         flipped = bool(rng.random() < 0.5)
         scale = float(np.exp(rng.uniform(np.log(0.6), np.log(1.7))))
-        spindle_hz = rng.uniform(12.0, 14.0)
+        spindle_hz = rng.uniform(*_SPINDLE_RANGE_HZ)
         if not subject_nuisances:
             alpha_hz, swapped, flipped, scale = 10.0, False, False, 1.0
         for recording in range(1, n_recordings + 1):

@@ -259,6 +259,123 @@ def test_input_validation():
         simulate_hypnogram(5)
 
 
+@pytest.mark.parametrize(
+    "ch_names, expected",
+    [("C3", ["C3"]), ("Fpz-Cz", ["Fpz-Cz"]), (("C3", "O1"), ["C3", "O1"])],
+)
+def test_ch_names_str_is_one_channel(ch_names, expected):
+    # probe 3, finding 6: 'C3' gave the two channels 'C' and '3'
+    ds = make_synthetic_sleep(n_subjects=1, n_hours=0.1, ch_names=ch_names)
+    raw = ds.datasets[0].raw
+    assert raw.ch_names == expected
+    assert raw.get_data().shape[0] == len(expected)
+
+
+@pytest.mark.parametrize(
+    "ch_names, match",
+    [
+        ([], "ch_names is empty"),
+        (["a", "a"], r"ch_names names a channel more than once \(a;"),
+        (["C3", "c3"], r"more than once \(C3, c3;"),
+        ([1, 2], r"ch_names must be a list of channel names \(str\)"),
+    ],
+)
+def test_bad_ch_names_are_refused(ch_names, match):
+    # [] gave a 0-channel dataset, ['a', 'a'] was renamed ['a-0', 'a-1']
+    with pytest.raises(ValueError, match=match):
+        make_synthetic_sleep(n_subjects=1, n_hours=0.1, ch_names=ch_names)
+
+
+@pytest.mark.parametrize("sfreq", [1, 16, 30, 40])
+def test_sfreq_too_low_for_the_planted_rhythms_is_refused(sfreq):
+    # probe 3, finding 7: at 16 Hz the alpha peak of the description was
+    # aliased (spectral peak at 7.75 Hz instead of 11.3 Hz)
+    with pytest.raises(ValueError, match=r"sfreq must be above 40 Hz") as err:
+        make_synthetic_sleep(n_subjects=1, n_hours=0.1, sfreq=sfreq)
+    assert f"sfreq={sfreq:g} Hz is too low" in str(err.value)
+    assert "beta" in str(err.value)
+
+
+def test_lowest_accepted_sfreq_keeps_the_alpha_peak():
+    ds = make_synthetic_sleep(n_subjects=1, n_hours=0.5, sfreq=50, random_state=0)
+    raw, desc = ds.datasets[0].raw, ds.description.iloc[0]
+    assert raw.info["sfreq"] == 50
+    x = raw.get_data()[-1]  # posterior channel
+    spe = int(30 * 50)
+    ann = raw.annotations
+    wake = [int(o * 50) for o, d in zip(ann.onset, ann.description) if d[-1] == "W"]
+    freqs, psd = welch(np.stack([x[s : s + spe] for s in wake]), fs=50, nperseg=200)
+    band = (freqs > 6) & (freqs < 16)
+    peak = freqs[band][psd.mean(0)[band].argmax()]
+    assert abs(peak - desc.alpha_peak_hz) <= 0.5
+
+
+@pytest.mark.parametrize(
+    "options, match",
+    [
+        (dict(n_recordings=0), "n_recordings must be an integer >= 1, got 0"),
+        (dict(n_recordings=1.5), "n_recordings must be an integer >= 1, got 1.5"),
+        (dict(n_subjects=True), "n_subjects must be an integer >= 1, got True"),
+        (dict(sfreq=0), "sfreq must be a number > 0, got 0"),
+        (dict(sfreq=-100), "sfreq must be a number > 0, got -100"),
+        (dict(sfreq=float("nan")), r"sfreq must be a number > 0 \(finite\), got nan"),
+        (dict(n_hours=float("nan")), r"n_hours must be a number > 0 \(finite\)"),
+        (dict(n_hours=float("inf")), r"n_hours must be a number > 0 \(finite\)"),
+        (dict(n_hours=-1), "n_hours must be a number > 0, got -1"),
+        (dict(random_state=-1), "random_state must be an integer >= 0, got -1"),
+    ],
+)
+def test_numeric_options_are_checked(options, match):
+    # probe 3, finding 15: these failed deep inside numpy / mne / braindecode
+    with pytest.raises(ValueError, match=match):
+        make_synthetic_sleep(**{"n_subjects": 1, "n_hours": 0.1, **options})
+
+
+@pytest.mark.parametrize("random_state", [1.5, "0"])
+def test_random_state_of_a_wrong_type_is_refused(random_state):
+    with pytest.raises(TypeError, match="random_state must be None, an int"):
+        make_synthetic_sleep(n_subjects=1, n_hours=0.1, random_state=random_state)
+    with pytest.raises(TypeError, match="random_state must be None, an int"):
+        simulate_hypnogram(20, random_state)
+
+
+def test_random_state_accepts_a_numpy_randomstate():
+    # probe 3, finding 15: a RandomState (accepted elsewhere in the library)
+    # failed inside numpy's SeedSequence; it now gives a seed drawn from it
+    seed = np.random.RandomState(0).randint(0, 2**31 - 1)
+    ours = make_synthetic_sleep(
+        n_subjects=1, n_hours=0.1, random_state=np.random.RandomState(0)
+    )
+    seeded = make_synthetic_sleep(n_subjects=1, n_hours=0.1, random_state=int(seed))
+    np.testing.assert_array_equal(
+        ours.datasets[0].raw.get_data(), seeded.datasets[0].raw.get_data()
+    )
+    stages = simulate_hypnogram(40, np.random.RandomState(0))
+    assert np.array_equal(stages, simulate_hypnogram(40, int(seed)))
+
+
+@pytest.mark.parametrize(
+    "cycle_min, match",
+    [
+        (0, "cycle_min must be a number > 0, got 0"),
+        (-90, "cycle_min must be a number > 0, got -90"),
+        (float("nan"), r"cycle_min must be a number > 0 \(finite\), got nan"),
+        (float("inf"), r"cycle_min must be a number > 0 \(finite\), got inf"),
+    ],
+)
+def test_simulate_hypnogram_refuses_a_bad_cycle_min(cycle_min, match):
+    # probe 3, finding 11: 0 gave ZeroDivisionError, nan a night almost all
+    # awake, -90 N3 without REM
+    with pytest.raises(ValueError, match=match):
+        simulate_hypnogram(200, 0, cycle_min=cycle_min)
+
+
+@pytest.mark.parametrize("n_epochs", [9, 10.5, "20"])
+def test_simulate_hypnogram_refuses_a_bad_n_epochs(n_epochs):
+    with pytest.raises(ValueError, match="n_epochs must be an integer >= 10"):
+        simulate_hypnogram(n_epochs)
+
+
 def test_default_generation_is_fast():
     start = time.perf_counter()
     ds = make_synthetic_sleep()  # 8 subjects x 2 h at 100 Hz
