@@ -2,6 +2,8 @@
 
 from . import transforms as T
 from ._random import seed_stream
+from ._validation import check_int
+from .channels import check_ch_names
 from .layers import AugmentationModule
 
 __all__ = ["eeg_augmentation", "sinusoid_augmentation"]
@@ -41,11 +43,12 @@ def eeg_augmentation(
     ----------
     sfreq : float
         Sampling frequency of the data in Hz.
-    ch_names : list of str | None
+    ch_names : str | list of str | None
         Channel names in the order of the data (10-20 names enable
-        ``ChannelsSymmetry``).
+        ``ChannelsSymmetry``), each once; a str is one channel's name.
     n_chans : int | None
-        Number of channels, when ``ch_names`` is not known.
+        Number of channels (an integer >= 1), when ``ch_names`` is not
+        known; with ``ch_names``, it must be their number.
     magnitude : float
         Initial magnitude of every transform (involutions start at
         probability ``magnitude / 2``); 0.1 as the authors' MASS script.
@@ -59,20 +62,38 @@ def eeg_augmentation(
     Returns
     -------
     AugmentationModule
+
+    Raises
+    ------
+    ValueError
+        If ``sfreq`` is None, ``ch_names`` is empty, names a channel twice or
+        is not a list of names, ``n_chans`` is not an integer >= 1, or
+        ``n_chans`` is not the number of ``ch_names``.
     """
     if sfreq is None:
         raise ValueError(
             "The 'eeg' augmentation preset needs the sampling frequency: pass "
             "module__sfreq=... (or fit on mne.Epochs / a windows dataset)."
         )
+    if n_chans is not None:
+        n_chans = check_int(n_chans, "n_chans", low=1)
     if ch_names is not None:
+        if isinstance(ch_names, str):  # one channel's name, as load_edf reads it
+            ch_names = [ch_names]
+        ch_names = check_ch_names(ch_names, "ch_names")
+        if n_chans is not None and n_chans != len(ch_names):
+            raise ValueError(
+                f"n_chans={n_chans} contradicts the {len(ch_names)} ch_names "
+                f"{ch_names}: pass n_chans={len(ch_names)}, or leave it None "
+                "when ch_names is given."
+            )
         n_chans = len(ch_names)
     seeds = seed_stream(random_state)
     spatial = [T.SignFlip(probability=magnitude / 2, random_state=next(seeds))]
     if ch_names is not None:
         symmetry = T.ChannelsSymmetry(
             probability=magnitude / 2,
-            ordered_ch_names=list(ch_names),
+            ordered_ch_names=ch_names,
             on_missing="ignore",
             random_state=next(seeds),
         )

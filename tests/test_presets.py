@@ -107,6 +107,45 @@ def test_eeg_preset_needs_sfreq():
         eeg_augmentation(None, n_chans=2)
 
 
+@pytest.mark.parametrize("ch_names", ["O1", "Fpz-Cz", ["O1"]])
+def test_eeg_preset_str_ch_names_is_one_channel(ch_names):
+    # probe 3, finding 9: 'O1' was read as two channels, adding a dropout
+    # that could drop the only channel; 'Fpz-Cz' failed on a repeated 'z'
+    aug = eeg_augmentation(100.0, ch_names=ch_names, random_state=0)
+    assert names(aug.layers[0]) == ["SignFlip"]
+    assert names(eeg_augmentation(100.0, n_chans=1).layers[0]) == ["SignFlip"]
+
+
+@pytest.mark.parametrize(
+    "options, match",
+    [
+        (dict(n_chans=-3), "n_chans must be an integer >= 1, got -3"),
+        (dict(n_chans=0), "n_chans must be an integer >= 1, got 0"),
+        (dict(n_chans=2.5), "n_chans must be an integer >= 1, got 2.5"),
+        (dict(n_chans="2"), r"n_chans must be an integer >= 1, got '2' \(str\)"),
+        (
+            dict(ch_names=["C3", "C4"], n_chans=4),
+            r"n_chans=4 contradicts the 2 ch_names \['C3', 'C4'\]: pass n_chans=2",
+        ),
+        (dict(ch_names=[]), "ch_names is empty"),
+        (dict(ch_names=["C3", "C3"]), r"ch_names names a channel more than once"),
+    ],
+)
+def test_eeg_preset_checks_ch_names_and_n_chans(options, match):
+    with pytest.raises(ValueError, match=match):
+        eeg_augmentation(100.0, **options)
+
+
+def test_eeg_preset_accepts_consistent_n_chans_and_ch_names():
+    aug = eeg_augmentation(100.0, ch_names=["C3", "C4"], n_chans=2, random_state=0)
+    assert names(aug.layers[0]) == [
+        "SignFlip",
+        "ChannelsSymmetry",
+        "ChannelsDropout",
+        "ChannelsShuffle",
+    ]
+
+
 def test_sinusoid_preset():
     aug = sinusoid_augmentation(sfreq=50.0, magnitude=0.3, temperature=0.1)
     assert len(aug.layers) == 1 and aug.layers[0].temperature == 0.1
