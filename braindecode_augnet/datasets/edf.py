@@ -389,14 +389,24 @@ def _default_channels(available, path):
     return eeg
 
 
-def _check_subject_ids(subject_ids):
-    """``subject_ids`` of :func:`load_edf` as a list of ints (or None)."""
-    if subject_ids is None:
+def _check_subject_ids(
+    subject_ids, name="subject_ids", *, what="subject", allow_none=True, fix=None
+):
+    """``subject_ids`` of :func:`load_edf` as a list of ints (or None).
+
+    ``name``, ``what`` (what an index is), ``allow_none`` and ``fix`` (what
+    to pass) adapt it to another option of indices (e.g. the nights of
+    :func:`~braindecode_augnet.datasets.load_sleep_physionet`).
+    """
+    if subject_ids is None and allow_none:
         return None
-    fix = "pass subject indices as ints (e.g. subject_ids=[0, 2]), or None for all"
+    if fix is None:
+        fix = f"pass {what} indices as ints (e.g. {name}=[0, 2])" + (
+            ", or None for all" if allow_none else ""
+        )
     if isinstance(subject_ids, Integral) and not isinstance(subject_ids, bool):
         return [int(subject_ids)]
-    if isinstance(subject_ids, (bool, str)):
+    if isinstance(subject_ids, (bool, str)) or subject_ids is None:
         items = None
     else:
         try:
@@ -409,15 +419,23 @@ def _check_subject_ids(subject_ids):
         bools = isinstance(subject_ids, bool) or any(
             isinstance(s, bool) for s in items or ()
         )
+        kinds = (
+            "an int, a list of ints or None"
+            if allow_none
+            else "an int or a list of ints"
+        )
         raise TypeError(
-            f"subject_ids must be an int, a list of ints or None, got "
-            f"{subject_ids!r}{' (a bool is not a subject index)' if bools else ''}"
-            f"; {fix}."
+            f"{name} must be {kinds}, got {subject_ids!r}"
+            f"{f' (a bool is not a {what} index)' if bools else ''}; {fix}."
         )
     if not items:
         raise ValueError(
-            f"subject_ids={subject_ids!r} selects no subject; pass None for all "
-            "subjects, or the indices of those to load."
+            f"{name}={subject_ids!r} selects no {what}; "
+            + (
+                f"pass None for all {what}s, or the indices of those to load."
+                if allow_none
+                else f"{fix}."
+            )
         )
     return [int(s) for s in items]
 

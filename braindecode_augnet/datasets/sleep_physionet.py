@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import os
-from numbers import Integral
 
 import numpy as np
 from braindecode.datasets import BaseConcatDataset, RawDataset, SleepPhysionet
 from mne.datasets.sleep_physionet import age as _age
 
-from .edf import check_edf_file
+from .edf import _check_subject_ids, check_edf_file
+from .hypnogram import _check_option
 
 __all__ = ["SLEEP_EDF_URL", "load_sleep_physionet"]
 
@@ -36,6 +36,26 @@ def _expected_files(subject_ids, recording_ids):
         records["night"], recording_ids
     )
     return [str(f) for f in records["fname"][keep]]
+
+
+def _check_crop(crop):
+    """``crop`` as ``None`` or ``(tmin, tmax)`` seconds, 0 <= tmin < tmax
+    (``tmax`` None: the end), checked before any download."""
+    if crop is None:
+        return None
+    fix = "pass crop=None, or (tmin, tmax) in seconds, e.g. crop=(0, 3600)"
+    if isinstance(crop, str) or not hasattr(crop, "__len__") or len(crop) != 2:
+        raise ValueError(
+            f"crop must be None or a pair (tmin, tmax) in seconds, got {crop!r}; {fix}."
+        )
+    meaning = "It is where the recording is cut, in seconds; " + fix
+    tmin = _check_option(crop[0], "crop[0] (tmin)", meaning, allow_zero=True)
+    tmax = _check_option(crop[1], "crop[1] (tmax)", meaning, allow_none=True)
+    if tmax is not None and tmax <= tmin:
+        raise ValueError(
+            f"crop={tuple(crop)!r} ends before it starts (tmax <= tmin); {fix}."
+        )
+    return tmin, tmax
 
 
 def _download_error(err, subject_ids, recording_ids, path):
@@ -87,14 +107,15 @@ def load_sleep_physionet(
     Parameters
     ----------
     subject_ids : int | list of int
-        Subjects (0-82; 39, 68, 69, 78 and 79 do not exist).
-    recording_ids : tuple of int
+        Subjects (0-82; 39, 68, 69, 78 and 79 do not exist). A str or a
+        float is refused, not read digit by digit or rounded.
+    recording_ids : int | tuple of int
         Nights to load per subject, among ``(1, 2)``. Missing nights
         (subject 13 night 2, subjects 36 and 52 night 1) are skipped with a
         warning.
-    crop_wake_mins : float
+    crop_wake_mins : float | None
         Minutes of wake kept before the first and after the last sleep
-        epoch; 0 keeps the whole recording.
+        epoch (finite, >= 0); 0 or ``None`` keeps the whole recording.
     load_eeg_only : bool
         If True, read only the two EEG channels; otherwise the EOG is typed
         ``eog`` and the other signals ``misc``.
@@ -105,7 +126,8 @@ def load_sleep_physionet(
         the MNE config / environment variable ``PHYSIONET_SLEEP_PATH``, else
         ``~/mne_data``.
     crop : tuple | None
-        Optional ``(tmin, tmax)`` in seconds applied after wake cropping.
+        Optional ``(tmin, tmax)`` in seconds applied after wake cropping,
+        ``0 <= tmin < tmax`` (``tmax`` None: to the end).
 
     Returns
     -------
@@ -115,20 +137,50 @@ def load_sleep_physionet(
 
     Raises
     ------
+    TypeError
+        If ``subject_ids`` or ``recording_ids`` is not an int or a list of
+        ints (e.g. a str, a float, a bool or None).
     ConnectionError
         If the files are not on disk and cannot be downloaded; the message
         lists the files and the folder to copy them into.
     ValueError
-        If ``crop_wake_mins`` crops away the whole recording, or a file on disk
+        If ``subject_ids`` or ``recording_ids`` is empty, ``recording_ids``
+        names a night other than 1 and 2, ``crop_wake_mins`` is not a finite
+        number >= 0 or ``crop`` not ``(tmin, tmax)`` with
+        ``0 <= tmin < tmax`` (all checked before any download); if
+        ``crop_wake_mins`` crops away the whole recording, or a file on disk
         is not an EDF file or is truncated (an interrupted download: the
         message names the file to delete so that it is fetched again).
     """
-    if isinstance(subject_ids, Integral):
-        subject_ids = [int(subject_ids)]
-    subject_ids = [int(s) for s in subject_ids]
-    if isinstance(recording_ids, Integral):
-        recording_ids = [int(recording_ids)]
-    recording_ids = [int(r) for r in recording_ids]
+    subject_ids = _check_subject_ids(
+        subject_ids,
+        allow_none=False,
+        fix="pass Sleep-EDF subject numbers (0-82) as ints, e.g. subject_ids=[0, 1]",
+    )
+    recording_ids = _check_subject_ids(
+        recording_ids,
+        "recording_ids",
+        what="night",
+        allow_none=False,
+        fix="pass the nights as ints among 1 and 2, e.g. recording_ids=(1, 2)",
+    )
+    nights = sorted(set(recording_ids) - {1, 2})
+    if nights:
+        raise ValueError(
+            f"recording_ids={recording_ids} names night(s) {nights}: Sleep-EDF "
+            "has nights 1 and 2 only; pass recording_ids=(1, 2), 1 or 2."
+        )
+    crop_wake_mins = _check_option(
+        crop_wake_mins,
+        "crop_wake_mins",
+        "It is the minutes of wake kept before the first and after the last "
+        "sleep epoch; pass 0 or None to keep the whole recording, e.g. "
+        "crop_wake_mins=30",
+        allow_none=True,
+        allow_zero=True,
+    )
+    crop_wake_mins = crop_wake_mins or 0  # braindecode compares it with 0
+    crop = _check_crop(crop)
     try:
         paths = _age.fetch_data(
             subject_ids, recording=recording_ids, path=path, on_missing="warn"

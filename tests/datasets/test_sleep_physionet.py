@@ -126,6 +126,79 @@ def test_download_failure_fails_fast_with_instructions(monkeypatch, tmp_path):
     assert isinstance(excinfo.value.__cause__, requests.exceptions.ConnectionError)
 
 
+@pytest.mark.parametrize(
+    "args, options, error, match",
+    [
+        (
+            ("12",),
+            {},
+            TypeError,
+            r"subject_ids must be an int or a list of ints, got '12'",
+        ),
+        (([1.7],), {}, TypeError, r"subject_ids must be .*got \[1\.7\]"),
+        ((True,), {}, TypeError, "a bool is not a subject index"),
+        (
+            (None,),
+            {},
+            TypeError,
+            "subject_ids must be an int or a list of ints, got None",
+        ),
+        (([],), {}, ValueError, r"subject_ids=\[\] selects no subject"),
+        ((0,), dict(recording_ids="12"), TypeError, "recording_ids must be .*got '12'"),
+        ((0,), dict(recording_ids=[1.0]), TypeError, "recording_ids must be"),
+        (
+            (0,),
+            dict(recording_ids=()),
+            ValueError,
+            r"recording_ids=\(\) selects no night",
+        ),
+        ((0,), dict(recording_ids=[3]), ValueError, r"night\(s\) \[3\]: Sleep-EDF has"),
+        (
+            (0,),
+            dict(crop_wake_mins=-5),
+            ValueError,
+            "crop_wake_mins must be a number >= 0",
+        ),
+        ((0,), dict(crop_wake_mins=float("nan")), ValueError, "crop_wake_mins must be"),
+        ((0,), dict(crop=(10, 5)), ValueError, r"crop=\(10, 5\) ends before it starts"),
+        (
+            (0,),
+            dict(crop=(-1, 5)),
+            ValueError,
+            r"crop\[0\] \(tmin\) must be a number >= 0",
+        ),
+        ((0,), dict(crop=5), ValueError, "crop must be None or a pair"),
+    ],
+)
+def test_options_are_checked_before_the_download(
+    monkeypatch, args, options, error, match
+):
+    # probe 3, finding 8: '12' fetched subjects [1, 2], [1.7] subject 1,
+    # recording_ids='12' nights [1, 2]; crop options went to the download
+    def fetch_data(*args, **kwargs):
+        raise AssertionError("fetch_data was called")
+
+    monkeypatch.setattr(mne.datasets.sleep_physionet.age, "fetch_data", fetch_data)
+    with pytest.raises(error, match=match):
+        load_sleep_physionet(*args, **options)
+
+
+def test_valid_ids_and_crops_reach_the_download(monkeypatch):
+    calls = []
+
+    def fetch_data(subjects, recording=(1, 2), path=None, **kwargs):
+        calls.append((subjects, recording))
+        return []
+
+    monkeypatch.setattr(mne.datasets.sleep_physionet.age, "fetch_data", fetch_data)
+    for options in (dict(crop=(0, None)), dict(crop_wake_mins=None), {}):
+        with pytest.raises(ValueError, match="No Sleep-EDF recording"):
+            load_sleep_physionet(np.int64(3), recording_ids=2, **options)
+    with pytest.raises(ValueError, match="No Sleep-EDF recording"):
+        load_sleep_physionet([0, 1], recording_ids=(1, 2), crop=(0.0, 60))
+    assert calls == [([3], [2])] * 3 + [([0, 1], [1, 2])]
+
+
 def _hypnogram_ids():
     return [p.name[:8] for p in HYPNOGRAMS]
 
