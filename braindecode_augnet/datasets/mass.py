@@ -17,6 +17,8 @@ and :func:`create_sleep_windows` apply unchanged.
 from __future__ import annotations
 
 import re
+import shutil
+import tempfile
 from pathlib import Path
 
 import mne
@@ -85,6 +87,19 @@ def _find_annotation(data_path, psg_path, record_id, bases):
     )
 
 
+def _read_annotations(path):
+    """:func:`mne.read_annotations` of an EDF+ file whatever the case of its
+    suffix: mne knows EDF files by a lower-case ``.edf`` only, so a
+    ``Base.EDF`` (MASS names are matched without case) is read through a
+    copy named ``.edf``."""
+    if path.suffix == ".edf":
+        return mne.read_annotations(path)
+    with tempfile.TemporaryDirectory() as folder:
+        copy = Path(folder) / (path.stem + ".edf")
+        shutil.copyfile(path, copy)
+        return mne.read_annotations(copy)
+
+
 def load_mass(
     data_path,
     subject_ids=None,
@@ -98,7 +113,8 @@ def load_mass(
     ----------
     data_path : str | pathlib.Path
         Folder of one MASS subset (searched recursively) holding
-        ``CC-SS-NNNN PSG.edf`` and ``CC-SS-NNNN Base.edf`` files.
+        ``CC-SS-NNNN PSG.edf`` and ``CC-SS-NNNN Base.edf`` files (names
+        matched without case, e.g. ``Base.EDF``).
     subject_ids : int | list of int | None
         Subject numbers (``NNNN`` of the file names, e.g. 1 for
         ``01-03-0001``); ``None`` loads all.
@@ -175,7 +191,7 @@ def load_mass(
         raw.pick(picks)  # keep the requested order
         check_edf_file(ann_path, "MASS annotation", hint=hint)
         try:
-            annots = mne.read_annotations(ann_path)
+            annots = _read_annotations(ann_path)
         except Exception as err:
             raise ValueError(
                 f"Could not read MASS annotation file {str(ann_path)!r}: {err}"

@@ -120,6 +120,31 @@ def test_channel_alternatives_and_sub_folders(tmp_path):
     assert ds.description.loc[0, "subset"] == "SS1"
 
 
+@pytest.mark.parametrize(
+    "psg_name, base_name",
+    [
+        ("01-03-0001 PSG.edf", "01-03-0001 Base.EDF"),
+        ("01-03-0001 psg.EDF", "01-03-0001 base.EDF"),
+        ("01-03-0001 PSG.Edf", "01-03-0001 BASE.Edf"),
+    ],
+)
+def test_upper_case_suffixes_are_read(tmp_path, psg_name, base_name):
+    # probe 3, finding 15: a 'Base.EDF' was found (names matched without
+    # case) then reported as an unreadable annotation file ("Unknown
+    # annotation file format"): mne knows annotation files by '.edf' only
+    data = _write_psg(tmp_path / "a.edf")
+    (tmp_path / "a.edf").rename(tmp_path / psg_name)
+    _write_base(tmp_path / "b.edf")
+    (tmp_path / "b.edf").rename(tmp_path / base_name)
+    ds = load_mass(tmp_path, crop_wake_mins=None)
+    raw = ds.datasets[0].raw
+    np.testing.assert_allclose(raw.get_data(), data[1:3], atol=1e-7)
+    assert list(raw.annotations.description) == ["Sleep stage " + s for s in STAGES]
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([psg_name, base_name])
+    _, y, _ = windows_to_arrays(create_sleep_windows(ds))
+    assert y.tolist() == EXPECTED_Y
+
+
 def test_missing_folder_and_files(tmp_path):
     with pytest.raises(FileNotFoundError, match="does-not-exist"):
         load_mass(tmp_path / "does-not-exist")
