@@ -127,8 +127,8 @@ def test_eeg_preset_str_ch_names_is_one_channel(ch_names):
             dict(ch_names=["C3", "C4"], n_chans=4),
             r"n_chans=4 contradicts the 2 ch_names \['C3', 'C4'\]: pass n_chans=2",
         ),
-        (dict(ch_names=[]), "ch_names is empty"),
-        (dict(ch_names=["C3", "C3"]), r"ch_names names a channel more than once"),
+        (dict(ch_names=[]), "^ch_names is empty"),
+        (dict(ch_names=["C3", "C3"]), r"^ch_names names a channel more than once"),
     ],
 )
 def test_eeg_preset_checks_ch_names_and_n_chans(options, match):
