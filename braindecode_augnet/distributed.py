@@ -59,6 +59,23 @@ class AcceleratedAugNetClassifier(AccelerateMixin, AugNetClassifier):
     >>> clf.fit(X, y)  # doctest: +SKIP
     """
 
+    def initialize(self):
+        """As skorch's, once ``accelerator`` is known to be an Accelerator."""
+        if not callable(getattr(self.accelerator, "prepare", None)):
+            raise TypeError(
+                "accelerator must be an accelerate.Accelerator (e.g. "
+                f"Accelerator() or Accelerator(cpu=True)), got {self.accelerator!r}."
+            )
+        return super().initialize()
+
+    def _initialize_callbacks(self):
+        """As skorch's, but ``verbose=0`` is silent: skorch's PrintLog prints
+        to any sink other than ``print`` (the accelerator's is one) whatever
+        ``verbose`` says."""
+        if self.callbacks__print_log__sink == "auto" and not self.verbose:
+            self.callbacks__print_log__sink = print
+        return super()._initialize_callbacks()
+
     def initialize_module(self):
         """As :class:`~.AugNetClassifier`; methods whose strategy is not
         ``distributed`` (ADDA, CADDA: their policy step is not) are refused."""

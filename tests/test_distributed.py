@@ -78,3 +78,19 @@ def test_bilevel_methods_are_refused_not_silently_unaugmented(method):
     clf = make(Accelerator(cpu=True), method=method)
     with pytest.raises(ValueError, match="not supported with Accelerate"):
         clf.fit(X, y)
+
+
+def test_verbose_0_is_silent_and_verbose_prints(capsys):
+    """skorch's PrintLog printed the epoch table to the accelerator's print
+    whatever verbose said."""
+    X, y = toy_data(16)
+    make(Accelerator(cpu=True), max_epochs=1, verbose=0).fit(X, y)
+    assert capsys.readouterr().out == ""
+    make(Accelerator(cpu=True), max_epochs=1, verbose=1).fit(X, y)
+    assert "train_loss" in capsys.readouterr().out
+
+
+def test_an_accelerator_that_is_none_is_refused_before_training():
+    X, y = toy_data(16)
+    with pytest.raises(TypeError, match=r"accelerator must be an accelerate\.Acc"):
+        make(None).fit(X, y)
