@@ -14,13 +14,26 @@ class PolicyLogger(Callback):
 
     Keys written: ``train_nll`` and ``aug_reg`` (means over the epoch's
     training batches of the negative log-likelihood and of the regulariser:
-    ``train_loss`` is ``train_nll - reg * aug_reg``, which is why it can be
-    negative), ``policy_valid_loss`` for ADDA/CADDA (mean of the held-out
-    loss after the virtual step, see :func:`~.unrolled_hypergradient`),
+    ``train_loss`` is ``train_nll - r * aug_reg``, ``r`` the regulariser's
+    weight at that epoch, ``reg`` once ``reg_warmup`` is over (see
+    ``current_reg``), which is why it can be negative),
+    ``policy_valid_loss`` for ADDA/CADDA (mean of the held-out loss after
+    the virtual step, see :func:`~.unrolled_hypergradient`),
     ``aug_weights`` and ``aug_magnitudes`` (one list per layer:
     the weights of the candidates and their magnitudes; for involutions the
     magnitude is twice the learned probability).
     """
+
+    def on_train_begin(self, net, **kwargs):
+        """Refuse, before training, a module that holds no augmentation layers."""
+        try:
+            augmentation_layers(net.module_)
+        except TypeError as err:
+            raise TypeError(
+                f"{err} PolicyLogger logs the policy of AugNet's augmentation "
+                "layers: use it with AugNetClassifier (or a module holding "
+                "AugmentationLayer or AugmentationModule)."
+            ) from None
 
     def on_epoch_end(self, net, **kwargs):
         batches = net.history[-1]["batches"]

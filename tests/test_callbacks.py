@@ -79,3 +79,18 @@ def test_train_loss_is_the_nll_minus_the_weighted_regulariser():
         assert epoch["train_nll"] > 0
         expected = epoch["train_nll"] - 0.5 * epoch["aug_reg"]
         assert epoch["train_loss"] == pytest.approx(expected, rel=1e-4, abs=1e-5)
+
+
+def test_policy_logger_refuses_a_net_without_layers_before_training():
+    """On a trunk alone it failed at the end of the first epoch."""
+    from braindecode import EEGClassifier
+
+    from .conftest import Trunk
+
+    X, y = toy_data(16)
+    clf = EEGClassifier(
+        Trunk, max_epochs=1, train_split=None, verbose=0, callbacks=[PolicyLogger()]
+    )
+    with pytest.raises(TypeError, match="holds no augmentation layers.*AugNetClass"):
+        clf.fit(X, y)
+    assert len(clf.history) == 0
