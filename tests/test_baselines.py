@@ -56,6 +56,15 @@ def test_random_policy_leaves_the_transforms_passed_as_they_are():
     assert all(a is not b for a, b in zip(policy.transforms, transforms))
 
 
+def test_a_flat_list_of_candidates_is_refused_saying_how_to_nest_it():
+    from braindecode_augnet.methods import candidate_transforms
+
+    with pytest.raises(TypeError, match=r"wrap it as \[\[SignFlip"):
+        augerino_augmentation(candidates())
+    layer = AugmentationModule([candidates()]).layers[0]
+    assert candidate_transforms([layer]) == list(layer.transforms)
+
+
 def test_augerino_applies_every_magnitude_transform_jointly():
     aug = augerino_augmentation(
         [candidates(), [T.FrequencyShift(sfreq=10, magnitude=0.1)]]

@@ -13,7 +13,7 @@ from torch import nn
 
 from .._random import seed_stream
 from ..analysis.policy import policy_table
-from ..layers import AugmentationModule, augmentation_layers
+from ..layers import AugmentationLayer, AugmentationModule, augmentation_layers
 from ..presets import eeg_augmentation
 
 __all__ = ["Method", "candidate_transforms"]
@@ -24,7 +24,7 @@ def candidate_transforms(augmentation):
 
     Parameters
     ----------
-    augmentation : AugmentationModule | list of list of transforms
+    augmentation : AugmentationModule | list of (list of transforms | AugmentationLayer)
         Layers of candidates.
 
     Returns
@@ -35,7 +35,18 @@ def candidate_transforms(augmentation):
         return [
             tr for layer in augmentation_layers(augmentation) for tr in layer.transforms
         ]
-    return [tr for layer in augmentation for tr in layer]
+    layers = [
+        layer.transforms if isinstance(layer, AugmentationLayer) else layer
+        for layer in augmentation
+    ]
+    for layer in layers:
+        if not isinstance(layer, (list, tuple, nn.ModuleList)):
+            raise TypeError(
+                "augmentation must be layers of candidates (a list of lists of "
+                f"transforms), got a list holding {type(layer).__name__}: wrap "
+                f"it as [[{type(layer).__name__}(...), ...]] for one layer."
+            )
+    return [tr for layer in layers for tr in layer]
 
 
 class Method:
