@@ -59,6 +59,11 @@ def per_window_softmax(logits):
     tensor([[1., 1., 1.],
             [1., 1., 1.]])
     """
+    if logits.ndim not in (2, 3):
+        raise ValueError(
+            "per_window_softmax takes logits (batch, n_classes) or (batch, "
+            f"n_classes, n_windows), got shape {tuple(logits.shape)}."
+        )
     return torch.softmax(logits, dim=1)
 
 

@@ -14,7 +14,7 @@ from braindecode_augnet.datasets import (
     load_sleep_physionet,
     preprocess_sleep,
 )
-from braindecode_augnet.sequences import per_window_scoring
+from braindecode_augnet.sequences import per_window_scoring, per_window_softmax
 from braindecode_augnet.study.stager import (
     TimeDistributedSleepStager,
     covering_starts,
@@ -45,6 +45,11 @@ def test_time_distributed_stager_bad_arguments():
     model = TimeDistributedSleepStager(n_chans=2, sfreq=100.0, n_times=3000)
     with pytest.raises(ValueError, match=r"\(batch, n_windows, channels, times\)"):
         model(torch.randn(3, 2, 3000))
+    for shape in ((2, 3, 2, 1500), (2, 3, 3, 3000)):  # failed inside a conv
+        with pytest.raises(ValueError, match="built for windows of 2 channels x 3000"):
+            model(torch.randn(*shape))
+    with pytest.raises(ValueError, match="got shape \\(5,\\)"):
+        per_window_softmax(torch.zeros(5))
 
 
 # ------------------------------------------------------------------- scoring
@@ -106,6 +111,9 @@ def test_predict_windows_averages_overlapping_sequences_per_recording():
     np.testing.assert_allclose(proba.sum(1), 1)
     with pytest.raises(ValueError, match="recordings holds 3 entries for 7"):
         predict_windows(net, X, recordings[:3], n_windows=2)
+    np.testing.assert_allclose(  # a list of windows, as an array
+        predict_windows(FixedNet(), list(X), recordings, n_windows=2), proba
+    )
 
 
 # ----------------------------------------------- braindecode sequence tooling

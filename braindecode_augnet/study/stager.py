@@ -15,6 +15,7 @@ recordings from those sequences.
 """
 
 import numpy as np
+import torch
 from torch import nn
 
 from .._validation import check_int
@@ -101,6 +102,7 @@ class TimeDistributedSleepStager(nn.Module):
             return_feats=True,
             **kwargs,
         )
+        self.window_shape = (extractor.n_chans, extractor.n_times)
         self.feature_extractor = TimeDistributed(extractor)
         self.dropout = nn.Dropout(drop_prob)
         self.head = nn.Conv1d(
@@ -114,6 +116,13 @@ class TimeDistributedSleepStager(nn.Module):
             raise ValueError(
                 "TimeDistributedSleepStager expects sequences (batch, n_windows, "
                 f"channels, times), got shape {tuple(X.shape)}."
+            )
+        if tuple(X.shape[-2:]) != self.window_shape:
+            raise ValueError(
+                f"TimeDistributedSleepStager was built for windows of "
+                f"{self.window_shape[0]} channels x {self.window_shape[1]} samples "
+                f"(n_chans, n_times), got {X.shape[-2]} x {X.shape[-1]}: build it "
+                "with the data's n_chans and n_times (and sfreq)."
             )
         feats = self.feature_extractor(X.contiguous())  # (batch, n_windows, feats)
         return self.head(self.dropout(feats).transpose(1, 2))
@@ -219,6 +228,8 @@ def predict_windows(clf, X, recordings, n_windows):
     numpy.ndarray, shape (n_total, n_classes)
         Probability of each class for each window.
     """
+    if not isinstance(X, (np.ndarray, torch.Tensor)):
+        X = np.asarray(X)  # e.g. a list of windows: indexed by sequences below
     recordings = np.asarray(recordings)
     if len(recordings) != len(X):
         raise ValueError(
