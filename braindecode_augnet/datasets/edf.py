@@ -27,6 +27,8 @@ the channel picking they share.
 from __future__ import annotations
 
 import re
+import shutil
+import tempfile
 import warnings
 from numbers import Integral
 from pathlib import Path
@@ -157,6 +159,20 @@ def read_raw_checked(path, what="PSG", *, hint=None, **kwargs):
                 f"{hint or 'copy a complete file there again'}."
             )
     return raw
+
+
+def read_annotations(path):
+    """:func:`mne.read_annotations` of an EDF+/BDF+ file whatever the case of
+    its suffix: mne knows these files by a lower-case suffix only, so a
+    ``Base.EDF`` or ``-Hypnogram.EDF`` (names are matched without case) is
+    read through a copy with its suffix in lower case."""
+    path = Path(path)
+    if path.suffix == path.suffix.lower():
+        return mne.read_annotations(path)
+    with tempfile.TemporaryDirectory() as folder:
+        copy = Path(folder) / (path.stem + path.suffix.lower())
+        shutil.copyfile(path, copy)
+        return mne.read_annotations(copy)
 
 
 def _bare(name):

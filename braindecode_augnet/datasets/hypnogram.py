@@ -373,11 +373,11 @@ def _read_text(path, table, epoch_s, duration):
 
 
 def _read_edf_annotations(path, table):
-    from .edf import check_edf_file
+    from .edf import check_edf_file, read_annotations
 
     check_edf_file(path, what="hypnogram")
     try:
-        annots = mne.read_annotations(path)
+        annots = read_annotations(path)
     except Exception as err:
         raise ValueError(
             f"Could not read the EDF+ annotations of hypnogram {str(path)!r}: {err}"

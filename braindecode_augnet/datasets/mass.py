@@ -17,11 +17,8 @@ and :func:`create_sleep_windows` apply unchanged.
 from __future__ import annotations
 
 import re
-import shutil
-import tempfile
 from pathlib import Path
 
-import mne
 import pandas as pd
 from braindecode.datasets import BaseConcatDataset, RawDataset
 
@@ -30,6 +27,7 @@ from .edf import (
     check_channels,
     check_edf_file,
     crop_wake,
+    read_annotations,
     read_raw_checked,
     resolve_channels,
 )
@@ -85,19 +83,6 @@ def _find_annotation(data_path, psg_path, record_id, bases):
         f"MASS PSG file {str(psg_path)!r} has no annotation file {name!r} (looked "
         f"next to it and under {str(data_path)!r})."
     )
-
-
-def _read_annotations(path):
-    """:func:`mne.read_annotations` of an EDF+ file whatever the case of its
-    suffix: mne knows EDF files by a lower-case ``.edf`` only, so a
-    ``Base.EDF`` (MASS names are matched without case) is read through a
-    copy named ``.edf``."""
-    if path.suffix == ".edf":
-        return mne.read_annotations(path)
-    with tempfile.TemporaryDirectory() as folder:
-        copy = Path(folder) / (path.stem + ".edf")
-        shutil.copyfile(path, copy)
-        return mne.read_annotations(copy)
 
 
 def load_mass(
@@ -191,7 +176,7 @@ def load_mass(
         raw.pick(picks)  # keep the requested order
         check_edf_file(ann_path, "MASS annotation", hint=hint)
         try:
-            annots = _read_annotations(ann_path)
+            annots = read_annotations(ann_path)
         except Exception as err:
             raise ValueError(
                 f"Could not read MASS annotation file {str(ann_path)!r}: {err}"

@@ -177,6 +177,16 @@ def test_real_sleep_edf_hypnograms(hyp_path):
     assert set(dropped.description) <= {"Sleep stage ?", "Movement time"}
 
 
+def test_an_edf_hypnogram_with_an_upper_case_suffix_is_read(tmp_path):
+    """mne knows EDF+ annotation files by a lower-case suffix only: an
+    '-Hypnogram.EDF' was refused as an unknown format."""
+    upper = tmp_path / "night-Hypnogram.EDF"
+    upper.write_bytes(HYPNOGRAMS[0].read_bytes())
+    annots, _ = read_hypnogram(upper)
+    assert _targets(annots) == _targets(read_hypnogram(HYPNOGRAMS[0])[0])
+    assert sorted(p.name for p in tmp_path.iterdir()) == [upper.name]
+
+
 def test_unmapped_edf_annotation_names_the_annotation(tmp_path):
     import mne
 
