@@ -11,6 +11,7 @@ import numpy as np
 from sklearn.metrics import confusion_matrix
 
 from .._checks import encode_labels
+from .._validation import check_positive
 from ..datasets import SLEEP_STAGE_NAMES
 
 __all__ = [
@@ -186,11 +187,12 @@ def plot_hypnogram(
     ------
     ValueError
         If a stage is not in ``0..len(stage_names) - 1``, ``y_true`` and
-        ``y_pred`` differ in length, or ``order`` names a stage not in
-        ``stage_names``.
+        ``y_pred`` differ in length, ``order`` names a stage not in
+        ``stage_names``, or ``epoch_s`` is not a number > 0.
     """
     import matplotlib.pyplot as plt
 
+    epoch_s = check_positive(epoch_s, "epoch_s")
     stage_names = list(stage_names)
     level = _stage_levels(stage_names, order)
     y_true, checked = _checked_stages(y_true, {"y_pred": y_pred}, stage_names)

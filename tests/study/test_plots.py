@@ -147,6 +147,13 @@ def test_hypnogram_refuses_bad_stages(y_true, y_pred, message):
     assert not plt.get_fignums()
 
 
+@pytest.mark.parametrize("epoch_s", [0, -30])
+def test_hypnogram_refuses_an_epoch_length_that_is_not_positive(epoch_s):
+    with pytest.raises(ValueError, match="epoch_s must be a number > 0"):
+        plot_hypnogram([0, 1], [0, 1], epoch_s=epoch_s)
+    assert not plt.get_fignums()
+
+
 def test_hypnogram_refuses_an_order_naming_an_unknown_stage():
     # "R" for "REM" was ignored and REM dropped to the bottom
     with pytest.raises(ValueError, match=r"order names .*\['R'\].*'REM'"):
