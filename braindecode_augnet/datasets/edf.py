@@ -286,6 +286,19 @@ def _entry(options):
     return options[0] if len(options) == 1 else list(options)
 
 
+def check_crop_wake_mins(crop_wake_mins):
+    """``crop_wake_mins`` of the loaders: None, or a finite number >= 0."""
+    return _check_option(
+        crop_wake_mins,
+        "crop_wake_mins",
+        "It is the minutes of wake kept before the first and after the last "
+        "sleep epoch; pass 0 or None to keep the whole recording, e.g. "
+        "crop_wake_mins=30",
+        allow_none=True,
+        allow_zero=True,
+    )
+
+
 def crop_wake(raw, crop_wake_mins):
     """Keep ``crop_wake_mins`` of wake around the sleep period (as braindecode)."""
     annots = raw.annotations
@@ -529,15 +542,7 @@ def load_edf(
         falls inside its recording.
     """
     epoch_s = _check_option(epoch_s, "epoch_s", _EPOCH_S_MEANING)
-    crop_wake_mins = _check_option(
-        crop_wake_mins,
-        "crop_wake_mins",
-        "It is the minutes of wake kept before the first and after the last "
-        "sleep epoch; pass 0 or None to keep the whole recording, e.g. "
-        "crop_wake_mins=30",
-        allow_none=True,
-        allow_zero=True,
-    )
+    crop_wake_mins = check_crop_wake_mins(crop_wake_mins)
     subject_ids = _check_subject_ids(subject_ids)
     if channels is not None:
         channels = check_channels(channels)

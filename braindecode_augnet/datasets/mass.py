@@ -25,13 +25,13 @@ from braindecode.datasets import BaseConcatDataset, RawDataset
 from .edf import (
     _check_subject_ids,
     check_channels,
+    check_crop_wake_mins,
     check_edf_file,
     crop_wake,
     read_annotations,
     read_raw_checked,
     resolve_channels,
 )
-from .hypnogram import _check_option
 from .sleep import SLEEP_STAGE_MAPPING
 
 __all__ = ["load_mass"]
@@ -143,13 +143,7 @@ def load_mass(
     epochs (use ``create_sleep_windows(..., window_size_s=20)``). MASS EEG is
     sampled at 256 Hz: ``preprocess_sleep(..., sfreq=100)`` matches Sleep-EDF.
     """
-    crop_wake_mins = _check_option(
-        crop_wake_mins,
-        "crop_wake_mins",
-        "Pass 0 or None to keep the whole recording, e.g. crop_wake_mins=30",
-        allow_none=True,
-        allow_zero=True,
-    )
+    crop_wake_mins = check_crop_wake_mins(crop_wake_mins)
     subject_ids = _check_subject_ids(subject_ids)
     channels = check_channels(channels)
     data_path, psgs, bases = _find_recordings(data_path)

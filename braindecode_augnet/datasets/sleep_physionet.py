@@ -8,7 +8,7 @@ import numpy as np
 from braindecode.datasets import BaseConcatDataset, RawDataset, SleepPhysionet
 from mne.datasets.sleep_physionet import age as _age
 
-from .edf import _check_subject_ids, check_edf_file
+from .edf import _check_subject_ids, check_crop_wake_mins, check_edf_file
 from .hypnogram import _check_option
 
 __all__ = ["SLEEP_EDF_URL", "load_sleep_physionet"]
@@ -170,15 +170,7 @@ def load_sleep_physionet(
             f"recording_ids={recording_ids} names night(s) {nights}: Sleep-EDF "
             "has nights 1 and 2 only; pass recording_ids=(1, 2), 1 or 2."
         )
-    crop_wake_mins = _check_option(
-        crop_wake_mins,
-        "crop_wake_mins",
-        "It is the minutes of wake kept before the first and after the last "
-        "sleep epoch; pass 0 or None to keep the whole recording, e.g. "
-        "crop_wake_mins=30",
-        allow_none=True,
-        allow_zero=True,
-    )
+    crop_wake_mins = check_crop_wake_mins(crop_wake_mins)
     crop_wake_mins = crop_wake_mins or 0  # braindecode compares it with 0
     crop = _check_crop(crop)
     try:
