@@ -12,8 +12,9 @@ from ..layers import AugmentationLayer, unwrap_module
 
 __all__ = ["invariance", "invariance_scores"]
 
-#: Cosine distance under which ``f(x')`` points the way ``f(x)`` does (to
-#: rounding): the example's score, a ratio over it, is undefined (nan).
+#: Cosine distance under which ``f(x')`` points (nearly) the way ``f(x)``
+#: does: the example's score, a ratio over it, is undefined (nan), where it
+#: would be a huge number that says nothing of the transform.
 _SAME_DIRECTION = 1e-9
 
 
@@ -47,26 +48,37 @@ def _check_transform(transform):
         )
 
 
-def _set_modes(f, transform):
-    """Set the measuring modes; return each module's mode to restore.
+def _modes(*objects):
+    """Each module's training mode under ``objects``, to restore."""
+    roots = [m for m in objects if isinstance(m, nn.Module)]
+    return [(m, m.training) for root in roots for m in root.modules()]
 
-    The model is measured in evaluation mode. The transform is applied as
-    augmentation is in training, in training mode (in evaluation
-    :class:`~.RandomPolicy` and most augmentations pass examples unchanged),
-    except AugNet's :class:`~.AugmentationLayer`, which augments in
-    evaluation too (one candidate drawn per example, as at AugNet's
-    inference) and would mix its candidates or calibrate in training.
-    """
-    roots = [m for m in (f, transform) if isinstance(m, nn.Module)]
-    saved = [(m, m.training) for root in roots for m in root.modules()]
-    if isinstance(f, nn.Module):
-        f.eval()
+
+def _restore(saved):
+    for m, mode in saved:
+        m.training = mode
+
+
+@contextlib.contextmanager
+def _augmenting(transform):
+    """``transform`` applied as augmentation is in training, in training mode
+    (in evaluation :class:`~.RandomPolicy` and most augmentations pass
+    examples unchanged), except AugNet's :class:`~.AugmentationLayer`, which
+    augments in evaluation too (one candidate drawn per example, as at
+    AugNet's inference) and would mix its candidates or calibrate in
+    training. Its modes are restored after the block, so that a transform
+    that is part of the model (e.g. its own policy) does not augment the
+    model's outputs on the untransformed examples."""
+    saved = _modes(transform)
     if isinstance(transform, nn.Module):
         transform.train()
         for m in transform.modules():
             if isinstance(m, AugmentationLayer):
                 m.eval()
-    return saved
+    try:
+        yield
+    finally:
+        _restore(saved)
 
 
 @contextlib.contextmanager
@@ -106,7 +118,12 @@ def _transformed(transform, X):
 def _flat(out, n, name):
     """The outputs ``(n, features)`` of a batch of ``n``: at least 3
     features, finite."""
-    if out.ndim < 2 or out.shape[0] != n or out[0].numel() < 3:
+    if out.ndim < 1 or out.shape[0] != n:
+        raise ValueError(
+            f"{name} must give one output row per example, got outputs of shape "
+            f"{tuple(out.shape)} for a batch of {n} examples."
+        )
+    if out.ndim < 2 or out[0].numel() < 3:
         raise ValueError(
             f"{name} must give at least 3 outputs per example, got outputs of "
             f"shape {tuple(out.shape)} for {n} examples: centring each "
@@ -130,7 +147,9 @@ def _outputs(f, transform, X, batch_size, device, name):
         for start in range(0, X.shape[0], batch_size):
             xb = X[start : start + batch_size].to(device)
             outputs.append(_flat(f(xb), len(xb), name))
-            outputs_t.append(_flat(f(_transformed(transform, xb)), len(xb), name))
+            with _augmenting(transform):
+                xb_t = _transformed(transform, xb)
+            outputs_t.append(_flat(f(xb_t), len(xb), name))
     return torch.cat(outputs).double(), torch.cat(outputs_t).double()
 
 
@@ -198,8 +217,8 @@ def invariance_scores(
     numpy.ndarray
         ``(n,)`` invariance scores (1: invariant; 0: ``T`` moves the output
         as much as changing the example; negative: more). ``nan`` where
-        ``f(x')`` points the way ``f(x)`` does (e.g. duplicated examples),
-        where the ratio is undefined.
+        ``f(x')`` points (nearly, cosine distance <= 1e-9) the way ``f(x)``
+        does (e.g. duplicated examples), where the ratio is undefined.
 
     Raises
     ------
@@ -236,13 +255,14 @@ def invariance_scores(
         raise ValueError("invariance needs at least 2 examples.")
     rng = np.random.default_rng(random_state)
     other = (np.arange(n) + rng.integers(1, n, size=n)) % n
-    saved = _set_modes(f, transform)
+    saved = _modes(f, transform)
+    if isinstance(f, nn.Module):
+        f.eval()  # measured in evaluation mode
     try:
         with _seeded(random_state, device):
             out, out_t = _outputs(f, transform, X, batch_size, device, name)
     finally:
-        for m, mode in saved:
-            m.training = mode
+        _restore(saved)
     return _scores(out, out_t, other)
 
 

@@ -125,6 +125,23 @@ def test_random_policy_is_applied_as_in_training():
     assert flipped < 0.2 and not policy.training
 
 
+class Noisy(nn.Module):
+    """Noise in training mode, the identity in evaluation."""
+
+    def forward(self, x):
+        return x + torch.randn_like(x) if self.training else x
+
+
+def test_a_transform_inside_the_model_leaves_the_model_in_evaluation():
+    """The model's own augmentation as the transform: the training mode it
+    is applied in stayed on while the model ran, augmenting f(x) too."""
+    torch.manual_seed(0)
+    model, X = nn.Sequential(Noisy(), Linear()), data()
+    own = invariance(model, X, model[0], random_state=0)
+    assert own == invariance(model, X, Noisy(), random_state=0) < 0.99
+    assert model.training and model[0].training  # the modes restored
+
+
 def test_augmentation_layer_measured_in_evaluation():
     """AugNet's layers augment in evaluation: no mixing, no calibration."""
     layer = AugmentationLayer([T.SignFlip(probability=0.5)], sampling="mixture")
