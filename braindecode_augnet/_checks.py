@@ -170,7 +170,8 @@ def check_n_outputs(net):
         f"module__n_outputs={n_outputs} but the targets hold {len(classes)} "
         f"classes {np.asarray(classes).tolist()}: column k of predict_proba is "
         "classes_[k], so they must agree. When a class is absent from these "
-        "targets, pass every class (e.g. classes=np.arange({n_outputs}) for labels 0-"
+        f"targets, pass every class (e.g. classes=np.arange({n_outputs}) for "
+        "labels 0-"
         f"{int(n_outputs) - 1}); else module__n_outputs={len(classes)}."
     )
 

@@ -328,9 +328,12 @@ class AugNetClassifier(EEGClassifier):
             if not is_dataset(X) and checks.n_dims(X) is not None:
                 checks.check_targets_shape(X, y, _int(self.window_size))
         classes = vars(self).get("classes_inferred_")
+        given = vars(self).pop("_classes_given", None)
         super().check_data(X, y)
         if classes is not None:
             self.classes_inferred_ = classes
+        elif given is not None and self.classes is None:
+            self.classes_inferred_ = given  # partial_fit(..., classes=)
         unwrap_module(self).labels = getattr(self, "classes_", None)
         self.n_chans_, self.n_times_ = checks.window_shape(X, _int(self.window_size))
         signal = checks.epochs_signal(X)
@@ -454,7 +457,9 @@ class AugNetClassifier(EEGClassifier):
     def partial_fit(self, X, y=None, classes=None, **fit_params):
         """As :class:`braindecode.EEGClassifier`, inputs and parameters
         checked first (``fit`` trains through here: parameters changed with
-        ``set_params`` since the net was initialised are checked too)."""
+        ``set_params`` since the net was initialised are checked too); the
+        ``classes`` of a first call are ``classes_``, as in scikit-learn
+        (unless the ``classes`` parameter is set)."""
         check_inputs(X, y)
         checks.check_params(self)
         if getattr(self, "initialized_", False) and not vars(self).get("_fit_anew"):
@@ -466,6 +471,8 @@ class AugNetClassifier(EEGClassifier):
                 "go on training the fitted net",
             )
             checks.check_fitted_signal(self, X)
+        # the classes of a first partial_fit, as scikit-learn's (check_data)
+        self._classes_given = None if classes is None else np.asarray(classes)
         return super().partial_fit(X, y, classes=classes, **fit_params)
 
     def _set_signal_args(self, X, y, classes):

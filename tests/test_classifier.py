@@ -938,3 +938,8 @@ def test_n_outputs_other_than_the_classes_is_refused_before_training():
     assert len(clf.history) == 0
     clf.set_params(classes=[0, 1, 2]).fit(X, y)  # every class: as it says
     assert clf.predict_proba(X).shape == (32, 3) and list(clf.classes_) == [0, 1, 2]
+    # scikit-learn's partial_fit(..., classes=): they are the classes
+    clf = make_clf(max_epochs=1).partial_fit(X, y, classes=[0, 1, 2])
+    assert clf.predict_proba(X).shape == (32, 3) and list(clf.classes_) == [0, 1, 2]
+    clf.partial_fit(X, y)  # later calls keep them
+    assert list(clf.classes_) == [0, 1, 2]
