@@ -33,7 +33,8 @@ class RandomPolicy(nn.Module):
 
     def __init__(self, transforms, random_state=None):
         super().__init__()
-        transforms = [copy.deepcopy(tr) for tr in validate_transforms(transforms)]
+        # one copy of the list: candidates sharing a generator still share one
+        transforms = copy.deepcopy(validate_transforms(transforms))
         self.transforms = nn.ModuleList(transforms)
         for param in self.transforms.parameters():
             param.requires_grad_(False)

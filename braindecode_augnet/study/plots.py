@@ -135,7 +135,7 @@ def plot_confusion_matrices(y_true, predictions, stage_names=SLEEP_STAGE_NAMES):
 
 def _stage_levels(stage_names, order):
     """Height of each class index on the hypnogram (top stage at 0)."""
-    if order is None:
+    if order is None or tuple(order) == tuple(HYPNOGRAM_ORDER):  # the default
         order = [name for name in HYPNOGRAM_ORDER if name in stage_names]
     unknown = [name for name in order if name not in stage_names]
     if unknown:

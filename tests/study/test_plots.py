@@ -162,6 +162,9 @@ def test_hypnogram_refuses_an_order_naming_an_unknown_stage():
     (ax,) = plot_hypnogram([0, 1, 2], [0, 1, 2], stage_names=("N", "R", "W")).axes
     ticks = sorted(zip(ax.get_yticks(), _labels(ax.get_yticklabels())), reverse=True)
     assert [name for _, name in ticks] == ["W", "N", "R"]
+    # HYPNOGRAM_ORDER given explicitly (the old default) is the default
+    names = ("W", "N1", "N2", "N3")
+    assert plot_hypnogram([0, 3], [0, 3], stage_names=names, order=HYPNOGRAM_ORDER)
 
 
 def test_learning_curve_refuses_unknown_methods_and_scores():
