@@ -113,11 +113,17 @@ def seed_stream(random_state):
     if random_state is None or isinstance(random_state, torch.Generator):
         while True:
             yield random_state
-    if isinstance(random_state, np.random.RandomState):
-        random_state = int(random_state.randint(0, 2**31 - 1))
-    sequence = np.random.SeedSequence(int(random_state))
+    sequence = np.random.SeedSequence(int(drawn_seed(random_state)))
     while True:
         yield int(sequence.spawn(1)[0].generate_state(1)[0])
+
+
+def drawn_seed(random_state):
+    """An int seed drawn from a :class:`numpy.random.RandomState` (whose
+    stream moves on), else ``random_state`` as is."""
+    if isinstance(random_state, np.random.RandomState):
+        return int(random_state.randint(0, 2**31 - 1))
+    return random_state
 
 
 def check_random_state(random_state):

@@ -43,12 +43,21 @@ def check_unit(value, name, high=1.0):
     return value
 
 
-def check_positive(value, name, allow_zero=False):
-    """``value`` as a finite float ``> 0`` (``>= 0`` with ``allow_zero``)."""
+def check_positive(value, name, allow_zero=False, *, allow_none=False, hint=None):
+    """``value`` as a finite float ``> 0`` (``>= 0`` with ``allow_zero``;
+    ``None`` as is with ``allow_none``); ``hint`` (what the parameter is and
+    what to pass, a sentence) ends the message."""
+    if value is None and allow_none:
+        return None
     expected = "a number >= 0" if allow_zero else "a number > 0"
-    value = as_real(value, name, expected)
-    if value < 0 or (value == 0 and not allow_zero):
-        raise ValueError(f"{name} must be {expected}, got {value!r}.")
+    try:
+        value = as_real(value, name, expected)
+        if value < 0 or (value == 0 and not allow_zero):
+            raise ValueError(f"{name} must be {expected}, got {value!r}.")
+    except ValueError as err:
+        if hint is None:
+            raise
+        raise ValueError(f"{err} {hint}.") from None
     return value
 
 

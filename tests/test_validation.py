@@ -65,3 +65,11 @@ def test_integers_of_any_type_become_python_ints(value):
 def test_messages_name_the_parameter(call, match):
     with pytest.raises(ValueError, match=match):
         call()
+
+
+def test_check_positive_takes_none_where_allowed_and_ends_with_a_hint():
+    assert check_positive(None, "x", allow_none=True) is None
+    with pytest.raises(ValueError, match=r"^x must be a number > 0, got -1.0. Pass 1"):
+        check_positive(-1, "x", hint="Pass 1")
+    with pytest.raises(ValueError, match=r"x must be a number > 0, got None"):
+        check_positive(None, "x", hint="Pass 1")

@@ -38,7 +38,8 @@ import numpy as np
 import pandas as pd
 from braindecode.datasets import BaseConcatDataset, RawDataset
 
-from .hypnogram import _EPOCH_S_MEANING, _check_option, read_hypnogram
+from .._validation import check_positive
+from .hypnogram import EPOCH_S_HINT, read_hypnogram
 from .sleep import SLEEP_STAGE_MAPPING
 
 __all__ = ["check_edf_file", "find_edf_recordings", "load_edf"]
@@ -288,14 +289,14 @@ def _entry(options):
 
 def check_crop_wake_mins(crop_wake_mins):
     """``crop_wake_mins`` of the loaders: None, or a finite number >= 0."""
-    return _check_option(
+    return check_positive(
         crop_wake_mins,
         "crop_wake_mins",
-        "It is the minutes of wake kept before the first and after the last "
+        allow_zero=True,
+        allow_none=True,
+        hint="It is the minutes of wake kept before the first and after the last "
         "sleep epoch; pass 0 or None to keep the whole recording, e.g. "
         "crop_wake_mins=30",
-        allow_none=True,
-        allow_zero=True,
     )
 
 
@@ -541,7 +542,7 @@ def load_edf(
         line or annotation cannot be read or mapped, or no scored epoch
         falls inside its recording.
     """
-    epoch_s = _check_option(epoch_s, "epoch_s", _EPOCH_S_MEANING)
+    epoch_s = check_positive(epoch_s, "epoch_s", hint=EPOCH_S_HINT)
     crop_wake_mins = check_crop_wake_mins(crop_wake_mins)
     subject_ids = _check_subject_ids(subject_ids)
     if channels is not None:

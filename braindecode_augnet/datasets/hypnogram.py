@@ -125,20 +125,8 @@ STAGE_CODINGS = {
 _STAGES = tuple(_DESCRIPTIONS)
 
 
-def _check_option(value, name, meaning, *, allow_none=False, allow_zero=False):
-    """``value`` as a finite float > 0 (>= 0 with ``allow_zero``), or ``None``
-    with ``allow_none``: :func:`~braindecode_augnet._validation.check_positive`
-    with what the option is and what to pass (``meaning``) in its message."""
-    if value is None and allow_none:
-        return None
-    try:
-        return check_positive(value, name, allow_zero=allow_zero)
-    except ValueError as err:
-        raise ValueError(f"{err} {meaning}.") from None
-
-
-#: What ``epoch_s`` is, for the messages of :func:`_check_option`.
-_EPOCH_S_MEANING = (
+#: What ``epoch_s`` is, for the messages of its checks.
+EPOCH_S_HINT = (
     "It is the length of one scored epoch of the hypnogram in seconds; pass "
     "that length (epoch_s=30 for most files, 20 for MASS SS2, SS4, SS5)"
 )
@@ -443,13 +431,13 @@ def read_hypnogram(path, stage_coding=None, *, epoch_s=30.0, duration=None):
         the line (text) or the annotation (EDF+).
     """
     path = Path(path)
-    epoch_s = _check_option(epoch_s, "epoch_s", _EPOCH_S_MEANING)
-    duration = _check_option(
+    epoch_s = check_positive(epoch_s, "epoch_s", hint=EPOCH_S_HINT)
+    duration = check_positive(
         duration,
         "duration",
-        "It is the length of the recording in seconds (the end of the last "
-        "stage of an onset,stage file); pass it, or None when it is unknown",
         allow_none=True,
+        hint="It is the length of the recording in seconds (the end of the last "
+        "stage of an onset,stage file); pass it, or None when it is unknown",
     )
     table = parse_stage_coding(stage_coding)
     if not path.is_file():

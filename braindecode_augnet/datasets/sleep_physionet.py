@@ -8,8 +8,8 @@ import numpy as np
 from braindecode.datasets import BaseConcatDataset, RawDataset, SleepPhysionet
 from mne.datasets.sleep_physionet import age as _age
 
+from .._validation import check_positive
 from .edf import _check_subject_ids, check_crop_wake_mins, check_edf_file
-from .hypnogram import _check_option
 
 __all__ = ["SLEEP_EDF_URL", "load_sleep_physionet"]
 
@@ -49,8 +49,8 @@ def _check_crop(crop):
             f"crop must be None or a pair (tmin, tmax) in seconds, got {crop!r}; {fix}."
         )
     meaning = "It is where the recording is cut, in seconds; " + fix
-    tmin = _check_option(crop[0], "crop[0] (tmin)", meaning, allow_zero=True)
-    tmax = _check_option(crop[1], "crop[1] (tmax)", meaning, allow_none=True)
+    tmin = check_positive(crop[0], "crop[0] (tmin)", allow_zero=True, hint=meaning)
+    tmax = check_positive(crop[1], "crop[1] (tmax)", allow_none=True, hint=meaning)
     if tmax is not None and tmax <= tmin:
         raise ValueError(
             f"crop={tuple(crop)!r} ends before it starts (tmax <= tmin); {fix}."

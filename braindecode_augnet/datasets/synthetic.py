@@ -31,6 +31,7 @@ from braindecode.datasets import BaseConcatDataset, RawDataset
 from scipy.fft import irfft, rfftfreq
 from scipy.ndimage import uniform_filter1d
 
+from .._random import drawn_seed
 from .._validation import check_int, check_positive
 from ..channels import check_ch_names
 
@@ -63,7 +64,7 @@ def _check_seed(random_state):
     if random_state is None or isinstance(random_state, np.random.Generator):
         return random_state
     if isinstance(random_state, np.random.RandomState):
-        return int(random_state.randint(0, 2**31 - 1))
+        return drawn_seed(random_state)
     if not isinstance(random_state, Integral):
         raise TypeError(
             "random_state must be None, an int, a numpy RandomState or a numpy "
