@@ -419,7 +419,7 @@ def _default_channels(available, path):
     return eeg
 
 
-def _check_subject_ids(
+def check_subject_ids(
     subject_ids, name="subject_ids", *, what="subject", allow_none=True, fix=None
 ):
     """``subject_ids`` of :func:`load_edf` as a list of ints (or None).
@@ -544,7 +544,7 @@ def load_edf(
     """
     epoch_s = check_positive(epoch_s, "epoch_s", hint=EPOCH_S_HINT)
     crop_wake_mins = check_crop_wake_mins(crop_wake_mins)
-    subject_ids = _check_subject_ids(subject_ids)
+    subject_ids = check_subject_ids(subject_ids)
     if channels is not None:
         channels = check_channels(channels)
     pairs = find_edf_recordings(data_path)

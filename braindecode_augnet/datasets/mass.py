@@ -23,10 +23,10 @@ import pandas as pd
 from braindecode.datasets import BaseConcatDataset, RawDataset
 
 from .edf import (
-    _check_subject_ids,
     check_channels,
     check_crop_wake_mins,
     check_edf_file,
+    check_subject_ids,
     crop_wake,
     read_annotations,
     read_raw_checked,
@@ -144,7 +144,7 @@ def load_mass(
     sampled at 256 Hz: ``preprocess_sleep(..., sfreq=100)`` matches Sleep-EDF.
     """
     crop_wake_mins = check_crop_wake_mins(crop_wake_mins)
-    subject_ids = _check_subject_ids(subject_ids)
+    subject_ids = check_subject_ids(subject_ids)
     channels = check_channels(channels)
     data_path, psgs, bases = _find_recordings(data_path)
     if subject_ids is not None:

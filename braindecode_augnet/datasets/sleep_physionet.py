@@ -9,7 +9,7 @@ from braindecode.datasets import BaseConcatDataset, RawDataset, SleepPhysionet
 from mne.datasets.sleep_physionet import age as _age
 
 from .._validation import check_positive
-from .edf import _check_subject_ids, check_crop_wake_mins, check_edf_file
+from .edf import check_crop_wake_mins, check_edf_file, check_subject_ids
 
 __all__ = ["SLEEP_EDF_URL", "load_sleep_physionet"]
 
@@ -152,12 +152,12 @@ def load_sleep_physionet(
         is not an EDF file or is truncated (an interrupted download: the
         message names the file to delete so that it is fetched again).
     """
-    subject_ids = _check_subject_ids(
+    subject_ids = check_subject_ids(
         subject_ids,
         allow_none=False,
         fix="pass Sleep-EDF subject numbers (0-82) as ints, e.g. subject_ids=[0, 1]",
     )
-    recording_ids = _check_subject_ids(
+    recording_ids = check_subject_ids(
         recording_ids,
         "recording_ids",
         what="night",
