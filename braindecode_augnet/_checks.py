@@ -291,8 +291,9 @@ def check_per_window_targets(y_pred, y_true):
         )
 
 
-def encode_labels(X, y, classes, window_size):
-    """Labels ``y`` as positions in ``classes`` (checked against ``X``)."""
+def encode_labels(X, y, classes, window_size, name="y"):
+    """Labels ``y`` as positions in ``classes`` (checked against ``X``);
+    ``name``: the argument ``y`` is, for the message."""
     y = as_array(y)
     if is_sequence(X, window_size):  # (n_sequences, n_windows)
         check_targets_shape(X, y, window_size)
@@ -301,7 +302,7 @@ def encode_labels(X, y, classes, window_size):
     index = pd.Index(classes).get_indexer(y.ravel()).reshape(y.shape)
     if (index < 0).any():
         raise ValueError(
-            f"y holds labels not in classes {classes.tolist()}: "
+            f"{name} holds labels not in classes {classes.tolist()}: "
             f"{np.unique(y[index < 0]).tolist()}."
         )
     return index

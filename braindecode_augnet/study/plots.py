@@ -33,7 +33,7 @@ def _stages(y, name, stage_names):
     """``y`` as stage indices ``0..len(stage_names) - 1``, one per epoch."""
     n = len(stage_names)
     try:
-        return encode_labels(None, y, np.arange(n), None)
+        return encode_labels(None, y, np.arange(n), None, name=name)
     except ValueError as err:
         raise ValueError(
             f"{name} must hold one stage per epoch, its position in stage_names "
