@@ -19,7 +19,7 @@ __all__ = [
 _DIGITS = re.compile(r"(?<=[A-Za-z])(\d+)")
 
 
-def check_ch_names(ordered_ch_names, name="ordered_ch_names"):
+def check_ch_names(ordered_ch_names, name="ordered_ch_names", one_str=False):
     """``ordered_ch_names`` as a non-empty list of str, or a ValueError.
 
     Parameters
@@ -28,6 +28,9 @@ def check_ch_names(ordered_ch_names, name="ordered_ch_names"):
         Channel names, each given once (names are compared without case).
     name : str
         The option's name, for the messages.
+    one_str : bool
+        Read a str as one channel's name (as :func:`~.load_edf` reads
+        ``channels``), where it is refused otherwise.
 
     Examples
     --------
@@ -38,6 +41,8 @@ def check_ch_names(ordered_ch_names, name="ordered_ch_names"):
     ...
     ValueError: ordered_ch_names must be a list of channel names (str), got 'C3'.
     """
+    if one_str and isinstance(ordered_ch_names, str):
+        ordered_ch_names = [ordered_ch_names]
     if (
         ordered_ch_names is None
         or isinstance(ordered_ch_names, str)

@@ -78,9 +78,7 @@ def eeg_augmentation(
     if n_chans is not None:
         n_chans = check_int(n_chans, "n_chans", low=1)
     if ch_names is not None:
-        if isinstance(ch_names, str):  # one channel's name, as load_edf reads it
-            ch_names = [ch_names]
-        ch_names = check_ch_names(ch_names, "ch_names")
+        ch_names = check_ch_names(ch_names, "ch_names", one_str=True)
         if n_chans is not None and n_chans != len(ch_names):
             raise ValueError(
                 f"n_chans={n_chans} contradicts the {len(ch_names)} ch_names "

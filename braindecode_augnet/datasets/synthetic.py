@@ -423,9 +423,7 @@ def make_synthetic_sleep(
     n_epochs = int(round(n_hours * 3600 / _EPOCH_S))
     if n_epochs < 10:
         raise ValueError(f"n_hours={n_hours} is too short (less than 5 minutes).")
-    if isinstance(ch_names, str):  # one channel's name, as load_edf reads it
-        ch_names = [ch_names]
-    ch_names = check_ch_names(ch_names, "ch_names")
+    ch_names = check_ch_names(ch_names, "ch_names", one_str=True)
     n_ch = len(ch_names)
     random_state = _check_seed(random_state)
     if isinstance(random_state, np.random.Generator):
