@@ -7,8 +7,9 @@ given: the files an earlier report wrote there
 (:data:`~.report.REPORT_FILES`) are replaced when the new report is
 written, so that no file of one run stays beside another's; a job claims
 the folder while it runs (:data:`JOB_MARKER`). Ctrl-C stops the whole job
-(exit 130) and leaves ``INTERRUPTED.md`` alone in the folder, a run that
-raises ``FAILED.md`` (exit 1): no scores.
+(exit 130) and writes ``INTERRUPTED.md``, a run that raises ``FAILED.md``
+(exit 1): what ran, no scores, beside an earlier report that
+``--overwrite`` would have replaced, which only a finished report does.
 """
 
 import argparse
@@ -48,6 +49,7 @@ from .pipeline import (
     run_comparison,
 )
 from .report import (
+    STOP_NOTES,
     UNSTANDARDIZED,
     clear_report,
     merge_runs,
@@ -288,9 +290,9 @@ def build_parser(parser_class=argparse.ArgumentParser):
         action="store_true",
         help=(
             "write into a folder that holds files: the files of an earlier "
-            "report there are replaced once the new report is written (by "
-            "INTERRUPTED.md or FAILED.md when the job stops in training), "
-            "other files are kept"
+            "report there are replaced once the new report is written (a job "
+            "stopped in training writes INTERRUPTED.md or FAILED.md beside "
+            "the earlier report, kept), other files are kept"
         ),
     )
     parser.add_argument("--quiet", action="store_true", help="less output")
@@ -596,14 +598,17 @@ def _run(args, design, verbose, start):
 
 
 def _stopped(args, write_note, headline):
-    """A job stopped in training: its note (what ran, no scores) in place of
-    any earlier report that ``--overwrite`` replaces, and where it is."""
+    """A job stopped in training: its note (what ran, no scores), and where
+    it is. An earlier report that ``--overwrite`` would have replaced is
+    kept (only a finished report replaces it); an earlier job's note goes."""
     if args.overwrite:
-        clear_report(args.out)
+        clear_report(args.out, STOP_NOTES)
     path = write_note()
+    kept = (Path(args.out) / "report.md").is_file()
     print(
         f"\n{headline}: the job stopped, no report written; what ran is listed "
-        f"in {path}",
+        f"in {path}"
+        + ("; the earlier report in that folder is kept, as it was" if kept else ""),
         file=sys.stderr,
     )
 

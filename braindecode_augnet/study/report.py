@@ -16,9 +16,10 @@
   run's learned policy);
 * ``report.md``, which puts them together.
 
-:func:`write_interrupted` writes ``INTERRUPTED.md`` alone when Ctrl-C
-stopped the job, :func:`write_failed` ``FAILED.md`` when a run raised: what
-ran, and for how many epochs; no scores.
+:func:`write_interrupted` writes ``INTERRUPTED.md`` when Ctrl-C stopped
+the job, :func:`write_failed` ``FAILED.md`` when a run raised: what ran,
+and for how many epochs; no scores (beside an earlier report, the note
+says that report is an earlier job's).
 :func:`read_report` and :func:`merge_runs` read the runs of finished
 reports back, so that jobs of one design run apart (seeds on several
 machines) make one report.
@@ -46,6 +47,7 @@ from .plots import plot_confusion_matrices, plot_hypnogram, plot_learning_curve
 
 __all__ = [
     "REPORT_FILES",
+    "STOP_NOTES",
     "UNSTANDARDIZED",
     "clear_report",
     "merge_runs",
@@ -74,6 +76,10 @@ REPORT_FILES = (
     "INTERRUPTED.md",
     "FAILED.md",
 )
+
+#: The notes of a job stopped in training; written beside an earlier
+#: report, which only a finished report replaces.
+STOP_NOTES = ("INTERRUPTED.md", "FAILED.md")
 
 #: Scores summarised per method: (column, header, format).
 _SCORES = (
@@ -706,7 +712,14 @@ def _write_note(out_dir, name, head, runs, design, verbose):
     out.mkdir(parents=True, exist_ok=True)
     columns = ["method", "seed", "fold", "train_size", "epochs", "max_epochs", "status"]
     rows = [[r[c] for c in columns] for r in runs.to_dict(orient="records")]
-    lines = [*head, "", *_design_lines(design), *_table(columns, rows), ""]
+    lines = [*head, ""]
+    if (out / "report.md").is_file():
+        lines += [
+            "The report in this folder (report.md and its files) is an "
+            "earlier job's, kept as it was: this job wrote none.",
+            "",
+        ]
+    lines += [*_design_lines(design), *_table(columns, rows), ""]
     path = out / name
     path.write_text("\n".join(lines))
     log_progress(f"{name.split('.')[0].lower()}: wrote {path.resolve()}", verbose)

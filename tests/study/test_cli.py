@@ -408,6 +408,52 @@ def test_ctrl_c_while_the_report_is_written_keeps_the_earlier_one(
     assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before
 
 
+@pytest.mark.parametrize(
+    "stop, code, note",
+    [
+        (pipeline.JobInterrupted, cli.EXIT_INTERRUPTED, "INTERRUPTED.md"),
+        (pipeline.JobFailed, 1, "FAILED.md"),
+    ],
+)
+def test_a_job_stopped_in_training_keeps_the_earlier_report(
+    tmp_path, monkeypatch, capsys, stop, code, note
+):
+    """--overwrite replaces the earlier report only by a finished one: a job
+    stopped in training (Ctrl-C, a run that raises) writes its note beside
+    the earlier report, kept to the byte, and says so; an earlier job's note
+    goes."""
+    stub = SimpleNamespace(description=pd.DataFrame({"subject": range(8)}), datasets=[])
+    monkeypatch.setattr(cli, "load_sleep_windows", lambda *a, **k: stub)
+    monkeypatch.setattr(
+        cli, "run_comparison", lambda *a, **k: _fake_comparison(k["methods"])
+    )
+    argv = ["--methods", "none", "random", "--quiet", "--out", str(tmp_path)]
+    assert main(argv) == 0
+    before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
+    (tmp_path / "INTERRUPTED.md").write_text("an earlier job's note")
+    runs = pd.DataFrame(
+        [dict(method="none", seed=0, fold=0, train_size=1.0, epochs=2, max_epochs=5)]
+    ).assign(status="interrupted")
+
+    args = (runs, RuntimeError("stopped")) if stop is pipeline.JobFailed else (runs,)
+    monkeypatch.setattr(cli, "run_comparison", _raise(stop(*args)))
+    assert main([*argv, "--overwrite"]) == code
+    err = capsys.readouterr().err
+    assert "no report written" in err and "earlier report in that folder is kept" in err
+    after = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
+    assert set(after) == {*before, note}
+    assert {name: after[name] for name in before} == before
+    text = (tmp_path / note).read_text()
+    assert "is an earlier job's, kept as it was: this job wrote none" in text
+    assert "| none | 0 | 0 | 1.0 | 2 | 5 | interrupted |" in text
+    # the earlier report is still one that --merge reads
+    from braindecode_augnet.study import report
+
+    assert len(report.read_report(tmp_path)[1]) == len(
+        pd.read_csv(tmp_path / "scores.csv")
+    )
+
+
 def test_a_report_cut_short_while_moved_in_is_no_report(tmp_path, monkeypatch):
     """The earlier report's report.md and scores.json go first: moves cut
     short leave a folder that --merge refuses, not a mixed report."""
