@@ -69,12 +69,20 @@ class AcceleratedAugNetClassifier(AccelerateMixin, AugNetClassifier):
         return super().initialize()
 
     def _initialize_callbacks(self):
-        """As skorch's, but ``verbose=0`` is silent: skorch's PrintLog prints
+        """As skorch's, but ``verbose`` is honoured: skorch's PrintLog prints
         to any sink other than ``print`` (the accelerator's is one) whatever
-        ``verbose`` says."""
-        if self.callbacks__print_log__sink == "auto" and not self.verbose:
-            self.callbacks__print_log__sink = print
-        return super()._initialize_callbacks()
+        ``verbose`` says. With the sink ``'auto'``, the main process prints
+        through ``print`` (which PrintLog silences at ``verbose=0``) and the
+        others print nothing, as the accelerator's print; ``'auto'`` stays the
+        parameter, so a later ``set_params(verbose=...)`` is honoured too."""
+        if self.callbacks__print_log__sink != "auto":
+            return super()._initialize_callbacks()
+        main = getattr(self.accelerator, "is_main_process", True)
+        self.callbacks__print_log__sink = print if main else _print_nothing
+        try:
+            return super()._initialize_callbacks()
+        finally:
+            self.callbacks__print_log__sink = "auto"
 
     def initialize_module(self):
         """As :class:`~.AugNetClassifier`; methods whose strategy is not
@@ -126,3 +134,7 @@ class AcceleratedAugNetClassifier(AccelerateMixin, AugNetClassifier):
         if isinstance(seed, Integral) and not isinstance(seed, bool):
             return int(seed) + int(index)
         return seed
+
+
+def _print_nothing(*args, **kwargs):
+    """The epoch table's sink on the processes other than the main one."""

@@ -90,6 +90,30 @@ def test_verbose_0_is_silent_and_verbose_prints(capsys):
     assert "train_loss" in capsys.readouterr().out
 
 
+def test_verbose_set_after_a_fit_is_honoured(capsys):
+    """verbose=0 left the sink set to print for good: verbose set to 1 later
+    printed on every process. The sink stays 'auto'; the other processes
+    print nothing (as the accelerator's print)."""
+    X, y = toy_data(16)
+    clf = make(Accelerator(cpu=True), max_epochs=1, verbose=0, warm_start=True)
+    clf.fit(X, y)
+    assert capsys.readouterr().out == ""
+    assert clf.callbacks__print_log__sink == "auto"
+    clf.set_params(verbose=1)
+    clf.partial_fit(X, y)
+    assert capsys.readouterr().out.split()[:1] == ["2"]  # the second epoch's row
+    clf.set_params(verbose=0)
+    clf.partial_fit(X, y)
+    assert capsys.readouterr().out == ""
+    other = make(SimpleNamespace(process_index=1, is_main_process=False), verbose=1)
+    other._initialize_callbacks()
+    print_log = dict(other.callbacks_)["print_log"]
+    assert print_log.sink is not print
+    print_log._sink("an epoch's row", verbose=1)
+    assert capsys.readouterr().out == ""
+    assert other.callbacks__print_log__sink == "auto"
+
+
 def test_an_accelerator_that_is_none_is_refused_before_training():
     X, y = toy_data(16)
     with pytest.raises(TypeError, match=r"accelerator must be an accelerate\.Acc"):
