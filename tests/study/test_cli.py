@@ -324,13 +324,18 @@ def _fake_comparison(methods, sizes=(1.0,), seed=0, score=None):
     return {"results": pd.DataFrame(rows), "predictions": {}, "models": {}}
 
 
-def test_overwrite_leaves_no_file_of_the_earlier_run(tmp_path, monkeypatch):
-    """Run 2 (without AugNet) replaces run 1's report as a whole."""
+def _fake_job(monkeypatch):
+    """The job on 8 stub subjects, its comparison :func:`_fake_comparison`."""
     stub = SimpleNamespace(description=pd.DataFrame({"subject": range(8)}), datasets=[])
     monkeypatch.setattr(cli, "load_sleep_windows", lambda *a, **k: stub)
     monkeypatch.setattr(
         cli, "run_comparison", lambda *a, **k: _fake_comparison(k["methods"])
     )
+
+
+def test_overwrite_leaves_no_file_of_the_earlier_run(tmp_path, monkeypatch):
+    """Run 2 (without AugNet) replaces run 1's report as a whole."""
+    _fake_job(monkeypatch)
     for name in ("report.md", "policy.csv", "policy.png", "hypnogram.png"):
         (tmp_path / name).write_text("run 1")
     (tmp_path / "my-notes.txt").write_text("kept")
@@ -393,11 +398,7 @@ def test_ctrl_c_while_the_report_is_written_keeps_the_earlier_one(
     with no file of the new one beside it."""
     from braindecode_augnet.study import report
 
-    stub = SimpleNamespace(description=pd.DataFrame({"subject": range(8)}), datasets=[])
-    monkeypatch.setattr(cli, "load_sleep_windows", lambda *a, **k: stub)
-    monkeypatch.setattr(
-        cli, "run_comparison", lambda *a, **k: _fake_comparison(k["methods"])
-    )
+    _fake_job(monkeypatch)
     argv = ["--methods", "none", "random", "--quiet", "--out", str(tmp_path)]
     assert main(argv) == 0
     before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
@@ -422,11 +423,7 @@ def test_a_job_stopped_in_training_keeps_the_earlier_report(
     stopped in training (Ctrl-C, a run that raises) writes its note beside
     the earlier report, kept to the byte, and says so; an earlier job's note
     goes."""
-    stub = SimpleNamespace(description=pd.DataFrame({"subject": range(8)}), datasets=[])
-    monkeypatch.setattr(cli, "load_sleep_windows", lambda *a, **k: stub)
-    monkeypatch.setattr(
-        cli, "run_comparison", lambda *a, **k: _fake_comparison(k["methods"])
-    )
+    _fake_job(monkeypatch)
     argv = ["--methods", "none", "random", "--quiet", "--out", str(tmp_path)]
     assert main(argv) == 0
     before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
