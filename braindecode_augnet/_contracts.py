@@ -5,9 +5,11 @@ kept apart from the training code of :mod:`~braindecode_augnet.classifier`:
 
 - inputs checked before any work, with messages that say what was passed
   and what to pass instead (:func:`check_inputs`);
-- the label encoding saved with the parameters, so that ``load_params``
-  onto a new estimator predicts labels, not class indices
-  (:func:`encode_labels`, :func:`decode_labels`);
+- the label encoding, the input shape and the augmentation modules saved
+  with the parameters, so that ``load_params`` onto a new estimator
+  predicts labels, not class indices, checks its inputs' shape, and refuses
+  parameters of other candidates (:func:`encode_state`,
+  :func:`decode_state`, :func:`check_saved_augmentation`);
 - the module sizes inferred from the data left out of the constructor
   parameters, so that :func:`sklearn.base.clone` gives an unfitted
   estimator that infers them again (:func:`constructor_params`).
@@ -22,9 +24,10 @@ from skorch.utils import is_dataset
 
 __all__ = [
     "check_inputs",
+    "check_saved_augmentation",
     "constructor_params",
-    "decode_labels",
-    "encode_labels",
+    "decode_state",
+    "encode_state",
 ]
 
 _WINDOWS = "(n_windows, n_channels, n_times)"
@@ -161,34 +164,74 @@ def _check_dataset_targets(X):
 
 
 # ------------------------------------------------------------ persistence
-def encode_labels(classes):
-    """The class labels as a uint8 tensor (JSON), for a module's state.
+def encode_state(classes, **entries):
+    """The class labels and ``entries`` (JSON values) as a uint8 tensor of
+    JSON, for a module's state.
 
     A tensor goes through ``torch.save`` with ``weights_only`` loading and
-    through safetensors alike. Labels that JSON cannot hold (e.g. tuples)
-    give an empty tensor: the estimator then needs ``classes=`` to decode
+    through safetensors alike. ``classes`` None is saved as none (the
+    estimator predicts class indices); labels that JSON cannot hold (e.g.
+    tuples) are left out: the estimator then needs ``classes=`` to decode
     its predictions.
     """
+    state = dict(entries)
     if classes is None:
-        return torch.empty(0, dtype=torch.uint8)
-    classes = np.asarray(classes)
-    values = classes.tolist()
-    try:
-        text = json.dumps({"classes": values, "dtype": classes.dtype.str})
-    except TypeError:
-        return torch.empty(0, dtype=torch.uint8)
-    if json.loads(text)["classes"] != values:  # e.g. tuples read back as lists
-        return torch.empty(0, dtype=torch.uint8)
-    return torch.tensor(list(text.encode()), dtype=torch.uint8)
+        state["classes"] = None
+    else:
+        classes = np.asarray(classes)
+        values = classes.tolist()
+        try:
+            text = json.dumps(values)
+        except TypeError:
+            text = None
+        if text is not None and json.loads(text) == values:  # no tuples
+            state.update(classes=values, dtype=classes.dtype.str)
+    return torch.tensor(list(json.dumps(state).encode()), dtype=torch.uint8)
 
 
-def decode_labels(state):
-    """The class labels saved by :func:`encode_labels`; ``None`` if none."""
+def decode_state(state):
+    """The entries saved by :func:`encode_state` (``{}`` for an empty
+    tensor, the state of older versions without labels), with ``classes``
+    as an array when saved."""
     if state is None or not isinstance(state, torch.Tensor) or not state.numel():
-        return None
+        return {}
     data = json.loads(bytes(state.cpu().tolist()).decode())
-    dtype = np.dtype(data["dtype"])
-    return np.asarray(data["classes"], dtype=dtype)
+    if data.get("classes") is not None:
+        data["classes"] = np.asarray(data["classes"], dtype=np.dtype(data["dtype"]))
+    return data
+
+
+def check_saved_augmentation(saved, current):
+    """Refuse parameters saved with other augmentation modules than
+    ``current`` (see ``AugNet.augmentation_signature``), naming both.
+
+    The keys of a state dict are positions (``layers.0.transforms.1``):
+    without this check, a policy learned for ``[SignFlip, GaussianNoise]``
+    loads into ``[TimeReverse, AmplitudeScale]`` without a word.
+    ``saved`` None (an older version's state) is not checked.
+    """
+    if saved is None or [list(entry) for entry in saved] == [
+        list(entry) for entry in current
+    ]:
+        return
+
+    def describe(signature, every=False):
+        leaves = ", ".join(
+            name if mag_range is None else f"{name}{tuple(mag_range)}"
+            for name, mag_range, leaf in signature
+            if leaf or every
+        )
+        return f"{signature[0][0]}: {leaves}" if signature else "none"
+
+    every = describe(saved) == describe(current)  # containers differ
+
+    raise ValueError(
+        "The parameters were saved with other augmentation modules than this "
+        f"estimator's: saved [{describe(saved, every)}], here "
+        f"[{describe(current, every)}] (class names and mag_range, in order). "
+        "Build the estimator with the method and augmentation (candidates, "
+        "their order and sfreq) of the one that saved them; nothing was loaded."
+    )
 
 
 # ------------------------------------------------------------------ clone

@@ -334,8 +334,8 @@ class AugNetClassifier(EEGClassifier):
             self.classes_inferred_ = classes
         elif given is not None and self.classes is None:
             self.classes_inferred_ = given  # partial_fit(..., classes=)
-        unwrap_module(self).labels = getattr(self, "classes_", None)
         self.n_chans_, self.n_times_ = checks.window_shape(X, _int(self.window_size))
+        self._sync_saved_state()
         signal = checks.epochs_signal(X)
         if signal is not None or vars(self).get("_fit_anew", False):
             self.epochs_signal_ = signal  # arrays that go on training keep it
@@ -605,7 +605,8 @@ class AugNetClassifier(EEGClassifier):
         if classes is None and vars(self).get("labels_unknown_"):
             raise ValueError(
                 "The parameters loaded with load_params hold no class labels (saved "
-                "by an older version): pass classes=[...] (the labels of the "
+                "by an older version, or labels that JSON cannot hold, e.g. "
+                "tuples): pass classes=[...] (the labels of the "
                 "fitted estimator, in the order of its classes_) to decode "
                 "the predictions."
             )
@@ -628,19 +629,34 @@ class AugNetClassifier(EEGClassifier):
             if param.default is not param.empty and name not in vars(self):
                 setattr(self, name, param.default)
 
+    def _sync_saved_state(self):
+        """The class labels and the input shape that the module's state dict
+        carries (:meth:`~.AugNet.get_extra_state`)."""
+        module = unwrap_module(self)
+        module.labels = getattr(self, "classes_", None)
+        shape = (getattr(self, "n_chans_", None), getattr(self, "n_times_", None))
+        module.input_shape = None if None in shape else shape
+
     def save_params(self, *args, **kwargs):
-        """As skorch's; ``f_params`` also holds the class labels, so that
-        :meth:`load_params` onto a new estimator predicts labels."""
+        """As skorch's; ``f_params`` also holds the class labels, the input
+        shape and the augmentation's modules, so that :meth:`load_params`
+        onto a new estimator predicts labels, checks the shape of its
+        inputs, and refuses parameters of other candidates."""
         if self.initialized_:
-            unwrap_module(self).labels = getattr(self, "classes_", None)
+            self._sync_saved_state()
         return super().save_params(*args, **kwargs)
 
     def load_params(self, *args, **kwargs):
-        """As skorch's, restoring the class labels saved with the parameters
-        (a ValueError when ``classes`` was passed and differs from them)."""
+        """As skorch's, restoring the class labels and input shape saved with
+        the parameters (a ValueError when ``classes`` was passed and differs
+        from them, or when they were saved with other augmentation modules:
+        then nothing is loaded)."""
         super().load_params(*args, **kwargs)
-        saved = unwrap_module(self).labels
+        module = unwrap_module(self)
+        saved = module.labels
         loaded = kwargs.get("f_params", args[0] if args else None) is not None
+        if loaded and module.loaded_state.get("input_shape") is not None:
+            self.n_chans_, self.n_times_ = module.loaded_state["input_shape"]
         if self.classes is not None:
             if saved is not None and not np.array_equal(
                 np.asarray(self.classes), saved
@@ -652,8 +668,8 @@ class AugNetClassifier(EEGClassifier):
                 )
         elif saved is not None:
             self.classes_inferred_ = saved
-        elif loaded:
-            self.labels_unknown_ = True
+        elif loaded and "classes" not in module.loaded_state:
+            self.labels_unknown_ = True  # an older version's, or unsavable labels
         return self
 
     def _get_predict_nonlinearity(self):

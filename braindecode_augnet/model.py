@@ -5,7 +5,7 @@ import math
 import torch
 from torch import nn
 
-from ._contracts import decode_labels, encode_labels
+from ._contracts import check_saved_augmentation, decode_state, encode_state
 from ._random import keyed_copies, shared_draws
 from ._validation import check_int
 from .base import NonFiniteFlag, check_eeg_batch
@@ -205,6 +205,11 @@ class AugNet(nn.Module):
         #: class labels of the estimator, saved in the state dict (see
         #: :meth:`get_extra_state`); ``None`` when unknown
         self.labels = None
+        #: ``(n_chans, n_times)`` of the estimator's windows, saved likewise
+        self.input_shape = None
+        #: what the last state dict loaded held besides the parameters
+        #: (``{}`` when none, or saved by an older version)
+        self.loaded_state = {}
 
     @property
     def current_n_copies(self):
@@ -303,14 +308,45 @@ class AugNet(nn.Module):
         self.__dict__.setdefault("input_check", "auto")
         self.__dict__.setdefault("_non_finite", NonFiniteFlag())
         self.__dict__.setdefault("labels", None)
+        self.__dict__.setdefault("input_shape", None)
+        self.__dict__.setdefault("loaded_state", {})
+
+    def augmentation_signature(self):
+        """``[class name, mag_range, is a leaf]`` of every module of the
+        augmentation, in order: what a state dict's positional keys mean."""
+        signature = []
+        for module in self.augmentation.modules():
+            mag_range = getattr(module, "mag_range", None)
+            signature.append(
+                [
+                    type(module).__name__,
+                    None if mag_range is None else [float(v) for v in mag_range],
+                    not any(True for _ in module.children()),
+                ]
+            )
+        return signature
 
     def get_extra_state(self):
-        """:attr:`labels` as a tensor, so that the state dict (skorch's
-        ``save_params``) carries the label encoding with the parameters."""
-        return encode_labels(self.labels)
+        """:attr:`labels`, :attr:`input_shape` and the augmentation's modules
+        (:meth:`augmentation_signature`) as a tensor, so that the state dict
+        (skorch's ``save_params``) carries them with the parameters."""
+        shape = None if self.input_shape is None else [int(v) for v in self.input_shape]
+        return encode_state(
+            self.labels,
+            input_shape=shape,
+            augmentation=self.augmentation_signature(),
+        )
 
     def set_extra_state(self, state):
-        self.labels = decode_labels(state)
+        """Refuse a state of other augmentation modules before any parameter
+        is copied (the augmentation and the trunk load after this), then
+        restore the labels."""
+        saved = decode_state(state)
+        check_saved_augmentation(
+            saved.get("augmentation"), self.augmentation_signature()
+        )
+        self.labels = saved.get("classes")
+        self.loaded_state = saved
 
     def _load_from_state_dict(self, state_dict, prefix, *args):
         super()._load_from_state_dict(state_dict, prefix, *args)
@@ -320,6 +356,7 @@ class AugNet(nn.Module):
             # saved before the labels were kept: they stay unknown
             missing_keys.remove(key)
             self.labels = None
+            self.loaded_state = {}
 
     def check_deferred_inputs(self):
         """Raise the deferred input check (see ``input_check``).

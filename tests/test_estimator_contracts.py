@@ -13,6 +13,14 @@ from braindecode.datasets import BaseConcatDataset, RawDataset
 from braindecode.preprocessing import create_fixed_length_windows
 from sklearn.base import clone
 
+from braindecode_augnet.transforms import (
+    AmplitudeScale,
+    FrequencyShift,
+    GaussianNoise,
+    SignFlip,
+    TimeReverse,
+)
+
 from .conftest import SFREQ, make_clf, toy_data
 
 
@@ -76,6 +84,71 @@ def test_labels_survive_safetensors(tmp_path):
     new = make_clf(module__n_outputs=3).initialize()
     new.load_params(f_params=tmp_path / "p.safetensors", use_safetensors=True)
     np.testing.assert_array_equal(new.predict(X), clf.predict(X))
+
+
+@pytest.mark.parametrize(
+    "other",
+    [
+        dict(
+            augmentation=[[GaussianNoise(), SignFlip()], [FrequencyShift(sfreq=SFREQ)]]
+        ),
+        dict(
+            augmentation=[
+                [TimeReverse(), AmplitudeScale()],
+                [FrequencyShift(sfreq=SFREQ)],
+            ]
+        ),
+        dict(
+            augmentation=[
+                [SignFlip(), GaussianNoise()],
+                [FrequencyShift(sfreq=SFREQ, mag_range=(0.0, 1.0))],
+            ]
+        ),
+        dict(method="random"),
+        dict(method="adda", reg=0),
+    ],
+    ids=["order", "transforms", "mag_range", "random", "adda"],
+)
+def test_load_params_of_other_candidates_is_refused_before_loading(other, tmp_path):
+    """The keys of a state dict are positions: a policy learned for
+    [SignFlip, GaussianNoise] loaded into [GaussianNoise, SignFlip] (or
+    other transforms of the same count) without a word, its weights and
+    magnitudes on other transforms. Refused, naming both, and nothing is
+    loaded (torch copies what matches before it raises)."""
+    X, y = toy_data(n=40)
+    make_clf(max_epochs=1).fit(X, y).save_params(f_params=tmp_path / "p.pt")
+    new = make_clf(module__n_chans=2, module__n_times=X.shape[-1], **other)
+    new.initialize()
+    before = {k: v.clone() for k, v in new.module_.state_dict().items()}
+    with pytest.raises(
+        ValueError, match="saved with other augmentation modules"
+    ) as err:
+        new.load_params(f_params=tmp_path / "p.pt")
+    assert "saved [AugmentationModule: SignFlip(0.0, 0.5), GaussianNoise" in str(
+        err.value
+    )
+    after = new.module_.state_dict()
+    assert all(torch.equal(before[k], after[k]) for k in before if "_extra" not in k)
+
+
+def test_loaded_parameters_keep_the_input_shape_and_predict_without_labels(tmp_path):
+    """An estimator loaded with load_params checks its inputs' shape as the
+    fitted one does; one fitted without labels (a windows dataset) predicts
+    class indices after loading, where it blamed "an older version"."""
+    X, y = toy_data(n=40)
+    clf = make_clf(max_epochs=1).fit(X, y)
+    clf.save_params(f_params=tmp_path / "p.pt")
+    new = make_clf().initialize()
+    new.load_params(f_params=tmp_path / "p.pt")
+    assert (new.n_chans_, new.n_times_) == (clf.n_chans_, clf.n_times_)
+    with pytest.raises(ValueError, match="fitted on 2 channels and"):
+        new.predict(X[:, :1])
+    unlabelled = make_clf(max_epochs=1).fit(X, y)
+    del unlabelled.classes_inferred_  # as after a fit on a windows dataset
+    unlabelled.save_params(f_params=tmp_path / "u.pt")
+    loaded = make_clf().initialize()
+    loaded.load_params(f_params=tmp_path / "u.pt")
+    np.testing.assert_array_equal(loaded.predict(X), unlabelled.predict(X))
 
 
 # ------------------------------------------------------- clone after a fit
