@@ -33,6 +33,8 @@ NUMBERS = {
     "init_magnitude": (check_unit, {}, False),
     "aug_weight_decay": (check_positive, {"allow_zero": True}, False),
     "copies_per_chunk": (check_int, {"low": 1}, True),
+    "lr": (check_positive, {"allow_zero": True}, False),
+    "optimizer__lr": (check_positive, {"allow_zero": True}, True),
     "aug_lr": (check_positive, {}, True),
     "magnitude_lr": (check_positive, {}, True),
     "unroll_lr": (check_positive, {}, True),
@@ -52,18 +54,28 @@ DIVERGED = (
 )
 
 
+def check_values(params):
+    """Check the values of ``params`` (a dict) that :data:`NUMBERS` and
+    :data:`CHOICES` name, e.g. those given to ``set_params`` before they are
+    set (raises ValueError)."""
+    for name, value in params.items():
+        if name in NUMBERS:
+            check, kwargs, optional = NUMBERS[name]
+            if not (optional and value is None):
+                check(value, name, **kwargs)
+        elif name in CHOICES:
+            allowed, optional = CHOICES[name]
+            if not (optional and value is None) and value not in allowed:
+                default = " or None (the method's default)" if optional else ""
+                raise ValueError(
+                    f"{name} must be one of {allowed}{default}, got {value!r}."
+                )
+
+
 def check_params(net):
     """Check the parameters of the estimator ``net`` (raises ValueError)."""
-    for name, (check, kwargs, optional) in NUMBERS.items():
-        if not (optional and getattr(net, name) is None):
-            check(getattr(net, name), name, **kwargs)
-    for name, (allowed, optional) in CHOICES.items():
-        value = getattr(net, name)
-        if not (optional and value is None) and value not in allowed:
-            default = " or None (the method's default)" if optional else ""
-            raise ValueError(
-                f"{name} must be one of {allowed}{default}, got {value!r}."
-            )
+    names = (*NUMBERS, *CHOICES)
+    check_values({name: getattr(net, name, None) for name in names})
     if not 0.0 < float(net.policy_valid_fraction) < 1.0:
         raise ValueError(
             "policy_valid_fraction must be strictly between 0 and 1 (the share "
@@ -153,9 +165,24 @@ def check_fit_lengths(X, y, classes):
             f"X and y have different lengths: {n_x} examples and {len(y)} targets."
         )
     if len(classes) < 2:
-        raise ValueError(
-            "y holds fewer than 2 classes: a classifier needs at least two."
-        )
+        raise ValueError(_ONE_CLASS)
+
+
+_ONE_CLASS = (
+    "y holds fewer than 2 classes: a classifier needs at least two (a first "
+    "partial_fit on a batch of some classes only: pass them all, "
+    "partial_fit(X, y, classes=[...]))."
+)
+
+
+def check_first_classes(net, y, classes):
+    """Refuse a first ``partial_fit`` on ``y`` of one class before it builds
+    the module (of one output, which later calls would be refused by)."""
+    known = net.classes is not None or classes is not None
+    if y is None or known or vars(net).get("classes_inferred_") is not None:
+        return
+    if len(np.unique(as_array(y))) < 2:
+        raise ValueError(_ONE_CLASS)
 
 
 def check_n_outputs(net):

@@ -265,6 +265,16 @@ def predicting(outputs):
         yield output
 
 
+@contextlib.contextmanager
+def predicting_block():
+    """:func:`predicting` for the calls made inside a ``with`` block."""
+    previous, _STATE.predicting = getattr(_STATE, "predicting", False), True
+    try:
+        yield
+    finally:
+        _STATE.predicting = previous
+
+
 def keyed_copies(first_copy, n_copies, n_batch, n_windows, device):
     """:func:`keyed_draws` for copies of a batch being predicted; a null
     context outside predictions (see :func:`predicting`).

@@ -259,24 +259,26 @@ class AugNetClassifier(EEGClassifier):
             if key in kwargs and _differs(kwargs[key], getattr(self, key, None))
         ]
         initialized = getattr(self, "initialized_", False)
-        before = dict(vars(self)) if rebuilt and initialized else None
-        previous = self.strategy if before is not None else None
+        if initialized:  # before skorch sets them (e.g. lr into the optimizer)
+            checks.check_values(kwargs)
+        before = dict(vars(self)) if initialized else None
+        previous = self.strategy if rebuilt and initialized else None
         inferred = vars(self).get("inferred_module_params_")
         if inferred:
             self.inferred_module_params_ = [k for k in inferred if k not in kwargs]
         super().set_params(**kwargs)
         if not initialized:
             return self
-        if rebuilt:  # the fitted policy is another method's, or other layers'
-            try:
+        try:  # a fitted estimator: refused values leave it as it was
+            if rebuilt:  # the fitted policy is another method's, or other layers'
                 self._rebuild({key: kwargs[key] for key in rebuilt}, previous)
-            except Exception:  # refused: the fitted estimator as it was
-                vars(self).clear()
-                vars(self).update(before)
-                raise
-            return self
-        if _MODULE_SETTINGS.intersection(kwargs):
+                return self
             checks.check_params(self)
+        except Exception:
+            vars(self).clear()
+            vars(self).update(before)
+            raise
+        if _MODULE_SETTINGS.intersection(kwargs):
             self._configure_module()
         if _GROUP_SETTINGS.intersection(kwargs) or any(
             key.startswith("optimizer__") for key in kwargs
@@ -339,9 +341,14 @@ class AugNetClassifier(EEGClassifier):
         signal = checks.epochs_signal(X)
         if signal is not None or vars(self).get("_fit_anew", False):
             self.epochs_signal_ = signal  # arrays that go on training keep it
-        checks.check_fit_lengths(X, y, getattr(self, "classes_", [0, 1]))
-        if y is not None:
-            checks.check_n_outputs(self)
+        try:
+            checks.check_fit_lengths(X, y, getattr(self, "classes_", [0, 1]))
+            if y is not None:
+                checks.check_n_outputs(self)
+        except ValueError:  # refused: no classes inferred from this call kept
+            if classes is None:
+                vars(self).pop("classes_inferred_", None)
+            raise
 
     def get_dataset(self, X, y=None):
         """As EEGClassifier, float32 for float64 arrays; ``y`` (labels)
@@ -462,6 +469,8 @@ class AugNetClassifier(EEGClassifier):
         (unless the ``classes`` parameter is set)."""
         check_inputs(X, y)
         checks.check_params(self)
+        if not vars(self).get("_fit_anew"):
+            checks.check_first_classes(self, y, classes)
         if getattr(self, "initialized_", False) and not vars(self).get("_fit_anew"):
             checks.check_fitted_shape(
                 self,

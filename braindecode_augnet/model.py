@@ -6,7 +6,7 @@ import torch
 from torch import nn
 
 from ._contracts import check_saved_augmentation, decode_state, encode_state
-from ._random import keyed_copies, shared_draws
+from ._random import keyed_copies, predicting_block, shared_draws
 from ._validation import check_int
 from .base import NonFiniteFlag, check_eeg_batch
 from .functional import is_compiling
@@ -375,12 +375,27 @@ class AugNet(nn.Module):
 
         Called before each prediction by :class:`~.AugNetClassifier`, so that
         the same model and data give the same output (before and after
-        pickling) when the seeds are integers.
+        pickling) when the seeds are integers. A direct call of the module
+        draws from the streams, which depend on the batch: for the
+        classifier's predictions, call it inside :meth:`predicting`.
         """
         for module in self.augmentation.modules():
             reset = getattr(module, "reset_random_state", None)
             if callable(reset):
                 reset()
+
+    @staticmethod
+    def predicting():
+        """A ``with`` block in which the module predicts as
+        :class:`~.AugNetClassifier` does: each copy's draws keyed by its
+        index (with integer seeds, an example's output depends on it alone,
+        not on its batch), e.g. for a module saved with :func:`torch.save`::
+
+            model.eval()
+            with torch.no_grad(), model.predicting():
+                proba = model(X).exp()
+        """
+        return predicting_block()
 
     def extra_repr(self):
         return (

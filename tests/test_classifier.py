@@ -256,10 +256,14 @@ def test_validation_averages_n_copies_valid(n_copies_valid, seen):
     "kwargs, match", [({"n_copies_valid": 0}, "n_copies_valid"), ({"reg": -1.0}, "reg")]
 )
 def test_parameters_set_after_fit_are_checked_before_training(fitted, kwargs, match):
-    """A bad parameter set on a fitted estimator (one that needs no new
-    module) is refused by partial_fit before any epoch, naming it."""
+    """A bad parameter given to set_params on a fitted estimator (one that
+    needs no new module) is refused there; set as an attribute, by
+    partial_fit before any epoch. Both name it."""
     clf, X, y = fitted
-    clf = clone(clf).fit(X, y).set_params(**kwargs)
+    clf = clone(clf).fit(X, y)
+    with pytest.raises(ValueError, match=match):
+        clf.set_params(**kwargs)
+    vars(clf).update(kwargs)
     epochs = len(clf.history)
     with pytest.raises(ValueError, match=match):
         clf.partial_fit(X, y)
@@ -467,6 +471,43 @@ def test_bad_data():
     X_nan[0, 0, 0] = np.nan
     with pytest.raises(ValueError, match="NaN"):
         make_clf().fit(X_nan, y)
+
+
+def test_a_first_partial_fit_of_one_class_is_refused_and_leaves_nothing():
+    """A first partial_fit on a batch of one class was refused after it
+    built a one-output module and kept the class, so that every later call,
+    with both classes or classes=, was refused the same way."""
+    X, y = toy_data()
+    clf = make_clf(max_epochs=1)
+    with pytest.raises(ValueError, match=r"classes=\[\.\.\.\]"):
+        clf.partial_fit(X[y == 0], y[y == 0])
+    assert not clf.initialized_ and "classes_inferred_" not in vars(clf)
+    np.testing.assert_array_equal(clf.partial_fit(X, y).classes_, [0, 1])
+    some = make_clf(max_epochs=1).partial_fit(X[y == 0], y[y == 0], classes=[0, 1])
+    assert some.predict_proba(X[:2]).shape == (2, 2)
+    some.partial_fit(X[y == 1], y[y == 1])  # later batches may hold one class
+
+
+@pytest.mark.parametrize(
+    "params",
+    [dict(lr=-0.01), dict(optimizer__lr=-0.01), dict(n_copies=0), dict(temperature=0)],
+    ids=lambda p: next(iter(p)),
+)
+def test_set_params_refused_on_a_fitted_estimator_leaves_it_as_it_was(params):
+    """A refused value stayed in get_params (a later clone failed on it);
+    a negative learning rate was taken, and partial_fit ran gradient
+    ascent."""
+    X, y = toy_data()
+    clf = make_clf(max_epochs=1).fit(X, y)
+    before = clf.get_params(deep=False)
+    rates = [group["lr"] for group in clf.optimizer_.param_groups]
+    with pytest.raises(ValueError, match=next(iter(params))):
+        clf.set_params(**params)
+    assert clf.get_params(deep=False) == before
+    assert [group["lr"] for group in clf.optimizer_.param_groups] == rates
+    clone(clf).fit(X, y)
+    with pytest.raises(ValueError, match=r"lr must be a number >= 0, got -1"):
+        make_clf(lr=-1.0).fit(X, y)
 
 
 @pytest.mark.parametrize("where", ["fit", "predict"])

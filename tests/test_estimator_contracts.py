@@ -4,6 +4,8 @@ Persistence of the label encoding, clones of fitted estimators, predictions
 independent of the batch, and messages for inputs the estimator cannot use.
 """
 
+import copy
+
 import mne
 import numpy as np
 import pandas as pd
@@ -292,6 +294,26 @@ def test_a_window_is_predicted_alike_alone_in_any_batch_and_chunking(fitted_pres
             )
     finally:
         clf.set_params(batch_size=8, copies_per_chunk=4)
+
+
+def test_the_module_alone_predicts_as_the_classifier_inside_predicting(
+    fitted_preset,
+):
+    """The module saved with torch.save and called directly drew from its
+    streams: other probabilities than predict_proba, and other ones for an
+    example in another batch. Inside AugNet.predicting(), the classifier's."""
+    clf, X = fitted_preset
+    proba = clf.predict_proba(X)
+    module = copy.deepcopy(clf.module_).eval()
+    X = torch.as_tensor(X)
+    with torch.no_grad():
+        outside = module(X).exp().numpy()
+        with module.predicting():
+            inside = module(X).exp().numpy()
+            first = module(X[:5]).exp().numpy()
+    assert np.abs(outside - proba).max() > 1e-4
+    np.testing.assert_allclose(inside, proba, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(first, proba[:5], rtol=1e-5, atol=1e-6)
 
 
 def test_the_copies_of_a_prediction_still_differ(fitted_preset):
