@@ -389,11 +389,13 @@ class AugNet(nn.Module):
         """A ``with`` block in which the module predicts as
         :class:`~.AugNetClassifier` does: each copy's draws keyed by its
         index (with integer seeds, an example's output depends on it alone,
-        not on its batch), e.g. for a module saved with :func:`torch.save`::
+        not on its batch), e.g. for a module saved with :func:`torch.save`.
 
-            model.eval()
-            with torch.no_grad(), model.predicting():
-                proba = model(X).exp()
+        Examples
+        --------
+        >>> model.eval()  # doctest: +SKIP
+        >>> with torch.no_grad(), model.predicting():  # doctest: +SKIP
+        ...     proba = model(X).exp()
         """
         return predicting_block()
 
