@@ -10,10 +10,12 @@ import argparse
 import datetime
 import gc
 import json
+import math
 import os
 import platform
 import statistics
 import sys
+import tempfile
 import time
 import warnings
 from contextlib import contextmanager
@@ -129,6 +131,68 @@ def memory_kept():
 
 
 # ----------------------------------------------------------------- arguments
+# argparse ``type=`` helpers: a bad value is an argparse error (exit 2, the
+# option named) before any work, never a default put in its place.
+def _number(kind, text):
+    try:
+        value = kind(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"must be a finite number, got {text!r}")
+    return value
+
+
+def positive_int(text):
+    """An integer >= 1 (a count or a size)."""
+    value = _number(int, text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be an integer >= 1, got {value}")
+    return value
+
+
+def nonnegative_int(text):
+    """An integer >= 0 (warm-up runs, seeds)."""
+    value = _number(int, text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be an integer >= 0, got {value}")
+    return value
+
+
+def positive_float(text):
+    """A finite number > 0 (learning rates, hours)."""
+    value = _number(float, text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be a number > 0, got {value:g}")
+    return value
+
+
+def fraction(text):
+    """A number in [0, 1] (magnitudes, weights)."""
+    value = _number(float, text)
+    if not 0 <= value <= 1:
+        raise argparse.ArgumentTypeError(f"must be a number in [0, 1], got {value:g}")
+    return value
+
+
+#: Devices the benchmarks run on (``cuda:N`` picks a GPU).
+DEVICES = ("cpu", "cuda")
+
+
+def device_name(text):
+    """``cpu``, ``cuda`` or ``cuda:N``; CUDA only where it is available."""
+    kind, _, index = text.partition(":")
+    if kind not in DEVICES or (index and (kind != "cuda" or not index.isdigit())):
+        raise argparse.ArgumentTypeError(
+            f"unknown device {text!r}: choose from cpu, cuda, cuda:N"
+        )
+    if kind == "cuda" and not torch.cuda.is_available():
+        raise argparse.ArgumentTypeError(
+            f"{text!r} asked for, but CUDA is not available on this machine"
+        )
+    return text
+
+
 def base_parser(description):
     """An argument parser with the options shared by every benchmark.
 
@@ -141,30 +205,40 @@ def base_parser(description):
     -------
     argparse.ArgumentParser
     """
-    parser = argparse.ArgumentParser(description=description)
-    parser.add_argument(
+    parser = argparse.ArgumentParser(description=description, epilog=RESULTS_RULE)
+    mode = parser.add_mutually_exclusive_group()
+    mode.add_argument(
         "--quick", action="store_true", help="fewer repeats and sizes (minutes)"
     )
-    parser.add_argument(
+    mode.add_argument(
         "--smoke",
         action="store_true",
-        help="tiny sizes and one repeat, to check that the script runs (tests)",
+        help="tiny sizes and one repeat, to check that the script runs (tests); "
+        "its targets are not evaluated",
     )
     parser.add_argument(
-        "--device", default="cpu", help="torch device, e.g. cpu (default) or cuda"
+        "--device",
+        type=device_name,
+        default="cpu",
+        help="torch device: cpu (default), cuda or cuda:N",
     )
     parser.add_argument(
         "--threads",
-        type=int,
+        type=positive_int,
         default=None,
-        help="torch intra-op threads (default: all CPU cores, or 1 when the "
-        "machine is already busy: load average above half the cores)",
+        help="torch intra-op threads, >= 1 (default: all CPU cores, or 1 when "
+        "the machine is already busy: load average above half the cores)",
     )
     parser.add_argument(
-        "--repeats", type=int, default=None, help="timed repeats (median reported)"
+        "--repeats",
+        type=positive_int,
+        default=None,
+        help="timed repeats, >= 1 (median reported)",
     )
-    parser.add_argument("--warmup", type=int, default=None, help="untimed warm-up runs")
-    parser.add_argument("--seed", type=int, default=0, help="random seed")
+    parser.add_argument(
+        "--warmup", type=nonnegative_int, default=None, help="untimed warm-up runs"
+    )
+    parser.add_argument("--seed", type=nonnegative_int, default=0, help="random seed")
     parser.add_argument(
         "--system-malloc",
         action="store_true",
@@ -177,9 +251,26 @@ def base_parser(description):
         "--out-dir",
         type=Path,
         default=RESULTS_DIR,
-        help=f"folder of the JSON results (default: {RESULTS_DIR})",
+        help=f"folder of the JSON results, created before the run (default: "
+        f"{RESULTS_DIR})",
+    )
+    parser.add_argument(
+        "--replace",
+        action="store_true",
+        help="replace the result file even when it holds a run of another "
+        "configuration (see below)",
     )
     return parser
+
+
+#: The rule that keeps recorded results, shown by ``--help``.
+RESULTS_RULE = (
+    "Results: a run writes <out-dir>/<script>.json (full), <script>_quick.json "
+    "or <script>_smoke.json. It replaces that file only when the file holds a "
+    "run of the same configuration (every option but --threads, --out-dir, "
+    "--verbose and --system-malloc); otherwise it stops before any work and "
+    "names the options that differ: give another --out-dir, or --replace."
+)
 
 
 def module_command(name, *args):
@@ -192,11 +283,11 @@ def add_window_arguments(parser, batch=None, n_times=None):
     """``--batch`` and ``--n-times``, the batch of EEG windows of the timing
     benchmarks (None: the mode's default, see :func:`pick`)."""
     parser.add_argument(
-        "--batch", type=int, default=batch, help=f"batch size ({batch or 64})"
+        "--batch", type=positive_int, default=batch, help=f"batch size ({batch or 64})"
     )
     parser.add_argument(
         "--n-times",
-        type=int,
+        type=positive_int,
         default=n_times,
         help=f"window length in samples ({n_times or 3000})",
     )
@@ -206,18 +297,28 @@ def add_window_arguments(parser, batch=None, n_times=None):
 def add_sleep_training_arguments(parser):
     """The sleep-staging data and training options shared by the accuracy
     benchmarks (None: the mode's default, see :func:`pick`)."""
-    parser.add_argument("--n-subjects", type=int, default=None, help="subjects")
     parser.add_argument(
-        "--n-hours", type=float, default=None, help="hours per synthetic recording"
+        "--n-subjects", type=positive_int, default=None, help="subjects"
     )
     parser.add_argument(
-        "--n-seeds", type=int, default=None, help="seeds: --seed, --seed + 1, ..."
+        "--n-hours",
+        type=positive_float,
+        default=None,
+        help="hours per synthetic recording",
     )
-    parser.add_argument("--epochs", type=int, default=None, help="max epochs")
-    parser.add_argument("--batch-size", type=int, default=64, help="batch size")
-    parser.add_argument("--lr", type=float, default=1e-3, help="learning rate")
     parser.add_argument(
-        "--n-copies", type=int, default=None, help="copies averaged by AugNet"
+        "--n-seeds",
+        type=positive_int,
+        default=None,
+        help="seeds: --seed, --seed + 1, ...",
+    )
+    parser.add_argument("--epochs", type=positive_int, default=None, help="max epochs")
+    parser.add_argument(
+        "--batch-size", type=positive_int, default=64, help="batch size"
+    )
+    parser.add_argument("--lr", type=positive_float, default=1e-3, help="learning rate")
+    parser.add_argument(
+        "--n-copies", type=positive_int, default=None, help="copies averaged by AugNet"
     )
     parser.add_argument(
         "--verbose", action="store_true", help="print skorch's per-epoch logs"
@@ -250,8 +351,11 @@ def mode_name(args):
     return "quick" if args.quick else "full"
 
 
-def pick(args, full, quick, smoke):
-    """The value of a setting for the run's mode."""
+def pick(args, full, quick, smoke, given=None):
+    """The value of a setting for the run's mode (``given``, the value of
+    its option, wins unless it is None)."""
+    if given is not None:
+        return given
     return {"full": full, "quick": quick, "smoke": smoke}[mode_name(args)]
 
 
@@ -698,22 +802,127 @@ def target(name, value, threshold, comparison="<="):
     }
 
 
+#: Status of the targets of a ``--smoke`` run (one cold repeat at tiny sizes).
+SMOKE_STATUS = "smoke (not a measurement)"
+
+
+def mode_targets(args, targets):
+    """The targets as the run records them: a ``--smoke`` run evaluates
+    none (``met`` None, ``status`` :data:`SMOKE_STATUS`, the value kept)."""
+    if mode_name(args) == "smoke":
+        return [{**t, "met": None, "status": SMOKE_STATUS} for t in targets]
+    return list(targets)
+
+
 def format_targets(targets):
-    """The targets as a table with MET / MISSED."""
+    """The targets as a table with MET / MISSED (or their recorded status)."""
     rows = []
     for t in targets:
-        status = {True: "MET", False: "MISSED", None: "n/a"}[t["met"]]
+        status = (
+            t.get("status") or {True: "MET", False: "MISSED", None: "n/a"}[t["met"]]
+        )
         value = "n/a" if t["value"] is None else f"{t['value']:.3g}"
         rows.append([t["name"], value, f"{t['comparison']} {t['threshold']:g}", status])
     return format_table(["target", "value", "threshold", "status"], rows)
 
 
-def write_results(name, args, device, settings, results, targets=()):
-    """Write a benchmark's JSON file and return its path.
+#: Options that do not change what a run measures: left out of the
+#: configuration that decides whether a result file may be replaced.
+INCIDENTAL = (
+    "threads",
+    "threads_reason",
+    "out_dir",
+    "verbose",
+    "system_malloc",
+    "replace",
+    "memory_worker",
+)
 
-    The file is ``<out_dir>/<name>.json`` for full runs and
-    ``<name>_quick.json`` / ``<name>_smoke.json`` otherwise.
+
+def results_path(name, args, ext="json"):
+    """``<out_dir>/<name>.<ext>`` for full runs, ``<name>_quick.<ext>`` /
+    ``<name>_smoke.<ext>`` otherwise."""
+    mode = mode_name(args)
+    suffix = "" if mode == "full" else f"_{mode}"
+    return Path(args.out_dir) / f"{name}{suffix}.{ext}"
+
+
+def configuration(options):
+    """The options of a run that decide what it measures, as JSON values.
+
+    Parameters
+    ----------
+    options : dict
+        ``vars(args)``, or the ``args`` recorded in a result file.
     """
+    kept = {k: v for k, v in options.items() if k not in INCIDENTAL}
+    return json.loads(json.dumps(kept, default=str))
+
+
+def differences(first, second, names=("recorded", "this run")):
+    """``key (first: value, second: value)`` for each key whose values
+    differ (a missing key counts as None)."""
+    return [
+        f"{key} ({names[0]}: {first.get(key)!r}, {names[1]}: {second.get(key)!r})"
+        for key in sorted(set(first) | set(second))
+        if first.get(key) != second.get(key)
+    ]
+
+
+def make_out_dir(parser, folder, option="--out-dir"):
+    """Create ``folder`` and check that files can be written there, before
+    any work (an argparse error naming ``option`` otherwise)."""
+    folder = Path(folder)
+    if folder.exists() and not folder.is_dir():
+        parser.error(f"argument {option}: {folder} is a file, not a folder")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as exc:
+        parser.error(
+            f"argument {option}: cannot write into {folder}: {exc.strerror or exc}"
+        )
+    return folder
+
+
+def prepare_output(parser, args, name):
+    """Before any work: create ``--out-dir`` and refuse to replace a result
+    file of another configuration (see :data:`RESULTS_RULE`).
+
+    Returns
+    -------
+    pathlib.Path
+        The result file the run will write.
+    """
+    make_out_dir(parser, args.out_dir)
+    path = results_path(name, args)
+    if getattr(args, "replace", False) or not path.exists():
+        return path
+    try:
+        payload = json.loads(path.read_text())
+        recorded = payload["args"]
+        ours = payload.get("benchmark") == name and isinstance(recorded, dict)
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        ours = False
+    if not ours:
+        parser.error(
+            f"{path} exists and is not a {name} result: pass --replace to "
+            "replace it, or give another --out-dir."
+        )
+    changed = differences(configuration(recorded), configuration(vars(args)))
+    if changed:
+        parser.error(
+            f"{path} holds a run of another configuration, which this run would "
+            f"replace: {'; '.join(changed)}. Pass --replace to replace it, or "
+            "give another --out-dir."
+        )
+    return path
+
+
+def write_results(name, args, device, settings, results, targets=()):
+    """Write a benchmark's JSON file (:func:`results_path`) and return its
+    path. The targets of a ``--smoke`` run are recorded as not evaluated."""
     mode = mode_name(args)
     payload = {
         "benchmark": name,
@@ -728,12 +937,10 @@ def write_results(name, args, device, settings, results, targets=()):
         "versions": versions(),
         "settings": settings,
         "results": results,
-        "targets": list(targets),
+        "targets": mode_targets(args, targets),
     }
-    out_dir = Path(args.out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    suffix = "" if mode == "full" else f"_{mode}"
-    path = out_dir / f"{name}{suffix}.json"
+    path = results_path(name, args)
+    path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(payload, indent=2, default=str) + "\n")
     print(f"\nwrote {path}")
     return path

@@ -303,14 +303,60 @@ def report(rows, methods, title, plot_path):
     return {"summary": summary, "paired": paired, "time_ratios": ratios}
 
 
+#: Settings in which the runs pooled by :func:`merge` may differ (the data
+#: path: the same recordings may lie elsewhere on another machine).
+MERGE_FREE = ("seeds", "methods", "data_path")
+
+
+def _load_run(path):
+    """The payload of a bench_accuracy result file (ValueError otherwise)."""
+    try:
+        payload = json.loads(Path(path).read_text())
+    except OSError as exc:
+        raise ValueError(f"cannot read {path}: {exc.strerror or exc}") from None
+    except ValueError:
+        payload = None
+    results = payload.get("results") if isinstance(payload, dict) else None
+    if (
+        not isinstance(payload, dict)
+        or payload.get("benchmark") != NAME
+        or not isinstance(payload.get("settings"), dict)
+        or not isinstance(results, dict)
+        or not isinstance(results.get("per_seed"), list)
+    ):
+        found = payload.get("benchmark") if isinstance(payload, dict) else None
+        raise ValueError(
+            f"{path} is not a {NAME} result (benchmark: {found!r}): --merge "
+            f"pools the JSON files that {NAME} writes."
+        )
+    return payload
+
+
 def merge(paths, out_dir):
     """Pool the per-seed scores of several runs (e.g. seeds run on several
     machines) into one summary, table, plot and JSON.
 
-    Each run keeps its own settings (recorded under ``runs``); a seed met
-    twice for the same method is an error.
+    The runs must share their data and training settings (all but
+    :data:`MERGE_FREE`), which are recorded under ``runs``; a seed met twice
+    for the same method is an error.
+
+    Raises
+    ------
+    ValueError
+        If a file is not a bench_accuracy result, if the runs' settings
+        differ (the differing keys named) or if a seed is met twice.
     """
-    payloads = [json.loads(Path(p).read_text()) for p in paths]
+    payloads = [_load_run(p) for p in paths]
+    first = {k: v for k, v in payloads[0]["settings"].items() if k not in MERGE_FREE}
+    for path, payload in zip(paths[1:], payloads[1:]):
+        other = {k: v for k, v in payload["settings"].items() if k not in MERGE_FREE}
+        changed = C.differences(first, other, ("first", "second"))
+        if changed:
+            raise ValueError(
+                f"the runs of {paths[0]} (first) and {path} (second) differ in "
+                f"their data or settings, so their seeds cannot be pooled: "
+                f"{'; '.join(changed)}."
+            )
     rows, seen = [], set()
     for payload in payloads:
         for row in payload["results"]["per_seed"]:
@@ -373,7 +419,7 @@ def main(argv=None):
     )
     parser.add_argument(
         "--methods",
-        nargs="*",
+        nargs="+",
         default=list(METHODS),
         choices=METHODS,
         help=f"methods to compare (default: {list(METHODS)})",
@@ -384,23 +430,42 @@ def main(argv=None):
         metavar="JSON",
         default=None,
         help="pool the per-seed scores of earlier runs (JSON files of other "
-        "seeds) into one table, plot and bench_accuracy_merged.json in "
-        "--out-dir, instead of training",
+        "seeds, same data and settings) into one table, plot and "
+        "bench_accuracy_merged.json in --out-dir, instead of training",
     )
     C.add_sleep_training_arguments(parser)
     args = parser.parse_args(argv)
     if args.merge:
-        return merge(args.merge, args.out_dir)
+        given = [
+            "--" + dest.replace("_", "-")
+            for dest, value in vars(args).items()
+            if dest not in (*C.INCIDENTAL, "merge")
+            and value != parser.get_default(dest)
+        ]
+        if given:
+            parser.error(
+                f"--merge pools recorded runs, with their own settings: "
+                f"{', '.join(given)} would have no effect (only --out-dir applies)."
+            )
+        C.make_out_dir(parser, args.out_dir)
+        try:
+            return merge(args.merge, args.out_dir)
+        except ValueError as exc:
+            parser.error(f"argument --merge: {exc}")
+    args.methods = [m for m in METHODS if m in args.methods]  # reporting order
+    C.prepare_output(parser, args, NAME)
     device = C.setup(args)
     mode = C.mode_name(args)
     # full runs: the figures quoted in the issues (10 subjects x 2 h, 15 epochs)
-    n_subjects = args.n_subjects or C.pick(args, P.DEFAULT_N_SUBJECTS, 6, 3)
-    n_hours = args.n_hours or C.pick(args, 2.0, 1.5, 0.5)
-    n_seeds = args.n_seeds or C.pick(args, 3, 2, 1)
-    max_epochs = args.epochs or C.pick(args, 15, 4, 1)
-    n_copies = args.n_copies or C.pick(args, P.DEFAULT_N_COPIES, P.DEFAULT_N_COPIES, 4)
+    n_subjects = C.pick(args, P.DEFAULT_N_SUBJECTS, 6, 3, given=args.n_subjects)
+    n_hours = C.pick(args, 2.0, 1.5, 0.5, given=args.n_hours)
+    n_seeds = C.pick(args, 3, 2, 1, given=args.n_seeds)
+    max_epochs = C.pick(args, 15, 4, 1, given=args.epochs)
+    n_copies = C.pick(
+        args, P.DEFAULT_N_COPIES, P.DEFAULT_N_COPIES, 4, given=args.n_copies
+    )
     seeds = [args.seed + k for k in range(n_seeds)]
-    methods = [m for m in METHODS if m in args.methods]
+    methods = args.methods
     settings = {
         "dataset": args.dataset,
         "data_path": args.data_path,
@@ -483,8 +548,7 @@ def main(argv=None):
             del clf
     wall_s = time.perf_counter() - started
 
-    suffix = "" if mode == "full" else f"_{mode}"
-    plot_path = Path(args.out_dir) / f"{NAME}{suffix}.png"
+    plot_path = C.results_path(NAME, args, "png")
     tables = report(
         rows,
         methods,
@@ -522,7 +586,7 @@ def main(argv=None):
                 )
             )
     print(f"total wall time {wall_s:.0f} s (data loading {load_s:.0f} s)")
-    targets = _targets(summary, mode, wall_s, ratios)
+    targets = C.mode_targets(args, _targets(summary, mode, wall_s, ratios))
     if targets:
         print()
         print(C.format_targets(targets))

@@ -90,7 +90,6 @@ Usage::
 import math
 import shutil
 import time
-from pathlib import Path
 
 import numpy as np
 
@@ -651,28 +650,29 @@ def main(argv=None):
     C.add_sleep_training_arguments(parser)
     parser.add_argument(
         "--min-weight",
-        type=float,
+        type=C.fraction,
         default=0.5,
         help="a candidate is selected when its weight reaches this in some "
-        "layer (default 0.5)",
+        "layer, in [0, 1] (default 0.5)",
     )
     parser.add_argument(
         "--aug-lr-factor",
-        type=float,
+        type=C.positive_float,
         default=None,
         help="learning rate of AugNet's layer weights as a multiple of --lr "
         "(default: AugNetClassifier's own default)",
     )
     args = parser.parse_args(argv)
+    C.prepare_output(parser, args, NAME)
     device = C.setup(args)
-    mode = C.mode_name(args)
     settings = {
         "dataset": "synthetic",
-        "n_subjects": args.n_subjects or C.pick(args, P.DEFAULT_N_SUBJECTS, 6, 3),
-        "n_hours": args.n_hours or C.pick(args, 2.0, 1.5, 0.5),
-        "max_epochs": args.epochs or C.pick(args, 15, 4, 1),
-        "n_copies": args.n_copies
-        or C.pick(args, P.DEFAULT_N_COPIES, P.DEFAULT_N_COPIES, 4),
+        "n_subjects": C.pick(args, P.DEFAULT_N_SUBJECTS, 6, 3, given=args.n_subjects),
+        "n_hours": C.pick(args, 2.0, 1.5, 0.5, given=args.n_hours),
+        "max_epochs": C.pick(args, 15, 4, 1, given=args.epochs),
+        "n_copies": C.pick(
+            args, P.DEFAULT_N_COPIES, P.DEFAULT_N_COPIES, 4, given=args.n_copies
+        ),
         "batch_size": args.batch_size,
         "lr": args.lr,
         "aug_lr": (
@@ -689,7 +689,7 @@ def main(argv=None):
         "data": "make_synthetic_sleep(random_state=seed): one population per seed",
         "nuisances": NUISANCES,
     }
-    n_seeds = args.n_seeds or C.pick(args, 5, 2, 1)
+    n_seeds = C.pick(args, 5, 2, 1, given=args.n_seeds)
     seeds = [args.seed + k for k in range(n_seeds)]
     settings["seeds"] = seeds
     C.print_header("Planted invariances: what AugNet's policy recovers", args, device)
@@ -730,8 +730,7 @@ def main(argv=None):
     print("\nAugNet test scores:")
     print(accuracy_table)
 
-    suffix = "" if mode == "full" else f"_{mode}"
-    plot_path = Path(args.out_dir) / f"{NAME}{suffix}.png"
+    plot_path = C.results_path(NAME, args, "png")
     plot_planted(
         rows,
         seeds,

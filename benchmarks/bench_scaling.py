@@ -87,9 +87,15 @@ def main(argv=None):
         help="training mode of the augmentation layers (mixture)",
     )
     parser.add_argument(
-        "--axes", nargs="*", default=list(AXES), help=f"axes to scan {list(AXES)}"
+        "--axes",
+        nargs="+",
+        default=list(AXES),
+        choices=list(AXES),
+        metavar="AXIS",
+        help=f"axes to scan, of {', '.join(AXES)} (default: all)",
     )
     args = parser.parse_args(argv)
+    C.prepare_output(parser, args, NAME)
     device = C.setup(args)
     repeats, warmup = C.repeats_and_warmup(args, full=(5, 1))
     base = {

@@ -491,10 +491,13 @@ def main(argv=None):
     parser = C.base_parser(__doc__.splitlines()[0])
     C.add_window_arguments(parser)
     parser.add_argument(
-        "--n-copies", type=int, default=None, help="copies at inference (20)"
+        "--n-copies", type=C.positive_int, default=None, help="copies at inference (20)"
     )
     parser.add_argument(
-        "--chunk", type=int, default=None, help="copies_per_chunk compared (4)"
+        "--chunk",
+        type=C.positive_int,
+        default=None,
+        help="copies_per_chunk compared (4)",
     )
     parser.add_argument(
         "--no-memory", action="store_true", help="skip the inference memory runs"
@@ -507,7 +510,7 @@ def main(argv=None):
         help="sequence trunks timed too (default: all; none to skip)",
     )
     parser.add_argument(
-        "--n-windows", type=int, default=3, help="windows per sequence (3)"
+        "--n-windows", type=C.positive_int, default=3, help="windows per sequence (3)"
     )
     parser.add_argument(
         "--profile", action="store_true", help="print torch.profiler tables"
@@ -528,13 +531,14 @@ def main(argv=None):
     )
     parser.add_argument("--_memory-worker", dest="memory_worker", default=None)
     args = parser.parse_args(argv)
-    args.batch = args.batch or C.pick(args, 64, 64, 4)
-    args.n_times = args.n_times or C.pick(args, 3000, 3000, 600)
-    args.n_copies = args.n_copies or C.pick(args, 20, 20, 4)
-    args.chunk = args.chunk or C.pick(args, 4, 4, 2)
+    args.batch = C.pick(args, 64, 64, 4, given=args.batch)
+    args.n_times = C.pick(args, 3000, 3000, 600, given=args.n_times)
+    args.n_copies = C.pick(args, 20, 20, 4, given=args.n_copies)
+    args.chunk = C.pick(args, 4, 4, 2, given=args.chunk)
     if args.memory_worker:
         return memory_worker(args.memory_worker, args)
 
+    C.prepare_output(parser, args, NAME)
     device = C.setup(args)
     # training steps are cheap next to inference with 20 copies: more repeats
     repeats, warmup = C.repeats_and_warmup(args, quick=(5, 1))
@@ -763,6 +767,7 @@ def main(argv=None):
             1.2,
         ),
     ]
+    targets = C.mode_targets(args, targets)
     print()
     print(C.format_targets(targets))
     settings = {

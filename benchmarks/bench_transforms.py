@@ -335,17 +335,26 @@ def main(argv=None):
     parser = C.base_parser(__doc__.splitlines()[0])
     C.add_window_arguments(parser)
     parser.add_argument(
-        "--magnitude", type=float, default=0.5, help="magnitude in [0, 1] (0.5)"
+        "--magnitude", type=C.fraction, default=0.5, help="magnitude in [0, 1] (0.5)"
     )
+    ch_names = C.TEN_TWENTY_20
+    names = [spec.name for spec in specs(ch_names)]
     parser.add_argument(
-        "--only", nargs="*", default=None, help="transform names to run (all)"
+        "--only",
+        nargs="*",
+        default=None,
+        choices=names,
+        metavar="NAME",
+        help=f"transforms to run (default: all): {', '.join(names)}",
     )
     args = parser.parse_args(argv)
+    if args.only is not None:  # the order of the runs, whatever the order given
+        args.only = [name for name in names if name in args.only] or None
+    C.prepare_output(parser, args, NAME)
     device = C.setup(args)
     repeats, warmup = C.repeats_and_warmup(args)
-    batch = args.batch or C.pick(args, 64, 64, 4)
-    n_times = args.n_times or C.pick(args, 3000, 3000, 600)
-    ch_names = C.TEN_TWENTY_20
+    batch = C.pick(args, 64, 64, 4, given=args.batch)
+    n_times = C.pick(args, 3000, 3000, 600, given=args.n_times)
     C.print_header("Transforms: braindecode_augnet vs braindecode", args, device)
     print(f"repeats={repeats} warmup={warmup} magnitude={args.magnitude}")
 
@@ -457,6 +466,7 @@ def main(argv=None):
                     ">=",
                 )
             )
+    targets = C.mode_targets(args, targets)
     print()
     print(C.format_targets(targets))
     settings = {

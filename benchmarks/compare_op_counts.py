@@ -160,6 +160,23 @@ def _run_child(tree, threads, batch, n_times):
     return counts
 
 
+def _check_revision(parser, revision):
+    """An argparse error unless ``revision`` is ``"."`` or a git commit."""
+    if revision == ".":
+        return
+    found = subprocess.run(
+        ["git", "-C", str(C.ROOT), "rev-parse", "--verify", "--quiet"]
+        + [f"{revision}^{{commit}}"],
+        capture_output=True,
+        check=False,
+    )
+    if found.returncode:
+        parser.error(
+            f"argument revisions: {revision!r} is not a commit of {C.ROOT} "
+            "(give git revisions, or . for the working tree)"
+        )
+
+
 def count_revision(revision, threads=1, batch=64, n_times=3000):
     """``{sampling: counts}`` for a git revision, or ``"."`` (the working tree)."""
     if revision == ".":
@@ -204,17 +221,28 @@ def table(results):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("revisions", nargs="*", default=["."])
-    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--threads", type=C.positive_int, default=1)
     C.add_window_arguments(parser, batch=64, n_times=3000)
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--tree", type=Path, help=argparse.SUPPRESS)
-    parser.add_argument("--out", type=Path, help="write the counts as JSON here")
+    parser.add_argument(
+        "--out",
+        type=Path,
+        help="write the counts as JSON here (its folder is created first)",
+    )
     parser.add_argument(
         "--breakdown",
         action="store_true",
         help="the working tree's kernels by forward function and backward node",
     )
     args = parser.parse_args(argv)
+    if args.out:  # before counting: a file that cannot be written loses them
+        if args.out.is_dir():
+            parser.error(f"argument --out: {args.out} is a folder, not a file")
+        C.make_out_dir(parser, args.out.parent, "--out")
+    if not (args.breakdown or args.child):
+        for revision in args.revisions:
+            _check_revision(parser, revision)
     if args.breakdown:
         torch.set_num_threads(args.threads)
         found = {}

@@ -1,8 +1,8 @@
 """Run every available benchmark in sequence and summarise the targets.
 
-Runs ``bench_transforms.py``, ``bench_training_step.py``, ``bench_scaling.py``
-and, when present, ``bench_accuracy.py`` and ``bench_planted.py``, each in
-its own Python process (fresh memory, one crash does not stop the others),
+Runs ``bench_transforms.py``, ``bench_training_step.py``, ``bench_scaling.py``,
+``bench_accuracy.py`` and ``bench_planted.py`` (or those of ``--scripts``), each
+in its own Python process (fresh memory, one crash does not stop the others),
 with the same mode, device, seed and number of threads. Then prints every
 target with its status and writes ``run_all[_quick|_smoke].json`` next to the
 scripts' results.
@@ -17,19 +17,18 @@ import json
 import os
 import subprocess
 import time
-from pathlib import Path
 
 if not __package__:  # run by path: relative imports need the package
     raise SystemExit("python -m benchmarks.run_all (repository root)")
 
 from . import _common as C  # noqa: E402
 
-#: Benchmarks in running order; missing optional ones are skipped.
+#: Benchmarks in running order.
 SCRIPTS = (
     "bench_transforms",
     "bench_training_step",
     "bench_scaling",
-    "bench_accuracy",  # written separately; run when present
+    "bench_accuracy",
     "bench_planted",
 )
 
@@ -62,6 +61,8 @@ def _forwarded_args(args, source, threads):
         forwarded += ["--repeats", str(args.repeats)]
     if knows("--warmup") and args.warmup is not None:
         forwarded += ["--warmup", str(args.warmup)]
+    if knows("--replace") and args.replace:
+        forwarded.append("--replace")
     return forwarded
 
 
@@ -80,11 +81,15 @@ def main(argv=None):
     parser = C.base_parser(__doc__.splitlines()[0])
     parser.add_argument(
         "--scripts",
-        nargs="*",
+        nargs="+",
+        type=lambda name: name.removesuffix(".py"),
+        choices=SCRIPTS,
         default=list(SCRIPTS),
-        help=f"benchmarks to run, in order (default: {list(SCRIPTS)})",
+        metavar="NAME",
+        help=f"benchmarks to run, in order, of {', '.join(SCRIPTS)} (default: all)",
     )
     args = parser.parse_args(argv)
+    path = C.prepare_output(parser, args, "run_all")
     C.quiet_warnings()
     threads, reason = C.choose_threads(args.threads)
     mode = C.mode_name(args)
@@ -92,11 +97,7 @@ def main(argv=None):
 
     runs, all_targets = [], []
     for name in args.scripts:
-        script = C.BENCH_DIR / f"{name.removesuffix('.py')}.py"
-        if not script.exists():
-            print(f"\n### {script.name}: not present, skipped")
-            runs.append({"script": script.name, "status": "absent"})
-            continue
+        script = C.BENCH_DIR / f"{name}.py"
         command = C.module_command(
             script.stem, *_forwarded_args(args, script.read_text(), threads)
         )
@@ -105,10 +106,7 @@ def main(argv=None):
         env = dict(os.environ, PYTHONWARNINGS="ignore::FutureWarning")
         proc = subprocess.run(command, check=False, env=env, cwd=C.ROOT)
         wall = time.time() - started
-        suffix = "" if mode == "full" else f"_{mode}"
-        targets = _load_targets(
-            Path(args.out_dir) / f"{script.stem}{suffix}.json", started
-        )
+        targets = _load_targets(C.results_path(script.stem, args), started)
         status = "ok" if proc.returncode == 0 else f"failed (exit {proc.returncode})"
         runs.append(
             {
@@ -139,8 +137,11 @@ def main(argv=None):
     if all_targets:
         print()
         print(C.format_targets(all_targets))
-        met = sum(t["met"] is True for t in all_targets)
-        print(f"\n{met} of {len(all_targets)} targets met")
+        if mode == "smoke":
+            print(f"\ntargets not evaluated: {C.SMOKE_STATUS}")
+        else:
+            met = sum(t["met"] is True for t in all_targets)
+            print(f"\n{met} of {len(all_targets)} targets met")
 
     payload = {
         "benchmark": "run_all",
@@ -150,13 +151,12 @@ def main(argv=None):
         "threads_reason": reason,
         "device": args.device,
         "seed": args.seed,
+        "args": C.configuration(vars(args)),
         "versions": C.versions(),
         "runs": runs,
-        "targets": all_targets,
+        "targets": C.mode_targets(args, all_targets),
     }
-    out_dir = Path(args.out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    path = out_dir / f"run_all{'' if mode == 'full' else '_' + mode}.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(payload, indent=2, default=str) + "\n")
     print(f"\nwrote {path}")
     if any(r["status"].startswith("failed") for r in runs):

@@ -24,9 +24,18 @@ import time
 import numpy as np
 import torch
 
-from braindecode_augnet import AugNetClassifier, sinusoid_augmentation
-from braindecode_augnet.datasets import make_sinusoids
-from braindecode_augnet.study.toy_models import SINUSOID_TRAINING, ToyConvNet, ToyMLP
+if not __package__:  # run by path: relative imports need the package
+    raise SystemExit("python -m benchmarks.study_sinusoid_policy (repository root)")
+
+from braindecode_augnet import AugNetClassifier, sinusoid_augmentation  # noqa: E402
+from braindecode_augnet.datasets import make_sinusoids  # noqa: E402
+from braindecode_augnet.study.toy_models import (  # noqa: E402
+    SINUSOID_TRAINING,
+    ToyConvNet,
+    ToyMLP,
+)
+
+from . import _common as C  # noqa: E402
 
 TRUNKS = {
     "mlp": (ToyMLP, {}),
@@ -79,26 +88,43 @@ def run(trunk, seed, args):
     }
 
 
+def _trunks(text):
+    names = text.split(",")
+    unknown = [name for name in names if name not in TRUNKS]
+    if unknown:
+        raise argparse.ArgumentTypeError(
+            f"unknown trunk(s) {', '.join(map(repr, unknown))}: choose from "
+            f"{', '.join(TRUNKS)} (comma-separated)"
+        )
+    return names
+
+
+def _seeds(text):
+    return [C.nonnegative_int(seed) for seed in text.split(",")]
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--trunks", default="mlp,conv", help="of " + ",".join(TRUNKS))
-    parser.add_argument("--seeds", default="0,1,2,3,4")
+    parser.add_argument(
+        "--trunks", type=_trunks, default="mlp,conv", help="of " + ",".join(TRUNKS)
+    )
+    parser.add_argument("--seeds", type=_seeds, default="0,1,2,3,4")
     parser.add_argument("--sampling", default="mixture", choices=["mixture", "sampled"])
     parser.add_argument("--reg", type=float, default=None)
     parser.add_argument(
         "--reg-scale", default=None, choices=["displacement", "magnitude"]
     )
-    parser.add_argument("--temperature", type=float, default=0.05)
-    parser.add_argument("--magnitude-lr", type=float, default=None)
-    parser.add_argument("--aug-lr", type=float, default=None)
-    parser.add_argument("--epochs", type=int, default=30)
-    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--temperature", type=C.positive_float, default=0.05)
+    parser.add_argument("--magnitude-lr", type=C.positive_float, default=None)
+    parser.add_argument("--aug-lr", type=C.positive_float, default=None)
+    parser.add_argument("--epochs", type=C.positive_int, default=30)
+    parser.add_argument("--threads", type=C.positive_int, default=1)
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
     rows = []
-    for trunk in args.trunks.split(","):
-        for seed in args.seeds.split(","):
-            rows.append(run(trunk, int(seed), args))
+    for trunk in args.trunks:
+        for seed in args.seeds:
+            rows.append(run(trunk, seed, args))
             print(json.dumps(rows[-1]), flush=True)
     for line in summary(rows):
         print(line)

@@ -4,6 +4,7 @@ import importlib
 import json
 import re
 import sys
+import types
 from pathlib import Path
 
 import pytest
@@ -191,16 +192,6 @@ def test_bench_scaling(bench, tmp_path):
             assert _positive_times(point["timings"])
             assert point["memory"]["augnet_bytes"] > 0
         assert fits[axis]["augnet_time"]["slope"] is not None
-
-
-def test_run_all_skips_missing_scripts(bench, tmp_path):
-    module = bench("run_all")
-    path = module.main(_smoke_args(tmp_path, "--scripts", "bench_does_not_exist"))
-    payload = json.loads(Path(path).read_text())
-    assert payload["mode"] == "smoke"
-    assert payload["runs"] == [
-        {"script": "bench_does_not_exist.py", "status": "absent"}
-    ]
 
 
 def test_run_all_forwards_only_known_options(bench, tmp_path):
@@ -402,7 +393,12 @@ def test_bench_accuracy_merge_pools_seeds_and_refuses_repeats(bench, tmp_path):
             for m in ("none", "augnet")
         ]
         path = tmp_path / name
-        payload = {"command": [name], "settings": {}, "results": {"per_seed": rows}}
+        payload = {
+            "benchmark": "bench_accuracy",
+            "command": [name],
+            "settings": {"seeds": seeds, "n_subjects": 3, "lr": 1e-3},
+            "results": {"per_seed": rows},
+        }
         path.write_text(json.dumps(payload))
         return path
 
@@ -590,3 +586,318 @@ def test_window_options_are_shared(bench):
     parser = common.add_window_arguments(common.base_parser("x"), 64, 3000)
     args = parser.parse_args(["--batch", "4"])
     assert (args.batch, args.n_times) == (4, 3000)
+
+
+# ------------------------------------------------- options checked up front
+class _WorkStarted(Exception):
+    """Raised in place of the work: the script got past its checks."""
+
+
+def _start_work(*args, **kwargs):
+    raise _WorkStarted
+
+
+@pytest.fixture
+def no_work(bench, monkeypatch):
+    """Scripts whose set-up (the start of the work) raises _WorkStarted;
+    run_all's children and compare_op_counts' counts likewise."""
+    common = bench("_common")
+    monkeypatch.setattr(common, "setup", _start_work)
+    monkeypatch.setattr(
+        bench("run_all"), "subprocess", types.SimpleNamespace(run=_start_work)
+    )
+    monkeypatch.setattr(bench("compare_op_counts"), "count_revision", _start_work)
+    return common
+
+
+def _refused(main, argv, capsys):
+    """The argparse error (exit 2) of ``main(argv)``."""
+    with pytest.raises(SystemExit) as exc:
+        main(argv)
+    assert exc.value.code == 2
+    return capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("name", "extra", "message"),
+    [
+        ("bench_transforms", ["--batch", "0"], "--batch: must be an integer >= 1"),
+        ("bench_transforms", ["--n-times", "-2"], "--n-times: must be an integer"),
+        ("bench_transforms", ["--threads", "0"], "--threads: must be an integer"),
+        ("bench_transforms", ["--repeats", "-3"], "--repeats: must be an integer"),
+        ("bench_transforms", ["--warmup", "-1"], "--warmup: must be an integer >= 0"),
+        ("bench_transforms", ["--magnitude", "5"], "--magnitude: must be a number in"),
+        ("bench_transforms", ["--device", "gpu"], "--device: unknown device 'gpu'"),
+        ("bench_transforms", ["--only", "signflip"], "invalid choice: 'signflip'"),
+        ("bench_transforms", ["--quick"], "--quick: not allowed with argument --smoke"),
+        ("bench_training_step", ["--n-windows", "0"], "--n-windows: must be"),
+        ("bench_training_step", ["--chunk", "-1"], "--chunk: must be an integer"),
+        ("bench_training_step", ["--n-copies", "0"], "--n-copies: must be"),
+        ("bench_scaling", ["--axes", "batch", "Batch"], "invalid choice: 'Batch'"),
+        ("bench_scaling", ["--axes"], "--axes: expected at least one argument"),
+        ("bench_accuracy", ["--n-copies", "-1"], "--n-copies: must be an integer"),
+        ("bench_accuracy", ["--epochs", "0"], "--epochs: must be an integer >= 1"),
+        ("bench_accuracy", ["--n-seeds", "-1"], "--n-seeds: must be an integer"),
+        ("bench_accuracy", ["--n-subjects", "0"], "--n-subjects: must be"),
+        ("bench_accuracy", ["--n-hours", "nan"], "--n-hours: must be a finite"),
+        ("bench_accuracy", ["--lr", "-1"], "--lr: must be a number > 0"),
+        ("bench_accuracy", ["--batch-size", "0"], "--batch-size: must be"),
+        ("bench_accuracy", ["--methods"], "--methods: expected at least one"),
+        ("bench_planted", ["--n-seeds", "-1"], "--n-seeds: must be an integer"),
+        ("bench_planted", ["--min-weight", "50"], "--min-weight: must be a number"),
+        ("bench_planted", ["--aug-lr-factor", "-1"], "--aug-lr-factor: must be"),
+        ("run_all", ["--scripts", "bench_transform"], "invalid choice"),
+        ("run_all", ["--scripts", "_common"], "invalid choice: '_common'"),
+        ("run_all", ["--threads", "0"], "--threads: must be an integer >= 1"),
+    ],
+)
+def test_bad_options_are_argparse_errors_before_any_work(
+    bench, no_work, tmp_path, capsys, name, extra, message
+):
+    """Each bad value is refused by argparse (exit 2, the option named),
+    not replaced by a default, nor found by a raw error after the work."""
+    err = _refused(bench(name).main, _smoke_args(tmp_path, *extra), capsys)
+    assert message in err
+    assert not any(tmp_path.iterdir())  # nothing written
+
+
+def test_cuda_refused_up_front_without_cuda(bench, no_work, tmp_path, capsys):
+    if torch.cuda.is_available():
+        pytest.skip("a CUDA device is available")
+    for name in ("bench_transforms", "run_all"):  # run_all: before any child
+        err = _refused(
+            bench(name).main, _smoke_args(tmp_path, "--device", "cuda"), capsys
+        )
+        assert "CUDA is not available" in err
+
+
+def test_option_types_accept_their_ranges(bench):
+    common = bench("_common")
+    assert common.positive_int("3") == 3
+    assert common.nonnegative_int("0") == 0
+    assert common.positive_float("1e-3") == pytest.approx(1e-3)
+    assert common.fraction("0") == 0 and common.fraction("1") == 1
+    assert common.device_name("cpu") == "cpu"
+    assert common.pick(common.base_parser("x").parse_args(["--smoke"]), 1, 2, 3) == 3
+    args = common.base_parser("x").parse_args([])
+    assert common.pick(args, 1, 2, 3, given=7) == 7
+
+
+def test_run_all_names_scripts_with_or_without_py(bench):
+    module = bench("run_all")
+    parser_args = []
+
+    def capture(parser, args, name):
+        parser_args.append(args.scripts)
+        raise _WorkStarted
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(module.C, "prepare_output", capture)
+        with pytest.raises(_WorkStarted):
+            module.main(["--scripts", "bench_scaling.py", "bench_planted"])
+    assert parser_args == [["bench_scaling", "bench_planted"]]
+
+
+def test_study_sinusoid_policy_checks_its_options(bench, capsys):
+    main = bench("study_sinusoid_policy").main
+    assert "unknown trunk(s) 'cnn'" in _refused(main, ["--trunks", "cnn"], capsys)
+    assert "--epochs: must be" in _refused(main, ["--epochs", "0"], capsys)
+    assert "--seeds: not a number" in _refused(main, ["--seeds", "0,a"], capsys)
+
+
+# ------------------------------------------- output checked before the work
+@pytest.mark.parametrize(
+    "name",
+    ["bench_transforms", "bench_training_step", "bench_scaling", "bench_accuracy"]
+    + ["bench_planted", "run_all"],
+)
+def test_out_dir_is_checked_and_created_before_the_work(
+    bench, no_work, tmp_path, capsys, name
+):
+    main = bench(name).main
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    err = _refused(main, _smoke_args(blocker / "results"), capsys)
+    assert "argument --out-dir: cannot write into" in err
+    err = _refused(main, _smoke_args(blocker), capsys)
+    assert "is a file, not a folder" in err
+    fresh = tmp_path / "new" / "deeper"
+    with pytest.raises(_WorkStarted):  # created, then the work starts
+        main(_smoke_args(fresh))
+    assert fresh.is_dir()
+
+
+def test_merge_and_compare_op_counts_check_their_output_first(
+    bench, no_work, tmp_path, capsys
+):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    merge = bench("bench_accuracy").main
+    err = _refused(merge, ["--merge", str(blocker), "--out-dir", str(blocker)], capsys)
+    assert "argument --out-dir" in err
+    counts = bench("compare_op_counts").main
+    err = _refused(counts, [".", "--out", str(blocker / "c.json")], capsys)
+    assert "argument --out: " in err and "is a file, not a folder" in err
+    err = _refused(counts, [".", "no-such-revision"], capsys)
+    assert "'no-such-revision' is not a commit" in err
+    with pytest.raises(_WorkStarted):
+        counts([".", "--out", str(tmp_path / "new" / "c.json")])
+    assert (tmp_path / "new").is_dir()
+
+
+# ------------------------------------------- recorded results are not lost
+def _recorded(tmp_path, name="bench_transforms", **changes):
+    """A recorded smoke result of ``name`` (its default configuration)."""
+    args = {"quick": False, "smoke": True, "device": "cpu", "repeats": None}
+    args.update(warmup=None, seed=0, batch=None, n_times=None, magnitude=0.5)
+    args.update(only=None, threads=2, out_dir=str(tmp_path), system_malloc=False)
+    args.update(threads_reason="--threads", **changes)
+    path = tmp_path / f"{name}_smoke.json"
+    path.write_text(json.dumps({"benchmark": name, "args": args, "results": []}))
+    return path
+
+
+def test_a_result_of_another_configuration_is_not_replaced(
+    bench, no_work, tmp_path, capsys
+):
+    main = bench("bench_transforms").main
+    path = _recorded(tmp_path)
+    before = path.read_text()
+    err = _refused(main, _smoke_args(tmp_path, "--only", "SignFlip"), capsys)
+    assert "holds a run of another configuration" in err
+    assert "only (recorded: None, this run: ['SignFlip'])" in err
+    assert "--replace" in err
+    err = _refused(main, _smoke_args(tmp_path, "--batch", "8"), capsys)
+    assert "batch (recorded: None, this run: 8)" in err
+    assert path.read_text() == before
+    # the same configuration (other threads, folder): replaced as before
+    with pytest.raises(_WorkStarted):
+        main(_smoke_args(tmp_path, "--threads", "1"))
+    # told to: replaced
+    with pytest.raises(_WorkStarted):
+        main(_smoke_args(tmp_path, "--only", "SignFlip", "--replace"))
+    # a file that is no result of this script
+    path.write_text(json.dumps([{"transform": "SignFlip"}]))
+    err = _refused(main, _smoke_args(tmp_path), capsys)
+    assert "is not a bench_transforms result" in err
+
+
+def test_results_rule_in_help_and_configuration(bench, capsys):
+    common = bench("_common")
+    with pytest.raises(SystemExit):
+        bench("bench_scaling").main(["--help"])
+    out = " ".join(capsys.readouterr().out.split())
+    assert "--replace" in out and "another configuration" in out
+    first = common.configuration({"batch": 8, "threads": 1, "only": ("A",)})
+    second = common.configuration({"batch": 8, "threads": 4, "only": ["A"]})
+    assert first == second  # threads do not count; tuples are lists in JSON
+    assert common.differences({"a": 1}, {"a": 2, "b": None}) == [
+        "a (recorded: 1, this run: 2)"
+    ]
+
+
+def test_run_all_forwards_replace(bench, tmp_path):
+    module = bench("run_all")
+    args = module.C.base_parser("x").parse_args(["--replace"])
+    assert "--replace" in module._forwarded_args(args, "C.base_parser(...)", 1)
+    args = module.C.base_parser("x").parse_args([])
+    assert "--replace" not in module._forwarded_args(args, "C.base_parser(...)", 1)
+
+
+# --------------------------------------------- bench_accuracy --merge checks
+def _accuracy_run(tmp_path, name, seeds, **settings):
+    rows = [
+        {
+            "method": m,
+            "seed": s,
+            "balanced_accuracy": 0.5,
+            "kappa": 0.4,
+            "macro_f1": 0.4,
+            "train_time_s": 10.0,
+        }
+        for s in seeds
+        for m in ("none", "augnet")
+    ]
+    recorded = {"dataset": "synthetic", "n_subjects": 3, "n_hours": 0.5}
+    recorded.update(lr=1e-3, seeds=seeds, data_path=None)
+    recorded.update(settings)
+    path = tmp_path / name
+    payload = {
+        "benchmark": "bench_accuracy",
+        "command": [name],
+        "settings": recorded,
+        "results": {"per_seed": rows},
+    }
+    path.write_text(json.dumps(payload))
+    return path
+
+
+def test_merge_refuses_runs_of_other_data_or_settings(bench, tmp_path, capsys):
+    module = bench("bench_accuracy")
+    a = _accuracy_run(tmp_path, "a.json", [0])
+    b = _accuracy_run(tmp_path, "b.json", [1], n_subjects=4, n_hours=1.0, lr=1e-2)
+    with pytest.raises(ValueError, match="cannot be pooled") as exc:
+        module.merge([a, b], tmp_path / "out")
+    message = str(exc.value)
+    assert "lr (first: 0.001, second: 0.01)" in message
+    assert "n_hours (first: 0.5, second: 1.0)" in message
+    assert "n_subjects (first: 3, second: 4)" in message
+    assert "seeds (" not in message
+    assert not (tmp_path / "out" / "bench_accuracy_merged.json").exists()
+    # seeds, methods and the data's folder may differ
+    c = _accuracy_run(tmp_path, "c.json", [2], data_path="/elsewhere")
+    merged = json.loads(module.merge([a, c], tmp_path / "out").read_text())
+    assert merged["paired"]["augnet - none"]["seeds"] == [0, 2]
+    # from the command line: an argparse error
+    err = _refused(module.main, ["--merge", str(a), str(b)], capsys)
+    assert "argument --merge:" in err and "n_subjects" in err
+
+
+def test_merge_refuses_files_that_are_no_accuracy_results(bench, tmp_path, capsys):
+    module = bench("bench_accuracy")
+    other = tmp_path / "bench_transforms_smoke.json"
+    other.write_text(json.dumps({"benchmark": "bench_transforms", "results": []}))
+    with pytest.raises(ValueError, match="is not a bench_accuracy result"):
+        module.merge([other], tmp_path / "out")
+    listed = tmp_path / "list.json"
+    listed.write_text("[1, 2]")
+    with pytest.raises(ValueError, match="is not a bench_accuracy result"):
+        module.merge([listed], tmp_path / "out")
+    a = _accuracy_run(tmp_path, "a.json", [0])
+    err = _refused(module.main, ["--merge", str(a), "--methods", "augnet"], capsys)
+    assert "--methods would have no effect" in err
+
+
+# ----------------------------------------------- smoke runs measure nothing
+def test_smoke_targets_are_not_evaluated(bench, tmp_path):
+    common = bench("_common")
+    smoke = common.base_parser("x").parse_args(_smoke_args(tmp_path))
+    targets = [common.target("step / trunk", 0.35, 2.0)]
+    assert targets[0]["met"] is True
+    recorded = common.mode_targets(smoke, targets)
+    assert recorded[0]["met"] is None and recorded[0]["value"] == 0.35
+    assert recorded[0]["status"] == "smoke (not a measurement)"
+    table = common.format_targets(recorded)
+    assert "smoke (not a measurement)" in table and "MET" not in table
+    path = common.write_results("t", smoke, "cpu", {}, {}, targets)
+    assert json.loads(path.read_text())["targets"][0]["met"] is None
+    quick = common.base_parser("x").parse_args(["--quick"])
+    assert common.mode_targets(quick, targets) == targets
+
+
+def test_run_all_does_not_count_smoke_targets(bench, tmp_path, capsys, monkeypatch):
+    module = bench("run_all")
+    child_target = {"name": "x", "value": 0.3, "threshold": 2.0}
+    child_target.update(comparison="<=", met=True)
+
+    def child(command, **kwargs):  # writes its result, as a script does
+        payload = {"benchmark": "bench_scaling", "targets": [child_target]}
+        (tmp_path / "bench_scaling_smoke.json").write_text(json.dumps(payload))
+        return module.subprocess.CompletedProcess(command, 0)
+
+    monkeypatch.setattr(module.subprocess, "run", child)
+    path = module.main(_smoke_args(tmp_path, "--scripts", "bench_scaling"))
+    out = capsys.readouterr().out
+    assert "targets met" not in out and "smoke (not a measurement)" in out
+    payload = json.loads(Path(path).read_text())
+    assert payload["targets"][0]["met"] is None
