@@ -34,7 +34,7 @@ NUMBERS = {
     "aug_weight_decay": (check_positive, {"allow_zero": True}, False),
     "copies_per_chunk": (check_int, {"low": 1}, True),
     "lr": (check_positive, {"allow_zero": True}, False),
-    "optimizer__lr": (check_positive, {"allow_zero": True}, True),
+    "optimizer__lr": (check_positive, {"allow_zero": True}, False),
     "aug_lr": (check_positive, {}, True),
     "magnitude_lr": (check_positive, {}, True),
     "unroll_lr": (check_positive, {}, True),
@@ -70,12 +70,14 @@ def check_values(params):
                 raise ValueError(
                     f"{name} must be one of {allowed}{default}, got {value!r}."
                 )
+        elif name.endswith("__lr"):  # another optimizer's, or a group's
+            check_positive(value, name, allow_zero=True)
 
 
 def check_params(net):
     """Check the parameters of the estimator ``net`` (raises ValueError)."""
     names = (*NUMBERS, *CHOICES)
-    check_values({name: getattr(net, name, None) for name in names})
+    check_values({name: getattr(net, name) for name in names if hasattr(net, name)})
     if not 0.0 < float(net.policy_valid_fraction) < 1.0:
         raise ValueError(
             "policy_valid_fraction must be strictly between 0 and 1 (the share "

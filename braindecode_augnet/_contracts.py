@@ -230,7 +230,8 @@ def check_saved_augmentation(saved, current):
         f"estimator's: saved [{describe(saved, every)}], here "
         f"[{describe(current, every)}] (class names and mag_range, in order). "
         "Build the estimator with the method and augmentation (candidates, "
-        "their order and sfreq) of the one that saved them; nothing was loaded."
+        "their order and sfreq) of the one that saved them; no parameter was "
+        "loaded."
     )
 
 

@@ -262,6 +262,7 @@ class AugNetClassifier(EEGClassifier):
         if initialized:  # before skorch sets them (e.g. lr into the optimizer)
             checks.check_values(kwargs)
         before = dict(vars(self)) if initialized else None
+        groups = self._optimizer_settings() if initialized else None
         previous = self.strategy if rebuilt and initialized else None
         inferred = vars(self).get("inferred_module_params_")
         if inferred:
@@ -277,6 +278,8 @@ class AugNetClassifier(EEGClassifier):
         except Exception:
             vars(self).clear()
             vars(self).update(before)
+            for group, settings in groups:  # skorch sets lr into them at once
+                group.update(settings)
             raise
         if _MODULE_SETTINGS.intersection(kwargs):
             self._configure_module()
@@ -289,6 +292,16 @@ class AugNetClassifier(EEGClassifier):
                 lr = self.get_params_for("optimizer").get("lr", self.lr)
             self.strategy.update_groups(self, named, lr)
         return self
+
+    def _optimizer_settings(self):
+        """Each group of each optimizer with a copy of its settings."""
+        optimizers = (vars(self).get(name + "_") for name in self._optimizers)
+        return [
+            (group, {key: value for key, value in group.items() if key != "params"})
+            for optimizer in optimizers
+            if optimizer is not None
+            for group in optimizer.param_groups
+        ]
 
     def _rebuild(self, reset, previous):
         """The module, criterion and optimizer anew (as skorch after a
@@ -659,13 +672,16 @@ class AugNetClassifier(EEGClassifier):
         """As skorch's, restoring the class labels and input shape saved with
         the parameters (a ValueError when ``classes`` was passed and differs
         from them, or when they were saved with other augmentation modules:
-        then nothing is loaded)."""
+        then no parameter is loaded), from ``f_params`` or a ``checkpoint``."""
+        if getattr(self, "initialized_", False):
+            unwrap_module(self).loaded_state = None  # set if parameters load
         super().load_params(*args, **kwargs)
         module = unwrap_module(self)
         saved = module.labels
-        loaded = kwargs.get("f_params", args[0] if args else None) is not None
-        if loaded and module.loaded_state.get("input_shape") is not None:
-            self.n_chans_, self.n_times_ = module.loaded_state["input_shape"]
+        loaded = module.loaded_state is not None
+        state = module.loaded_state or {}
+        if state.get("input_shape") is not None:
+            self.n_chans_, self.n_times_ = state["input_shape"]
         if self.classes is not None:
             if saved is not None and not np.array_equal(
                 np.asarray(self.classes), saved
@@ -677,7 +693,7 @@ class AugNetClassifier(EEGClassifier):
                 )
         elif saved is not None:
             self.classes_inferred_ = saved
-        elif loaded and "classes" not in module.loaded_state:
+        elif loaded and "classes" not in state:
             self.labels_unknown_ = True  # an older version's, or unsavable labels
         return self
 

@@ -71,18 +71,36 @@ class AcceleratedAugNetClassifier(AccelerateMixin, AugNetClassifier):
     def _initialize_callbacks(self):
         """As skorch's, but ``verbose`` is honoured: skorch's PrintLog prints
         to any sink other than ``print`` (the accelerator's is one) whatever
-        ``verbose`` says. With the sink ``'auto'``, the main process prints
-        through ``print`` (which PrintLog silences at ``verbose=0``) and the
-        others print nothing, as the accelerator's print; ``'auto'`` stays the
-        parameter, so a later ``set_params(verbose=...)`` is honoured too."""
+        ``verbose`` says. With the sink ``'auto'``, the local main process
+        prints through ``print`` (which PrintLog silences at ``verbose=0``)
+        and the others print nothing, as the accelerator's print; ``'auto'``
+        stays the parameter, so a later ``set_params(verbose=...)`` is
+        honoured too."""
         if self.callbacks__print_log__sink != "auto":
             return super()._initialize_callbacks()
-        main = getattr(self.accelerator, "is_main_process", True)
-        self.callbacks__print_log__sink = print if main else _print_nothing
+        self.callbacks__print_log__sink = self._auto_sink()
         try:
             return super()._initialize_callbacks()
         finally:
             self.callbacks__print_log__sink = "auto"
+
+    def set_params(self, **kwargs):
+        """As :class:`~.AugNetClassifier`'s; a sink set back to ``'auto'``
+        (e.g. ``set_params(**get_params())``) is resolved, as at
+        initialisation, not handed to the epoch table as a string."""
+        super().set_params(**kwargs)
+        if kwargs.get("callbacks__print_log__sink") == "auto" and getattr(
+            self, "initialized_", False
+        ):
+            for name, callback in self.callbacks_:
+                if name == "print_log":
+                    callback.sink = self._auto_sink()
+        return self
+
+    def _auto_sink(self):
+        """``print`` on the local main process, nothing on the others."""
+        main = getattr(self.accelerator, "is_local_main_process", True)
+        return print if main else _print_nothing
 
     def initialize_module(self):
         """As :class:`~.AugNetClassifier`; methods whose strategy is not

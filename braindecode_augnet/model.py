@@ -208,8 +208,8 @@ class AugNet(nn.Module):
         #: ``(n_chans, n_times)`` of the estimator's windows, saved likewise
         self.input_shape = None
         #: what the last state dict loaded held besides the parameters
-        #: (``{}`` when none, or saved by an older version)
-        self.loaded_state = {}
+        #: (``{}`` when none, or saved by an older version; None: none loaded)
+        self.loaded_state = None
 
     @property
     def current_n_copies(self):
@@ -309,7 +309,7 @@ class AugNet(nn.Module):
         self.__dict__.setdefault("_non_finite", NonFiniteFlag())
         self.__dict__.setdefault("labels", None)
         self.__dict__.setdefault("input_shape", None)
-        self.__dict__.setdefault("loaded_state", {})
+        self.__dict__.setdefault("loaded_state", None)
 
     def augmentation_signature(self):
         """``[class name, mag_range, is a leaf]`` of every module of the

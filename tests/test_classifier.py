@@ -490,8 +490,17 @@ def test_a_first_partial_fit_of_one_class_is_refused_and_leaves_nothing():
 
 @pytest.mark.parametrize(
     "params",
-    [dict(lr=-0.01), dict(optimizer__lr=-0.01), dict(n_copies=0), dict(temperature=0)],
-    ids=lambda p: next(iter(p)),
+    [
+        dict(lr=-0.01),
+        dict(optimizer__lr=-0.01),
+        dict(optimizer__lr=None),
+        dict(optimizer__param_groups__0__lr=-1.0),
+        dict(n_copies=0),
+        dict(temperature=0),
+        dict(lr=0.5, policy_valid_fraction=1.0),  # lr set, then refused
+        dict(lr=0.5, method="adda"),  # ADDA takes no regulariser: refused
+    ],
+    ids=lambda p: "-".join(p),
 )
 def test_set_params_refused_on_a_fitted_estimator_leaves_it_as_it_was(params):
     """A refused value stayed in get_params (a later clone failed on it);
@@ -501,7 +510,7 @@ def test_set_params_refused_on_a_fitted_estimator_leaves_it_as_it_was(params):
     clf = make_clf(max_epochs=1).fit(X, y)
     before = clf.get_params(deep=False)
     rates = [group["lr"] for group in clf.optimizer_.param_groups]
-    with pytest.raises(ValueError, match=next(iter(params))):
+    with pytest.raises(ValueError, match=list(params)[-1]):
         clf.set_params(**params)
     assert clf.get_params(deep=False) == before
     assert [group["lr"] for group in clf.optimizer_.param_groups] == rates

@@ -105,7 +105,13 @@ def test_verbose_set_after_a_fit_is_honoured(capsys):
     clf.set_params(verbose=0)
     clf.partial_fit(X, y)
     assert capsys.readouterr().out == ""
-    other = make(SimpleNamespace(process_index=1, is_main_process=False), verbose=1)
+    clf.set_params(**clf.get_params(deep=False))  # the sink 'auto' set again
+    clf.set_params(verbose=1).partial_fit(X, y)
+    rows = capsys.readouterr().out.splitlines()
+    assert any(row.split()[:1] == ["4"] for row in rows)  # the fourth epoch's
+    other = make(
+        SimpleNamespace(process_index=1, is_local_main_process=False), verbose=1
+    )
     other._initialize_callbacks()
     print_log = dict(other.callbacks_)["print_log"]
     assert print_log.sink is not print

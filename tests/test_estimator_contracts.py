@@ -14,6 +14,7 @@ import torch
 from braindecode.datasets import BaseConcatDataset, RawDataset
 from braindecode.preprocessing import create_fixed_length_windows
 from sklearn.base import clone
+from skorch.callbacks import Checkpoint
 
 from braindecode_augnet.transforms import (
     AmplitudeScale,
@@ -145,6 +146,12 @@ def test_loaded_parameters_keep_the_input_shape_and_predict_without_labels(tmp_p
     assert (new.n_chans_, new.n_times_) == (clf.n_chans_, clf.n_times_)
     with pytest.raises(ValueError, match="fitted on 2 channels and"):
         new.predict(X[:, :1])
+    cp = Checkpoint(dirname=tmp_path / "cp", monitor=None)
+    checkpointed = make_clf(max_epochs=1, callbacks=[cp]).fit(X, y)
+    restored = make_clf(callbacks=[cp]).initialize()
+    restored.load_params(checkpoint=cp)  # as LoadInitState does
+    assert (restored.n_chans_, restored.n_times_) == (2, X.shape[-1])
+    np.testing.assert_array_equal(restored.predict(X), checkpointed.predict(X))
     unlabelled = make_clf(max_epochs=1).fit(X, y)
     del unlabelled.classes_inferred_  # as after a fit on a windows dataset
     unlabelled.save_params(f_params=tmp_path / "u.pt")
