@@ -246,33 +246,32 @@ def keyed_draws_active():
     return _keyed() is not None
 
 
-def predicting(outputs):
-    """Yield ``outputs``, each computed in prediction mode.
-
-    Wraps the iterator of a prediction's batches (the flag is set only while
-    each batch is computed): :class:`~.AugNet` then keys its copies' draws
-    (see :func:`keyed_copies`).
-    """
-    outputs = iter(outputs)
-    while True:
-        previous, _STATE.predicting = getattr(_STATE, "predicting", False), True
-        try:
-            output = next(outputs)
-        except StopIteration:
-            return
-        finally:
-            _STATE.predicting = previous
-        yield output
-
-
 @contextlib.contextmanager
 def predicting_block():
-    """:func:`predicting` for the calls made inside a ``with`` block."""
+    """Prediction mode for the calls made inside a ``with`` block:
+    :class:`~.AugNet` then keys its copies' draws (see
+    :func:`keyed_copies`)."""
     previous, _STATE.predicting = getattr(_STATE, "predicting", False), True
     try:
         yield
     finally:
         _STATE.predicting = previous
+
+
+def predicting(outputs):
+    """Yield ``outputs``, each computed in prediction mode.
+
+    Wraps the iterator of a prediction's batches (the flag is set only while
+    each batch is computed, by :func:`predicting_block`).
+    """
+    outputs = iter(outputs)
+    while True:
+        with predicting_block():
+            try:
+                output = next(outputs)
+            except StopIteration:
+                return
+        yield output
 
 
 def keyed_copies(first_copy, n_copies, n_batch, n_windows, device):
