@@ -60,6 +60,10 @@ __all__ = [
     "write_report",
 ]
 
+#: The notes of a job stopped in training; written beside an earlier
+#: report, which only a finished report replaces.
+STOP_NOTES = ("INTERRUPTED.md", "FAILED.md")
+
 #: Every file the job may write in its folder: a new report replaces them
 #: all (those it does not write removed), so that no file of an earlier run
 #: stays beside it.
@@ -73,13 +77,8 @@ REPORT_FILES = (
     "learning_curve.png",
     "policy.csv",
     "policy.png",
-    "INTERRUPTED.md",
-    "FAILED.md",
+    *STOP_NOTES,
 )
-
-#: The notes of a job stopped in training; written beside an earlier
-#: report, which only a finished report replaces.
-STOP_NOTES = ("INTERRUPTED.md", "FAILED.md")
 
 #: Scores summarised per method: (column, header, format).
 _SCORES = (
