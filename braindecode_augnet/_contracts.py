@@ -210,9 +210,7 @@ def check_saved_augmentation(saved, current):
     loads into ``[TimeReverse, AmplitudeScale]`` without a word.
     ``saved`` None (an older version's state) is not checked.
     """
-    if saved is None or [list(entry) for entry in saved] == [
-        list(entry) for entry in current
-    ]:
+    if saved is None or saved == current:  # lists of lists, as JSON reads them
         return
 
     def describe(signature, every=False):
