@@ -97,6 +97,15 @@ class AcceleratedAugNetClassifier(AccelerateMixin, AugNetClassifier):
                     callback.sink = self._auto_sink()
         return self
 
+    def get_params(self, deep=True):
+        """As skorch's; the sink ``'auto'`` is reported as set, not as the
+        callback resolved it, so that ``deep=True`` and ``deep=False`` agree
+        and ``set_params(**get_params())`` keeps it per process."""
+        params = super().get_params(deep=deep)
+        if deep and self.callbacks__print_log__sink == "auto":
+            params["callbacks__print_log__sink"] = "auto"
+        return params
+
     def _auto_sink(self):
         """``print`` on the local main process, nothing on the others."""
         main = getattr(self.accelerator, "is_local_main_process", True)

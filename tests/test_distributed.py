@@ -118,6 +118,11 @@ def test_verbose_set_after_a_fit_is_honoured(capsys):
     print_log._sink("an epoch's row", verbose=1)
     assert capsys.readouterr().out == ""
     assert other.callbacks__print_log__sink == "auto"
+    # deep=True reports the parameter as set, as deep=False does, not the
+    # callback's resolved print, which set back would print on every process
+    assert other.get_params(deep=True)["callbacks__print_log__sink"] == "auto"
+    other.set_params(**other.get_params(deep=True))
+    assert dict(other.callbacks_)["print_log"].sink is not print
 
 
 def test_an_accelerator_that_is_none_is_refused_before_training():
