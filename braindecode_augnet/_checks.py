@@ -6,6 +6,7 @@ the fix, raised before any training.
 """
 
 import math
+from numbers import Integral
 
 import mne
 import numpy as np
@@ -85,6 +86,16 @@ def check_params(net):
             f"{float(net.policy_valid_fraction)}."
         )
     net.strategy.check_params(net)
+    n_outputs = net.get_params_for("module").get("n_outputs")
+    if n_outputs is not None and (
+        isinstance(n_outputs, bool)
+        or not isinstance(n_outputs, Integral)
+        or n_outputs < 1
+    ):
+        raise ValueError(
+            "module__n_outputs must be an integer >= 1, the number of classes, "
+            f"got {n_outputs!r}; leave it out to take the classes of y."
+        )
 
 
 def as_array(y):

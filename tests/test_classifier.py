@@ -993,3 +993,14 @@ def test_n_outputs_other_than_the_classes_is_refused_before_training():
     assert clf.predict_proba(X).shape == (32, 3) and list(clf.classes_) == [0, 1, 2]
     clf.partial_fit(X, y)  # later calls keep them
     assert list(clf.classes_) == [0, 1, 2]
+
+
+@pytest.mark.parametrize("n_outputs", [2.5, 0, -1, "3", True])
+def test_n_outputs_that_is_no_positive_integer_is_refused_before_the_module(n_outputs):
+    """module__n_outputs=2.5 (or 0, -1, '3', True) failed inside torch when
+    the module was built (e.g. 'out_channels must be divisible by groups')."""
+    X, y = toy_data(32)
+    clf = make_clf(module__n_outputs=n_outputs, max_epochs=1)
+    with pytest.raises(ValueError, match=r"module__n_outputs must be an integer >= 1"):
+        clf.fit(X, y)
+    assert getattr(clf, "module_", None) is None  # nothing built
