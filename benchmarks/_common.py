@@ -268,7 +268,8 @@ RESULTS_RULE = (
     "Results: a run writes <out-dir>/<script>.json (full), <script>_quick.json "
     "or <script>_smoke.json. It replaces that file only when the file holds a "
     "run of the same configuration (every option but --threads, --out-dir, "
-    "--verbose and --system-malloc); otherwise it stops before any work and "
+    "--verbose and --system-malloc; a size given at its mode's default is that "
+    "default); otherwise it stops before any work and "
     "names the options that differ: give another --out-dir, or --replace."
 )
 
@@ -277,6 +278,11 @@ def module_command(name, *args):
     """The command line that runs benchmark ``name`` in a new interpreter
     (``python -m benchmarks.NAME``; run it with ``cwd=ROOT``)."""
     return [sys.executable, "-m", f"{__package__}.{name}", *map(str, args)]
+
+
+#: the batch of EEG windows of the timing benchmarks by mode: ``{option:
+#: (full, quick, smoke)}`` (see :func:`pick`)
+WINDOW_DEFAULTS = {"batch": (64, 64, 4), "n_times": (3000, 3000, 600)}
 
 
 def add_window_arguments(parser, batch=None, n_times=None):
@@ -292,6 +298,21 @@ def add_window_arguments(parser, batch=None, n_times=None):
         help=f"window length in samples ({n_times or 3000})",
     )
     return parser
+
+
+def sleep_training_defaults(n_seeds):
+    """The sleep-staging options of :func:`add_sleep_training_arguments` by
+    mode, ``{option: (full, quick, smoke)}`` (see :func:`pick`); full runs:
+    the figures quoted in the issues (10 subjects x 2 h, 15 epochs)."""
+    from braindecode_augnet.study import pipeline as P
+
+    return {
+        "n_subjects": (P.DEFAULT_N_SUBJECTS, 6, 3),
+        "n_hours": (2.0, 1.5, 0.5),
+        "n_seeds": tuple(n_seeds),
+        "epochs": (15, 4, 1),
+        "n_copies": (P.DEFAULT_N_COPIES, P.DEFAULT_N_COPIES, 4),
+    }
 
 
 def add_sleep_training_arguments(parser):
@@ -351,12 +372,21 @@ def mode_name(args):
     return "quick" if args.quick else "full"
 
 
+#: the options that pick a run's mode (see :func:`mode_name`)
+MODES = ("quick", "smoke")
+
+
 def pick(args, full, quick, smoke, given=None):
     """The value of a setting for the run's mode (``given``, the value of
     its option, wins unless it is None)."""
     if given is not None:
         return given
-    return {"full": full, "quick": quick, "smoke": smoke}[mode_name(args)]
+    return pick_mode(mode_name(args), full, quick, smoke)
+
+
+def pick_mode(mode, full, quick, smoke):
+    """``full``, ``quick`` or ``smoke``, as ``mode`` names."""
+    return {"full": full, "quick": quick, "smoke": smoke}[mode]
 
 
 def repeats_and_warmup(args, full=(10, 2), quick=(3, 1), smoke=(1, 0)):
@@ -886,9 +916,23 @@ def make_out_dir(parser, folder, option="--out-dir"):
     return folder
 
 
-def prepare_output(parser, args, name):
+def resolved(options, defaults=None):
+    """:func:`configuration` of ``options`` with each option of ``defaults``
+    (``{option: (full, quick, smoke)}``, as given to :func:`pick`) that is
+    None replaced by its mode's value: ``--batch 64`` is the configuration
+    of a run that left ``--batch`` at its default of 64."""
+    options = configuration(options)
+    mode = mode_name(argparse.Namespace(**{k: options.get(k) for k in MODES}))
+    for option, values in (defaults or {}).items():
+        if options.get(option) is None:
+            options[option] = configuration({option: pick_mode(mode, *values)})[option]
+    return options
+
+
+def prepare_output(parser, args, name, defaults=None):
     """Before any work: create ``--out-dir`` and refuse to replace a result
-    file of another configuration (see :data:`RESULTS_RULE`).
+    file of another configuration (see :data:`RESULTS_RULE`; the options of
+    ``defaults`` compared as :func:`resolved` makes them).
 
     Returns
     -------
@@ -910,7 +954,7 @@ def prepare_output(parser, args, name):
             f"{path} exists and is not a {name} result: pass --replace to "
             "replace it, or give another --out-dir."
         )
-    changed = differences(configuration(recorded), configuration(vars(args)))
+    changed = differences(resolved(recorded, defaults), resolved(vars(args), defaults))
     if changed:
         parser.error(
             f"{path} holds a run of another configuration, which this run would "

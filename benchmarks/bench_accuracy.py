@@ -453,17 +453,15 @@ def main(argv=None):
         except ValueError as exc:
             parser.error(f"argument --merge: {exc}")
     args.methods = [m for m in METHODS if m in args.methods]  # reporting order
-    C.prepare_output(parser, args, NAME)
+    defaults = C.sleep_training_defaults(n_seeds=(3, 2, 1))
+    C.prepare_output(parser, args, NAME, defaults)
     device = C.setup(args)
     mode = C.mode_name(args)
-    # full runs: the figures quoted in the issues (10 subjects x 2 h, 15 epochs)
-    n_subjects = C.pick(args, P.DEFAULT_N_SUBJECTS, 6, 3, given=args.n_subjects)
-    n_hours = C.pick(args, 2.0, 1.5, 0.5, given=args.n_hours)
-    n_seeds = C.pick(args, 3, 2, 1, given=args.n_seeds)
-    max_epochs = C.pick(args, 15, 4, 1, given=args.epochs)
-    n_copies = C.pick(
-        args, P.DEFAULT_N_COPIES, P.DEFAULT_N_COPIES, 4, given=args.n_copies
-    )
+    n_subjects = C.pick(args, *defaults["n_subjects"], given=args.n_subjects)
+    n_hours = C.pick(args, *defaults["n_hours"], given=args.n_hours)
+    n_seeds = C.pick(args, *defaults["n_seeds"], given=args.n_seeds)
+    max_epochs = C.pick(args, *defaults["epochs"], given=args.epochs)
+    n_copies = C.pick(args, *defaults["n_copies"], given=args.n_copies)
     seeds = [args.seed + k for k in range(n_seeds)]
     methods = args.methods
     settings = {

@@ -644,7 +644,6 @@ def run_seed(args, seed, settings, device):
 # --------------------------------------------------------------------- main
 def main(argv=None):
     """Run the benchmark; return the JSON payload's path."""
-    from braindecode_augnet.study import pipeline as P
 
     parser = C.base_parser(__doc__.splitlines()[0])
     C.add_sleep_training_arguments(parser)
@@ -663,16 +662,15 @@ def main(argv=None):
         "(default: AugNetClassifier's own default)",
     )
     args = parser.parse_args(argv)
-    C.prepare_output(parser, args, NAME)
+    defaults = C.sleep_training_defaults(n_seeds=(5, 2, 1))
+    C.prepare_output(parser, args, NAME, defaults)
     device = C.setup(args)
     settings = {
         "dataset": "synthetic",
-        "n_subjects": C.pick(args, P.DEFAULT_N_SUBJECTS, 6, 3, given=args.n_subjects),
-        "n_hours": C.pick(args, 2.0, 1.5, 0.5, given=args.n_hours),
-        "max_epochs": C.pick(args, 15, 4, 1, given=args.epochs),
-        "n_copies": C.pick(
-            args, P.DEFAULT_N_COPIES, P.DEFAULT_N_COPIES, 4, given=args.n_copies
-        ),
+        "n_subjects": C.pick(args, *defaults["n_subjects"], given=args.n_subjects),
+        "n_hours": C.pick(args, *defaults["n_hours"], given=args.n_hours),
+        "max_epochs": C.pick(args, *defaults["epochs"], given=args.epochs),
+        "n_copies": C.pick(args, *defaults["n_copies"], given=args.n_copies),
         "batch_size": args.batch_size,
         "lr": args.lr,
         "aug_lr": (
@@ -689,7 +687,7 @@ def main(argv=None):
         "data": "make_synthetic_sleep(random_state=seed): one population per seed",
         "nuisances": NUISANCES,
     }
-    n_seeds = C.pick(args, 5, 2, 1, given=args.n_seeds)
+    n_seeds = C.pick(args, *defaults["n_seeds"], given=args.n_seeds)
     seeds = [args.seed + k for k in range(n_seeds)]
     settings["seeds"] = seeds
     C.print_header("Planted invariances: what AugNet's policy recovers", args, device)

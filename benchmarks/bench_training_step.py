@@ -531,8 +531,8 @@ def main(argv=None):
     )
     parser.add_argument("--_memory-worker", dest="memory_worker", default=None)
     args = parser.parse_args(argv)
-    args.batch = C.pick(args, 64, 64, 4, given=args.batch)
-    args.n_times = C.pick(args, 3000, 3000, 600, given=args.n_times)
+    args.batch = C.pick(args, *C.WINDOW_DEFAULTS["batch"], given=args.batch)
+    args.n_times = C.pick(args, *C.WINDOW_DEFAULTS["n_times"], given=args.n_times)
     args.n_copies = C.pick(args, 20, 20, 4, given=args.n_copies)
     args.chunk = C.pick(args, 4, 4, 2, given=args.chunk)
     if args.memory_worker:

@@ -350,11 +350,11 @@ def main(argv=None):
     args = parser.parse_args(argv)
     if args.only is not None:  # the order of the runs, whatever the order given
         args.only = [name for name in names if name in args.only] or None
-    C.prepare_output(parser, args, NAME)
+    C.prepare_output(parser, args, NAME, C.WINDOW_DEFAULTS)
     device = C.setup(args)
     repeats, warmup = C.repeats_and_warmup(args)
-    batch = C.pick(args, 64, 64, 4, given=args.batch)
-    n_times = C.pick(args, 3000, 3000, 600, given=args.n_times)
+    batch = C.pick(args, *C.WINDOW_DEFAULTS["batch"], given=args.batch)
+    n_times = C.pick(args, *C.WINDOW_DEFAULTS["n_times"], given=args.n_times)
     C.print_header("Transforms: braindecode_augnet vs braindecode", args, device)
     print(f"repeats={repeats} warmup={warmup} magnitude={args.magnitude}")
 

@@ -768,7 +768,12 @@ def test_a_result_of_another_configuration_is_not_replaced(
     assert "only (recorded: None, this run: ['SignFlip'])" in err
     assert "--replace" in err
     err = _refused(main, _smoke_args(tmp_path, "--batch", "8"), capsys)
-    assert "batch (recorded: None, this run: 8)" in err
+    assert "batch (recorded: 4, this run: 8)" in err  # the default, resolved
+    assert path.read_text() == before
+    # the mode's default given by its value is the configuration recorded
+    # without it (smoke: batch 4)
+    with pytest.raises(_WorkStarted):
+        main(_smoke_args(tmp_path, "--batch", "4", "--n-times", "600"))
     assert path.read_text() == before
     # the same configuration (other threads, folder): replaced as before
     with pytest.raises(_WorkStarted):
@@ -788,6 +793,10 @@ def test_results_rule_in_help_and_configuration(bench, capsys):
         bench("bench_scaling").main(["--help"])
     out = " ".join(capsys.readouterr().out.split())
     assert "--replace" in out and "another configuration" in out
+    defaults = {"batch": (64, 64, 4)}
+    recorded = common.resolved({"batch": None, "smoke": True}, defaults)
+    assert recorded == common.resolved({"batch": 4, "smoke": True}, defaults)
+    assert common.resolved({"batch": None, "quick": True}, defaults)["batch"] == 64
     first = common.configuration({"batch": 8, "threads": 1, "only": ("A",)})
     second = common.configuration({"batch": 8, "threads": 4, "only": ["A"]})
     assert first == second  # threads do not count; tuples are lists in JSON
