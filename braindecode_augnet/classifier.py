@@ -263,6 +263,11 @@ class AugNetClassifier(EEGClassifier):
             checks.check_values(kwargs)
         before = dict(vars(self)) if initialized else None
         groups = self._optimizer_settings() if initialized else None
+        callbacks = (  # skorch sets callbacks__name__param into them at once
+            [(cb, dict(vars(cb))) for _, cb in getattr(self, "callbacks_", [])]
+            if initialized
+            else None
+        )
         previous = self.strategy if rebuilt and initialized else None
         inferred = vars(self).get("inferred_module_params_")
         if inferred:
@@ -280,6 +285,9 @@ class AugNetClassifier(EEGClassifier):
             vars(self).update(before)
             for group, settings in groups:  # skorch sets lr into them at once
                 group.update(settings)
+            for callback, state in callbacks:
+                vars(callback).clear()
+                vars(callback).update(state)
             raise
         if _MODULE_SETTINGS.intersection(kwargs):
             self._configure_module()

@@ -519,6 +519,20 @@ def test_set_params_refused_on_a_fitted_estimator_leaves_it_as_it_was(params):
         make_clf(lr=-1.0).fit(X, y)
 
 
+def test_a_refused_set_params_leaves_the_users_callbacks_as_they_were():
+    """skorch sets callbacks__NAME__PARAM into the user's callback object
+    before the later checks refuse the call: it kept the refused value."""
+    from skorch.callbacks import EpochScoring
+
+    X, y = toy_data()
+    scoring = EpochScoring("accuracy", lower_is_better=False, name="acc")
+    clf = make_clf(max_epochs=1, callbacks=[("acc", scoring)]).fit(X, y)
+    with pytest.raises(ValueError, match="policy_valid_fraction"):
+        clf.set_params(callbacks__acc__lower_is_better=True, policy_valid_fraction=1)
+    assert scoring.lower_is_better is False
+    assert dict(clf.callbacks_)["acc"] is scoring
+
+
 @pytest.mark.parametrize("where", ["fit", "predict"])
 def test_deferred_input_check_raises_after_the_batch(where):
     """AugNet(input_check='deferred') (the default off CPU) is read by the
