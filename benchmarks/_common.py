@@ -631,13 +631,14 @@ def count_aten_ops(fn, profiler=False):
     profiler : bool
         Also count the ``aten::`` events that :mod:`torch.profiler` records
         for one call, nested calls included (the count quoted in issue 10;
-        the profiler takes a few seconds to start the first time).
+        the profiler takes a few seconds to start the first time), and the
+        launches among them (see :func:`profiler_launches`).
 
     Returns
     -------
     dict
         ``{"aten_ops": int, "kernels": int, "host_reads": int}``, plus
-        ``"profiler_aten_events"`` with ``profiler``.
+        ``"profiler_aten_events"`` and ``"launches"`` with ``profiler``.
     """
     fn()
     with _OpCounter() as counter:
@@ -648,16 +649,59 @@ def count_aten_ops(fn, profiler=False):
         "host_reads": counter.host_reads,
     }
     if profiler:
-        from torch.profiler import ProfilerActivity, profile
-
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # "Profiler clears events..."
-            with profile(activities=[ProfilerActivity.CPU]) as prof:
-                fn()
+        events = profiled_events(fn)
         counts["profiler_aten_events"] = sum(
-            event.name.startswith("aten::") for event in prof.events()
+            event.name.startswith("aten::") for event in events
         )
+        counts["launches"] = profiler_launches(events)["launches"]
     return counts
+
+
+def profiled_events(fn):
+    """The :mod:`torch.profiler` events (CPU) of one call of ``fn``."""
+    from torch.profiler import ProfilerActivity, profile
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # "Profiler clears events..."
+        with profile(activities=[ProfilerActivity.CPU]) as prof:
+            fn()
+    return prof.events()
+
+
+#: in the profiler name of each kernel that ``torch.compile`` generates on
+#: CPU (inductor's C++ kernels, profiled with
+#: ``torch._inductor.config.cpp.enable_kernel_profile``)
+FUSED_MARK = "cpp_fused"
+
+
+def profiler_launches(events):
+    """Launches of a profiled call, counted the same way eager and compiled:
+    the outermost ``aten::`` events (not inside another) that are neither
+    views nor allocations (as :class:`_OpCounter` counts kernels), plus the
+    kernels that ``torch.compile`` generated (:data:`FUSED_MARK`), which
+    run no aten operator. ``{"launches", "aten", "fused"}``."""
+    no_kernel = {f"aten::{packet.__name__.split('.')[-1]}" for packet in _NO_KERNEL}
+    aten = fused = 0
+    for event in events:
+        name = event.name
+        if FUSED_MARK in name:
+            fused += 1
+            continue
+        if not name.startswith("aten::") or name in no_kernel or _is_view(name):
+            continue
+        parent = event.cpu_parent
+        while parent is not None and not parent.name.startswith("aten::"):
+            parent = parent.cpu_parent
+        aten += parent is None
+    return {"launches": aten + fused, "aten": aten, "fused": fused}
+
+
+def _is_view(name):
+    """Whether the aten operator ``name`` (``aten::op``) is a view (every
+    overload of it; unknown names are not)."""
+    packet = getattr(torch.ops.aten, name[len("aten::") :], None)
+    overloads = packet.overloads() if packet is not None else ()
+    return bool(overloads) and all(getattr(packet, o).is_view for o in overloads)
 
 
 # ------------------------------------------------------------------- memory

@@ -147,6 +147,42 @@ def test_count_aten_ops_counts_dispatched_ops_host_reads_and_profiler_events(ben
     assert counts["profiler_aten_events"] >= counts["aten_ops"] - 5
 
 
+def test_profiler_launches_counts_kernels_as_the_dispatch_counter(bench):
+    """Outermost aten kernels (no views, allocations or nested calls) and
+    the kernels torch.compile generates, which run no aten operator."""
+    from types import SimpleNamespace
+
+    common = bench("_common")
+    x = torch.ones(8, requires_grad=True)
+
+    def fn():
+        (x * 2 + 1).view(2, 4).sum().backward()
+
+    fn()
+    launches = common.profiler_launches(common.profiled_events(fn))
+    assert launches == {
+        "launches": common.count_aten_ops(fn)["kernels"],
+        "aten": common.count_aten_ops(fn)["kernels"],
+        "fused": 0,
+    }
+
+    def event(name, parent=None):
+        return SimpleNamespace(name=name, cpu_parent=parent)
+
+    outer = event("aten::linear")
+    region = event("Torch-Compiled Region: 0/0")
+    events = [
+        outer,
+        event("aten::addmm", outer),  # inside linear: not another launch
+        event("aten::view", None),  # a view
+        event("aten::empty", None),  # an allocation
+        event("aten::mm", region),  # an extern kernel of a compiled graph
+        event("graph_0_cpp_fused_add_mul_0", region),
+        event("cpp_fused_sum_1", region),
+    ]
+    assert common.profiler_launches(events) == {"launches": 4, "aten": 2, "fused": 2}
+
+
 def test_bench_training_step_compiled(bench, tmp_path, capsys):
     """--compile times compiled copies beside the eager steps ("eager"
     backend: dynamo only, no C compiler, quick)."""
@@ -410,6 +446,24 @@ def test_bench_accuracy_merge_pools_seeds_and_refuses_repeats(bench, tmp_path):
     assert (tmp_path / "out" / "bench_accuracy_merged.png").is_file()
     with pytest.raises(ValueError, match="seed 0 of 'none' is in several"):
         module.merge([a, a], tmp_path / "out")
+
+
+def test_compare_op_counts_counts_compiled_launches(bench):
+    """--compile: the launches of the eager and compiled steps, counted the
+    same way (aot_eager: no C++ compiler, no kernel generated), and their
+    table with each model's ratio to the trunk."""
+    module = bench("compare_op_counts")
+    models = ("trunk", "mixture")
+    counts = module.count_compiled("aot_eager", 4, n_times=600, models=models)
+    assert set(counts) == set(models)
+    for c in counts.values():
+        for how in ("eager", "compiled"):
+            assert c[how]["launches"] == c[how]["aten"] + c[how]["fused"] > 0
+        assert c["compiled"]["fused"] == 0
+    assert counts["mixture"]["eager"]["launches"] > counts["trunk"]["eager"]["launches"]
+    table = module.compiled_table({"HEAD": {"compiled": counts}}).splitlines()
+    assert "compiled/trunk" in table[0] and len(table) == 3
+    assert table[1].split()[:2] == ["HEAD", "trunk"] and table[1].endswith("1.00x")
 
 
 def test_compare_op_counts_counts_revisions_side_by_side(bench, tmp_path, capsys):
