@@ -472,6 +472,12 @@ class AugNetClassifier(EEGClassifier):
         # a fit that initialises the net anew may change the data's shape
         initialized = getattr(self, "initialized_", False)
         vars(self)["_fit_anew"] = not (self.warm_start and initialized)
+        if not self.warm_start:
+            # the module parameters inferred again are set as on a new net:
+            # on an initialised one skorch would build the module for them
+            # too, once more than a first fit, drawing other initial weights
+            # from torch's generator than a new estimator
+            self.initialized_ = False
         try:
             return super().fit(X, y, **fit_params)
         finally:

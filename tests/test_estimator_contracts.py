@@ -355,3 +355,19 @@ def test_a_sequence_is_predicted_alike_alone(mode):
     proba = clf.predict_proba(X)
     alone = np.concatenate([clf.predict_proba(X[i : i + 1]) for i in range(len(X))])
     np.testing.assert_allclose(alone, proba, rtol=1e-5, atol=1e-6)
+
+
+def test_a_refit_after_torch_manual_seed_is_the_fit_of_a_new_estimator():
+    """A refit built the trunk twice (the module parameters inferred again
+    were set on the initialised net, which skorch builds anew for them),
+    drawing other initial weights from torch's generator than a new
+    estimator: a loop refitting one estimator was not reproducible."""
+    X, y = toy_data(32)
+    torch.manual_seed(0)
+    fresh = make_clf(max_epochs=1).fit(X, y)
+    clf = make_clf(max_epochs=1).fit(X, y)
+    torch.manual_seed(0)
+    clf.fit(X, y)
+    for p, q in zip(clf.module_.parameters(), fresh.module_.parameters()):
+        torch.testing.assert_close(p, q, rtol=0, atol=0)
+    np.testing.assert_array_equal(clf.predict_proba(X), fresh.predict_proba(X))
