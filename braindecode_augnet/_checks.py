@@ -17,7 +17,7 @@ from skorch.utils import is_dataset, to_numpy
 
 from ._validation import check_int, check_positive, check_unit
 from .layers import SAMPLING_MODES, augmentation_layers, unwrap_module
-from .model import SEQUENCE_AUGMENTATIONS
+from .model import SEQUENCE_AUGMENTATIONS, AugNet
 from .regularization import REGULARIZER_SCALES
 
 __all__ = []
@@ -204,16 +204,56 @@ def check_n_outputs(net):
     column (a class absent from ``y``) would be read as another class."""
     classes = getattr(net, "classes_", None)
     n_outputs = net.get_params_for("module").get("n_outputs")
+    name = fix = "module__n_outputs"
+    if n_outputs is None:  # a module given as an instance: its own
+        n_outputs = instance_param(net, "n_outputs")
+        name = f"the module instance's n_outputs ({type(net.module).__name__})"
+        fix = "build the module with n_outputs"
     if classes is None or n_outputs is None or int(n_outputs) == len(classes):
         return
     raise ValueError(
-        f"module__n_outputs={n_outputs} but the targets hold {len(classes)} "
+        f"{name}={n_outputs} but the targets hold {len(classes)} "
         f"classes {np.asarray(classes).tolist()}: column k of predict_proba is "
         "classes_[k], so they must agree. When a class is absent from these "
         f"targets, pass every class (e.g. classes=np.arange({n_outputs}) for "
         "labels 0-"
-        f"{int(n_outputs) - 1}); else module__n_outputs={len(classes)}."
+        f"{int(n_outputs) - 1}); else {fix}={len(classes)}."
     )
+
+
+def instance_param(net, name):
+    """Parameter ``name`` (e.g. ``n_chans``) of the module given as an
+    instance (the trunk of an AugNet given), None for a class or name, or
+    when unset (braindecode's models raise ValueError then)."""
+    module = net.module
+    module = module.trunk if isinstance(module, AugNet) else module
+    if not isinstance(module, torch.nn.Module):
+        return None
+    try:
+        return getattr(module, name, None)
+    except ValueError:
+        return None
+
+
+def check_instance_shape(net, X, n_chans, n_times):
+    """Refuse windows ``X`` of another shape than a module instance was
+    built for, before the first batch fails inside it (sequences, whose
+    models read several windows, are left to the model)."""
+    if net.window_size is not None or n_dims(X) == 4:
+        return
+    built = {k: instance_param(net, k) for k in ("n_chans", "n_times")}
+    given = {"n_chans": n_chans, "n_times": n_times}
+    wrong = [
+        f"{k}={built[k]} (X has {given[k]})"
+        for k in built
+        if built[k] is not None and given[k] is not None and built[k] != given[k]
+    ]
+    if wrong:
+        raise ValueError(
+            f"The module instance {type(net.module).__name__} was built for "
+            f"{', '.join(wrong)}: build it for the shape of X, or pass its class "
+            "or name, whose n_chans and n_times are inferred from X."
+        )
 
 
 def epochs_signal(X):

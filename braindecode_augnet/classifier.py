@@ -358,6 +358,7 @@ class AugNetClassifier(EEGClassifier):
         elif given is not None and self.classes is None:
             self.classes_inferred_ = given  # partial_fit(..., classes=)
         self.n_chans_, self.n_times_ = checks.window_shape(X, _int(self.window_size))
+        checks.check_instance_shape(self, X, self.n_chans_, self.n_times_)
         self._sync_saved_state()
         signal = checks.epochs_signal(X)
         if signal is not None or vars(self).get("_fit_anew", False):

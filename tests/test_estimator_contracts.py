@@ -16,6 +16,8 @@ from braindecode.preprocessing import create_fixed_length_windows
 from sklearn.base import clone
 from skorch.callbacks import Checkpoint
 
+from braindecode_augnet.layers import unwrap_module
+from braindecode_augnet.methods.base import candidate_transforms
 from braindecode_augnet.transforms import (
     AmplitudeScale,
     FrequencyShift,
@@ -371,3 +373,48 @@ def test_a_refit_after_torch_manual_seed_is_the_fit_of_a_new_estimator():
     for p, q in zip(clf.module_.parameters(), fresh.module_.parameters()):
         torch.testing.assert_close(p, q, rtol=0, atol=0)
     np.testing.assert_array_equal(clf.predict_proba(X), fresh.predict_proba(X))
+
+
+def _shallow(**kwargs):
+    from braindecode.models import ShallowFBCSPNet
+
+    params = dict(n_chans=2, n_outputs=2, n_times=200, sfreq=SFREQ)
+    return ShallowFBCSPNet(**{**params, **kwargs})
+
+
+def test_a_module_instance_gives_the_eeg_preset_its_sampling_frequency():
+    """An instance (README: 'name, class or instance') with the default
+    augmentation='eeg' was refused for want of module__sfreq, which, given,
+    made skorch build the module anew from module__ parameters only."""
+    X, y = toy_data(32, n_times=200)
+    clf = make_clf(module=_shallow(), augmentation="eeg", max_epochs=1).fit(X, y)
+    assert clf.policy_.shape[0] > 0
+    frequency_shift = [
+        tr
+        for tr in candidate_transforms(unwrap_module(clf).augmentation)
+        if type(tr).__name__ == "FrequencyShift"
+    ]
+    assert frequency_shift and all(tr.sfreq == SFREQ for tr in frequency_shift)
+    without = make_clf(module=_shallow(sfreq=None, n_times=200), augmentation="eeg")
+    with pytest.raises(ValueError, match=r"instance ShallowFBCSPNet does not hold"):
+        without.fit(X, y)
+
+
+@pytest.mark.parametrize(
+    "built, message",
+    [
+        (dict(n_outputs=5), r"instance's n_outputs \(ShallowFBCSPNet\)=5 but the"),
+        (dict(n_chans=3), r"built for n_chans=3 \(X has 2\)"),
+        (dict(n_times=300), r"built for n_times=300 \(X has 200\)"),
+    ],
+    ids=["n_outputs", "n_chans", "n_times"],
+)
+def test_a_module_instance_of_another_shape_is_refused_before_training(built, message):
+    """An instance built for 5 outputs trained on 2 classes (predict_proba
+    of 5 columns for 2 classes_); one built for other channels or times
+    failed inside torch's convolution at the first batch."""
+    X, y = toy_data(32, n_times=200)
+    clf = make_clf(module=_shallow(**built), max_epochs=1)
+    with pytest.raises(ValueError, match=message):
+        clf.fit(X, y)
+    assert len(clf.history) == 0

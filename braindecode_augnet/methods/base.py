@@ -133,7 +133,7 @@ class Method:
                 raise ValueError(
                     f"Unknown augmentation preset {aug!r}; the preset is 'eeg'."
                 )
-            kwargs = net.get_params_for("module")
+            kwargs = _signal_params(net)
             chs_info = kwargs.get("chs_info")
             ch_names = [ch["ch_name"] for ch in chs_info] if chs_info else None
             return eeg_augmentation(
@@ -236,3 +236,30 @@ def update_in_place(optimizer, groups):
         ours = by_first.get(id(group["params"][0])) if group["params"] else None
         if ours is not None:
             group.update((k, v) for k, v in ours.items() if k != "params")
+
+
+def _signal_params(net):
+    """The module parameters of ``net`` that the 'eeg' preset reads
+    (``sfreq``, ``chs_info``, ``n_chans``), those missing taken from a
+    module given as an instance (its own, which skorch keeps unless module
+    parameters are set; braindecode's models raise ValueError for unset
+    ones)."""
+    params = net.get_params_for("module")
+    if not isinstance(net.module, nn.Module):
+        return params
+    for key in ("sfreq", "chs_info", "n_chans"):
+        if params.get(key) is None:
+            try:
+                value = getattr(net.module, key, None)
+            except ValueError:
+                value = None
+            if value is not None:
+                params[key] = value
+    if params.get("sfreq") is None:
+        raise ValueError(
+            "The 'eeg' augmentation preset needs the sampling frequency, which "
+            f"the module instance {type(net.module).__name__} does not hold: "
+            "build it with sfreq=..., pass the module's class or name with "
+            "module__sfreq=..., or pass augmentation=eeg_augmentation(sfreq=...)."
+        )
+    return params
