@@ -79,6 +79,14 @@ def check_params(net):
     """Check the parameters of the estimator ``net`` (raises ValueError)."""
     names = (*NUMBERS, *CHOICES)
     check_values({name: getattr(net, name) for name in names if hasattr(net, name)})
+    if float(net.init_magnitude) == 0.0:
+        raise ValueError(
+            "init_magnitude must be in (0, 1], got 0: at magnitude 0 every "
+            "candidate is the identity, and neither the regulariser (whose "
+            "gradient in a magnitude is proportional to it) nor a gated "
+            "transform (applied with probability 0) can move it away, so the "
+            "policy would not learn. Start small instead, e.g. 0.01."
+        )
     if not 0.0 < float(net.policy_valid_fraction) < 1.0:
         raise ValueError(
             "policy_valid_fraction must be strictly between 0 and 1 (the share "

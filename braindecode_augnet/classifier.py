@@ -120,8 +120,9 @@ class AugNetClassifier(EEGClassifier):
         mixture of all candidates, or one drawn per example (None: the
         method's default, ``'sampled'`` for AugNet).
     init_magnitude : float, default=0.1
-        Initial magnitude, in [0, 1], of the ``'eeg'`` preset's transforms
-        (the authors' value: stronger starts hurt small training sets).
+        Initial magnitude, in (0, 1], of the ``'eeg'`` preset's transforms
+        (the authors' value: stronger starts hurt small training sets; at 0
+        nothing would learn, see the method page).
     aug_lr, magnitude_lr : float | None, default=None
         Learning rates of the layers' weights and of the magnitudes.
     aug_weight_decay : float, default=0.0

@@ -717,6 +717,8 @@ def test_grid_search_over_a_numpy_range():
     ("kwargs", "match"),
     [
         ({"init_magnitude": 1.5}, "init_magnitude must be a number in"),
+        # at 0 nothing learns: the regulariser's and the gates' gradients are 0
+        ({"init_magnitude": 0.0}, r"init_magnitude must be in \(0, 1\], got 0"),
         ({"temperature": None}, "temperature must be a number > 0, got None"),
         ({"aug_weight_decay": -1}, "aug_weight_decay must be a number >= 0"),
         ({"reg_warmup": 0.5}, "reg_warmup must be an integer >= 0"),
