@@ -561,7 +561,9 @@ class DifferentiableTransform(Transform):
         y : torch.Tensor | None
             Targets, returned unchanged.
         params : dict | None
-            A draw of :meth:`sample_params` to replay.
+            A draw of :meth:`sample_params` to replay, drawn for a batch of
+            ``X``'s shape (a draw for another batch size, other channels or
+            another length is refused).
 
         Returns
         -------
@@ -570,7 +572,7 @@ class DifferentiableTransform(Transform):
         """
         X = check_eeg_batch(X)
         if params is not None:
-            _check_replayed(params, X)
+            _check_replayed(self, params, X)
         out = self.augment(X, params)
         if y is None:
             return out
@@ -580,9 +582,15 @@ class DifferentiableTransform(Transform):
 _SAMPLE_OP_PARAMS = DifferentiableTransform._sample_op_params
 
 
-def _check_replayed(params, X):
-    """Params to replay drawn for a batch of ``X``'s size (their per-example
-    draws would be read out of range, or broadcast, otherwise)."""
+def _check_replayed(transform, params, X):
+    """Params to replay drawn for ``X``'s shape: their per-example draws
+    would be read out of range, broadcast to other channels (the output then
+    has another shape than ``X``), or fail deep in the op otherwise.
+
+    The shapes that ``transform`` draws for ``X`` come from a draw of its
+    own (its stream of draws is left as it was): replaying is no training
+    step, and the check adds nothing to the layers' forward pass.
+    """
     if not isinstance(params, dict):
         raise ValueError(
             "params must be the dict that sample_params(X) returns, got "
@@ -595,6 +603,27 @@ def _check_replayed(params, X):
             f"{X.shape[0]}: replay the params that sample_params(X) drew for "
             "this batch."
         )
+    magnitude = params.get("magnitude")
+    if isinstance(magnitude, torch.Tensor) and magnitude.ndim:
+        if tuple(magnitude.shape) != (X.shape[0],):
+            raise ValueError(
+                "params['magnitude'] holds one magnitude per example, shape "
+                f"({X.shape[0]},) for X of shape {tuple(X.shape)}, or one for "
+                f"all (a 0-d tensor), got shape {tuple(magnitude.shape)}."
+            )
+    with torch.no_grad(), transform.separate_draws():
+        expected = transform.sample_params(X)
+    for key, value in expected.items():
+        given = params.get(key)
+        if not (isinstance(value, torch.Tensor) and isinstance(given, torch.Tensor)):
+            continue
+        if given.shape != value.shape:
+            raise ValueError(
+                f"params were drawn for X of another shape: params[{key!r}] has "
+                f"shape {tuple(given.shape)}, where X of shape {tuple(X.shape)} "
+                f"draws {tuple(value.shape)}: draw them anew with "
+                "sample_params(X)."
+            )
 
 
 class Involution(DifferentiableTransform):

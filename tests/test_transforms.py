@@ -166,6 +166,54 @@ def test_replaying_params_of_another_batch_is_refused(name):
         tr(batch(), params=[params])
 
 
+PER_CHANNEL = [
+    "GaussianNoise",
+    "AmplitudeScale",
+    "ChannelsDropout",
+    "ChannelsShuffle",
+]
+
+
+@pytest.mark.parametrize("name", PER_CHANNEL)
+def test_replaying_params_of_other_channels_is_refused(name):
+    """Params drawn for other channels are refused, naming both shapes (they
+    were broadcast: the output of 1-channel X had 12 channels, or the
+    12-channel output got one draw for all channels; ChannelsShuffle failed
+    with an IndexError)."""
+    tr = make(name, random_state=3)
+    X, X1 = batch(), batch()[:, :1]
+    match = r"drawn for X of another shape: params\['\w+'\] has shape \(8, 12"
+    with pytest.raises(ValueError, match=match):
+        tr(X1, params=tr.sample_params(X))
+    with pytest.raises(ValueError, match=r"X of shape \(8, 12, 300\) draws"):
+        tr(X, params=tr.sample_params(X1))
+
+
+def test_replaying_params_of_another_length_is_refused():
+    """FTSurrogate's phases of another length failed with torch's size error."""
+    tr = make("FTSurrogate", random_state=3)
+    with pytest.raises(ValueError, match=r"sample_params\(X\)\.$"):
+        tr(batch(n_times=200), params=tr.sample_params(batch()))
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_replay_check_leaves_the_draws_as_they_were(name):
+    """Checking a replayed draw does not move the transform's stream."""
+    X = batch()
+    checked, plain = make(name, random_state=3), make(name, random_state=3)
+    checked(X, params=checked.sample_params(X))
+    plain.sample_params(X)
+    torch.testing.assert_close(checked(X), plain(X))
+
+
+def test_replaying_per_example_magnitudes_of_another_batch_is_refused():
+    tr = make("GaussianNoise", random_state=0)
+    X = batch(n=4)
+    params = {**tr.sample_params(X), "magnitude": torch.ones(3)}
+    with pytest.raises(ValueError, match=r"shape \(4,\) for X of shape"):
+        tr(X, params=params)
+
+
 @pytest.mark.parametrize("name", ["ChannelsSymmetry", "SensorsZRotation"])
 def test_a_channel_named_twice_is_refused(name):
     """A permutation by name mapped two channels onto one (channels lost)."""
