@@ -496,8 +496,9 @@ class DifferentiableTransform(Transform):
         Returns
         -------
         torch.Tensor
+            The transformed batch, of ``X``'s shape.
         """
-        raise NotImplementedError
+        raise NotImplementedError(_missing_apply_transform(type(self)))
 
     def _gate(self, X, transformed, params):
         """Keep the transformed version of the examples drawn to augment."""
@@ -580,6 +581,21 @@ class DifferentiableTransform(Transform):
 
 
 _SAMPLE_OP_PARAMS = DifferentiableTransform._sample_op_params
+
+
+def _missing_apply_transform(cls):
+    """The message for a subclass that does not implement apply_transform."""
+    return (
+        f"{cls.__name__} must implement apply_transform(X, params), the op on "
+        "every example of X returning a batch of X's shape (is the method's "
+        "name misspelt?)."
+    )
+
+
+def implements_apply_transform(transform):
+    """Whether ``transform``'s class implements :meth:`apply_transform`."""
+    apply = getattr(type(transform), "apply_transform", None)
+    return apply is not DifferentiableTransform.apply_transform
 
 
 def _check_replayed(transform, params, X):

@@ -10,7 +10,13 @@ from torch import nn
 
 from ._random import DeviceGenerators, keyed_draws_active, on_rows, seed_stream
 from ._validation import check_positive
-from .base import DifferentiableTransform, check_eeg_batch, unit_interval
+from .base import (
+    DifferentiableTransform,
+    _missing_apply_transform,
+    check_eeg_batch,
+    implements_apply_transform,
+    unit_interval,
+)
 from .functional import (
     choice_gate,
     gather_rows,
@@ -55,7 +61,8 @@ def validate_transforms(transforms):
         layer is expected).
     TypeError
         If an item is not a :class:`~.DifferentiableTransform` (the message
-        names the braindecode class and its replacement).
+        names the braindecode class and its replacement), or its class does
+        not implement ``apply_transform``.
     """
     if isinstance(transforms, nn.Module) or not isinstance(transforms, (list, tuple)):
         raise TypeError(
@@ -75,6 +82,8 @@ def validate_transforms(transforms):
                 "AugNetClassifier's augmentation), one list of transforms per layer."
             )
         if isinstance(tr, DifferentiableTransform):
+            if not implements_apply_transform(tr):
+                raise TypeError(_missing_apply_transform(type(tr)))
             continue
         name = type(tr).__name__
         if isinstance(tr, Transform):

@@ -263,6 +263,17 @@ def test_subclass_only_implements_apply_transform():
         DifferentiableTransform().apply_transform(X, {})
 
 
+def test_a_missing_apply_transform_is_named_with_the_fix():
+    """A misspelt apply_transform raised an empty NotImplementedError."""
+
+    class MyShift(DifferentiableTransform):
+        def apply_transfrom(self, X, params):  # misspelt
+            return X
+
+    with pytest.raises(NotImplementedError, match=r"MyShift must implement apply"):
+        MyShift()(batch())
+
+
 def test_nn_module_apply_is_not_shadowed():
     """``apply`` is torch's recursive ``apply(fn)``; the op is apply_transform."""
     tr = T.FrequencyShift(sfreq=SFREQ)

@@ -14,6 +14,7 @@ from braindecode_augnet import (
     eeg_augmentation,
 )
 from braindecode_augnet import transforms as T
+from braindecode_augnet.base import DifferentiableTransform
 
 from .conftest import Negate, Reverse
 
@@ -130,6 +131,18 @@ def test_non_differentiable_transform_is_rejected_with_a_clear_error():
         AugmentationLayer(candidates(), temperature=0)
     with pytest.raises(ValueError, match="sampling"):
         AugmentationLayer(candidates(), sampling="nope")
+
+
+def test_a_candidate_without_apply_transform_is_refused_when_the_layer_is_built():
+    """It failed with an empty NotImplementedError at the first batch."""
+
+    class MyShift(DifferentiableTransform):
+        def apply_transfrom(self, X, params):  # misspelt
+            return X
+
+    match = r"MyShift must implement apply_transform\(X, params\)"
+    with pytest.raises(TypeError, match=match):
+        AugmentationLayer([T.SignFlip(), MyShift()])
 
 
 def test_module_applies_layers_in_sequence():
