@@ -219,6 +219,15 @@ class DifferentiableTransform(Transform):
     op draws random quantities, ``_sample_op_params``. The template method
     :meth:`augment` draws which examples are augmented and mixes.
 
+    In :meth:`apply_transform`, ``self._op(X, params, 2)`` is the op
+    parameter (the magnitude mapped onto ``mag_range``) in ``X``'s dtype:
+    one value (0-d) in training, and a ``(batch, 1, 1)`` tensor where the
+    caller sets one magnitude per example (a ``"magnitude"`` entry of
+    ``params``: a layer measuring its candidates,
+    ``method='random'``). Either broadcasts against ``X``; the last argument
+    is the number of singleton axes after the batch one (0 for a value per
+    example of shape ``(batch,)``).
+
     Parameters
     ----------
     probability : float
@@ -240,6 +249,25 @@ class DifferentiableTransform(Transform):
     Half-precision inputs (float16, bfloat16) are augmented in float32 and
     cast back: FFTs and the spline interpolation are not available, or not
     accurate, in half precision.
+
+    Examples
+    --------
+    A transform of one's own: a random offset of at most the op value per
+    example, drawn in ``_sample_op_params``.
+
+    >>> import torch
+    >>> class DCOffset(DifferentiableTransform):
+    ...     def _sample_op_params(self, X):
+    ...         return {"u": self._uniform((X.shape[0], 1, 1), X)}
+    ...
+    ...     def apply_transform(self, X, params):
+    ...         return X + self._op(X, params, 2) * (2 * params["u"] - 1)
+    >>> X = torch.randn(4, 2, 100)
+    >>> DCOffset(random_state=0)(X).shape
+    torch.Size([4, 2, 100])
+    >>> params = {**DCOffset().sample_params(X), "magnitude": torch.ones(4)}
+    >>> DCOffset()(X, params=params).shape  # one magnitude per example
+    torch.Size([4, 2, 100])
     """
 
     #: whether the magnitude is the probability of applying an involution
@@ -348,9 +376,10 @@ class DifferentiableTransform(Transform):
 
         A scalar from the learned magnitude (or the ``"op_value"`` that an
         :class:`~.AugmentationLayer` computed from it) or, when ``params``
-        holds per-example ``"magnitude"`` values (e.g. drawn by a random
-        policy), a ``(batch, 1, ...)`` tensor with ``n_trailing`` singleton
-        axes.
+        holds per-example ``"magnitude"`` values (a layer's calibration, a
+        random policy), a ``(batch, 1, ...)`` tensor with ``n_trailing``
+        singleton axes: 2 to broadcast against ``X``, 0 to combine with
+        per-example draws of shape ``(batch,)``.
         """
         magnitude = params.get("magnitude")
         value = params.get("op_value") if magnitude is None else None
@@ -552,6 +581,91 @@ class DifferentiableTransform(Transform):
         """The op applied to the examples drawn to be augmented."""
         return self._gate(X, self.apply_transform(X, params), params)
 
+    def _checked_augment(self, X, params=None):
+        """:meth:`augment`, with what a subclass's :meth:`apply_transform`
+        returned checked (a tensor of ``X``'s shape) and its failures named.
+
+        For the standalone :meth:`forward` and the one check of a layer's
+        candidates (:meth:`~.AugmentationLayer.calibrate`), not for every
+        training batch (nor under :func:`torch.compile`).
+        """
+        if is_compiling():
+            return self.augment(X, params)
+        apply, named = self.apply_transform, []
+
+        def checked(X, params):
+            out = apply(X, params)
+            try:
+                self._check_output(X, out)
+            except (TypeError, ValueError) as error:
+                named.append(error)
+                raise
+            return out
+
+        # checked for this call only: what the gate would broadcast is seen
+        self.__dict__["apply_transform"] = checked
+        failure = out = None
+        try:
+            out = self.augment(X, params)
+        except Exception as error:
+            failure = error
+        finally:
+            del self.__dict__["apply_transform"]
+        if failure is not None:
+            if not any(error is failure for error in named):
+                self._explain_failure(X, params, failure)
+            raise failure
+        self._check_output(X, out, "augment")
+        return out
+
+    def _check_output(self, X, out, method="apply_transform", cause=None):
+        """Raise where ``out``, returned by ``method`` for ``X``, is not a
+        tensor of ``X``'s shape."""
+        name = f"{type(self).__name__}.{method}"
+        if not isinstance(out, torch.Tensor):
+            kind = f"{type(out).__module__}.{type(out).__name__}"
+            raise TypeError(
+                f"{name} returned a {kind}, not a torch.Tensor: build the "
+                "transformed batch with torch operations on X, so that it stays "
+                "on X's device and gradients reach the magnitude."
+            ) from cause
+        if out.shape != X.shape:
+            raise ValueError(
+                f"{name} returned shape {tuple(out.shape)} for X of shape "
+                f"{tuple(X.shape)}: return the transformed batch, of X's shape."
+            ) from cause
+
+    def _explain_failure(self, X, params, error=None):
+        """Raise an error naming the cause when :meth:`augment` failed (or
+        returned another shape) because of :meth:`apply_transform`: an
+        output that is no tensor of ``X``'s shape, or an op that takes one
+        magnitude but not one per example. Returns where it finds neither
+        (the caller raises its own error)."""
+        if X.dtype in _LOW_PRECISION:
+            X = X.float()
+        with torch.no_grad(), self.separate_draws():
+            drawn = self.sample_params(X) if params is None else params
+            try:
+                out = self.apply_transform(X, drawn)
+            except Exception:
+                magnitude = drawn.get("magnitude")
+                if not (isinstance(magnitude, torch.Tensor) and magnitude.ndim):
+                    return
+                one = {key: v for key, v in drawn.items() if key != "magnitude"}
+                try:
+                    self._check_output(X, self.apply_transform(X, one))
+                except Exception:
+                    return
+                raise ValueError(
+                    f"{type(self).__name__}.apply_transform must accept "
+                    "per-example magnitudes: call self._op(X, params, 2), an op "
+                    "value that broadcasts against X. Layers measure their "
+                    "candidates, and method='random' applies them, at one "
+                    f"magnitude per example (params['magnitude'] of shape "
+                    f"({X.shape[0]},))."
+                ) from error
+        self._check_output(X, out, cause=error)
+
     def forward(self, X, y=None, params=None):
         """Augment a batch.
 
@@ -574,7 +688,7 @@ class DifferentiableTransform(Transform):
         X = check_eeg_batch(X)
         if params is not None:
             _check_replayed(self, params, X)
-        out = self.augment(X, params)
+        out = self._checked_augment(X, params)
         if y is None:
             return out
         return out, y

@@ -425,7 +425,9 @@ class AugmentationLayer(nn.Module):
         change of the batch at magnitude 1 (the top of its range; probability
         0.5 for an involution), ``sqrt(mean((T(X) - X) ** 2) / mean(X ** 2))``,
         from draws of their own (the candidates' draws in training are not
-        changed).
+        changed). It checks the candidates too: an ``apply_transform`` that
+        returns no tensor of ``X``'s shape, or fails at one magnitude per
+        example, is named with the fix.
         The layer calls it on its first training batch; the regulariser
         weighs each candidate's magnitude by it, so that candidates whose
         ranges are written in different units compete on what they do to the
@@ -463,7 +465,8 @@ class AugmentationLayer(nn.Module):
             for tr in self.transforms:
                 with tr.separate_draws():
                     params = {**tr.sample_params(Xf), "magnitude": full}
-                    change = tr.augment(Xf, params) - Xf
+                    # the candidates' one check (output, per-example magnitudes)
+                    change = tr._checked_augment(Xf, params) - Xf
                 values.append((change.pow(2).mean() / power).sqrt())
             self.displacement.copy_(torch.stack(values))
         self.calibrated = True

@@ -72,6 +72,31 @@ class Reverse(DifferentiableTransform):
         return X.flip(-1)
 
 
+class ScalarOnlyOffset(DifferentiableTransform):
+    """Test helper: a random offset whose op value broadcasts against X only
+    when it is one value (``self._op(X, params)``, no trailing axes)."""
+
+    def _sample_op_params(self, X):
+        return {"u": self._uniform((X.shape[0], 1, 1), X)}
+
+    def apply_transform(self, X, params):
+        return X + self._op(X, params) * (2 * params["u"] - 1)
+
+
+class ChannelMean(DifferentiableTransform):
+    """Test helper: returns ``(batch, times)``, not X's shape."""
+
+    def apply_transform(self, X, params):
+        return X.mean(dim=1)
+
+
+class NumpyOut(DifferentiableTransform):
+    """Test helper: returns a numpy array."""
+
+    def apply_transform(self, X, params):
+        return X.detach().numpy()
+
+
 @pytest.fixture
 def ch_names():
     return list(TEN_TWENTY)

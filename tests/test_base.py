@@ -13,7 +13,7 @@ from braindecode_augnet.base import (
     unit_interval,
 )
 
-from .conftest import Negate
+from .conftest import ChannelMean, Negate, NumpyOut, ScalarOnlyOffset
 
 SFREQ = 100.0
 
@@ -272,6 +272,29 @@ def test_a_missing_apply_transform_is_named_with_the_fix():
 
     with pytest.raises(NotImplementedError, match=r"MyShift must implement apply"):
         MyShift()(batch())
+
+
+@pytest.mark.parametrize("probability", [1.0, 0.5])
+def test_what_apply_transform_returns_is_checked(probability):
+    """A (batch, times) output was returned as is (or broadcast by the gate),
+    a numpy array as is (or failed in torch.where)."""
+    X = batch()
+    match = r"ChannelMean.apply_transform returned shape \(8, 200\) for X of shape "
+    with pytest.raises(ValueError, match=match + r"\(8, 2, 200\)"):
+        ChannelMean(probability=probability)(X)
+    with pytest.raises(TypeError, match="NumpyOut.apply_transform returned a numpy"):
+        NumpyOut(probability=probability)(X)
+
+
+def test_an_op_taking_one_magnitude_only_is_named_with_the_fix():
+    """Per-example magnitudes failed with torch's bare size error."""
+    X = batch()
+    tr = ScalarOnlyOffset(random_state=0)
+    assert tr(X).shape == X.shape  # one magnitude: fine
+    params = {**tr.sample_params(X), "magnitude": torch.ones(len(X))}
+    match = r"ScalarOnlyOffset.apply_transform must accept per-example magnitudes: "
+    with pytest.raises(ValueError, match=match + r"call self._op\(X, params, 2\)"):
+        tr(X, params=params)
 
 
 def test_nn_module_apply_is_not_shadowed():

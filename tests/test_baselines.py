@@ -12,7 +12,7 @@ from braindecode_augnet import (
 )
 from braindecode_augnet import transforms as T
 
-from .conftest import make_clf, toy_data
+from .conftest import ScalarOnlyOffset, make_clf, toy_data
 
 
 def candidates(seed=None):
@@ -44,6 +44,19 @@ def test_random_policy_is_identity_in_eval_and_reproducible():
     b = RandomPolicy(candidates(seed=2), random_state=1)(X)
     torch.testing.assert_close(a, b)
     assert augmentation_regularizer(RandomPolicy(candidates())) == 0
+
+
+def test_random_policy_checks_its_candidates_without_changing_the_draws():
+    """An op taking one magnitude only failed with torch's bare size error;
+    the check on the first batch draws from generators of its own."""
+    X = torch.randn(32, 4, 30)
+    with pytest.raises(ValueError, match="ScalarOnlyOffset.apply_transform must"):
+        RandomPolicy([T.SignFlip(), ScalarOnlyOffset()]).train()(X)
+    checked = RandomPolicy(candidates(seed=2), random_state=1)
+    unchecked = RandomPolicy(candidates(seed=2), random_state=1)
+    unchecked.candidates_checked = True
+    torch.testing.assert_close(checked(X), unchecked(X))
+    assert checked.candidates_checked
 
 
 def test_random_policy_leaves_the_transforms_passed_as_they_are():

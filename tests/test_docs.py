@@ -22,6 +22,7 @@ EXAMPLES = ROOT / "examples"
 #: Modules whose docstring examples are run here.
 DOCTEST_MODULES = [
     "braindecode_augnet.methods.bilevel",
+    "braindecode_augnet.base",
     "braindecode_augnet.channels",
     "braindecode_augnet.functional._tensor",
     "braindecode_augnet.functional.gates",

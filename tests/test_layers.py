@@ -16,7 +16,7 @@ from braindecode_augnet import (
 from braindecode_augnet import transforms as T
 from braindecode_augnet.base import DifferentiableTransform
 
-from .conftest import Negate, Reverse
+from .conftest import ChannelMean, Negate, Reverse, ScalarOnlyOffset
 
 
 def candidates(seed=0):
@@ -207,6 +207,17 @@ def test_calibrate_measures_how_much_each_candidate_changes_the_data():
     torch.testing.assert_close(displacement, expected, rtol=0.08, atol=0)
     # measured at magnitude 1, whatever the learned magnitudes are now
     assert layer.transforms[2].probability.item() == pytest.approx(0.1)
+
+
+def test_calibration_names_a_candidate_the_layer_cannot_apply():
+    """The first training batch failed with torch's bare size errors."""
+    X = torch.randn(8, 2, 100)
+    layer = AugmentationLayer([Negate(), ScalarOnlyOffset()]).train()
+    with pytest.raises(ValueError, match="ScalarOnlyOffset.apply_transform must"):
+        layer(X)
+    layer = AugmentationLayer([Negate(), ChannelMean()]).train()
+    with pytest.raises(ValueError, match=r"ChannelMean.apply_transform returned"):
+        layer(X)
 
 
 def test_first_training_batch_calibrates_without_changing_the_draws():

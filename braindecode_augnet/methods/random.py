@@ -39,6 +39,7 @@ class RandomPolicy(nn.Module):
         for param in self.transforms.parameters():
             param.requires_grad_(False)
         self._rng = DeviceGenerators(random_state)
+        self.candidates_checked = False
 
     def augmentation_layers(self):
         """No learned layers: an empty list (the regulariser is 0)."""
@@ -52,6 +53,8 @@ class RandomPolicy(nn.Module):
         """Augment an already validated batch (no input checks)."""
         if not self.training:
             return X
+        if not getattr(self, "candidates_checked", True) and X.shape[0]:
+            self.check_candidates(X)
         n_batch, n_candidates = X.shape[0], len(self.transforms)
         uniform = torch.full((n_candidates,), 1.0 / n_candidates, device=X.device)
         choice = self._rng.categorical(uniform, n_batch)
@@ -64,6 +67,18 @@ class RandomPolicy(nn.Module):
             return tr.apply_transform(part, params)  # always applied
 
         return apply_grouped(X, choice, n_candidates, apply)
+
+    def check_candidates(self, X):
+        """Apply each candidate once to ``X`` at one magnitude per example,
+        from draws of its own (those of training are not changed), naming
+        the candidate and the fix where it fails or returns no tensor of
+        ``X``'s shape. Called on the first training batch."""
+        with torch.no_grad():
+            full = torch.ones(X.shape[0], device=X.device)
+            for tr in self.transforms:
+                with tr.separate_draws():
+                    tr._checked_augment(X, {**tr.sample_params(X), "magnitude": full})
+        self.candidates_checked = True
 
 
 class RandomMethod(Method):
