@@ -8,6 +8,7 @@ from torch import nn
 
 from .._random import DeviceGenerators
 from ..base import check_eeg_batch
+from ..functional import is_compiling
 from ..layers import apply_grouped, validate_transforms
 from .base import Method, candidate_transforms
 
@@ -53,7 +54,8 @@ class RandomPolicy(nn.Module):
         """Augment an already validated batch (no input checks)."""
         if not self.training:
             return X
-        if not getattr(self, "candidates_checked", True) and X.shape[0]:
+        checked = getattr(self, "candidates_checked", True)  # older pickles
+        if not checked and X.shape[0] and not is_compiling():
             self.check_candidates(X)
         n_batch, n_candidates = X.shape[0], len(self.transforms)
         uniform = torch.full((n_candidates,), 1.0 / n_candidates, device=X.device)
