@@ -97,6 +97,26 @@ def test_a_registered_method_is_one_class_and_one_line(monkeypatch):
         make_toy_clf(method="counting2").fit(X, y)
 
 
+def test_defaults_without_a_key_are_refused_when_the_method_is_defined():
+    """They failed with a bare KeyError 'aug_lr' when the estimator was built."""
+    match = r"Mine.defaults lacks 'aug_lr', 'magnitude_lr', 'reg_scale' \(a method"
+    with pytest.raises(TypeError, match=match):
+
+        class Mine(Method):
+            name = "mine"
+            defaults = {"reg": 0.1}
+
+    with pytest.raises(TypeError, match="Mine.defaults must be a dict"):
+
+        class Mine(Method):  # noqa: F811
+            defaults = [("reg", 0.1)]
+
+    class Partial(Method):  # the documented fix
+        defaults = {**Method.defaults, "reg": 0.1}
+
+    assert Partial.defaults["aug_lr"] == 1.0
+
+
 def test_every_method_has_a_strategy_with_its_defaults():
     assert METHODS["augnet"].defaults is AUGNET_DEFAULTS
     for name, cls in METHODS.items():

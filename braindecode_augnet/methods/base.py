@@ -54,7 +54,9 @@ class Method:
 
     Subclass it, set :attr:`name` and :attr:`defaults`, override the hooks
     that differ, and add the class to
-    :data:`braindecode_augnet.methods.METHODS`.
+    :data:`braindecode_augnet.methods.METHODS`. A subclass's
+    :attr:`defaults` are checked when the class is defined: they hold every
+    key of ``Method.defaults`` (``sampling`` may be left out).
     """
 
     #: The ``method=`` value.
@@ -79,6 +81,28 @@ class Method:
     augments_forward = True
     #: Whether :class:`~.AcceleratedAugNetClassifier` can train it.
     distributed = True
+
+    def __init_subclass__(cls, **kwargs):
+        """Refuse :attr:`defaults` without a key that the hooks read (a
+        KeyError in the middle of building the estimator otherwise)."""
+        super().__init_subclass__(**kwargs)
+        defaults = cls.__dict__.get("defaults")
+        if defaults is None:  # inherited
+            return
+        needed = [key for key in Method.defaults if key != "sampling"]
+        if not isinstance(defaults, dict):
+            raise TypeError(
+                f"{cls.__name__}.defaults must be a dict with keys "
+                f"{', '.join(needed)}, got {type(defaults).__name__}."
+            )
+        missing = [key for key in needed if key not in defaults]
+        if missing:
+            raise TypeError(
+                f"{cls.__name__}.defaults lacks {', '.join(map(repr, missing))} "
+                f"(a method's defaults set {', '.join(needed)}, and optionally "
+                "sampling): start from another method's, e.g. defaults = "
+                "{**Method.defaults, 'reg': 0.1}."
+            )
 
     # ------------------------------------------------------------ settings
     def check_params(self, net):
