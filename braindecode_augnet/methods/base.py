@@ -248,7 +248,8 @@ class Method:
         return dataset_train
 
     def before_train_step(self, net, batch):
-        """Run before each training step of the trunk; return its batch."""
+        """Run before each training step of the trunk; return its batch
+        (the one given, or another): the step trains on what it returns."""
         return batch
 
 
