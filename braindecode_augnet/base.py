@@ -653,9 +653,10 @@ class DifferentiableTransform(Transform):
                     return
                 one = {key: v for key, v in drawn.items() if key != "magnitude"}
                 try:
-                    self._check_output(X, self.apply_transform(X, one))
+                    out = self.apply_transform(X, one)
                 except Exception:
                     return
+                self._check_output(X, out, cause=error)  # named first
                 raise ValueError(
                     f"{type(self).__name__}.apply_transform must accept "
                     "per-example magnitudes: call self._op(X, params, 2), an op "

@@ -220,6 +220,20 @@ def test_calibration_names_a_candidate_the_layer_cannot_apply():
         layer(X)
 
 
+def test_calibration_names_the_shape_before_the_per_example_magnitudes():
+    """A one-channel output failed at per-example magnitudes with torch's
+    size error: the shape, wrong at one magnitude too, is named."""
+
+    class FirstChannel(DifferentiableTransform):
+        def apply_transform(self, X, params):
+            return X[:, :1] * (1 + self._op(X, params))
+
+    layer = AugmentationLayer([Negate(), FirstChannel()]).train()
+    match = r"FirstChannel.apply_transform returned shape \(8, 1, 100\) for X"
+    with pytest.raises(ValueError, match=match):
+        layer(torch.randn(8, 2, 100))
+
+
 def test_first_training_batch_calibrates_without_changing_the_draws():
     X = torch.randn(8, 2, 200)
     layer = AugmentationLayer(candidates(), temperature=1.0, random_state=0)
