@@ -542,7 +542,14 @@ class AugNetClassifier(EEGClassifier):
         """As skorch's, after the method's hook (ADDA/CADDA: the policy's
         step, then the batch it augments); an error raised where an earlier
         step left parameters NaN or infinite is reported as divergence."""
-        batch = self.strategy.before_train_step(self, batch)
+        strategy = self.strategy
+        batch = strategy.before_train_step(self, batch)
+        if batch is None:
+            raise TypeError(
+                f"{type(strategy).__name__}.before_train_step returned None: it "
+                "must return the batch the step trains on (end it with "
+                "`return batch`)."
+            )
         try:
             return super().train_step(batch, **fit_params)
         except RuntimeError as error:  # e.g. a draw from NaN weights

@@ -84,6 +84,25 @@ class CountingMethod(Method):
         return batch
 
 
+class ForgetfulMethod(CountingMethod):
+    """A hook that forgets to return the batch."""
+
+    name = "forgetful"
+
+    def before_train_step(self, net, batch):
+        super().before_train_step(net, batch)
+
+
+def test_a_hook_that_returns_no_batch_is_named_with_the_fix(monkeypatch):
+    """It failed with 'cannot unpack non-iterable NoneType object'."""
+    monkeypatch.setitem(METHODS, "forgetful", ForgetfulMethod)
+    X, y = toy_data()
+    clf = make_toy_clf(method="forgetful", reg=None, max_epochs=1)
+    with pytest.raises(TypeError, match=r"ForgetfulMethod.before_train_step retu"):
+        clf.fit(X, y)
+    assert clf.counted_batches_ == 1  # refused at the first batch
+
+
 def test_a_registered_method_is_one_class_and_one_line(monkeypatch):
     monkeypatch.setitem(METHODS, "counting", CountingMethod)  # the one line
     X, y = toy_data()
