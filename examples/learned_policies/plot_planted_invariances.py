@@ -392,7 +392,9 @@ for seed in SEEDS:
             f"({top['weight']:.3f}, op_value {top['op_value']:.3f})"
         )
     bacc = data[seed]["scores"]["balanced_accuracy"]
-    quality = "below" if bacc < 0.4 else "above"
+    # compared as printed (3 decimals): 0.4004 is "at", not "above", 0.4
+    shown = round(bacc, 3)
+    quality = "below" if shown < 0.4 else "at" if shown == 0.4 else "above"
     print(
         f"seed {seed}: test balanced accuracy {bacc:.3f} ({quality} twice "
         f"chance, 0.4), kappa {data[seed]['scores']['kappa']:.3f}"
