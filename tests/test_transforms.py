@@ -265,6 +265,35 @@ def test_smooth_time_mask_matches_braindecode():
     torch.testing.assert_close(tr(X, params=params), expected)
 
 
+def test_smooth_time_mask_longer_than_the_window_warns_once_and_reports_it():
+    import warnings
+
+    from braindecode_augnet.analysis.policy import capped_transforms, policy_table
+    from braindecode_augnet.layers import AugmentationModule
+
+    tr = make("SmoothTimeMask", magnitude=0.8, random_state=0)
+    reference = make("SmoothTimeMask", magnitude=0.8, random_state=0)
+    assert round(tr.op_value.item()) == 80 and not tr.at_cap
+    X = torch.ones(4, 1, 60)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        outs = [tr(X) for _ in range(3)]  # once per window length, not per batch
+    messages = [str(w.message) for w in caught]
+    assert len(messages) == 1, messages
+    assert "mag_range=(0, 100)" in messages[0] and "60-sample" in messages[0]
+    assert "SmoothTimeMask(mag_range=(0, 60))" in messages[0]
+    assert all(bool((out < 0.5).sum(-1).ge(59).all()) for out in outs)
+    assert tr.op_value.item() == 60 and tr.at_cap  # the mask applied
+    note = capped_transforms(policy_table(AugmentationModule([[tr]])))
+    assert len(note) == 1 and "at most 60" in note[0]
+    # the op is unchanged by the bookkeeping; windows that fit forget the clamp
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.testing.assert_close(reference(X), outs[0])
+    tr(torch.ones(4, 1, 300))
+    assert round(tr.op_value.item()) == 80 and not tr.at_cap
+
+
 def test_channels_symmetry_matches_braindecode():
     from braindecode.augmentation import ChannelsSymmetry as BDSymmetry
 

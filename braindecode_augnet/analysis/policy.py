@@ -97,7 +97,9 @@ def policy_table(obj, history=None):
         frequency shift in Hz), ``mag_range`` and ``at_cap`` (True when the
         magnitude sits at the top of its range: the value reported is then
         the range's limit, not a learned value; widen ``mag_range`` to learn
-        it) and ``displacement`` (how much the candidate's full range changes
+        it; for a ``SmoothTimeMask`` on windows shorter than its range, True
+        when the mask reaches the whole window, whose length ``op_value`` then
+        reports) and ``displacement`` (how much the candidate's full range changes
         the data, measured on the first training batch, see
         :meth:`~.AugmentationLayer.calibrate`; 1 before training). With a
         ``history``, also ``drift``, the magnitude's mean change per epoch
@@ -182,7 +184,8 @@ def capped_transforms(table, min_weight=0.1):
     Returns
     -------
     list of str
-        One sentence per capped transform, suggesting a wider ``mag_range``.
+        One sentence per capped transform, suggesting a wider ``mag_range``
+        (a narrower one for a mask as long as the window).
 
     Examples
     --------
@@ -200,6 +203,17 @@ def capped_transforms(table, min_weight=0.1):
     capped = table[table["at_cap"] & (table["weight"] >= min_weight)]
     for row in capped.itertuples():
         low, high = row.mag_range
+        if row.op_value < high - 0.01 * (high - low):
+            # capped below the range's top by the inputs: a SmoothTimeMask
+            # mask as long as the windows
+            notes.append(
+                f"layer {row.layer}, {row.transform}: op_value {row.op_value:g} "
+                "is the most the op does on these inputs (a mask as long as the "
+                "window), not a learned value: mag_range=("
+                f"{low:g}, {high:g}) goes beyond it; pass a range whose top is at "
+                f"most {row.op_value:g}."
+            )
+            continue
         notes.append(
             f"layer {row.layer}, {row.transform}: magnitude at the top of "
             f"mag_range=({low:g}, {high:g}); {high:g} is the range's limit, not a "

@@ -1,5 +1,7 @@
 """Time-domain transforms: reversal, sign flip, noise, masking, scaling."""
 
+import warnings
+
 import torch
 
 from .. import functional as F
@@ -189,7 +191,12 @@ class SmoothTimeMask(DifferentiableTransform):
         Initial magnitude in [0, 1] (learned).
     mag_range : tuple of float
         Mask lengths in samples that magnitudes 0 and 1 map onto.
-        Defaults to (0, 100).
+        Defaults to (0, 100). A mask longer than the window is clamped to
+        the whole window: on windows shorter than ``mag_range[1]`` samples
+        every magnitude mapped beyond the window does the same thing, and a
+        ``UserWarning`` says so once per window length (pass
+        ``mag_range=(0, n_times)``, or less). :attr:`op_value` and
+        :attr:`at_cap` then report the clamped mask.
     random_state : int | numpy.random.RandomState | torch.Generator | None
         Seed of the per-device :class:`torch.Generator`.
 
@@ -208,12 +215,25 @@ class SmoothTimeMask(DifferentiableTransform):
     >>> out = tr(torch.ones(2, 1, 300))
     >>> bool((out < 0.5).sum(dim=-1).eq(25).all())  # 25 samples masked
     True
+
+    On windows shorter than the range, the mask is the whole window:
+
+    >>> import warnings
+    >>> tr = SmoothTimeMask(magnitude=0.8, random_state=0)  # 80 samples
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     out = tr(torch.ones(2, 1, 60))
+    >>> print(caught[0].message)  # doctest: +ELLIPSIS
+    SmoothTimeMask: mag_range=(0, 100) samples goes beyond the 60-sample ...
+    >>> round(tr.op_value.item()), tr.at_cap  # the mask applied: 60 samples
+    (60, True)
     """
 
     def __init__(
         self, probability=1.0, magnitude=0.5, mag_range=(0.0, 100.0), random_state=None
     ):
         super().__init__(probability, magnitude, mag_range, random_state)
+        self._window = None  # the window length that clamps the mask, if any
 
     def _uniform_shapes(self, X):
         return {"start": (X.shape[0],)}
@@ -221,8 +241,53 @@ class SmoothTimeMask(DifferentiableTransform):
     def apply_transform(self, X, params):
         length = self._op(X, params)
         if self.mag_range[1] > X.shape[-1]:  # else the clamp is the identity
+            self._note_short_window(X.shape[-1])
             length = torch.clamp(length, max=F.scalar(X.shape[-1], length))
+        elif getattr(self, "_window", None) is not None:
+            self._window = None  # windows that hold the range again
         return F.smooth_time_mask_at(X, params["start"], length)
+
+    def _note_short_window(self, n_times):
+        """Remember the window that clamps the mask (for :attr:`op_value` and
+        :attr:`at_cap`), and warn once per window length."""
+        self._window = n_times
+        warned = self.__dict__.setdefault("_warned_windows", set())
+        if n_times in warned:
+            return
+        warned.add(n_times)
+        low, high = self.mag_range
+        warnings.warn(
+            f"SmoothTimeMask: mag_range=({low:g}, {high:g}) samples goes beyond "
+            f"the {n_times}-sample windows of X: masks longer than the window "
+            "are clamped to the whole window, so every magnitude above "
+            f"{max(n_times - low, 0) / (high - low):.2f} masks the same and learns "
+            "nothing. Pass a range that fits the windows, e.g. "
+            f"SmoothTimeMask(mag_range=(0, {n_times})) or less.",
+            UserWarning,
+            stacklevel=2,
+        )
+
+    @property
+    def op_value(self):
+        """The learned mask length in samples, clamped to the window once a
+        window shorter than ``mag_range[1]`` was seen (the mask applied)."""
+        value = super().op_value
+        window = getattr(self, "_window", None)
+        if window is None:
+            return value
+        return torch.clamp(value, max=float(window))
+
+    @property
+    def at_cap(self):
+        """As for every transform, or, on windows shorter than
+        ``mag_range[1]``, whether the mask reaches the whole window (within
+        1%): the value reported is then the window's length, not a learned
+        value."""
+        window = getattr(self, "_window", None)
+        if window is None:
+            return super().at_cap
+        unclamped = self.magnitude_to_op(self.magnitude.detach())
+        return bool(unclamped >= 0.99 * window)
 
 
 class AmplitudeScale(DifferentiableTransform):
