@@ -16,7 +16,10 @@ class PolicyLogger(Callback):
     training batches of the negative log-likelihood and of the regulariser:
     ``train_loss`` is ``train_nll - r * aug_reg``, ``r`` the regulariser's
     weight at that epoch, ``reg`` once ``reg_warmup`` is over (see
-    ``current_reg``), which is why it can be negative),
+    ``current_reg``), which is why it can be negative; for the methods
+    without a regulariser, ADDA, CADDA and ``'random'``, ``r`` is 0 and
+    ``aug_reg`` is logged for information only: the value the regulariser
+    would take on the current policy, not a term of the loss),
     ``policy_valid_loss`` for ADDA/CADDA (mean of the held-out loss after
     the virtual step, see :func:`~.unrolled_hypergradient`),
     ``aug_weights`` and ``aug_magnitudes`` (one list per layer:
