@@ -241,9 +241,10 @@ class SmoothTimeMask(DifferentiableTransform):
     def apply_transform(self, X, params):
         length = self._op(X, params)
         if self.mag_range[1] > X.shape[-1]:  # else the clamp is the identity
-            self._note_short_window(X.shape[-1])
+            if not F.is_compiling():  # no Python state in a traced graph
+                self._note_short_window(X.shape[-1])
             length = torch.clamp(length, max=F.scalar(X.shape[-1], length))
-        elif getattr(self, "_window", None) is not None:
+        elif getattr(self, "_window", None) is not None and not F.is_compiling():
             self._window = None  # windows that hold the range again
         return F.smooth_time_mask_at(X, params["start"], length)
 
