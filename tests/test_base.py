@@ -13,7 +13,14 @@ from braindecode_augnet.base import (
     unit_interval,
 )
 
-from .conftest import ChannelMean, Negate, NumpyOut, ScalarOnlyOffset
+from .conftest import (
+    ChannelMean,
+    Negate,
+    NumpyOut,
+    ScalarOnlyOffset,
+    make_clf,
+    toy_data,
+)
 
 SFREQ = 100.0
 
@@ -284,6 +291,26 @@ def test_what_apply_transform_returns_is_checked(probability):
         ChannelMean(probability=probability)(X)
     with pytest.raises(TypeError, match="NumpyOut.apply_transform returned a numpy"):
         NumpyOut(probability=probability)(X)
+
+
+def test_an_op_that_makes_nan_of_finite_inputs_is_named():
+    """A custom op taking log(0) trained until the parameters were NaN, then
+    blamed the inputs and the learning rates ('training diverged')."""
+
+    class LogMagnitude(DifferentiableTransform):
+        def apply_transform(self, X, params):
+            return torch.sign(X) * X.abs().log() * self._op(X, params, 2)
+
+    X = batch()
+    X[:, :, 0] = 0.0
+    match = r"LogMagnitude.apply_transform returned NaN or infinite values"
+    with pytest.raises(ValueError, match=match):
+        LogMagnitude(random_state=0)(X)
+    X_train, y = toy_data(32)
+    X_train[:, :, 0] = 0.0
+    clf = make_clf(augmentation=[[LogMagnitude()]], max_epochs=1)
+    with pytest.raises(ValueError, match=match):  # by the layer's calibration
+        clf.fit(X_train, y)
 
 
 def test_an_op_taking_one_magnitude_only_is_named_with_the_fix():
