@@ -51,7 +51,8 @@ CHOICES = {
 }
 DIVERGED = (
     "training diverged. Standardise the inputs (X of order 1, e.g. z-scored per "
-    "channel), or lower lr, aug_lr or reg."
+    "channel), or lower lr, aug_lr or reg; a transform of your own may return "
+    "NaN (apply it to X on its own, transform(X), which checks its output)."
 )
 
 

@@ -620,7 +620,7 @@ class DifferentiableTransform(Transform):
 
     def _check_output(self, X, out, method="apply_transform", cause=None):
         """Raise where ``out``, returned by ``method`` for ``X``, is not a
-        tensor of ``X``'s shape, or is not finite where ``X`` is."""
+        tensor of ``X``'s shape."""
         name = f"{type(self).__name__}.{method}"
         if not isinstance(out, torch.Tensor):
             kind = f"{type(out).__module__}.{type(out).__name__}"
@@ -633,13 +633,6 @@ class DifferentiableTransform(Transform):
             raise ValueError(
                 f"{name} returned shape {tuple(out.shape)} for X of shape "
                 f"{tuple(X.shape)}: return the transformed batch, of X's shape."
-            ) from cause
-        if not bool(torch.isfinite(out).all()) and bool(torch.isfinite(X).all()):
-            raise ValueError(
-                f"{name} returned NaN or infinite values for a finite X: make "
-                "the op finite for every magnitude in [0, 1] and every input "
-                "(e.g. no logarithm or division of values that can be 0); "
-                "training would stop later as diverged."
             ) from cause
 
     def _explain_failure(self, X, params, error=None):
@@ -697,6 +690,13 @@ class DifferentiableTransform(Transform):
         if params is not None:
             _check_replayed(self, params, X)
         out = self._checked_augment(X, params)
+        if not bool(torch.isfinite(out).all()):  # X was checked finite
+            raise ValueError(
+                f"{type(self).__name__} returned NaN or infinite values for a "
+                "finite X: make its op finite for every magnitude in [0, 1] and "
+                "every input (e.g. no logarithm or division of values that can "
+                "be 0); in training it would stop as diverged."
+            )
         if y is None:
             return out
         return out, y
