@@ -11,6 +11,7 @@ import copy
 
 from torch import nn
 
+from .._checks import instance_param
 from .._random import seed_stream
 from ..analysis.policy import policy_table
 from ..layers import AugmentationLayer, AugmentationModule, augmentation_layers
@@ -267,19 +268,13 @@ def _signal_params(net):
     """The module parameters of ``net`` that the 'eeg' preset reads
     (``sfreq``, ``chs_info``, ``n_chans``), those missing taken from a
     module given as an instance (its own, which skorch keeps unless module
-    parameters are set; braindecode's models raise ValueError for unset
-    ones)."""
+    parameters are set, as ``_checks.instance_param`` reads it)."""
     params = net.get_params_for("module")
     if not isinstance(net.module, nn.Module):
         return params
     for key in ("sfreq", "chs_info", "n_chans"):
         if params.get(key) is None:
-            try:
-                value = getattr(net.module, key, None)
-            except ValueError:
-                value = None
-            if value is not None:
-                params[key] = value
+            params[key] = instance_param(net, key)
     if params.get("sfreq") is None:
         raise ValueError(
             "The 'eeg' augmentation preset needs the sampling frequency, which "
