@@ -618,6 +618,17 @@ class DifferentiableTransform(Transform):
         self._check_output(X, out, "augment")
         return out
 
+    def _checked_full_range(self, X):
+        """The transform at magnitude 1 for every example of ``X``, from draws
+        of its own (its stream of training draws is left as it was), checked
+        as :meth:`forward` checks it: the one check of a candidate by a
+        layer's calibration and by the random policy's first batch."""
+        full = torch.ones(X.shape[0], device=X.device)
+        with torch.no_grad(), self.separate_draws():
+            return self._checked_augment(
+                X, {**self.sample_params(X), "magnitude": full}
+            )
+
     def _check_output(self, X, out, method="apply_transform", cause=None):
         """Raise where ``out``, returned by ``method`` for ``X``, is not a
         tensor of ``X``'s shape."""

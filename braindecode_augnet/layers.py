@@ -460,13 +460,9 @@ class AugmentationLayer(nn.Module):
         with torch.no_grad():
             Xf = X.float()
             power = Xf.pow(2).mean().clamp_min(torch.finfo(Xf.dtype).tiny)
-            full = torch.ones(X.shape[0], device=X.device)
             values = []
-            for tr in self.transforms:
-                with tr.separate_draws():
-                    params = {**tr.sample_params(Xf), "magnitude": full}
-                    # the candidates' one check (output, per-example magnitudes)
-                    change = tr._checked_augment(Xf, params) - Xf
+            for tr in self.transforms:  # also the candidates' one check
+                change = tr._checked_full_range(Xf) - Xf
                 values.append((change.pow(2).mean() / power).sqrt())
             self.displacement.copy_(torch.stack(values))
         self.calibrated = True

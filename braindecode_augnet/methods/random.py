@@ -75,11 +75,8 @@ class RandomPolicy(nn.Module):
         from draws of its own (those of training are not changed), naming
         the candidate and the fix where it fails or returns no tensor of
         ``X``'s shape. Called on the first training batch."""
-        with torch.no_grad():
-            full = torch.ones(X.shape[0], device=X.device)
-            for tr in self.transforms:
-                with tr.separate_draws():
-                    tr._checked_augment(X, {**tr.sample_params(X), "magnitude": full})
+        for tr in self.transforms:
+            tr._checked_full_range(X)
         self.candidates_checked = True
 
 
